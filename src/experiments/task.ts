@@ -1,0 +1,137 @@
+import { allFinite } from "../core/kernels.js";
+import { Rng } from "../core/rng.js";
+import { loadDataset, type Dataset, type Split } from "../data/dataset.js";
+import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
+import { evaluate, Learner } from "../learn/learner.js";
+import type { ActivationName } from "../nn/activations.js";
+import type { InitName } from "../nn/init.js";
+import { loadPixels, MLP } from "../nn/mlp.js";
+import { makeRule, type ThetaSpec } from "../rules/rule.js";
+import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
+
+/** Everything that defines a run of online (or mini-batch) learning over many tasks. Plain data: it crosses to worker threads. */
+export interface RunConfig {
+  dataset: string;
+  split: Split;
+  transpose: boolean;
+  hidden: number[];
+  activation: ActivationName;
+  beta: number;
+  bias: boolean;
+  init: InitName;
+  gain: number;
+  theta: ThetaSpec;
+  ojaOutput: boolean;
+  feedback: FeedbackName;
+  batch: number;
+  way: number;
+  shots: number;
+  query: number;
+  /** Output layer of N units and labels remapped to 0 … N−1 (default: the whole label set, as published). */
+  remap: boolean;
+  tasks: number;
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: RunConfig = {
+  dataset: "mnist", split: "test", transpose: false,
+  hidden: [170, 130, 100, 70], activation: "softplus", beta: 10, bias: false,
+  init: "xavier", gain: 1,
+  theta: { bp: 0.0068, oja: 0.0053 }, ojaOutput: true,
+  feedback: "sym", batch: 1,
+  way: 5, shots: 50, query: 10, remap: false,
+  tasks: 200, seed: 1,
+};
+
+export interface TaskResult {
+  task: number;
+  acc: number;
+  loss: number;
+  /** Weights became NaN or ±Inf: scored at chance (acc 1/N, loss ln N), never averaged in as a number. */
+  diverged: boolean;
+  steps: number;
+  /** Σₗ ‖Wₗ‖_F after training (NaN when diverged). */
+  weightNorm: number;
+}
+
+export function dims(cfg: RunConfig, ds: Dataset): number[] {
+  return [ds.dim, ...cfg.hidden, cfg.remap ? cfg.way : ds.nClasses];
+}
+
+/** Validate a configuration against its dataset; throws a one-line error. */
+export function checkConfig(cfg: RunConfig, ds: Dataset): void {
+  for (const h of cfg.hidden) if (!Number.isInteger(h) || h <= 0) throw new RangeError(`--hidden widths must be positive integers, got ${h}`);
+  if (!(cfg.gain > 0) || !Number.isFinite(cfg.gain)) throw new RangeError(`--gain must be a positive number, got ${cfg.gain}`);
+  if (!Number.isInteger(cfg.batch) || cfg.batch < 1) throw new RangeError(`--batch must be a positive integer, got ${cfg.batch}`);
+  if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new RangeError(`--tasks must be a positive integer, got ${cfg.tasks}`);
+  checkTaskOptions(ds, cfg);
+  makeRule(cfg.theta, cfg.hidden.length + 1, { ojaOutput: cfg.ojaOutput });
+}
+
+/** The random streams of task t: the same for every rule, worker count and run order (paired comparisons). */
+export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; feedback: Rng } {
+  const r = new Rng(seed).child(t);
+  return { sample: r.child(0), init: r.child(1), feedback: r.child(2) };
+}
+
+/** Fresh network and learner for task t (PAPER.md: every task starts from fresh weights). */
+export function freshLearner(cfg: RunConfig, ds: Dataset, t: number): { learner: Learner; task: Task } {
+  const s = taskStreams(cfg.seed, t);
+  const task = sampleTask(ds, cfg, s.sample);
+  const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias }).init(cfg.init, cfg.gain, s.init);
+  const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
+  const rule = makeRule(cfg.theta, net.L, { ojaOutput: cfg.ojaOutput });
+  return { learner: new Learner(net, fb, rule, { batch: cfg.batch }), task };
+}
+
+/** Train on task t (one pass over its shuffled training set), then score on its query set. */
+export function runTask(cfg: RunConfig, ds: Dataset, t: number): TaskResult {
+  const { learner, task } = freshLearner(cfg, ds, t);
+  const net = learner.net;
+  let diverged = false;
+  for (let i = 0; i < task.trainIdx.length; i++) {
+    loadPixels(learner.x, ds.images, task.trainIdx[i], ds.dim);
+    if (!Number.isFinite(learner.step(task.trainLabels[i]))) { diverged = true; break; }
+  }
+  learner.flush();
+  diverged ||= !allFinite(net.params);
+  let sc = diverged ? { acc: 0, loss: 0 } : evaluate(net, learner.tr, ds.images, ds.dim, task.queryIdx, task.queryLabels);
+  if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
+  if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
+  let wn = 0;
+  for (let l = 1; l <= net.L; l++) { let s = 0; for (const w of net.W[l]) s += w * w; wn += Math.sqrt(s); }
+  return { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: task.trainIdx.length, weightNorm: diverged ? NaN : wn };
+}
+
+const cache = new Map<string, Dataset>();
+/** Datasets are read once per thread. */
+export function cachedDataset(cfg: Pick<RunConfig, "dataset" | "split" | "transpose">): Dataset {
+  const key = `${cfg.dataset}\0${cfg.split}\0${cfg.transpose}`;
+  let ds = cache.get(key);
+  if (ds === undefined) { ds = loadDataset(cfg.dataset, cfg.split, { transpose: cfg.transpose }); cache.set(key, ds); }
+  return ds;
+}
+
+export interface Summary {
+  acc: number;
+  /** Standard error of the mean accuracy over tasks. */
+  acc_se: number;
+  loss: number;
+  loss_se: number;
+  tasks: number;
+  diverged: number;
+  weight_norm: number;
+}
+
+export function summarize(rs: readonly TaskResult[]): Summary {
+  const n = rs.length;
+  const mean = (f: (r: TaskResult) => number) => rs.reduce((s, r) => s + f(r), 0) / n;
+  const se = (f: (r: TaskResult) => number, m: number) => Math.sqrt(rs.reduce((s, r) => s + (f(r) - m) ** 2, 0) / n / n);
+  const acc = mean((r) => r.acc), loss = mean((r) => r.loss);
+  const ok = rs.filter((r) => !r.diverged);
+  return {
+    acc, acc_se: se((r) => r.acc, acc), loss, loss_se: se((r) => r.loss, loss), tasks: n,
+    diverged: n - ok.length,
+    weight_norm: ok.length ? ok.reduce((s, r) => s + r.weightNorm, 0) / ok.length : NaN,
+  };
+}

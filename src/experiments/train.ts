@@ -1,0 +1,24 @@
+import { chunks, runJobs } from "./pool.js";
+import { cachedDataset, checkConfig, summarize, type RunConfig, type Summary, type TaskResult } from "./task.js";
+
+export interface TrainOutcome extends Summary {
+  results: TaskResult[];
+  seconds: number;
+  steps_per_s: number;
+}
+
+/** Online (or mini-batch) learning over cfg.tasks fresh tasks, spread over worker threads. */
+export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void): Promise<TrainOutcome> {
+  checkConfig(cfg, cachedDataset(cfg));
+  const size = Math.max(1, Math.min(10, Math.ceil(cfg.tasks / (4 * Math.max(1, workers)))));
+  let done = 0;
+  const t0 = performance.now();
+  const parts = await runJobs<TaskResult[]>(chunks(cfg.tasks, size).map((tasks) => ({ kind: "train", cfg, tasks })), workers, (r) => {
+    done += r.length;
+    onProgress?.(done);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const results = parts.flat();
+  const steps = results.reduce((s, r) => s + r.steps, 0);
+  return { ...summarize(results), results, seconds, steps_per_s: steps / seconds };
+}

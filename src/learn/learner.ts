@@ -1,0 +1,167 @@
+import { addOuters, alloc, logSumExp, argmax, type Buf } from "../core/kernels.js";
+import { forward, Trace, type MLP } from "../nn/mlp.js";
+import { TERMS, type TermName } from "../rules/registry.js";
+import type { Rule } from "../rules/rule.js";
+import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
+import { backward, type Feedback } from "../signals/feedback.js";
+
+export interface LearnerOptions {
+  /** Examples per update. 1 = online (PAPER.md); > 1 = mini-batch, per-example ΔW averaged. */
+  batch?: number;
+}
+
+interface ActiveTerm {
+  term: PlasticityTerm;
+  coef: number;
+  scratch: Buf;
+  f: RankOne;
+}
+
+/**
+ * The plasticity loop of PAPER.md for one network: forward, error signals,
+ * then every layer's ΔWₗ = Σ_k θ_k,ₗ · term_k from that one pass, applied
+ * together. All buffers are allocated here; a step allocates nothing.
+ */
+export class Learner {
+  readonly net: MLP;
+  readonly fb: Feedback;
+  readonly rule: Rule;
+  readonly batch: number;
+  readonly tr: Trace;
+  private readonly active: ActiveTerm[][];
+  private readonly sig: LayerSignals[];
+  private readonly needU: boolean[];
+  private readonly needE0: boolean;
+  // Per-layer scratch for addOuters: coefficients, post and pre vectors.
+  private readonly s: Float64Array[];
+  private readonly us: Buf[][];
+  private readonly vs: Buf[][];
+  // Mini-batch accumulators: ΔW and Δb per layer, and examples since the last flush.
+  private readonly dParams: Buf | null;
+  private readonly dW: Buf[];
+  private readonly db: Buf[];
+  private pending = 0;
+
+  constructor(net: MLP, fb: Feedback, rule: Rule, opts: LearnerOptions = {}) {
+    if (rule.L !== net.L) throw new Error(`rule has ${rule.L} layers, network has ${net.L}`);
+    const batch = opts.batch ?? 1;
+    if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
+    this.net = net; this.fb = fb; this.rule = rule; this.batch = batch;
+    this.tr = new Trace(net);
+    const { L, dims } = net;
+    this.active = [[]];
+    this.needU = [false];
+    for (let l = 1; l <= L; l++) {
+      const act: ActiveTerm[] = [];
+      for (const name of Object.keys(rule.coef) as TermName[]) {
+        const c = rule.coef[name]![l];
+        if (c === 0) continue;
+        act.push({ term: TERMS[name], coef: c, scratch: alloc(net.dtype, dims[l - 1]), f: { sign: 1, post: this.tr.y[l], pre: this.tr.y[l - 1], preBias: 0 } });
+      }
+      this.active.push(act);
+      this.needU.push(act.some((a) => a.term.needsU));
+    }
+    this.needE0 = L >= 1 && this.active[1].some((a) => a.term.needsEPre);
+    this.sig = [];
+    for (let l = 0; l <= L; l++) {
+      this.sig.push({
+        l, L, n: dims[l], m: l > 0 ? dims[l - 1] : 0,
+        pre: this.tr.y[Math.max(0, l - 1)], post: this.tr.y[l], e: this.tr.e[l], ePre: this.tr.e[Math.max(0, l - 1)],
+        u: this.tr.u[l], b: net.bias && l > 0 ? net.b[l] : null,
+      });
+    }
+    this.s = this.active.map((a) => new Float64Array(a.length));
+    this.us = this.active.map((a) => a.map((t) => t.f.post));
+    this.vs = this.active.map((a) => a.map((t) => t.f.pre));
+    if (batch > 1) {
+      this.dParams = alloc(net.dtype, net.params.length);
+      const off = (v: Buf) => v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
+      this.dW = net.W.map((w) => this.dParams!.subarray(off(w), off(w) + w.length));
+      this.db = net.b.map((b) => this.dParams!.subarray(off(b), off(b) + b.length));
+    } else {
+      this.dParams = null; this.dW = []; this.db = [];
+    }
+  }
+
+  /** The input buffer x = y₀ (n₀); write pixels here before `step`. */
+  get x(): Buf { return this.tr.y[0]; }
+
+  /**
+   * One plasticity step on the example in `x` with class `label`. Returns the
+   * logits' sum, which is non-finite exactly when the network has diverged.
+   */
+  step(label: number): number {
+    const { net, tr } = this;
+    const L = net.L, nL = net.dims[L];
+    forward(net, tr);
+    // e_L = p − onehot(label): the cross-entropy gradient at the logits.
+    const eL = tr.e[L], p = tr.y[L];
+    for (let i = 0; i < nL; i++) eL[i] = p[i];
+    eL[label] -= 1;
+    backward(net, this.fb, tr, { needU: this.needU, needE0: this.needE0 });
+    if (this.batch === 1) this.apply(net.W, net.b, 1);
+    else {
+      this.apply(this.dW, this.db, 1 / this.batch);
+      if (++this.pending === this.batch) this.flush();
+    }
+    let zs = 0;
+    for (let i = 0; i < nL; i++) zs += tr.z[L][i];
+    return zs;
+  }
+
+  /** Apply accumulated mini-batch updates (a no-op online). A trailing partial batch is averaged over its size. */
+  flush(): void {
+    if (this.dParams === null || this.pending === 0) return;
+    const { params } = this.net;
+    const k = this.batch / this.pending; // the accumulators hold Σ ΔW / batch
+    for (let i = 0; i < params.length; i++) params[i] += k * this.dParams[i];
+    this.dParams.fill(0);
+    this.pending = 0;
+  }
+
+  /** W[l] += scale · Σ_k θ_k,ₗ sign_k post_k ⊗ pre_k, every layer, from the current trace. */
+  private apply(W: readonly Buf[], b: readonly Buf[], scale: number): void {
+    const { dims, L } = this.net;
+    for (let l = 1; l <= L; l++) {
+      const act = this.active[l];
+      const K = act.length;
+      if (K === 0) continue;
+      const s = this.s[l], us = this.us[l], vs = this.vs[l], sig = this.sig[l];
+      for (let k = 0; k < K; k++) {
+        const a = act[k];
+        a.term.factors(sig, a.scratch, a.f);
+        s[k] = scale * a.coef * a.f.sign;
+        us[k] = a.f.post;
+        vs[k] = a.f.pre;
+      }
+      addOuters(W[l], s, us, vs, K, dims[l], dims[l - 1]);
+      if (this.net.bias) {
+        const bl = b[l], n = dims[l];
+        for (let k = 0; k < K; k++) {
+          const c = s[k] * act[k].f.preBias;
+          if (c === 0) continue;
+          const u = us[k];
+          for (let i = 0; i < n; i++) bl[i] += c * u[i];
+        }
+      }
+    }
+  }
+}
+
+export interface Scores { loss: number; acc: number }
+
+/** Mean cross-entropy and accuracy of `net` on examples `idx` (argmax over all outputs, as published). */
+export function evaluate(net: MLP, tr: Trace, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): Scores {
+  const L = net.L, nL = net.dims[L], x = tr.y[0];
+  let loss = 0, hits = 0;
+  for (let q = 0; q < idx.length; q++) {
+    const o = idx[q] * dim;
+    for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
+    forward(net, tr);
+    const zL = tr.z[L];
+    // CE = log Σ exp z − z_label, stable in the logits.
+    loss += logSumExp(zL, nL) - zL[labels[q]];
+    if (argmax(zL, nL) === labels[q]) hits++;
+  }
+  return { loss: loss / idx.length, acc: hits / idx.length };
+}

@@ -1,0 +1,21 @@
+import type { PlasticityTerm } from "../types.js";
+
+/**
+ * Pseudo-gradient: ΔWₗ = −θ_bp · eₗ yₗ₋₁ᵀ (PAPER.md). With symmetric feedback
+ * this is exactly −θ_bp ∂CE/∂Wₗ; with random feedback it is the
+ * feedback-alignment update.
+ */
+export const bp: PlasticityTerm = {
+  name: "bp",
+  equation: "-e_l y_{l-1}^T",
+  needsU: false,
+  needsEPre: false,
+  factors(s, _scratch, out) {
+    out.sign = -1; out.post = s.e; out.pre = s.pre; out.preBias = 1;
+  },
+  naive(s) {
+    const out = new Float64Array(s.n * s.m);
+    for (let i = 0; i < s.n; i++) for (let j = 0; j < s.m; j++) out[i * s.m + j] = -s.e[i] * s.pre[j];
+    return out;
+  },
+};

@@ -1,0 +1,17 @@
+import type { PlasticityTerm } from "../types.js";
+
+/** Plain Hebbian term: ΔWₗ = θ_hebb · yₗ yₗ₋₁ᵀ (Hebb 1949); unstable alone, a pool member for meta-learned rules. */
+export const hebb: PlasticityTerm = {
+  name: "hebb",
+  equation: "y_l y_{l-1}^T",
+  needsU: false,
+  needsEPre: false,
+  factors(s, _scratch, out) {
+    out.sign = 1; out.post = s.post; out.pre = s.pre; out.preBias = 1;
+  },
+  naive(s) {
+    const out = new Float64Array(s.n * s.m);
+    for (let i = 0; i < s.n; i++) for (let j = 0; j < s.m; j++) out[i * s.m + j] = s.post[i] * s.pre[j];
+    return out;
+  },
+};

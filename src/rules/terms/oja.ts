@@ -1,0 +1,37 @@
+import type { PlasticityTerm } from "../types.js";
+
+/**
+ * Oja's subspace rule (Oja 1989; PAPER.md):
+ *   ΔWₗ = θ_oja · (yₗ yₗ₋₁ᵀ − yₗ yₗᵀ Wₗ) = θ_oja · yₗ (yₗ₋₁ − Wₗᵀ yₗ)ᵀ.
+ * The Hebbian growth is balanced by a decay that pulls the rows of Wₗ toward
+ * an orthonormal basis of the input's principal subspace. The factored form
+ * never builds yₗ yₗᵀ (nₗ × nₗ): uₗ = Wₗᵀ yₗ comes from the backward pass.
+ * With a bias (a weight from a constant input 1), the pre factor of the bias
+ * is 1 − yₗᵀ bₗ.
+ */
+export const oja: PlasticityTerm = {
+  name: "oja",
+  equation: "y_l y_{l-1}^T - y_l y_l^T W_l",
+  needsU: true,
+  needsEPre: false,
+  factors(s, scratch, out) {
+    for (let j = 0; j < s.m; j++) scratch[j] = s.pre[j] - s.u[j];
+    let yb = 0;
+    if (s.b !== null) for (let i = 0; i < s.n; i++) yb += s.post[i] * s.b[i];
+    out.sign = 1; out.post = s.post; out.pre = scratch; out.preBias = 1 - yb;
+  },
+  naive(s, W) {
+    const { n, m } = s;
+    const yyT = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) yyT[i * n + k] = s.post[i] * s.post[k];
+    const out = new Float64Array(n * m);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
+        let decay = 0;
+        for (let k = 0; k < n; k++) decay += yyT[i * n + k] * W[k * m + j];
+        out[i * m + j] = s.post[i] * s.pre[j] - decay;
+      }
+    }
+    return out;
+  },
+};
