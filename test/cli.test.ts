@@ -1,0 +1,61 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encodeIdx } from "../src/data/idx.js";
+
+const root = new URL("..", import.meta.url).pathname;
+
+export function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { encoding: "utf8", cwd: root });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** One line naming the cause, a non-zero exit and no stack trace. */
+function assertCleanError(args: string[], cause: RegExp) {
+  const r = cli(args);
+  assert.notEqual(r.code, 0, `exit code for ${args.join(" ")}`);
+  const lines = r.err.trim().split("\n");
+  assert.equal(lines.length, 1, `one line, got:\n${r.err}`);
+  assert.match(lines[0], cause);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+}
+
+const dir = mkdtempSync(join(tmpdir(), "np-cli-"));
+const imgs = encodeIdx({ dtype: "u8", dims: [20, 2, 2], data: new Uint8Array(80) });
+const lbls = encodeIdx({ dtype: "u8", dims: [20], data: Uint8Array.from({ length: 20 }, (_, i) => i % 4) });
+writeFileSync(join(dir, "train-images-idx3-ubyte"), imgs.slice(0, 50));
+writeFileSync(join(dir, "train-labels-idx1-ubyte"), lbls);
+const garbled = join(dir, "garbled");
+mkdirSync(garbled);
+writeFileSync(join(garbled, "train-images-idx3-ubyte"), Buffer.from("this is not an idx file at all"));
+writeFileSync(join(garbled, "train-labels-idx1-ubyte"), lbls);
+
+test("bad input: one-line errors, non-zero exit, no stack trace", () => {
+  assertCleanError(["train", "--dataset", join(dir, "missing", "x")], /not found/);
+  assertCleanError(["train", "--dataset", dir, "--split", "test"], /no test images file/);
+  assertCleanError(["train", "--dataset", dir, "--split", "train"], /truncated/);
+  assertCleanError(["train", "--dataset", garbled, "--split", "train"], /bad magic number/);
+  assertCleanError(["train", "--rule", "bp=0.01,foo=1"], /unknown rule term 'foo'/);
+  assertCleanError(["train", "--hidden", "100,-5"], /positive integers, got '-5'/);
+  assertCleanError(["train", "--shots", "2000", "--tasks", "1"], /more examples than the smallest class/);
+  assertCleanError(["train", "--rule-file", join(dir, "nope.json")], /cannot read rule file/);
+  assertCleanError(["train", "--feedback", "sideways"], /--feedback must be one of sym, random/);
+});
+
+test("train --json prints one JSON line per rule with the contract's fields, and --out writes results", () => {
+  const out = join(dir, "res.json");
+  const r = cli(["train", "--hidden", "30", "--tasks", "3", "--shots", "5", "--query", "3", "--workers", "1", "--rule", "bp=0.01,oja=0.005", "--json", "--out", out]);
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.trim().split("\n");
+  assert.equal(lines.length, 1);
+  const j = JSON.parse(lines[0]);
+  for (const k of ["acc", "acc_se", "loss", "tasks", "diverged", "steps_per_s"]) assert.ok(k in j, `field ${k}`);
+  assert.equal(j.tasks, 3);
+  assert.deepEqual(j.theta, { bp: 0.01, oja: 0.005 });
+  const saved = JSON.parse(readFileSync(out, "utf8"));
+  assert.equal(saved[0].results.length, 3);
+  assert.equal(saved[0].acc, saved[0].results.reduce((s: number, x: { acc: number }) => s + x.acc, 0) / 3);
+});

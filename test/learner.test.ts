@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "../src/core/rng.js";
+import { Learner } from "../src/learn/learner.js";
+import { forward, MLP, Trace } from "../src/nn/mlp.js";
+import { makeRule } from "../src/rules/rule.js";
+import { backward, makeFeedback } from "../src/signals/feedback.js";
+import { runTask, cachedDataset, DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
+import { train } from "../src/experiments/train.js";
+import { assertClose, diff } from "./helpers.js";
+
+test("feedback alignment sends errors through the fixed random B, not W, and never changes B", () => {
+  const rng = new Rng(4);
+  const net = new MLP({ dims: [5, 4, 4, 3], dtype: "f64" }).init("xavier", 1, rng);
+  const fb = makeFeedback("random", net, "xavier", 1, rng);
+  const B0 = fb.B.map((b) => b.slice());
+  for (let l = 1; l <= net.L; l++) assert.notDeepEqual(Array.from(fb.B[l]), Array.from(net.W[l]));
+  const tr = new Trace(net);
+  for (let j = 0; j < 5; j++) tr.y[0][j] = rng.uniform();
+  forward(net, tr);
+  const L = net.L;
+  for (let i = 0; i < 3; i++) tr.e[L][i] = tr.y[L][i] - (i === 0 ? 1 : 0);
+  backward(net, fb, tr, { needU: [false, false, false, false], needE0: false });
+  for (let l = L; l >= 2; l--) {
+    const n = net.dims[l], m = net.dims[l - 1];
+    const viaB = new Float64Array(m), viaW = new Float64Array(m);
+    for (let j = 0; j < m; j++) {
+      const d = 1 - Math.exp(-10 * tr.y[l - 1][j]);
+      for (let i = 0; i < n; i++) { viaB[j] += fb.B[l][i * m + j] * tr.e[l][i] * d; viaW[j] += net.W[l][i * m + j] * tr.e[l][i] * d; }
+    }
+    assertClose(tr.e[l - 1], viaB, 1e-12, 1e-15, `e${l - 1}`);
+    assert.ok(viaW.some((v, j) => Math.abs(v - tr.e[l - 1][j]) > 1e-6), "differs from the backprop error");
+  }
+  const learner = new Learner(net, fb, makeRule({ bp: 0.1, oja: 0.1 }, L));
+  const W0 = net.W.map((w) => w.slice());
+  for (let k = 0; k < 5; k++) { for (let j = 0; j < 5; j++) learner.x[j] = rng.uniform(); learner.step(k % 3); }
+  for (let l = 1; l <= L; l++) {
+    assert.deepEqual(Array.from(fb.B[l]), Array.from(B0[l]), "B is fixed");
+    assert.notDeepEqual(Array.from(net.W[l]), Array.from(W0[l]), "W learns");
+  }
+});
+
+test("mini-batch learning applies the average of per-example updates, all from the same weights", () => {
+  const rng = new Rng(6);
+  const base = new MLP({ dims: [6, 5, 3], dtype: "f64", bias: true }).init("xavier", 1, rng);
+  const xs = Array.from({ length: 5 }, () => Float64Array.from({ length: 6 }, () => rng.uniform()));
+  const labels = [0, 2, 1, 1, 0];
+  const rule = makeRule({ bp: 0.2, oja: 0.1, hebb: 0.01 }, 2);
+  const fb = (n: MLP) => makeFeedback("sym", n, "xavier", 1, new Rng(0));
+  const batched = base.clone();
+  const lb = new Learner(batched, fb(batched), rule, { batch: 3 });
+  for (let k = 0; k < 5; k++) { lb.x.set(xs[k]); lb.step(labels[k]); }
+  lb.flush();
+  // Reference: batches {0,1,2} then {3,4}, each the mean of single-example updates from the batch's start weights.
+  const ref = base.clone();
+  for (const group of [[0, 1, 2], [3, 4]]) {
+    const sum = new Float64Array(ref.params.length);
+    for (const k of group) {
+      const one = ref.clone();
+      const lo = new Learner(one, fb(one), rule);
+      lo.x.set(xs[k]); lo.step(labels[k]);
+      diff(one.params, ref.params).forEach((d, i) => { sum[i] += d; });
+    }
+    for (let i = 0; i < sum.length; i++) ref.params[i] += sum[i] / group.length;
+  }
+  assertClose(batched.params, ref.params, 1e-12, 1e-14, "params");
+});
+
+const small: RunConfig = { ...DEFAULT_CONFIG, hidden: [40, 30], tasks: 6, shots: 10, query: 5, seed: 3 };
+
+test("the same seed gives identical bytes, whatever the number of workers", async () => {
+  const a = await train(small, 1);
+  const b = await train(small, 1);
+  const c = await train(small, 2);
+  const bytes = (o: typeof a) => Buffer.from(new Float64Array(o.results.flatMap((r) => [r.acc, r.loss, r.weightNorm])).buffer);
+  assert.ok(bytes(a).equals(bytes(b)));
+  assert.ok(bytes(a).equals(bytes(c)));
+  const d = await train({ ...small, seed: 4 }, 1);
+  assert.ok(!bytes(a).equals(bytes(d)));
+});
+
+test("a diverging task is counted and scored at chance, never averaged in as NaN", async () => {
+  const cfg: RunConfig = { ...small, theta: { bp: 50, hebb: 50 }, gain: 4, tasks: 3 };
+  const ds = cachedDataset(cfg);
+  const r = runTask(cfg, ds, 0);
+  assert.equal(r.diverged, true);
+  assert.equal(r.acc, 1 / cfg.way);
+  assert.equal(r.loss, Math.log(cfg.way));
+  const out = await train(cfg, 1);
+  assert.equal(out.diverged, 3);
+  assert.ok(Number.isFinite(out.acc) && Number.isFinite(out.loss));
+});
+
+test("bp + Oja learns MNIST tasks well above chance", async () => {
+  const out = await train({ ...DEFAULT_CONFIG, tasks: 4, seed: 1 }, 1);
+  assert.ok(out.acc > 0.5, `accuracy ${out.acc}`);
+  assert.equal(out.diverged, 0);
+});
