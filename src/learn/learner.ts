@@ -8,9 +8,11 @@ import { backward, type Feedback } from "../signals/feedback.js";
 export interface LearnerOptions {
   /** Examples per update. 1 = online (PAPER.md); > 1 = mini-batch, per-example ΔW averaged. */
   batch?: number;
+  /** Terms kept active even where their coefficient is 0 (meta-learning differentiates through them). */
+  always?: readonly TermName[];
 }
 
-interface ActiveTerm {
+export interface ActiveTerm {
   term: PlasticityTerm;
   coef: number;
   scratch: Buf;
@@ -28,8 +30,10 @@ export class Learner {
   readonly rule: Rule;
   readonly batch: number;
   readonly tr: Trace;
-  private readonly active: ActiveTerm[][];
-  private readonly sig: LayerSignals[];
+  /** active[l]: the terms applied at layer l, with their coefficients and factors. */
+  readonly active: readonly ActiveTerm[][];
+  /** sig[l]: views of the trace that the terms at layer l read. */
+  readonly sig: readonly LayerSignals[];
   private readonly needU: boolean[];
   private readonly needE0: boolean;
   // Per-layer scratch for addOuters: coefficients, post and pre vectors.
@@ -55,7 +59,7 @@ export class Learner {
       const act: ActiveTerm[] = [];
       for (const name of Object.keys(rule.coef) as TermName[]) {
         const c = rule.coef[name]![l];
-        if (c === 0) continue;
+        if (c === 0 && !(opts.always ?? []).includes(name)) continue;
         act.push({ term: TERMS[name], coef: c, scratch: alloc(net.dtype, dims[l - 1]), f: { sign: 1, post: this.tr.y[l], pre: this.tr.y[l - 1], preBias: 0 } });
       }
       this.active.push(act);
@@ -91,6 +95,13 @@ export class Learner {
    * logits' sum, which is non-finite exactly when the network has diverged.
    */
   step(label: number): number {
+    const zs = this.propagate(label);
+    this.update();
+    return zs;
+  }
+
+  /** Forward pass and error signals for `label`; returns the logits' sum (non-finite once diverged). */
+  propagate(label: number): number {
     const { net, tr } = this;
     const L = net.L, nL = net.dims[L];
     forward(net, tr);
@@ -99,14 +110,19 @@ export class Learner {
     for (let i = 0; i < nL; i++) eL[i] = p[i];
     eL[label] -= 1;
     backward(net, this.fb, tr, { needU: this.needU, needE0: this.needE0 });
+    let zs = 0;
+    for (let i = 0; i < nL; i++) zs += tr.z[L][i];
+    return zs;
+  }
+
+  /** Apply every layer's ΔW from the last `propagate` (accumulated until the batch is full in mini-batch mode). */
+  update(): void {
+    const { net } = this;
     if (this.batch === 1) this.apply(net.W, net.b, 1);
     else {
       this.apply(this.dW, this.db, 1 / this.batch);
       if (++this.pending === this.batch) this.flush();
     }
-    let zs = 0;
-    for (let i = 0; i < nL; i++) zs += tr.z[L][i];
-    return zs;
   }
 
   /** Apply accumulated mini-batch updates (a no-op online). A trailing partial batch is averaged over its size. */

@@ -93,6 +93,8 @@ export class Trace {
   readonly e: Buf[];
   /** uₗ = Wₗᵀ yₗ: the decay part of Oja's rule, from the same (old) Wₗ. */
   readonly u: Buf[];
+  /** bte[l−1] = Bₗᵀ eₗ before the σ' factor (forward-mode tangents need it). */
+  readonly bte: Buf[];
 
   constructor(net: MLP) {
     const d = net.dims, t = net.dtype;
@@ -101,6 +103,7 @@ export class Trace {
     this.dsig = d.map((n) => alloc(t, n));
     this.e = d.map((n) => alloc(t, n));
     this.u = d.map((_, l) => alloc(t, l === 0 ? 0 : d[l - 1]));
+    this.bte = d.map((n) => alloc(t, n));
   }
 }
 

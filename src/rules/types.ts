@@ -48,6 +48,13 @@ export interface PlasticityTerm {
   readonly needsEPre: boolean;
   /** Writes the rank-1 factors of ΔWₗ / θ into `out` (no allocation); `scratch` (m) may hold the pre factor. */
   factors(s: LayerSignals, scratch: Buf, out: RankOne): void;
+  /**
+   * Forward-mode tangent: given the signals `s` and their tangents `ds` (same
+   * layout: ds.pre = dyₗ₋₁, ds.u = duₗ, ds.b = dbₗ, …), writes the tangents of
+   * the factors, d(post) into out.post and d(pre) into out.pre (out.sign is the
+   * term's sign), so that d(post ⊗ pre) = d(post) ⊗ pre + post ⊗ d(pre).
+   */
+  tangent(s: LayerSignals, ds: LayerSignals, scratch: Buf, out: RankOne): void;
   /** The term's equation evaluated literally as an (n, m) matrix, in float64: the test reference. */
   naive(s: LayerSignals, W: Buf): Float64Array;
 }

@@ -56,9 +56,9 @@ export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds
       if (wantU) matTVec(tr.u[l], W[l], tr.y[l], n, m);
     }
     if (l > 1) {
-      const d = tr.dsig[l - 1];
+      const d = tr.dsig[l - 1], bte = tr.bte[l - 1];
       act.df(d, tr.y[l - 1], tr.z[l - 1], m);
-      for (let j = 0; j < m; j++) g[j] *= d[j];
+      for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
     }
   }
 }

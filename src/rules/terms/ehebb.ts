@@ -13,6 +13,9 @@ export const ehebb: PlasticityTerm = {
   factors(s, _scratch, out) {
     out.sign = 1; out.post = s.e; out.pre = s.ePre; out.preBias = 0;
   },
+  tangent(_s, ds, _scratch, out) {
+    out.sign = 1; out.post = ds.e; out.pre = ds.ePre; out.preBias = 0;
+  },
   naive(s) {
     const out = new Float64Array(s.n * s.m);
     for (let i = 0; i < s.n; i++) for (let j = 0; j < s.m; j++) out[i * s.m + j] = s.e[i] * s.ePre[j];

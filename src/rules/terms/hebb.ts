@@ -9,6 +9,9 @@ export const hebb: PlasticityTerm = {
   factors(s, _scratch, out) {
     out.sign = 1; out.post = s.post; out.pre = s.pre; out.preBias = 1;
   },
+  tangent(_s, ds, _scratch, out) {
+    out.sign = 1; out.post = ds.post; out.pre = ds.pre; out.preBias = 0;
+  },
   naive(s) {
     const out = new Float64Array(s.n * s.m);
     for (let i = 0; i < s.n; i++) for (let j = 0; j < s.m; j++) out[i * s.m + j] = s.post[i] * s.pre[j];

@@ -20,6 +20,13 @@ export const oja: PlasticityTerm = {
     if (s.b !== null) for (let i = 0; i < s.n; i++) yb += s.post[i] * s.b[i];
     out.sign = 1; out.post = s.post; out.pre = scratch; out.preBias = 1 - yb;
   },
+  tangent(s, ds, scratch, out) {
+    // d(yₗ₋₁ − uₗ) = dyₗ₋₁ − duₗ, with duₗ = dWₗᵀ yₗ + Wₗᵀ dyₗ from the tangent backward pass.
+    for (let j = 0; j < s.m; j++) scratch[j] = ds.pre[j] - ds.u[j];
+    let d = 0;
+    if (s.b !== null && ds.b !== null) for (let i = 0; i < s.n; i++) d += ds.post[i] * s.b[i] + s.post[i] * ds.b[i];
+    out.sign = 1; out.post = ds.post; out.pre = scratch; out.preBias = -d;
+  },
   naive(s, W) {
     const { n, m } = s;
     const yyT = new Float64Array(n * n);

@@ -1,0 +1,240 @@
+import { addOuter, alloc, argmax, logSumExp, matTVec, matTVec2, matVec, type Buf } from "../core/kernels.js";
+import { forward } from "../nn/mlp.js";
+import type { Learner } from "../learn/learner.js";
+import type { TermName } from "../rules/registry.js";
+import type { LayerSignals, RankOne } from "../rules/types.js";
+
+/** One meta-parameter: the coefficient of `term` at `layers` (all layers when shared). */
+export interface MetaParam {
+  term: TermName;
+  layers: number[];
+}
+
+/** The meta-parameters for learning `terms`, shared across layers or one per layer. */
+export function metaLayout(terms: readonly TermName[], L: number, perLayer: boolean): MetaParam[] {
+  const all = Array.from({ length: L }, (_, i) => i + 1);
+  return terms.flatMap((term) => (perLayer ? all.map((l) => ({ term, layers: [l] })) : [{ term, layers: all }]));
+}
+
+/** Tangent activity of one meta-parameter direction; same layout as Trace. */
+class TangentTrace {
+  readonly dz: Buf[];
+  /** dy[L] is dp, the tangent of the softmax output. */
+  readonly dy: Buf[];
+  readonly de: Buf[];
+  readonly du: Buf[];
+  /** dbte[l] = d(Bₗ₊₁ᵀ eₗ₊₁), before the σ' factor. */
+  readonly dbte: Buf[];
+  readonly sig: LayerSignals[];
+  constructor(l: Learner, db: Buf[]) {
+    const d = l.net.dims, t = l.net.dtype;
+    this.dz = d.map((n) => alloc(t, n));
+    this.dy = d.map((n) => alloc(t, n));
+    this.de = d.map((n) => alloc(t, n));
+    this.du = d.map((_, i) => alloc(t, i === 0 ? 0 : d[i - 1]));
+    this.dbte = d.map((n) => alloc(t, n));
+    this.sig = d.map((n, i) => ({
+      l: i, L: l.net.L, n, m: i > 0 ? d[i - 1] : 0,
+      pre: this.dy[Math.max(0, i - 1)], post: this.dy[i], e: this.de[i], ePre: this.de[Math.max(0, i - 1)],
+      u: this.du[i], b: l.net.bias && i > 0 ? db[i] : null,
+    }));
+  }
+}
+
+/**
+ * Forward-mode differentiation of the online loop with respect to θ
+ * (PAPER.md "Meta-learning"): alongside the weights W, carry one tangent
+ * dW/dθ_k per meta-parameter through every plasticity step, second-order
+ * terms included (the tangent of eₗ carries σ''(zₗ)·dzₗ, the tangent of the
+ * update carries dθ·term + θ·d(term)). Memory is P copies of the weights,
+ * independent of the number of steps; cost is about 2P + 1 primal steps.
+ */
+export class TangentLearner {
+  readonly learner: Learner;
+  readonly params: readonly MetaParam[];
+  readonly P: number;
+  /** dParams[k]: tangent of every parameter along θ_k (same layout as net.params). */
+  readonly dParams: Buf[];
+  readonly dW: Buf[][];
+  readonly db: Buf[][];
+  private readonly tt: TangentTrace[];
+  /** σ''(zₗ), shared by all tangents of a step. */
+  private readonly d2sig: Buf[];
+  // Scratch: n- and m-sized temporaries and factor holders.
+  private readonly tmpN: Buf;
+  private readonly tmpA: Buf;
+  private readonly tmpB: Buf;
+  private readonly scrP: Buf;
+  private readonly scrT: Buf;
+  private readonly f: RankOne;
+  private readonly g: RankOne;
+  private readonly gBias = new Float64Array(16);
+  /** owner[l][a]: the meta-parameter index controlling active term a at layer l, or −1. */
+  private readonly owner: number[][];
+  private readonly needU: boolean[];
+  private readonly needE0: boolean;
+
+  constructor(learner: Learner, params: readonly MetaParam[]) {
+    if (learner.batch !== 1) throw new Error("meta-learning runs online (batch 1)");
+    this.learner = learner;
+    this.params = params;
+    this.P = params.length;
+    const net = learner.net, { L, dims } = net, t = net.dtype;
+    const view = (buf: Buf, v: Buf) => {
+      const o = v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
+      return buf.subarray(o, o + v.length);
+    };
+    this.dParams = params.map(() => alloc(t, net.params.length));
+    this.dW = this.dParams.map((d) => net.W.map((w) => view(d, w)));
+    this.db = this.dParams.map((d) => net.b.map((b) => view(d, b)));
+    this.tt = this.db.map((db) => new TangentTrace(learner, db));
+    this.d2sig = dims.map((n) => alloc(t, n));
+    const wide = Math.max(...dims);
+    this.tmpN = alloc(t, wide); this.tmpA = alloc(t, wide); this.tmpB = alloc(t, wide);
+    this.scrP = alloc(t, wide); this.scrT = alloc(t, wide);
+    this.f = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
+    this.g = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
+    this.owner = learner.active.map((act, l) => act.map((a) => params.findIndex((p) => p.term === a.term.name && p.layers.includes(l))));
+    for (const p of params) for (const l of p.layers) {
+      if (!learner.active[l].some((a) => a.term.name === p.term)) throw new Error(`meta-parameter ${p.term} at layer ${l} is not active in the learner (pass it in 'always')`);
+    }
+    this.needU = learner.active.map((act) => act.some((a) => a.term.needsU));
+    this.needE0 = L >= 1 && learner.active[1].some((a) => a.term.needsEPre);
+  }
+
+  /** One online step with tangents. Returns the logits' sum (non-finite once diverged). */
+  step(label: number): number {
+    const zs = this.learner.propagate(label);
+    this.derivs();
+    for (let k = 0; k < this.P; k++) {
+      this.tangentForward(k);
+      this.tangentBackward(k);
+    }
+    for (let k = 0; k < this.P; k++) this.tangentUpdate(k);
+    this.learner.update();
+    return zs;
+  }
+
+  /**
+   * Mean query cross-entropy and accuracy, and the exact gradient of the loss
+   * with respect to each meta-parameter: dCE = (p − onehot) · dz_L.
+   */
+  queryGrad(images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): { loss: number; acc: number; grad: Float64Array } {
+    const net = this.learner.net, tr = this.learner.tr, L = net.L, nL = net.dims[L];
+    const grad = new Float64Array(this.P);
+    let loss = 0, hits = 0;
+    for (let q = 0; q < idx.length; q++) {
+      const o = idx[q] * dim, x = tr.y[0];
+      for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
+      forward(net, tr);
+      this.derivs();
+      const zL = tr.z[L], p = tr.y[L], lab = labels[q];
+      loss += logSumExp(zL, nL) - zL[lab];
+      if (argmax(zL, nL) === lab) hits++;
+      for (let k = 0; k < this.P; k++) {
+        this.tangentForward(k);
+        const dz = this.tt[k].dz[L];
+        let s = 0;
+        for (let i = 0; i < nL; i++) s += (p[i] - (i === lab ? 1 : 0)) * dz[i];
+        grad[k] += s;
+      }
+    }
+    const n = idx.length;
+    for (let k = 0; k < this.P; k++) grad[k] /= n;
+    return { loss: loss / n, acc: hits / n, grad };
+  }
+
+  /** σ'(zₗ) and σ''(zₗ) of the current forward pass, for every hidden layer. */
+  private derivs(): void {
+    const net = this.learner.net, tr = this.learner.tr;
+    for (let l = 1; l < net.L; l++) {
+      net.act.df(tr.dsig[l], tr.y[l], tr.z[l], net.dims[l]);
+      net.act.d2f(this.d2sig[l], tr.y[l], tr.z[l], net.dims[l]);
+    }
+  }
+
+  /** dzₗ = dWₗ yₗ₋₁ + Wₗ dyₗ₋₁ (+ dbₗ); dyₗ = σ'(zₗ) dzₗ; dp = p ⊙ (dz_L − p·dz_L). */
+  private tangentForward(k: number): void {
+    const net = this.learner.net, tr = this.learner.tr, { L, dims, W } = net;
+    const T = this.tt[k], dW = this.dW[k];
+    for (let l = 1; l <= L; l++) {
+      const n = dims[l], m = dims[l - 1], dz = T.dz[l];
+      matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
+      if (l > 1) {
+        matVec(this.tmpN, W[l], T.dy[l - 1], n, m);
+        for (let i = 0; i < n; i++) dz[i] += this.tmpN[i];
+      }
+      const dy = T.dy[l];
+      if (l < L) {
+        const d = tr.dsig[l];
+        for (let i = 0; i < n; i++) dy[i] = d[i] * dz[i];
+      } else {
+        const p = tr.y[L];
+        let pd = 0;
+        for (let i = 0; i < n; i++) pd += p[i] * dz[i];
+        for (let i = 0; i < n; i++) dy[i] = p[i] * (dz[i] - pd);
+      }
+    }
+  }
+
+  /**
+   * de_L = dp; d(Bᵀe) = dBᵀe + Bᵀde (dB = dW for backprop, 0 for fixed random B);
+   * deₗ₋₁ = d(Bᵀe) ⊙ σ'(zₗ₋₁) + Bᵀe ⊙ σ''(zₗ₋₁) ⊙ dzₗ₋₁;  duₗ = dWₗᵀ yₗ + Wₗᵀ dyₗ.
+   */
+  private tangentBackward(k: number): void {
+    const { net, fb, tr } = this.learner, { L, dims, W } = net;
+    const T = this.tt[k], dW = this.dW[k], sym = fb.name === "sym";
+    T.de[L].set(T.dy[L]);
+    const A = this.tmpA, C = this.tmpB;
+    for (let l = L; l >= 1; l--) {
+      const n = dims[l], m = dims[l - 1];
+      const wantE = l > 1 || this.needE0, wantU = this.needU[l];
+      const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
+      if (sym) {
+        // One pass over dW and one over W give both d(Wᵀe) and duₗ.
+        matTVec2(A, C, dW[l], tr.e[l], post, n, m);   // A = dWᵀe, C = dWᵀy
+        matTVec2(dbte, du, W[l], T.de[l], dpost, n, m); // Wᵀde, Wᵀdy
+        for (let j = 0; j < m; j++) { dbte[j] += A[j]; du[j] += C[j]; }
+      } else {
+        if (wantE) matTVec(dbte, fb.B[l], T.de[l], n, m);
+        if (wantU) {
+          matTVec(du, dW[l], post, n, m);
+          matTVec(C, W[l], dpost, n, m);
+          for (let j = 0; j < m; j++) du[j] += C[j];
+        }
+      }
+      if (!wantE) continue;
+      const de = T.de[l - 1];
+      if (l > 1) {
+        const d = tr.dsig[l - 1], d2 = this.d2sig[l - 1], bte = tr.bte[l - 1], dz = T.dz[l - 1];
+        for (let j = 0; j < m; j++) de[j] = dbte[j] * d[j] + bte[j] * d2[j] * dz[j];
+      } else de.set(dbte.subarray(0, m));
+    }
+  }
+
+  /** dWₗ += Σ_a sign·[θ_a (d(post) ⊗ pre + post ⊗ d(pre)) + [a is θ_k] post ⊗ pre]. */
+  private tangentUpdate(k: number): void {
+    const { net, active, sig } = this.learner, { L, dims } = net;
+    const T = this.tt[k], f = this.f, g = this.g;
+    for (let l = 1; l <= L; l++) {
+      const act = active[l], n = dims[l], m = dims[l - 1];
+      const dWl = this.dW[k][l], dbl = this.db[k][l], gb = this.gBias;
+      // Bias factors read dbₗ, so take them all before any term writes to it.
+      if (net.bias) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig[l], T.sig[l], this.scrT, g); gb[a] = g.preBias; }
+      for (let a = 0; a < act.length; a++) {
+        const t = act[a];
+        t.term.factors(sig[l], this.scrP, f);
+        t.term.tangent(sig[l], T.sig[l], this.scrT, g);
+        const c = t.coef * f.sign, dc = this.owner[l][a] === k ? f.sign : 0;
+        if (c !== 0) {
+          addOuter(dWl, c, g.post, f.pre, n, m);
+          addOuter(dWl, c, f.post, g.pre, n, m);
+        }
+        if (dc !== 0) addOuter(dWl, dc, f.post, f.pre, n, m);
+        if (net.bias) {
+          for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
+        }
+      }
+    }
+  }
+}

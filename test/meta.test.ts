@@ -1,0 +1,57 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Rng } from "../src/core/rng.js";
+import { fromArrays } from "../src/data/dataset.js";
+import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
+import { runEpisode } from "../src/meta/episode.js";
+import { metaLayout } from "../src/meta/tangent.js";
+import type { TermName } from "../src/rules/registry.js";
+
+/** A tiny image set with class structure (class c lights pixel block c), so learning moves the loss. */
+export function tinyData(seed = 1) {
+  const r = new Rng(seed), n = 80, dim = 9;
+  const px = new Uint8Array(n * dim), lab = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    lab[i] = i % 4;
+    for (let j = 0; j < dim; j++) px[i * dim + j] = Math.min(255, r.int(90) + (j % 4 === lab[i] ? 150 : 0));
+  }
+  return fromArrays(px, [n, 3, 3], lab, [n], "tiny", "train");
+}
+
+const ds = tinyData();
+const base: RunConfig = { ...DEFAULT_CONFIG, hidden: [6, 5], way: 3, shots: 4, query: 3, seed: 5 };
+
+interface Case { name: string; cfg: Partial<RunConfig>; learn: TermName[]; perLayer: boolean; theta: number[] }
+const cases: Case[] = [
+  { name: "backprop, bp+oja shared, softplus", cfg: {}, learn: ["bp", "oja"], perLayer: false, theta: [0.5, 0.2] },
+  { name: "feedback alignment, all terms per layer, tanh", cfg: { feedback: "random", activation: "tanh" }, learn: ["bp", "oja", "hebb", "ehebb"], perLayer: true,
+    theta: [0.4, 0.3, 0.5, 0.1, 0.2, 0.05, 0.02, -0.03, 0.01, 0.1, -0.1, 0.05] },
+  { name: "backprop with biases, all terms shared", cfg: { bias: true }, learn: ["bp", "oja", "hebb", "ehebb"], perLayer: false, theta: [0.5, 0.2, 0.03, 0.1] },
+  { name: "feedback alignment with biases, no Oja at the output, per layer", cfg: { feedback: "random", bias: true, ojaOutput: false }, learn: ["bp", "oja"], perLayer: true,
+    theta: [0.3, 0.4, 0.5, 0.1, 0.2, 0.3] },
+  { name: "backprop, gain 3, only oja learned (bp fixed)", cfg: { gain: 3 }, learn: ["oja"], perLayer: false, theta: [0.1] },
+];
+
+for (const c of cases) {
+  test(`exact meta-gradient equals central finite differences in float64: ${c.name}`, () => {
+    const cfg = { ...base, ...c.cfg };
+    const layout = metaLayout(c.learn, cfg.hidden.length + 1, c.perLayer);
+    assert.equal(layout.length, c.theta.length);
+    const fixed = c.learn.includes("bp") ? {} : { bp: 0.3 };
+    for (const t of [0, 1]) {
+      const r = runEpisode(cfg, ds, t, layout, c.theta, fixed, "f64");
+      const h = 1e-5;
+      const fd = c.theta.map((_, k) => {
+        const p = [...c.theta], m = [...c.theta];
+        p[k] += h; m[k] -= h;
+        return (runEpisode(cfg, ds, t, layout, p, fixed, "f64").loss - runEpisode(cfg, ds, t, layout, m, fixed, "f64").loss) / (2 * h);
+      });
+      const scale = Math.max(...fd.map(Math.abs));
+      assert.ok(scale > 1e-3, "the check is not vacuous");
+      for (let k = 0; k < fd.length; k++) {
+        const rel = Math.abs(r.grad[k] - fd[k]) / Math.max(Math.abs(fd[k]), 1e-3 * scale);
+        assert.ok(rel < 1e-5, `${layout[k].term}@${layout[k].layers}: exact ${r.grad[k]} vs fd ${fd[k]} (rel ${rel.toExponential(2)})`);
+      }
+    }
+  });
+}
