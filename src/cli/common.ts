@@ -1,5 +1,5 @@
-import { renameSync, writeFileSync, readFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+export { writeAtomic } from "../core/files.js";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ACTIVATIONS, type ActivationName } from "../nn/activations.js";
@@ -54,7 +54,7 @@ export function addRunOptions(cmd: Command): Command {
     .option("--activation <name>", `hidden activation: ${ACTIVATIONS.join("|")}`, choice<ActivationName>("--activation", ACTIVATIONS), d.activation)
     .option("--beta <b>", "softplus β", numArg("--beta"), d.beta)
     .option("--bias", "give every layer a bias (off by default, as in the paper)", false)
-    .option("--init <name>", `initializer: ${INITS.join("|")}`, choice<InitName>("--init", INITS), d.init)
+    .option("--init <name|theta>", `weight initializer (${INITS.join("|")}); for meta also the initial θ, e.g. bp=0.001,oja=0 (repeatable)`, initArg, { weights: d.init, theta: null })
     .option("--gain <g>", "initializer gain", numArg("--gain"), d.gain)
     .option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)", choice<FeedbackName>("--feedback", FEEDBACKS), d.feedback)
     .option("--no-oja-output", "leave the output layer out of Oja's rule")
@@ -69,9 +69,16 @@ export function addRunOptions(cmd: Command): Command {
     .option("--json", "print one JSON line per result on stdout", false);
 }
 
+/** --init names the weight initializer, or (with '=') the initial θ of meta-learning; both may be given. */
+export interface InitFlag { weights: InitName; theta: ThetaSpec | null }
+function initArg(v: string, prev: InitFlag): InitFlag {
+  if (v.includes("=")) return { ...prev, theta: parseThetaSpec(v) };
+  return { ...prev, weights: choice<InitName>("--init", INITS)(v) };
+}
+
 export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
-  beta: number; bias: boolean; init: InitName; gain: number; feedback: FeedbackName; ojaOutput: boolean;
+  beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
   workers: number; json: boolean;
 }
@@ -81,7 +88,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
   if (!(f.gain > 0)) throw new UsageError(`--gain must be positive, got ${f.gain}`);
   return {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
-    beta: f.beta, bias: f.bias, init: f.init, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
+    beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
   };
 }
@@ -98,13 +105,6 @@ export function parseRule(text: string): ThetaSpec {
   return parseThetaSpec(text);
 }
 
-/** Write a file atomically: a temporary beside it, then rename (a crash leaves the old file or the new, never half). */
-export function writeAtomic(file: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
-}
 
 /** A progress bar on stderr when it is a terminal and output is for people. */
 export function progressBar(total: number, enabled: boolean, label: string) {
@@ -124,4 +124,9 @@ export function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join("  ");
   return [line(head), w.map((x) => "-".repeat(x)).join("  "), ...rows.map(line)].join("\n");
+}
+
+/** Numbers to 6 significant digits for JSON lines meant for people and scripts. */
+export function round(o: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v]));
 }

@@ -1,17 +1,22 @@
 /**
- * Worker-thread entry: runs a chunk of tasks. Jobs are plain data; each
- * thread reads its datasets once.
+ * Worker-thread entry: runs one job. Jobs are plain data; each thread reads
+ * its datasets once.
  */
+import type { ThetaSpec } from "../rules/rule.js";
+import { runEpisode, type EpisodeResult } from "../meta/episode.js";
+import type { MetaParam } from "../meta/tangent.js";
 import { cachedDataset, runTask, type RunConfig, type TaskResult } from "./task.js";
 
+/** Online learning on a chunk of tasks. */
 export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[] }
-export type Job = TrainJob;
+/** One meta-training episode: the query loss and its exact gradient in θ. */
+export interface EpisodeJob { kind: "episode"; cfg: RunConfig; task: number; layout: MetaParam[]; theta: number[]; fixed: ThetaSpec }
+export type Job = TrainJob | EpisodeJob;
 
-export default function run(job: Job): TaskResult[] {
+export default function run(job: Job): TaskResult[] | EpisodeResult {
+  const ds = cachedDataset(job.cfg);
   switch (job.kind) {
-    case "train": {
-      const ds = cachedDataset(job.cfg);
-      return job.tasks.map((t) => runTask(job.cfg, ds, t));
-    }
+    case "train": return job.tasks.map((t) => runTask(job.cfg, ds, t));
+    case "episode": return runEpisode(job.cfg, ds, job.task, job.layout, job.theta, job.fixed);
   }
 }

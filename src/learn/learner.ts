@@ -53,7 +53,7 @@ export class Learner {
     this.net = net; this.fb = fb; this.rule = rule; this.batch = batch;
     this.tr = new Trace(net);
     const { L, dims } = net;
-    this.active = [[]];
+    const active: ActiveTerm[][] = [[]];
     this.needU = [false];
     for (let l = 1; l <= L; l++) {
       const act: ActiveTerm[] = [];
@@ -62,13 +62,15 @@ export class Learner {
         if (c === 0 && !(opts.always ?? []).includes(name)) continue;
         act.push({ term: TERMS[name], coef: c, scratch: alloc(net.dtype, dims[l - 1]), f: { sign: 1, post: this.tr.y[l], pre: this.tr.y[l - 1], preBias: 0 } });
       }
-      this.active.push(act);
+      active.push(act);
       this.needU.push(act.some((a) => a.term.needsU));
     }
-    this.needE0 = L >= 1 && this.active[1].some((a) => a.term.needsEPre);
-    this.sig = [];
+    this.active = active;
+    this.needE0 = L >= 1 && active[1].some((a) => a.term.needsEPre);
+    const sig: LayerSignals[] = [];
+    this.sig = sig;
     for (let l = 0; l <= L; l++) {
-      this.sig.push({
+      sig.push({
         l, L, n: dims[l], m: l > 0 ? dims[l - 1] : 0,
         pre: this.tr.y[Math.max(0, l - 1)], post: this.tr.y[l], e: this.tr.e[l], ePre: this.tr.e[Math.max(0, l - 1)],
         u: this.tr.u[l], b: net.bias && l > 0 ? net.b[l] : null,

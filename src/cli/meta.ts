@@ -1,0 +1,89 @@
+import { mkdirSync } from "node:fs";
+import type { Command } from "commander";
+import { train } from "../experiments/train.js";
+import { metaFigures } from "../meta/figures.js";
+import { metaPaths, metaTrain, specOf, type MetaConfig } from "../meta/outer.js";
+import { isTermName, TERM_NAMES, type TermName } from "../rules/registry.js";
+import { formatThetaSpec } from "../rules/rule.js";
+import { addRunOptions, configFrom, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
+
+type MetaFlags = RunFlags & {
+  episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean;
+  out?: string; resume: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
+};
+
+export function registerMeta(program: Command): void {
+  const cmd = addRunOptions(
+    program.command("meta")
+      .description("meta-learn the plasticity coefficients θ with the exact gradient through the online loop")
+      .option("--episodes <n>", "meta-training episodes", intArg("--episodes"), 600)
+      .option("--meta-lr <lr>", "Adam learning rate on θ", numArg("--meta-lr"), 1e-3)
+      .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
+      .option("--learn <terms>", `terms whose coefficients are learned (${TERM_NAMES.join(",")})`, "bp,oja")
+      .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
+      .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
+      .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json and figures")
+      .option("--resume", "continue from the checkpoint in --out", false)
+      .option("--checkpoint-every <n>", "episodes between checkpoints", intArg("--checkpoint-every"), 10)
+      .option("--eval-tasks <n>", "after meta-training, evaluate the learned θ on this many tasks (0: skip)", intArg("--eval-tasks", 0), 100)
+      .option("--eval-split <split>", "split the evaluation tasks come from", "test")
+      .option("--no-figures", "skip the SVG/PNG figures"),
+  );
+  // Meta-training draws its tasks from the training split unless told otherwise.
+  cmd.setOptionValueWithSource("split", "train", "default");
+  cmd.action(runMeta);
+}
+
+async function runMeta(o: MetaFlags): Promise<void> {
+  const learn = o.learn.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const t of learn) if (!isTermName(t)) throw new UsageError(`unknown rule term '${t}' in --learn (known terms: ${TERM_NAMES.join(", ")})`);
+  if (learn.length === 0) throw new UsageError("--learn names no term");
+  if (o.evalSplit !== "train" && o.evalSplit !== "test") throw new UsageError(`--eval-split must be train or test, got '${o.evalSplit}'`);
+  if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
+  const theta0 = o.init.theta ?? { bp: 0.001, ...Object.fromEntries(learn.filter((t) => t !== "bp").map((t) => [t, 0])) };
+  for (const t of learn) if (theta0[t as TermName] === undefined) theta0[t as TermName] = 0;
+  const cfg: MetaConfig = {
+    run: { ...configFrom(o, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
+    episodes: o.episodes, metaBatch: o.metaBatch, metaLr: o.metaLr, l1: o.l1, checkpointEvery: o.checkpointEvery,
+  };
+  const paths = o.out ? metaPaths(o.out) : null;
+  if (paths) mkdirSync(paths.dir, { recursive: true });
+  const bar = progressBar(cfg.episodes, !o.json, "meta");
+  let accAvg = NaN, lossAvg = NaN;
+  let res;
+  try {
+    res = await metaTrain(cfg, o.workers, paths, {
+      resume: o.resume,
+      onEpisode: (l, s) => {
+        const a = 0.05;
+        accAvg = Number.isNaN(accAvg) ? l.acc : (1 - a) * accAvg + a * l.acc;
+        if (Number.isFinite(l.loss)) lossAvg = Number.isNaN(lossAvg) ? l.loss : (1 - a) * lossAvg + a * l.loss;
+        bar.update(s.episode, { info: `acc ${accAvg.toFixed(3)} loss ${lossAvg.toFixed(3)} θ ${formatThetaSpec(l.theta)}${s.skipped ? ` skipped ${s.skipped}` : ""}` });
+      },
+    });
+  } finally { bar.stop(); }
+  const theta = specOf(cfg, res.state.theta);
+  const last = res.log.slice(-10);
+  const summary: Record<string, unknown> = {
+    theta, last10_acc: last.reduce((s, l) => s + l.acc, 0) / Math.max(1, last.length),
+    last10_loss: last.reduce((s, l) => s + l.loss, 0) / Math.max(1, last.length),
+    episodes: res.state.episode, episodes_per_s: res.episodes_per_s, skipped: res.state.skipped, seconds: res.seconds,
+  };
+  if (paths) {
+    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, config: cfg.run } }, null, 1) + "\n");
+    if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
+  }
+  if (o.evalTasks > 0) {
+    const ev = await train({ ...cfg.run, theta, split: o.evalSplit, tasks: o.evalTasks }, o.workers);
+    summary.eval = { split: o.evalSplit, tasks: ev.tasks, acc: ev.acc, acc_se: ev.acc_se, loss: ev.loss, diverged: ev.diverged };
+  }
+  if (paths) writeAtomic(`${paths.dir}/summary.json`, JSON.stringify(summary, null, 1) + "\n");
+  if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
+  else {
+    console.log(`learned θ: ${formatThetaSpec(theta)}   (${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
+    const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
+    if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
+    if (paths) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), ${paths.log}${o.figures ? ", figures" : ""}`);
+  }
+}

@@ -1,0 +1,49 @@
+import type { Command } from "commander";
+import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
+import { train } from "../experiments/train.js";
+import { addRunOptions, configFrom, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+
+/** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
+export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
+
+type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string };
+
+export function registerTrain(program: Command): void {
+  addRunOptions(
+    program.command("train")
+      .description("online learning over N-way K-shot tasks; one row per --rule (default: bp vs bp+oja)")
+      .option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
+      .option("--out <file>", "also write every task's result as JSON (atomically)"),
+  ).action(runTrain);
+}
+
+async function runTrain(o: TrainFlags): Promise<void> {
+  if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
+  const rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[] = [];
+  for (const r of o.rule) { const theta = parseRule(r); rules.push({ name: formatThetaSpec(theta), theta, ojaOutput: o.ojaOutput }); }
+  for (const f of o.ruleFile) { const rf = readRuleFile(f); rules.push({ name: formatThetaSpec(rf.theta), theta: rf.theta, ojaOutput: rf.ojaOutput ?? o.ojaOutput }); }
+  if (rules.length === 0) for (const r of DEFAULT_RULES) rules.push({ name: r, theta: parseRule(r), ojaOutput: o.ojaOutput });
+
+  const outcomes = [];
+  for (const r of rules) {
+    const cfg = { ...configFrom(o, r.theta), ojaOutput: r.ojaOutput };
+    const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
+    let out;
+    try { out = await train(cfg, o.workers, (n) => bar.update(n)); } finally { bar.stop(); }
+    outcomes.push({ rule: r.name, cfg, out });
+    if (o.json) {
+      const { results: _r, ...s } = out;
+      process.stdout.write(JSON.stringify({ rule: r.name, theta: r.theta, ...round(s), config: cfg }) + "\n");
+    }
+  }
+  if (o.out) writeAtomic(o.out, JSON.stringify(outcomes.map((x) => ({ rule: x.rule, config: x.cfg, ...x.out })), null, 1) + "\n");
+  if (!o.json) {
+    const c = outcomes[0].cfg;
+    console.log(`${c.dataset}:${c.split}  hidden ${c.hidden.join("-") || "none"}  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
+    console.log(table(
+      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", "steps/s"],
+      outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), out.weight_norm.toFixed(2), out.steps_per_s.toFixed(0)]),
+    ));
+  }
+}

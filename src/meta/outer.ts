@@ -1,0 +1,163 @@
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { writeAtomic } from "../core/files.js";
+import { runJobs } from "../experiments/pool.js";
+import { cachedDataset, checkConfig, type RunConfig } from "../experiments/task.js";
+import type { TermName } from "../rules/registry.js";
+import type { ThetaSpec } from "../rules/rule.js";
+import { adamInit, adamUpdate, type AdamState } from "./adam.js";
+import type { EpisodeResult } from "./episode.js";
+import { thetaSpec } from "./episode.js";
+import { metaLayout, type MetaParam } from "./tangent.js";
+
+export interface MetaConfig {
+  /** The task distribution and network, as for `train` (cfg.theta holds the initial θ). */
+  run: RunConfig;
+  /** Terms whose coefficients are learned; the others stay at their initial values. */
+  learn: TermName[];
+  perLayer: boolean;
+  episodes: number;
+  /** Tasks per meta-step; their gradients are averaged. */
+  metaBatch: number;
+  metaLr: number;
+  /** λ of the L1 penalty λ Σ|θ| on the learned coefficients. */
+  l1: number;
+  /** Write a checkpoint every this many episodes. */
+  checkpointEvery: number;
+}
+
+export interface MetaLogLine {
+  episode: number;
+  loss: number;
+  acc: number;
+  theta: ThetaSpec;
+  grad: number[];
+  /** The meta-gradient was not finite: θ was left unchanged. */
+  skipped: boolean;
+}
+
+export interface MetaState {
+  episode: number;
+  theta: number[];
+  adam: AdamState;
+  skipped: number;
+}
+
+const CheckpointSchema = z.object({
+  version: z.literal(1),
+  config: z.unknown(),
+  state: z.object({
+    episode: z.number().int().nonnegative(),
+    theta: z.array(z.number()),
+    adam: z.object({ t: z.number(), m: z.array(z.number()), v: z.array(z.number()) }),
+    skipped: z.number().int().nonnegative(),
+  }),
+});
+
+export function layoutOf(cfg: MetaConfig): MetaParam[] {
+  return metaLayout(cfg.learn, cfg.run.hidden.length + 1, cfg.perLayer);
+}
+
+/** θ₀ from the initial rule: each meta-parameter starts at its term's coefficient (first of its layers). */
+export function initialTheta(cfg: MetaConfig): number[] {
+  return layoutOf(cfg).map((p) => {
+    const v = cfg.run.theta[p.term];
+    return v === undefined ? 0 : Array.isArray(v) ? v[p.layers[0] - 1] : v;
+  });
+}
+
+/** Coefficients that are not learned: the initial rule minus the learned terms. */
+export function fixedTheta(cfg: MetaConfig): ThetaSpec {
+  const f: ThetaSpec = {};
+  for (const [k, v] of Object.entries(cfg.run.theta)) if (!cfg.learn.includes(k as TermName)) f[k as TermName] = v;
+  return f;
+}
+
+export function specOf(cfg: MetaConfig, theta: readonly number[]): ThetaSpec {
+  return thetaSpec(layoutOf(cfg), theta, fixedTheta(cfg), cfg.run.hidden.length + 1);
+}
+
+export interface MetaPaths { dir: string; log: string; checkpoint: string; rule: string }
+export function metaPaths(dir: string): MetaPaths {
+  return { dir, log: join(dir, "meta.jsonl"), checkpoint: join(dir, "checkpoint.json"), rule: join(dir, "theta.json") };
+}
+
+/** The checkpoint in `dir`, if any, after checking it belongs to this configuration. */
+export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | null {
+  if (!existsSync(paths.checkpoint)) return null;
+  let json: unknown;
+  try { json = JSON.parse(readFileSync(paths.checkpoint, "utf8")); } catch { throw new Error(`checkpoint ${paths.checkpoint} is not valid JSON`); }
+  const r = CheckpointSchema.safeParse(json);
+  if (!r.success) throw new Error(`checkpoint ${paths.checkpoint} is not a neuroplastic meta checkpoint`);
+  const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
+  const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as MetaConfig;
+  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration; use another --out or drop --resume`);
+  return r.data.state;
+}
+
+function writeCheckpoint(paths: MetaPaths, cfg: MetaConfig, state: MetaState): void {
+  writeAtomic(paths.checkpoint, JSON.stringify({ version: 1, config: cfg, state }) + "\n");
+}
+
+export interface MetaOutcome {
+  state: MetaState;
+  log: MetaLogLine[];
+  seconds: number;
+  /** Episodes run in this invocation, per second. */
+  episodes_per_s: number;
+}
+
+/**
+ * The outer loop (PAPER.md "Meta-learning"): each episode samples metaBatch
+ * tasks from fresh weights, takes the exact gradient of the query loss
+ * through the online loop, adds the L1 subgradient λ·sign(θ), and takes one
+ * Adam step. A non-finite meta-gradient skips the step (θ is never poisoned).
+ * Episode e uses tasks e·B … e·B + B − 1 of the seed's task streams, so a
+ * resumed run repeats exactly what an uninterrupted one would have done.
+ */
+export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths | null, opts: { resume?: boolean; onEpisode?: (l: MetaLogLine, s: MetaState) => void } = {}): Promise<MetaOutcome> {
+  const ds = cachedDataset(cfg.run);
+  checkConfig({ ...cfg.run, tasks: 1 }, ds);
+  if (cfg.run.batch !== 1) throw new Error("meta-learning runs online: --batch must be 1");
+  const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
+  let state: MetaState = { episode: 0, theta: initialTheta(cfg), adam: adamInit(layout.length), skipped: 0 };
+  const log: MetaLogLine[] = [];
+  if (out) {
+    const ck = opts.resume ? readCheckpoint(out, cfg) : null;
+    if (ck) state = ck;
+    // Keep exactly the log lines the checkpoint covers: a kill after the last checkpoint leaves extra lines.
+    const kept = ck && existsSync(out.log) ? readFileSync(out.log, "utf8").split("\n").filter((s) => s.trim() !== "").slice(0, ck.episode) : [];
+    for (const s of kept) log.push(JSON.parse(s));
+    writeAtomic(out.log, kept.map((s) => s + "\n").join(""));
+  }
+  const t0 = performance.now(), start = state.episode;
+  while (state.episode < cfg.episodes) {
+    const e = state.episode;
+    const tasks = Array.from({ length: cfg.metaBatch }, (_, b) => e * cfg.metaBatch + b);
+    const rs = await runJobs<EpisodeResult>(tasks.map((t) => ({ kind: "episode", cfg: cfg.run, task: t, layout, theta: state.theta, fixed })), workers);
+    const n = rs.length;
+    const grad = layout.map((_, k) => rs.reduce((s, r) => s + r.grad[k], 0) / n);
+    const loss = rs.reduce((s, r) => s + r.loss, 0) / n, acc = rs.reduce((s, r) => s + r.acc, 0) / n;
+    const skipped = !grad.every(Number.isFinite);
+    let next = state;
+    if (!skipped) {
+      const g = grad.map((gi, k) => gi + cfg.l1 * Math.sign(state.theta[k]));
+      const [step, adam] = adamUpdate(g, state.adam, { lr: cfg.metaLr });
+      const theta = state.theta.map((x, k) => x + step[k]);
+      next = theta.every(Number.isFinite) ? { ...state, theta, adam } : { ...state, skipped: state.skipped + 1 };
+    } else next = { ...state, skipped: state.skipped + 1 };
+    next = { ...next, episode: e + 1 };
+    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, cfg.run.hidden.length + 1), grad, skipped: next.skipped > state.skipped };
+    state = next;
+    log.push(line);
+    if (out) {
+      appendFileSync(out.log, JSON.stringify(line) + "\n");
+      if (state.episode % cfg.checkpointEvery === 0 || state.episode === cfg.episodes) writeCheckpoint(out, cfg, state);
+    }
+    opts.onEpisode?.(line, state);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { state, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9) };
+}
+
