@@ -1,17 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encodeIdx } from "../src/data/idx.js";
-
-const root = new URL("..", import.meta.url).pathname;
-
-export function cli(args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { encoding: "utf8", cwd: root });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { cli } from "./helpers.js";
 
 /** One line naming the cause, a non-zero exit and no stack trace. */
 function assertCleanError(args: string[], cause: RegExp) {

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 import type { Buf } from "../src/core/kernels.js";
 
 /** |a − b| ≤ atol + rtol·|b| elementwise, with the worst offender in the message. */
@@ -20,4 +22,12 @@ export function maxAbs(a: ArrayLike<number>): number {
 
 export function diff(a: Buf, b: Buf): Float64Array {
   return Float64Array.from(a, (x, i) => x - b[i]);
+}
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** Run the CLI from source (through tsx), as a user would run the built one. */
+export function cli(args: string[]): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { encoding: "utf8", cwd: root });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -1,0 +1,100 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { adamInit, adamUpdate } from "../src/meta/adam.js";
+import { metaPaths, metaTrain, type MetaConfig } from "../src/meta/outer.js";
+import { DEFAULT_CONFIG } from "../src/experiments/task.js";
+import { cli } from "./helpers.js";
+
+const small: MetaConfig = {
+  run: { ...DEFAULT_CONFIG, hidden: [20], shots: 5, query: 5, split: "train", theta: { bp: 0.001, oja: 0 }, tasks: 1 },
+  learn: ["bp", "oja"], perLayer: false, episodes: 8, metaBatch: 1, metaLr: 0.01, l1: 0, checkpointEvery: 2,
+};
+
+test("Adam matches torch.optim.Adam on a known sequence", () => {
+  // torch.optim.Adam([p], lr=0.1), float64, p = [1, -2], grads [0.5, -1] then [0.1, 3], gives:
+  const torchP = [0.8196959063846518, -1.9494189841087441];
+  let s = adamInit(2), p = [1, -2];
+  for (const g of [[0.5, -1], [0.1, 3]]) { const [d, n] = adamUpdate(g, s, { lr: 0.1 }); p = p.map((x, i) => x + d[i]); s = n; }
+  p.forEach((x, i) => assert.ok(Math.abs(x - torchP[i]) < 1e-15, `${x} vs ${torchP[i]}`));
+});
+
+test("meta-training learns: θ moves and the run is deterministic", async () => {
+  const a = await metaTrain(small, 1, null);
+  const b = await metaTrain(small, 1, null);
+  assert.deepEqual(a.state.theta, b.state.theta);
+  assert.notDeepEqual(a.state.theta, [0.001, 0]);
+  assert.equal(a.log.length, 8);
+  assert.equal(a.state.skipped, 0);
+});
+
+test("a meta-batch on 2 worker threads gives the same θ as on one", async () => {
+  const cfg = { ...small, episodes: 3, metaBatch: 2 };
+  const one = await metaTrain(cfg, 1, null), two = await metaTrain(cfg, 2, null);
+  assert.deepEqual(one.state.theta, two.state.theta);
+});
+
+test("a non-finite meta-gradient is skipped and counted; θ is never poisoned", async () => {
+  const cfg: MetaConfig = { ...small, run: { ...small.run, theta: { bp: 50, oja: 0, hebb: 50 }, gain: 4 }, episodes: 3 };
+  const r = await metaTrain(cfg, 1, null);
+  assert.equal(r.state.skipped, 3);
+  assert.deepEqual(r.state.theta, [50, 0]);
+  assert.ok(r.log.every((l) => l.skipped));
+});
+
+test("interrupted and resumed in-process, θ ends identical to an uninterrupted run", async () => {
+  const full = await metaTrain(small, 1, metaPaths(mkdtempSync(join(tmpdir(), "np-meta-"))));
+  const dir = mkdtempSync(join(tmpdir(), "np-meta-"));
+  await metaTrain({ ...small, episodes: 5 }, 1, metaPaths(dir));
+  const resumed = await metaTrain(small, 1, metaPaths(dir), { resume: true });
+  assert.deepEqual(resumed.state, full.state);
+  const lines = readFileSync(join(dir, "meta.jsonl"), "utf8").trim().split("\n");
+  assert.equal(lines.length, 8);
+  assert.deepEqual(lines.map((l) => JSON.parse(l).episode), [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
+test("kill -9 mid-run, then --resume: θ identical to an uninterrupted run", async () => {
+  const args = ["meta", "--hidden", "20", "--shots", "5", "--query", "5", "--episodes", "150", "--meta-lr", "0.01",
+    "--checkpoint-every", "3", "--workers", "1", "--eval-tasks", "0", "--no-figures", "--json"];
+  const ref = mkdtempSync(join(tmpdir(), "np-ref-")), dir = mkdtempSync(join(tmpdir(), "np-kill-"));
+  const full = cli([...args, "--out", ref]);
+  assert.equal(full.code, 0, full.err);
+  const root = new URL("..", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args, "--out", dir], { cwd: root, stdio: "ignore" });
+  const ck = join(dir, "checkpoint.json");
+  const killedAt = await new Promise<number>((resolve, reject) => {
+    const poll = setInterval(() => {
+      if (!existsSync(ck)) return;
+      const ep = JSON.parse(readFileSync(ck, "utf8")).state.episode as number;
+      if (ep >= 30) { clearInterval(poll); child.kill("SIGKILL"); resolve(ep); }
+    }, 20);
+    child.on("exit", (code, sig) => { if (sig !== "SIGKILL") { clearInterval(poll); reject(new Error(`run ended before the kill (code ${code})`)); } });
+  });
+  assert.ok(killedAt < 150, "killed mid-run");
+  const resumed = cli([...args, "--out", dir, "--resume"]);
+  assert.equal(resumed.code, 0, resumed.err);
+  assert.deepEqual(JSON.parse(resumed.out).theta, JSON.parse(full.out).theta);
+  assert.equal(readFileSync(join(dir, "theta.json"), "utf8"), readFileSync(join(ref, "theta.json"), "utf8"));
+  const log = readFileSync(join(dir, "meta.jsonl"), "utf8"), refLog = readFileSync(join(ref, "meta.jsonl"), "utf8");
+  assert.equal(log, refLog);
+});
+
+test("--resume refuses a checkpoint from another configuration", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-meta-"));
+  await metaTrain({ ...small, episodes: 2 }, 1, metaPaths(dir));
+  await assert.rejects(metaTrain({ ...small, metaLr: 0.5 }, 1, metaPaths(dir), { resume: true }), /different configuration/);
+});
+
+test("train --rule-file accepts the θ that meta writes", () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-rf-"));
+  const m = cli(["meta", "--hidden", "20", "--shots", "5", "--query", "5", "--episodes", "3", "--workers", "1", "--eval-tasks", "0", "--no-figures", "--json", "--out", dir]);
+  assert.equal(m.code, 0, m.err);
+  const summary = JSON.parse(m.out);
+  for (const k of ["theta", "last10_acc", "episodes_per_s", "skipped"]) assert.ok(k in summary, k);
+  const t = cli(["train", "--rule-file", join(dir, "theta.json"), "--hidden", "20", "--shots", "5", "--query", "5", "--tasks", "2", "--workers", "1", "--json"]);
+  assert.equal(t.code, 0, t.err);
+  assert.deepEqual(JSON.parse(t.out).theta, summary.theta);
+});
