@@ -6,7 +6,7 @@ import { ACTIVATIONS, type ActivationName } from "../nn/activations.js";
 import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseRuleFile, parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
-import { DEFAULT_CONFIG, type RunConfig } from "../experiments/task.js";
+import { BACKENDS, DEFAULT_CONFIG, type Backend, type RunConfig } from "../experiments/task.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
 /** An error whose message is the whole story: printed as one line, no stack. */
@@ -66,6 +66,7 @@ export function addRunOptions(cmd: Command): Command {
     .option("--tasks <n>", "number of tasks", intArg("--tasks"), d.tasks)
     .option("--seed <s>", "random seed", intArg("--seed", 0), d.seed)
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
+    .option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)", choice<Backend>("--backend", BACKENDS), d.backend)
     .option("--json", "print one JSON line per result on stdout", false);
 }
 
@@ -80,7 +81,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean;
+  workers: number; json: boolean; backend: Backend;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
@@ -90,6 +91,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
+    backend: f.backend,
   };
 }
 

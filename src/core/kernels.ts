@@ -11,6 +11,33 @@ export function alloc(dtype: DType, n: number): Buf {
   return dtype === "f32" ? new Float32Array(n) : new Float64Array(n);
 }
 
+/**
+ * The kernels a network's hot loop calls. `jsKernels` (this file) is the
+ * plain reference; a fast implementation (src/core/wasm.ts) must equal it
+ * within a stated tolerance, and may require its buffers to come from its
+ * own Arena.
+ */
+export interface Kernels {
+  readonly name: string;
+  matVec(out: Buf, W: Buf, x: Buf, n: number, m: number, b?: Buf | null): void;
+  matTVec(out: Buf, W: Buf, a: Buf, n: number, m: number): void;
+  matTVec2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, n: number, m: number): void;
+  addOuter(W: Buf, s: number, u: Buf, v: Buf, n: number, m: number): void;
+  addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, n: number, m: number): void;
+}
+
+/** Where a network's buffers live, and the kernels that work on them. */
+export interface Arena {
+  readonly dtype: DType;
+  readonly kernels: Kernels;
+  alloc(n: number): Buf;
+}
+
+/** Buffers on the JS heap, plain kernels: the reference backend (and the only one for float64). */
+export function heapArena(dtype: DType): Arena {
+  return { dtype, kernels: jsKernels, alloc: (n) => alloc(dtype, n) };
+}
+
 /** out(n) = W(n, m) · x(m) [+ b(n)] */
 export function matVec(out: Buf, W: Buf, x: Buf, n: number, m: number, b: Buf | null = null): void {
   for (let i = 0; i < n; i++) {
@@ -78,6 +105,8 @@ export function addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: re
   }
   for (let k = 0; k < K; k++) addOuter(W, s[k], u[k], v[k], n, m);
 }
+
+export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

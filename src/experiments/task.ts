@@ -1,4 +1,5 @@
-import { allFinite } from "../core/kernels.js";
+import { allFinite, heapArena, type Arena, type DType } from "../core/kernels.js";
+import { sharedWasmArena } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
 import { loadDataset, type Dataset, type Split } from "../data/dataset.js";
 import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
@@ -31,7 +32,12 @@ export interface RunConfig {
   remap: boolean;
   tasks: number;
   seed: number;
+  /** Kernels: "wasm" (f32x4 SIMD, default) or "js" (the plain reference). */
+  backend: Backend;
 }
+
+export type Backend = "wasm" | "js";
+export const BACKENDS: readonly Backend[] = ["wasm", "js"];
 
 export const DEFAULT_CONFIG: RunConfig = {
   dataset: "mnist", split: "test", transpose: false,
@@ -40,7 +46,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   theta: { bp: 0.0068, oja: 0.0053 }, ojaOutput: true,
   feedback: "sym", batch: 1,
   way: 5, shots: 50, query: 10, remap: false,
-  tasks: 200, seed: 1,
+  tasks: 200, seed: 1, backend: "wasm",
 };
 
 export interface TaskResult {
@@ -74,11 +80,28 @@ export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; 
   return { sample: r.child(0), init: r.child(1), feedback: r.child(2) };
 }
 
+/**
+ * The arena for one task's buffers: this thread's WebAssembly arena, reset and
+ * sized for the network with `tangents` meta-gradient directions, or the JS heap.
+ */
+export function taskArena(backend: Backend, d: readonly number[], opts: { tangents?: number; batch?: number; dtype?: DType } = {}): Arena {
+  const dtype = opts.dtype ?? "f32";
+  if (backend === "js" || dtype === "f64") return heapArena(dtype);
+  const P = opts.tangents ?? 0;
+  let params = 0, units = 0;
+  for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1] + d[l];
+  for (const n of d) units += n;
+  // Weights, feedback B, mini-batch accumulator and P tangents; ~12 vectors per unit for traces and scratch per direction.
+  const floats = params * (2 + ((opts.batch ?? 1) > 1 ? 1 : 0) + P) + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P);
+  return sharedWasmArena(4 * floats + 16 * 64 * (4 + P) + 65536);
+}
+
 /** Fresh network and learner for task t (PAPER.md: every task starts from fresh weights). */
 export function freshLearner(cfg: RunConfig, ds: Dataset, t: number): { learner: Learner; task: Task } {
   const s = taskStreams(cfg.seed, t);
   const task = sampleTask(ds, cfg, s.sample);
-  const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias }).init(cfg.init, cfg.gain, s.init);
+  const d = dims(cfg, ds);
+  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, arena: taskArena(cfg.backend, d, { batch: cfg.batch }) }).init(cfg.init, cfg.gain, s.init);
   const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
   const rule = makeRule(cfg.theta, net.L, { ojaOutput: cfg.ojaOutput });
   return { learner: new Learner(net, fb, rule, { batch: cfg.batch }), task };

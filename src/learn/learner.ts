@@ -1,4 +1,4 @@
-import { addOuters, alloc, logSumExp, argmax, type Buf } from "../core/kernels.js";
+import { logSumExp, argmax, type Buf } from "../core/kernels.js";
 import { forward, Trace, type MLP } from "../nn/mlp.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
@@ -60,7 +60,7 @@ export class Learner {
       for (const name of Object.keys(rule.coef) as TermName[]) {
         const c = rule.coef[name]![l];
         if (c === 0 && !(opts.always ?? []).includes(name)) continue;
-        act.push({ term: TERMS[name], coef: c, scratch: alloc(net.dtype, dims[l - 1]), f: { sign: 1, post: this.tr.y[l], pre: this.tr.y[l - 1], preBias: 0 } });
+        act.push({ term: TERMS[name], coef: c, scratch: net.arena.alloc(dims[l - 1]), f: { sign: 1, post: this.tr.y[l], pre: this.tr.y[l - 1], preBias: 0 } });
       }
       active.push(act);
       this.needU.push(act.some((a) => a.term.needsU));
@@ -80,7 +80,7 @@ export class Learner {
     this.us = this.active.map((a) => a.map((t) => t.f.post));
     this.vs = this.active.map((a) => a.map((t) => t.f.pre));
     if (batch > 1) {
-      this.dParams = alloc(net.dtype, net.params.length);
+      this.dParams = net.arena.alloc(net.params.length);
       const off = (v: Buf) => v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
       this.dW = net.W.map((w) => this.dParams!.subarray(off(w), off(w) + w.length));
       this.db = net.b.map((b) => this.dParams!.subarray(off(b), off(b) + b.length));
@@ -152,7 +152,7 @@ export class Learner {
         us[k] = a.f.post;
         vs[k] = a.f.pre;
       }
-      addOuters(W[l], s, us, vs, K, dims[l], dims[l - 1]);
+      this.net.k.addOuters(W[l], s, us, vs, K, dims[l], dims[l - 1]);
       if (this.net.bias) {
         const bl = b[l], n = dims[l];
         for (let k = 0; k < K; k++) {

@@ -6,7 +6,7 @@ import { loadPixels, MLP } from "../nn/mlp.js";
 import type { TermName } from "../rules/registry.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback } from "../signals/feedback.js";
-import { dims, taskStreams, type RunConfig } from "../experiments/task.js";
+import { dims, taskArena, taskStreams, type RunConfig } from "../experiments/task.js";
 import { TangentLearner, type MetaParam } from "./tangent.js";
 
 /**
@@ -45,7 +45,9 @@ export interface EpisodeResult {
 export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: readonly MetaParam[], theta: ArrayLike<number>, fixed: ThetaSpec, dtype: DType = "f32"): EpisodeResult {
   const s = taskStreams(cfg.seed, t);
   const task = sampleTask(ds, cfg, s.sample);
-  const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, dtype }).init(cfg.init, cfg.gain, s.init);
+  const d = dims(cfg, ds);
+  const arena = taskArena(cfg.backend, d, { tangents: layout.length, dtype });
+  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, arena }).init(cfg.init, cfg.gain, s.init);
   const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
   const rule = makeRule(thetaSpec(layout, theta, fixed, net.L), net.L, { ojaOutput: cfg.ojaOutput });
   const learned = [...new Set(layout.map((p) => p.term))];

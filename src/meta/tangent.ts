@@ -1,4 +1,4 @@
-import { addOuter, alloc, argmax, logSumExp, matTVec, matTVec2, matVec, type Buf } from "../core/kernels.js";
+import { argmax, logSumExp, type Buf } from "../core/kernels.js";
 import { forward } from "../nn/mlp.js";
 import type { Learner } from "../learn/learner.js";
 import type { TermName } from "../rules/registry.js";
@@ -27,12 +27,12 @@ class TangentTrace {
   readonly dbte: Buf[];
   readonly sig: LayerSignals[];
   constructor(l: Learner, db: Buf[]) {
-    const d = l.net.dims, t = l.net.dtype;
-    this.dz = d.map((n) => alloc(t, n));
-    this.dy = d.map((n) => alloc(t, n));
-    this.de = d.map((n) => alloc(t, n));
-    this.du = d.map((_, i) => alloc(t, i === 0 ? 0 : d[i - 1]));
-    this.dbte = d.map((n) => alloc(t, n));
+    const d = l.net.dims, a = l.net.arena;
+    this.dz = d.map((n) => a.alloc(n));
+    this.dy = d.map((n) => a.alloc(n));
+    this.de = d.map((n) => a.alloc(n));
+    this.du = d.map((_, i) => a.alloc(i === 0 ? 0 : d[i - 1]));
+    this.dbte = d.map((n) => a.alloc(n));
     this.sig = d.map((n, i) => ({
       l: i, L: l.net.L, n, m: i > 0 ? d[i - 1] : 0,
       pre: this.dy[Math.max(0, i - 1)], post: this.dy[i], e: this.de[i], ePre: this.de[Math.max(0, i - 1)],
@@ -69,6 +69,9 @@ export class TangentLearner {
   private readonly f: RankOne;
   private readonly g: RankOne;
   private readonly gBias = new Float64Array(16);
+  private readonly s3 = new Float64Array(3);
+  private readonly u3: Buf[] = [];
+  private readonly v3: Buf[] = [];
   /** owner[l][a]: the meta-parameter index controlling active term a at layer l, or −1. */
   private readonly owner: number[][];
   private readonly needU: boolean[];
@@ -79,19 +82,19 @@ export class TangentLearner {
     this.learner = learner;
     this.params = params;
     this.P = params.length;
-    const net = learner.net, { L, dims } = net, t = net.dtype;
+    const net = learner.net, { L, dims } = net, a = net.arena;
     const view = (buf: Buf, v: Buf) => {
       const o = v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
       return buf.subarray(o, o + v.length);
     };
-    this.dParams = params.map(() => alloc(t, net.params.length));
+    this.dParams = params.map(() => a.alloc(net.params.length));
     this.dW = this.dParams.map((d) => net.W.map((w) => view(d, w)));
     this.db = this.dParams.map((d) => net.b.map((b) => view(d, b)));
     this.tt = this.db.map((db) => new TangentTrace(learner, db));
-    this.d2sig = dims.map((n) => alloc(t, n));
+    this.d2sig = dims.map((n) => a.alloc(n));
     const wide = Math.max(...dims);
-    this.tmpN = alloc(t, wide); this.tmpA = alloc(t, wide); this.tmpB = alloc(t, wide);
-    this.scrP = alloc(t, wide); this.scrT = alloc(t, wide);
+    this.tmpN = a.alloc(wide); this.tmpA = a.alloc(wide); this.tmpB = a.alloc(wide);
+    this.scrP = a.alloc(wide); this.scrT = a.alloc(wide);
     this.f = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
     this.g = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
     this.owner = learner.active.map((act, l) => act.map((a) => params.findIndex((p) => p.term === a.term.name && p.layers.includes(l))));
@@ -144,24 +147,21 @@ export class TangentLearner {
     return { loss: loss / n, acc: hits / n, grad };
   }
 
-  /** σ'(zₗ) and σ''(zₗ) of the current forward pass, for every hidden layer. */
+  /** σ''(zₗ) of the current forward pass (σ' is kept by the forward pass), for every hidden layer. */
   private derivs(): void {
     const net = this.learner.net, tr = this.learner.tr;
-    for (let l = 1; l < net.L; l++) {
-      net.act.df(tr.dsig[l], tr.y[l], tr.z[l], net.dims[l]);
-      net.act.d2f(this.d2sig[l], tr.y[l], tr.z[l], net.dims[l]);
-    }
+    for (let l = 1; l < net.L; l++) net.act.d2f(this.d2sig[l], tr.y[l], tr.z[l], net.dims[l]);
   }
 
   /** dzₗ = dWₗ yₗ₋₁ + Wₗ dyₗ₋₁ (+ dbₗ); dyₗ = σ'(zₗ) dzₗ; dp = p ⊙ (dz_L − p·dz_L). */
   private tangentForward(k: number): void {
-    const net = this.learner.net, tr = this.learner.tr, { L, dims, W } = net;
+    const net = this.learner.net, tr = this.learner.tr, { L, dims, W } = net, K = net.k;
     const T = this.tt[k], dW = this.dW[k];
     for (let l = 1; l <= L; l++) {
       const n = dims[l], m = dims[l - 1], dz = T.dz[l];
-      matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
+      K.matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
       if (l > 1) {
-        matVec(this.tmpN, W[l], T.dy[l - 1], n, m);
+        K.matVec(this.tmpN, W[l], T.dy[l - 1], n, m);
         for (let i = 0; i < n; i++) dz[i] += this.tmpN[i];
       }
       const dy = T.dy[l];
@@ -182,7 +182,7 @@ export class TangentLearner {
    * deₗ₋₁ = d(Bᵀe) ⊙ σ'(zₗ₋₁) + Bᵀe ⊙ σ''(zₗ₋₁) ⊙ dzₗ₋₁;  duₗ = dWₗᵀ yₗ + Wₗᵀ dyₗ.
    */
   private tangentBackward(k: number): void {
-    const { net, fb, tr } = this.learner, { L, dims, W } = net;
+    const { net, fb, tr } = this.learner, { L, dims, W } = net, K = net.k;
     const T = this.tt[k], dW = this.dW[k], sym = fb.name === "sym";
     T.de[L].set(T.dy[L]);
     const A = this.tmpA, C = this.tmpB;
@@ -192,14 +192,14 @@ export class TangentLearner {
       const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
       if (sym) {
         // One pass over dW and one over W give both d(Wᵀe) and duₗ.
-        matTVec2(A, C, dW[l], tr.e[l], post, n, m);   // A = dWᵀe, C = dWᵀy
-        matTVec2(dbte, du, W[l], T.de[l], dpost, n, m); // Wᵀde, Wᵀdy
+        K.matTVec2(A, C, dW[l], tr.e[l], post, n, m);   // A = dWᵀe, C = dWᵀy
+        K.matTVec2(dbte, du, W[l], T.de[l], dpost, n, m); // Wᵀde, Wᵀdy
         for (let j = 0; j < m; j++) { dbte[j] += A[j]; du[j] += C[j]; }
       } else {
-        if (wantE) matTVec(dbte, fb.B[l], T.de[l], n, m);
+        if (wantE) K.matTVec(dbte, fb.B[l], T.de[l], n, m);
         if (wantU) {
-          matTVec(du, dW[l], post, n, m);
-          matTVec(C, W[l], dpost, n, m);
+          K.matTVec(du, dW[l], post, n, m);
+          K.matTVec(C, W[l], dpost, n, m);
           for (let j = 0; j < m; j++) du[j] += C[j];
         }
       }
@@ -214,7 +214,7 @@ export class TangentLearner {
 
   /** dWₗ += Σ_a sign·[θ_a (d(post) ⊗ pre + post ⊗ d(pre)) + [a is θ_k] post ⊗ pre]. */
   private tangentUpdate(k: number): void {
-    const { net, active, sig } = this.learner, { L, dims } = net;
+    const { net, active, sig } = this.learner, { L, dims } = net, K = net.k;
     const T = this.tt[k], f = this.f, g = this.g;
     for (let l = 1; l <= L; l++) {
       const act = active[l], n = dims[l], m = dims[l - 1];
@@ -226,11 +226,12 @@ export class TangentLearner {
         t.term.factors(sig[l], this.scrP, f);
         t.term.tangent(sig[l], T.sig[l], this.scrT, g);
         const c = t.coef * f.sign, dc = this.owner[l][a] === k ? f.sign : 0;
-        if (c !== 0) {
-          addOuter(dWl, c, g.post, f.pre, n, m);
-          addOuter(dWl, c, f.post, g.pre, n, m);
-        }
-        if (dc !== 0) addOuter(dWl, dc, f.post, f.pre, n, m);
+        // One pass over dWₗ for the (up to) three rank-1 pieces of this term.
+        const s = this.s3, us = this.u3, vs = this.v3;
+        let q = 0;
+        if (c !== 0) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
+        if (dc !== 0) { s[q] = dc; us[q] = f.post; vs[q++] = f.pre; }
+        K.addOuters(dWl, s, us, vs, q, n, m);
         if (net.bias) {
           for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
         }

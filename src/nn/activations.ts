@@ -15,6 +15,8 @@ export interface Activation {
   f(y: Buf, z: Buf, n: number): void;
   /** d(n) = σ'(z), given y = σ(z) */
   df(d: Buf, y: Buf, z: Buf, n: number): void;
+  /** y = σ(z) and d = σ'(z) together (the forward pass keeps σ' for the backward pass). */
+  fdf(y: Buf, d: Buf, z: Buf, n: number): void;
   /** d2(n) = σ''(z), given y = σ(z) */
   d2f(d2: Buf, y: Buf, z: Buf, n: number): void;
 }
@@ -35,6 +37,15 @@ export function softplus(beta = 10): Activation {
       // σ'(z) = sigmoid(βz) = 1 − exp(−βy), the published form.
       for (let i = 0; i < n; i++) d[i] = 1 - Math.exp(-beta * y[i]);
     },
+    fdf(y, d, z, n) {
+      // One exp per unit: with q = exp(−|βz|), y = (max(βz, 0) + log1p(q)) / β and
+      // σ'(z) = sigmoid(βz) = 1/(1 + q) for z ≥ 0, q/(1 + q) otherwise.
+      for (let i = 0; i < n; i++) {
+        const t = beta * z[i], q = Math.exp(-Math.abs(t));
+        y[i] = (Math.max(t, 0) + Math.log1p(q)) / beta;
+        d[i] = (t >= 0 ? 1 : q) / (1 + q);
+      }
+    },
     d2f(d2, y, _z, n) {
       // σ''(z) = β s (1 − s) with s = sigmoid(βz).
       for (let i = 0; i < n; i++) { const s = 1 - Math.exp(-beta * y[i]); d2[i] = beta * s * (1 - s); }
@@ -46,6 +57,7 @@ export const relu: Activation = {
   name: "relu",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = z[i] > 0 ? z[i] : 0; },
   df(d, _y, z, n) { for (let i = 0; i < n; i++) d[i] = z[i] > 0 ? 1 : 0; },
+  fdf(y, d, z, n) { for (let i = 0; i < n; i++) { const p = z[i] > 0; y[i] = p ? z[i] : 0; d[i] = p ? 1 : 0; } },
   d2f(d2, _y, _z, n) { d2.fill(0, 0, n); },
 };
 
@@ -53,6 +65,7 @@ export const tanh: Activation = {
   name: "tanh",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = Math.tanh(z[i]); },
   df(d, y, _z, n) { for (let i = 0; i < n; i++) d[i] = 1 - y[i] * y[i]; },
+  fdf(y, d, z, n) { for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; } },
   d2f(d2, y, _z, n) { for (let i = 0; i < n; i++) d2[i] = -2 * y[i] * (1 - y[i] * y[i]); },
 };
 
@@ -60,6 +73,7 @@ export const linear: Activation = {
   name: "linear",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = z[i]; },
   df(d, _y, _z, n) { d.fill(1, 0, n); },
+  fdf(y, d, z, n) { for (let i = 0; i < n; i++) y[i] = z[i]; d.fill(1, 0, n); },
   d2f(d2, _y, _z, n) { d2.fill(0, 0, n); },
 };
 

@@ -1,4 +1,4 @@
-import { alloc, matVec, softmax, type Buf, type DType } from "../core/kernels.js";
+import { heapArena, softmax, type Arena, type Buf, type DType, type Kernels } from "../core/kernels.js";
 import type { Rng } from "../core/rng.js";
 import { makeActivation, type Activation, type ActivationName } from "./activations.js";
 import { initWeights, type InitName } from "./init.js";
@@ -12,6 +12,8 @@ export interface MLPOptions {
   /** Biases are off by default, as in the paper. */
   bias?: boolean;
   dtype?: DType;
+  /** Where buffers live (and so which kernels run); default: the JS heap with the plain kernels. */
+  arena?: Arena;
 }
 
 /**
@@ -27,6 +29,9 @@ export class MLP {
   readonly beta: number;
   readonly bias: boolean;
   readonly dtype: DType;
+  readonly arena: Arena;
+  /** The kernels for this network's buffers. */
+  readonly k: Kernels;
   /** All weights, then all biases. */
   readonly params: Buf;
   /** W[l]: (nₗ, nₗ₋₁) view into params; W[0] is empty. */
@@ -46,10 +51,13 @@ export class MLP {
     this.beta = opts.beta ?? 10;
     this.act = makeActivation(this.activation, this.beta);
     this.bias = opts.bias ?? false;
-    this.dtype = opts.dtype ?? "f32";
+    this.arena = opts.arena ?? heapArena(opts.dtype ?? "f32");
+    if (opts.dtype !== undefined && opts.dtype !== this.arena.dtype) throw new Error(`dtype ${opts.dtype} does not match the arena's ${this.arena.dtype}`);
+    this.dtype = this.arena.dtype;
+    this.k = this.arena.kernels;
     let nW = 0, nB = 0;
     for (let l = 1; l <= this.L; l++) { nW += dims[l] * dims[l - 1]; nB += dims[l]; }
-    this.params = alloc(this.dtype, nW + (this.bias ? nB : 0));
+    this.params = this.arena.alloc(nW + (this.bias ? nB : 0));
     this.W = [this.params.subarray(0, 0)];
     this.b = [this.params.subarray(0, 0)];
     let o = 0;
@@ -70,9 +78,9 @@ export class MLP {
     return this;
   }
 
-  /** A same-shaped network with copied parameters. */
-  clone(dtype: DType = this.dtype): MLP {
-    const m = new MLP({ dims: this.dims, activation: this.activation, beta: this.beta, bias: this.bias, dtype });
+  /** A same-shaped network with copied parameters, on the JS heap unless an arena is given. */
+  clone(arena: Arena = heapArena(this.dtype)): MLP {
+    const m = new MLP({ dims: this.dims, activation: this.activation, beta: this.beta, bias: this.bias, arena });
     m.params.set(this.params);
     return m;
   }
@@ -87,7 +95,7 @@ export class Trace {
   readonly z: Buf[];
   /** yₗ = σ(zₗ) for l < L; y[L] = softmax(z_L) = p. */
   readonly y: Buf[];
-  /** σ'(zₗ) for 0 < l < L. */
+  /** σ'(zₗ) for 0 < l < L, computed by the forward pass. */
   readonly dsig: Buf[];
   /** Error signals eₗ (e[0] is the error reaching the input). */
   readonly e: Buf[];
@@ -97,13 +105,13 @@ export class Trace {
   readonly bte: Buf[];
 
   constructor(net: MLP) {
-    const d = net.dims, t = net.dtype;
-    this.z = d.map((n) => alloc(t, n));
-    this.y = d.map((n) => alloc(t, n));
-    this.dsig = d.map((n) => alloc(t, n));
-    this.e = d.map((n) => alloc(t, n));
-    this.u = d.map((_, l) => alloc(t, l === 0 ? 0 : d[l - 1]));
-    this.bte = d.map((n) => alloc(t, n));
+    const d = net.dims, a = net.arena;
+    this.z = d.map((n) => a.alloc(n));
+    this.y = d.map((n) => a.alloc(n));
+    this.dsig = d.map((n) => a.alloc(n));
+    this.e = d.map((n) => a.alloc(n));
+    this.u = d.map((_, l) => a.alloc(l === 0 ? 0 : d[l - 1]));
+    this.bte = d.map((n) => a.alloc(n));
   }
 }
 
@@ -111,8 +119,8 @@ export class Trace {
 export function forward(net: MLP, tr: Trace): void {
   const { L, dims, W, b, act } = net;
   for (let l = 1; l <= L; l++) {
-    matVec(tr.z[l], W[l], tr.y[l - 1], dims[l], dims[l - 1], net.bias ? b[l] : null);
-    if (l < L) act.f(tr.y[l], tr.z[l], dims[l]);
+    net.k.matVec(tr.z[l], W[l], tr.y[l - 1], dims[l], dims[l - 1], net.bias ? b[l] : null);
+    if (l < L) act.fdf(tr.y[l], tr.dsig[l], tr.z[l], dims[l]);
   }
   softmax(tr.y[L], tr.z[L], dims[L]);
 }

@@ -1,4 +1,3 @@
-import { matTVec, matTVec2 } from "../core/kernels.js";
 import type { Buf } from "../core/kernels.js";
 import type { Rng } from "../core/rng.js";
 import { initWeights, type InitName } from "../nn/init.js";
@@ -24,7 +23,7 @@ export function makeFeedback(name: FeedbackName, net: MLP, init: InitName, gain:
   if (name === "sym") return { name, B: net.W };
   if (name !== "random") throw new Error(`unknown feedback '${name}' (expected sym or random)`);
   const B = net.W.map((w, l) => {
-    const m = w.slice(); // same dtype and shape, own storage
+    const m = net.arena.alloc(w.length); // same arena (so the fast kernels apply), own storage
     if (l > 0) initWeights(m, net.dims[l], net.dims[l - 1], init, gain, rng);
     return m;
   });
@@ -43,21 +42,21 @@ export interface BackwardNeeds {
  * Wᵀe and Wᵀy are read from the same matrix in one pass (`matTVec2`).
  */
 export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds): void {
-  const { L, dims, W, act } = net;
+  const { L, dims, W, k } = net;
   const sym = fb.name === "sym";
   for (let l = L; l >= 1; l--) {
     const n = dims[l], m = dims[l - 1];
     const wantE = l > 1 || needs.needE0;
     const wantU = needs.needU[l];
     const g = tr.e[l - 1];
-    if (wantE && wantU && sym) matTVec2(g, tr.u[l], W[l], tr.e[l], tr.y[l], n, m);
+    if (wantE && wantU && sym) k.matTVec2(g, tr.u[l], W[l], tr.e[l], tr.y[l], n, m);
     else {
-      if (wantE) matTVec(g, fb.B[l], tr.e[l], n, m);
-      if (wantU) matTVec(tr.u[l], W[l], tr.y[l], n, m);
+      if (wantE) k.matTVec(g, fb.B[l], tr.e[l], n, m);
+      if (wantU) k.matTVec(tr.u[l], W[l], tr.y[l], n, m);
     }
     if (l > 1) {
+      // σ'(zₗ₋₁) was kept by the forward pass.
       const d = tr.dsig[l - 1], bte = tr.bte[l - 1];
-      act.df(d, tr.y[l - 1], tr.z[l - 1], m);
       for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
     }
   }

@@ -1,0 +1,126 @@
+import { jsKernels, type Arena, type Buf, type Kernels } from "./kernels.js";
+import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
+
+/**
+ * The WebAssembly SIMD backend (asm/kernels.ts). An arena is one module
+ * instance with its own fixed-size memory: buffers are Float32Array views
+ * into it, handed out by a bump allocator, and the memory never grows, so
+ * views never detach. Kernels take byte offsets; a buffer that is not in the
+ * arena's memory falls back to the plain kernel.
+ */
+interface Exports {
+  matVec(out: number, W: number, x: number, n: number, m: number, b: number): void;
+  matTVec(out: number, W: number, a: number, n: number, m: number): void;
+  matTVec2(outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
+  addOuters(W: number, n: number, m: number, K: number, desc: number): void;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The compiled module (compiled once per thread; 2 KB, so synchronous compilation is allowed everywhere). */
+export function wasmModule(): WebAssembly.Module {
+  if (compiled === null) {
+    const bin = atob(KERNELS_WASM_BASE64);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/** Whether this runtime has WebAssembly with SIMD (the module fails to compile otherwise). */
+export function wasmAvailable(): boolean {
+  try { wasmModule(); return true; } catch { return false; }
+}
+
+const PAGE = 65536;
+const DESC_RECORDS = 16;
+
+export class WasmArena implements Arena {
+  readonly dtype = "f32" as const;
+  readonly kernels: Kernels;
+  readonly capacity: number;
+  private readonly memory: WebAssembly.Memory;
+  private readonly x: Exports;
+  private readonly descF: Float32Array;
+  private readonly descU: Uint32Array;
+  private readonly descPtr: number;
+  private readonly base: number;
+  private top: number;
+
+  constructor(bytes: number) {
+    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + 64) / PAGE) + 1;
+    this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    this.x = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
+    this.capacity = pages * PAGE;
+    // Address 0 is reserved (a zero pointer means "no bias"); descriptors of addOuters follow.
+    this.descPtr = 16;
+    this.descF = new Float32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
+    this.descU = new Uint32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
+    this.base = this.descPtr + DESC_RECORDS * 12 + 16;
+    this.top = this.base;
+    this.kernels = this.makeKernels();
+  }
+
+  /** A zeroed f32 buffer of n values, 16-byte aligned. */
+  alloc(n: number): Float32Array {
+    const start = (this.top + 15) & ~15;
+    const end = start + 4 * n;
+    if (end > this.capacity) throw new Error(`wasm arena full (${this.capacity} bytes): size it for the network`);
+    this.top = end;
+    const v = new Float32Array(this.memory.buffer, start, n);
+    v.fill(0);
+    return v;
+  }
+
+  /** Free everything at once (every view handed out before is now invalid for new owners). */
+  reset(): void { this.top = this.base; }
+
+  get used(): number { return this.top - this.base; }
+
+  private makeKernels(): Kernels {
+    const x = this.x, mem = this.memory.buffer, descF = this.descF, descU = this.descU, descPtr = this.descPtr;
+    const mine = (b: Buf) => b.buffer === mem && b instanceof Float32Array;
+    return {
+      name: "wasm-simd",
+      matVec(out, W, v, n, m, b = null) {
+        if (mine(out) && mine(W) && mine(v) && (b === null || mine(b))) x.matVec(out.byteOffset, W.byteOffset, v.byteOffset, n, m, b === null ? 0 : b.byteOffset);
+        else jsKernels.matVec(out, W, v, n, m, b);
+      },
+      matTVec(out, W, a, n, m) {
+        if (mine(out) && mine(W) && mine(a)) x.matTVec(out.byteOffset, W.byteOffset, a.byteOffset, n, m);
+        else jsKernels.matTVec(out, W, a, n, m);
+      },
+      matTVec2(outA, outB, W, a, b, n, m) {
+        if (mine(outA) && mine(outB) && mine(W) && mine(a) && mine(b)) x.matTVec2(outA.byteOffset, outB.byteOffset, W.byteOffset, a.byteOffset, b.byteOffset, n, m);
+        else jsKernels.matTVec2(outA, outB, W, a, b, n, m);
+      },
+      addOuter(W, s, u, v, n, m) {
+        if (mine(W) && mine(u) && mine(v)) {
+          descF[0] = s; descU[1] = u.byteOffset; descU[2] = v.byteOffset;
+          x.addOuters(W.byteOffset, n, m, 1, descPtr);
+        } else jsKernels.addOuter(W, s, u, v, n, m);
+      },
+      addOuters(W, s, u, v, K, n, m) {
+        let ok = mine(W) && K <= DESC_RECORDS;
+        for (let k = 0; ok && k < K; k++) ok = mine(u[k]) && mine(v[k]);
+        if (!ok) return jsKernels.addOuters(W, s, u, v, K, n, m);
+        for (let k = 0; k < K; k++) { descF[3 * k] = s[k]; descU[3 * k + 1] = u[k].byteOffset; descU[3 * k + 2] = v[k].byteOffset; }
+        x.addOuters(W.byteOffset, n, m, K, descPtr);
+      },
+    };
+  }
+}
+
+let shared: WasmArena | null = null;
+
+/**
+ * This thread's reusable arena, reset and at least `bytes` large. Tasks run
+ * one at a time per thread, so each task takes it afresh; fresh WebAssembly
+ * memories per task would pile up faster than the garbage collector frees them.
+ */
+export function sharedWasmArena(bytes: number): WasmArena {
+  if (shared === null || shared.capacity < bytes + 4096) shared = new WasmArena(Math.max(bytes, 1 << 20));
+  shared.reset();
+  return shared;
+}
