@@ -210,3 +210,185 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
     }
   }
 }
+
+// ---- Fused kernels of the online step (src/learn/learner.ts, fused path) ----
+// Activation codes: 0 softplus(β), 1 relu, 2 tanh, 3 linear. Single-precision
+// maths (Mathf): the outputs are stored in f32 anyway.
+
+@inline function act(t: f32, code: i32, beta: f32, dp: usize): f32 {
+  if (code == 0) {
+    // q = exp(−|βz|): y = (max(βz, 0) + log1p(q)) / β, σ'(z) = sigmoid(βz).
+    const bz = beta * t;
+    const q = Mathf.exp(-Mathf.abs(bz));
+    store<f32>(dp, (bz >= 0 ? <f32>1 : q) / (<f32>1 + q));
+    return (Mathf.max(bz, 0) + Mathf.log1p(q)) / beta;
+  } else if (code == 1) {
+    store<f32>(dp, t > 0 ? <f32>1 : <f32>0);
+    return t > 0 ? t : <f32>0;
+  } else if (code == 2) {
+    const y = Mathf.tanh(t);
+    store<f32>(dp, <f32>1 - y * y);
+    return y;
+  }
+  store<f32>(dp, 1);
+  return t;
+}
+
+/** y(n) = σ(z), d(n) = σ'(z). */
+export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(y + o, act(load<f32>(z + o), code, beta, d + o));
+  }
+}
+
+/**
+ * A hidden layer's forward pass, with Oja's uₗ = Wₗᵀ yₗ from the same pass:
+ * z = W x [+ b], y = σ(z), d = σ'(z), and (when u ≠ 0) u = Wᵀ y, each block
+ * of four rows added to u while it is still in L1.
+ */
+export function forwardHidden(z: usize, y: usize, d: usize, u: usize, W: usize, x: usize, b: usize, n: i32, m: i32, code: i32, beta: f32): void {
+  const m4 = m & ~3;
+  const stride = <usize>m << 2;
+  if (u != 0) memory.fill(u, 0, <usize>m << 2);
+  let i = 0;
+  for (; i < n; i += 4) {
+    const rows = min(4, n - i);
+    const r0 = W + <usize>i * stride;
+    const r1 = rows > 1 ? r0 + stride : r0, r2 = rows > 2 ? r0 + 2 * stride : r0, r3 = rows > 3 ? r0 + 3 * stride : r0;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2;
+      const xv = v128.load(x + o);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), xv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), xv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), xv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), xv));
+    }
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2;
+      const xj = load<f32>(x + o);
+      s0 += load<f32>(r0 + o) * xj; s1 += load<f32>(r1 + o) * xj; s2 += load<f32>(r2 + o) * xj; s3 += load<f32>(r3 + o) * xj;
+    }
+    const io = <usize>i << 2;
+    if (b != 0) {
+      s0 += load<f32>(b + io);
+      if (rows > 1) s1 += load<f32>(b + io + 4);
+      if (rows > 2) s2 += load<f32>(b + io + 8);
+      if (rows > 3) s3 += load<f32>(b + io + 12);
+    }
+    // Rows past n (rows < 4) alias row 0 with weight 0 in u.
+    let y0: f32 = 0, y1: f32 = 0, y2: f32 = 0, y3: f32 = 0;
+    store<f32>(z + io, s0); y0 = act(s0, code, beta, d + io); store<f32>(y + io, y0);
+    if (rows > 1) { store<f32>(z + io + 4, s1); y1 = act(s1, code, beta, d + io + 4); store<f32>(y + io + 4, y1); }
+    if (rows > 2) { store<f32>(z + io + 8, s2); y2 = act(s2, code, beta, d + io + 8); store<f32>(y + io + 8, y2); }
+    if (rows > 3) { store<f32>(z + io + 12, s3); y3 = act(s3, code, beta, d + io + 12); store<f32>(y + io + 12, y3); }
+    if (u != 0) {
+      const c0 = f32x4.splat(y0), c1 = f32x4.splat(y1), c2 = f32x4.splat(y2), c3 = f32x4.splat(y3);
+      for (let j = 0; j < m4; j += 4) {
+        const o = <usize>j << 2;
+        const t = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
+                            f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
+        v128.store(u + o, f32x4.add(v128.load(u + o), t));
+      }
+      for (let j = m4; j < m; j++) {
+        const o = <usize>j << 2;
+        store<f32>(u + o, load<f32>(u + o) + y0 * load<f32>(r0 + o) + y1 * load<f32>(r1 + o) + y2 * load<f32>(r2 + o) + y3 * load<f32>(r3 + o));
+      }
+    }
+  }
+}
+
+/**
+ * The backward pass and the update of one layer in a single sweep of its
+ * rows: g(m) = Wᵀe (when g ≠ 0; the old W, read before the row is written),
+ * then Wout += Σ_k s_k u_k v_kᵀ (Wout = W online, the mini-batch accumulator
+ * otherwise). desc: K records of (f32 s, u32 u, u32 v), K ≤ 3.
+ */
+export function backUpdate(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, K: i32, desc: usize): void {
+  if (g != 0) memory.fill(g, 0, <usize>m << 2);
+  // One specialised sweep per (K, g, in place) so the inner loops carry no dead work.
+  const inPlace = W == Wout;
+  if (g != 0) {
+    if (inPlace) {
+      if (K == 0) sweep(g, W, Wout, e, n, m, desc, 0, true, true);
+      else if (K == 1) sweep(g, W, Wout, e, n, m, desc, 1, true, true);
+      else if (K == 2) sweep(g, W, Wout, e, n, m, desc, 2, true, true);
+      else sweep(g, W, Wout, e, n, m, desc, 3, true, true);
+    } else {
+      if (K == 0) sweep(g, W, Wout, e, n, m, desc, 0, true, false);
+      else if (K == 1) sweep(g, W, Wout, e, n, m, desc, 1, true, false);
+      else if (K == 2) sweep(g, W, Wout, e, n, m, desc, 2, true, false);
+      else sweep(g, W, Wout, e, n, m, desc, 3, true, false);
+    }
+  } else if (inPlace) {
+    if (K == 1) sweep(0, W, Wout, e, n, m, desc, 1, false, true);
+    else if (K == 2) sweep(0, W, Wout, e, n, m, desc, 2, false, true);
+    else if (K == 3) sweep(0, W, Wout, e, n, m, desc, 3, false, true);
+  } else {
+    if (K == 1) sweep(0, W, Wout, e, n, m, desc, 1, false, false);
+    else if (K == 2) sweep(0, W, Wout, e, n, m, desc, 2, false, false);
+    else if (K == 3) sweep(0, W, Wout, e, n, m, desc, 3, false, false);
+  }
+}
+
+@inline function sweep(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, desc: usize, K: i32, G: bool, inPlace: bool): void {
+  const m4 = m & ~3;
+  const stride = <usize>m << 2;
+  const s0 = K > 0 ? load<f32>(desc) : <f32>0, u0 = K > 0 ? <usize>load<u32>(desc + 4) : e, v0 = K > 0 ? <usize>load<u32>(desc + 8) : e;
+  const s1 = K > 1 ? load<f32>(desc + 12) : <f32>0, u1 = K > 1 ? <usize>load<u32>(desc + 16) : u0, v1 = K > 1 ? <usize>load<u32>(desc + 20) : v0;
+  const s2 = K > 2 ? load<f32>(desc + 24) : <f32>0, u2 = K > 2 ? <usize>load<u32>(desc + 28) : u0, v2 = K > 2 ? <usize>load<u32>(desc + 32) : v0;
+  let i = 0;
+  // Two rows per sweep of g and of the v_k.
+  for (; i + 2 <= n; i += 2) {
+    const r0 = W + <usize>i * stride, r1 = r0 + stride, w0 = Wout + <usize>i * stride, w1 = w0 + stride;
+    const io = <usize>i << 2;
+    const e0 = G ? load<f32>(e + io) : <f32>0, e1 = G ? load<f32>(e + io + 4) : <f32>0;
+    const ce0 = f32x4.splat(e0), ce1 = f32x4.splat(e1);
+    const c00 = s0 * load<f32>(u0 + io), c10 = s1 * load<f32>(u1 + io), c20 = s2 * load<f32>(u2 + io);
+    const c01 = s0 * load<f32>(u0 + io + 4), c11 = s1 * load<f32>(u1 + io + 4), c21 = s2 * load<f32>(u2 + io + 4);
+    const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20);
+    const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21);
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2;
+      const a0 = G || inPlace ? v128.load(r0 + o) : f32x4.splat(0), a1 = G || inPlace ? v128.load(r1 + o) : f32x4.splat(0);
+      if (G) v128.store(g + o, f32x4.add(v128.load(g + o), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))));
+      if (K > 0) {
+        const p = v128.load(v0 + o);
+        let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+        if (K > 1) { const q = v128.load(v1 + o); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+        if (K > 2) { const q = v128.load(v2 + o); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+        v128.store(w0 + o, f32x4.add(inPlace ? a0 : v128.load(w0 + o), t0));
+        v128.store(w1 + o, f32x4.add(inPlace ? a1 : v128.load(w1 + o), t1));
+      }
+    }
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2;
+      const a0 = load<f32>(r0 + o), a1 = load<f32>(r1 + o);
+      if (G) store<f32>(g + o, load<f32>(g + o) + e0 * a0 + e1 * a1);
+      if (K > 0) {
+        const p = load<f32>(v0 + o), q = load<f32>(v1 + o), t = load<f32>(v2 + o);
+        store<f32>(w0 + o, (inPlace ? a0 : load<f32>(w0 + o)) + c00 * p + c10 * q + c20 * t);
+        store<f32>(w1 + o, (inPlace ? a1 : load<f32>(w1 + o)) + c01 * p + c11 * q + c21 * t);
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const r0 = W + <usize>i * stride, w0 = Wout + <usize>i * stride;
+    const io = <usize>i << 2;
+    const e0 = G ? load<f32>(e + io) : <f32>0;
+    const c0 = s0 * load<f32>(u0 + io), c1 = s1 * load<f32>(u1 + io), c2 = s2 * load<f32>(u2 + io);
+    for (let j = 0; j < m; j++) {
+      const o = <usize>j << 2;
+      const a0 = load<f32>(r0 + o);
+      if (G) store<f32>(g + o, load<f32>(g + o) + e0 * a0);
+      if (K > 0) store<f32>(w0 + o, (inPlace ? a0 : load<f32>(w0 + o)) + c0 * load<f32>(v0 + o) + c1 * load<f32>(v1 + o) + c2 * load<f32>(v2 + o));
+    }
+  }
+}
+
+/** First free byte after the module's static data (Mathf's tables live below it). */
+export function heapBase(): usize {
+  return __heap_base;
+}

@@ -13,6 +13,9 @@ interface Exports {
   matTVec(out: number, W: number, a: number, n: number, m: number): void;
   matTVec2(outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
   addOuters(W: number, n: number, m: number, K: number, desc: number): void;
+  forwardHidden(z: number, y: number, d: number, u: number, W: number, x: number, b: number, n: number, m: number, code: number, beta: number): void;
+  backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number): void;
+  heapBase(): number;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -49,12 +52,12 @@ export class WasmArena implements Arena {
   private top: number;
 
   constructor(bytes: number) {
-    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + 64) / PAGE) + 1;
+    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + 64) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.x = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
     this.capacity = pages * PAGE;
-    // Address 0 is reserved (a zero pointer means "no bias"); descriptors of addOuters follow.
-    this.descPtr = 16;
+    // Below heapBase lives the module's static data (Mathf's tables); a zero pointer means "none".
+    this.descPtr = (Math.max(16, this.x.heapBase()) + 15) & ~15;
     this.descF = new Float32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
     this.descU = new Uint32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
     this.base = this.descPtr + DESC_RECORDS * 12 + 16;
@@ -107,6 +110,21 @@ export class WasmArena implements Arena {
         if (!ok) return jsKernels.addOuters(W, s, u, v, K, n, m);
         for (let k = 0; k < K; k++) { descF[3 * k] = s[k]; descU[3 * k + 1] = u[k].byteOffset; descU[3 * k + 2] = v[k].byteOffset; }
         x.addOuters(W.byteOffset, n, m, K, descPtr);
+      },
+      fused: {
+        forwardHidden(z, y, d, u, W, v, b, n, m, code, beta) {
+          if (!(mine(z) && mine(y) && mine(d) && mine(W) && mine(v) && (u === null || mine(u)) && (b === null || mine(b)))) return false;
+          x.forwardHidden(z.byteOffset, y.byteOffset, d.byteOffset, u === null ? 0 : u.byteOffset, W.byteOffset, v.byteOffset, b === null ? 0 : b.byteOffset, n, m, code, beta);
+          return true;
+        },
+        backUpdate(g, W, Wout, e, n, m, s, u, v, K) {
+          let ok = K <= 3 && mine(W) && mine(Wout) && mine(e) && (g === null || mine(g));
+          for (let k = 0; ok && k < K; k++) ok = mine(u[k]) && mine(v[k]);
+          if (!ok) return false;
+          for (let k = 0; k < K; k++) { descF[3 * k] = s[k]; descU[3 * k + 1] = u[k].byteOffset; descU[3 * k + 2] = v[k].byteOffset; }
+          x.backUpdate(g === null ? 0 : g.byteOffset, W.byteOffset, Wout.byteOffset, e.byteOffset, n, m, K, descPtr);
+          return true;
+        },
       },
     };
   }

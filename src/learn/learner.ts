@@ -1,4 +1,4 @@
-import { logSumExp, argmax, type Buf } from "../core/kernels.js";
+import { ACT_CODE, argmax, logSumExp, softmax, type Buf } from "../core/kernels.js";
 import { forward, Trace, type MLP } from "../nn/mlp.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
@@ -35,7 +35,11 @@ export class Learner {
   /** sig[l]: views of the trace that the terms at layer l read. */
   readonly sig: readonly LayerSignals[];
   private readonly needU: boolean[];
+  /** needU for the backward pass: layers whose uₗ the (fused) forward pass did not compute. */
+  private readonly needUAfter: boolean[];
   private readonly needE0: boolean;
+  /** Whether step() takes the fused two-sweep path. */
+  readonly fusable: boolean;
   // Per-layer scratch for addOuters: coefficients, post and pre vectors.
   private readonly s: Float64Array[];
   private readonly us: Buf[][];
@@ -67,6 +71,9 @@ export class Learner {
     }
     this.active = active;
     this.needE0 = L >= 1 && active[1].some((a) => a.term.needsEPre);
+    const fused = net.k.fused !== undefined;
+    this.needUAfter = this.needU.map((u, l) => u && (!fused || l === L));
+    this.fusable = fused && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
     const sig: LayerSignals[] = [];
     this.sig = sig;
     for (let l = 0; l <= L; l++) {
@@ -97,6 +104,7 @@ export class Learner {
    * logits' sum, which is non-finite exactly when the network has diverged.
    */
   step(label: number): number {
+    if (this.fusable) return this.fusedStep(label);
     const zs = this.propagate(label);
     this.update();
     return zs;
@@ -105,15 +113,68 @@ export class Learner {
   /** Forward pass and error signals for `label`; returns the logits' sum (non-finite once diverged). */
   propagate(label: number): number {
     const { net, tr } = this;
-    const L = net.L, nL = net.dims[L];
-    forward(net, tr);
+    const zs = this.forwardAndError(label);
+    backward(net, this.fb, tr, { needU: this.needUAfter, needE0: this.needE0 });
+    return zs;
+  }
+
+  /**
+   * The forward pass, using the fused kernel where the backend has one (then
+   * Oja's uₗ of hidden layers comes from the same sweep), and e_L = p − onehot.
+   */
+  private forwardAndError(label: number): number {
+    const { net, tr } = this, { L, dims, W, b } = net, F = net.k.fused;
+    if (F === undefined) forward(net, tr);
+    else {
+      const code = ACT_CODE[net.activation];
+      for (let l = 1; l <= L; l++) {
+        const n = dims[l], m = dims[l - 1];
+        const bl = net.bias ? b[l] : null;
+        if (l < L && F.forwardHidden(tr.z[l], tr.y[l], tr.dsig[l], this.needU[l] ? tr.u[l] : null, W[l], tr.y[l - 1], bl, n, m, code, net.beta)) continue;
+        net.k.matVec(tr.z[l], W[l], tr.y[l - 1], n, m, bl);
+        if (l < L) {
+          net.act.fdf(tr.y[l], tr.dsig[l], tr.z[l], n);
+          if (this.needU[l]) net.k.matTVec(tr.u[l], W[l], tr.y[l], n, m);
+        }
+      }
+      softmax(tr.y[L], tr.z[L], dims[L]);
+    }
+    const nL = dims[L], eL = tr.e[L], p = tr.y[L];
     // e_L = p − onehot(label): the cross-entropy gradient at the logits.
-    const eL = tr.e[L], p = tr.y[L];
     for (let i = 0; i < nL; i++) eL[i] = p[i];
     eL[label] -= 1;
-    backward(net, this.fb, tr, { needU: this.needU, needE0: this.needE0 });
     let zs = 0;
     for (let i = 0; i < nL; i++) zs += tr.z[L][i];
+    return zs;
+  }
+
+  /**
+   * The same step as propagate + update, in two sweeps of each Wₗ (fused
+   * WebAssembly kernels): the forward pass with Oja's uₗ, then, from the top
+   * layer down, eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ' and the update of Wₗ in one sweep that
+   * reads each row before writing it. Taken with backprop feedback and terms
+   * that do not read eₗ₋₁ (ehebb does: it needs the sweep's own result).
+   */
+  private fusedStep(label: number): number {
+    const { net, tr } = this, { L, dims, W } = net, F = net.k.fused!;
+    const zs = this.forwardAndError(label);
+    if (this.needU[L]) net.k.matTVec(tr.u[L], W[L], tr.y[L], dims[L], dims[L - 1]);
+    const online = this.batch === 1;
+    const target = online ? W : this.dW, tb = online ? net.b : this.db, scale = online ? 1 : 1 / this.batch;
+    for (let l = L; l >= 1; l--) {
+      const n = dims[l], m = dims[l - 1], K = this.factors(l, scale);
+      const g = l > 1 ? tr.e[l - 1] : null;
+      if (!F.backUpdate(g, W[l], target[l], tr.e[l], n, m, this.s[l], this.us[l], this.vs[l], K)) {
+        if (g !== null) net.k.matTVec(g, W[l], tr.e[l], n, m);
+        net.k.addOuters(target[l], this.s[l], this.us[l], this.vs[l], K, n, m);
+      }
+      if (net.bias) this.biasUpdate(l, tb[l], K);
+      if (g !== null) {
+        const d = tr.dsig[l - 1], bte = tr.bte[l - 1];
+        for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
+      }
+    }
+    if (!online && ++this.pending === this.batch) this.flush();
     return zs;
   }
 
@@ -141,27 +202,35 @@ export class Learner {
   private apply(W: readonly Buf[], b: readonly Buf[], scale: number): void {
     const { dims, L } = this.net;
     for (let l = 1; l <= L; l++) {
-      const act = this.active[l];
-      const K = act.length;
+      const K = this.factors(l, scale);
       if (K === 0) continue;
-      const s = this.s[l], us = this.us[l], vs = this.vs[l], sig = this.sig[l];
-      for (let k = 0; k < K; k++) {
-        const a = act[k];
-        a.term.factors(sig, a.scratch, a.f);
-        s[k] = scale * a.coef * a.f.sign;
-        us[k] = a.f.post;
-        vs[k] = a.f.pre;
-      }
-      this.net.k.addOuters(W[l], s, us, vs, K, dims[l], dims[l - 1]);
-      if (this.net.bias) {
-        const bl = b[l], n = dims[l];
-        for (let k = 0; k < K; k++) {
-          const c = s[k] * act[k].f.preBias;
-          if (c === 0) continue;
-          const u = us[k];
-          for (let i = 0; i < n; i++) bl[i] += c * u[i];
-        }
-      }
+      this.net.k.addOuters(W[l], this.s[l], this.us[l], this.vs[l], K, dims[l], dims[l - 1]);
+      if (this.net.bias) this.biasUpdate(l, b[l], K);
+    }
+  }
+
+  /** The rank-1 factors of layer l's active terms into s[l], us[l], vs[l]; returns their number. */
+  private factors(l: number, scale: number): number {
+    const act = this.active[l], K = act.length;
+    const s = this.s[l], us = this.us[l], vs = this.vs[l], sig = this.sig[l];
+    for (let k = 0; k < K; k++) {
+      const a = act[k];
+      a.term.factors(sig, a.scratch, a.f);
+      s[k] = scale * a.coef * a.f.sign;
+      us[k] = a.f.post;
+      vs[k] = a.f.pre;
+    }
+    return K;
+  }
+
+  /** A bias is a weight from a constant input 1: bₗ += Σ_k s_k · preBias_k · post_k. */
+  private biasUpdate(l: number, bl: Buf, K: number): void {
+    const act = this.active[l], s = this.s[l], us = this.us[l], n = this.net.dims[l];
+    for (let k = 0; k < K; k++) {
+      const c = s[k] * act[k].f.preBias;
+      if (c === 0) continue;
+      const u = us[k];
+      for (let i = 0; i < n; i++) bl[i] += c * u[i];
     }
   }
 }

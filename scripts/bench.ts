@@ -1,0 +1,133 @@
+/**
+ * npm run bench [-- --out FILE] [--doc] [--quick]
+ *
+ * Speed of the online step, meta-gradient episodes and worker threads on the
+ * paper network (784-170-130-100-70-10, softplus β = 10, batch 1), and, in
+ * the same run, the PyTorch anchor when Debian's python3-torch is installed.
+ * Medians over repeats; this machine is noisy, so ratios are only quoted
+ * within one run. Writes a JSON result file (default runs/bench.json) and,
+ * with --doc, docs/benchmarks.md.
+ */
+import { cpus } from "node:os";
+import { writeAtomic } from "../src/core/files.js";
+import { wasmAvailable } from "../src/core/wasm.js";
+import { cachedDataset, DEFAULT_CONFIG, freshLearner, type Backend, type RunConfig } from "../src/experiments/task.js";
+import { train } from "../src/experiments/train.js";
+import { runEpisode } from "../src/meta/episode.js";
+import { metaLayout } from "../src/meta/tangent.js";
+import { loadPixels } from "../src/nn/mlp.js";
+import type { ThetaSpec } from "../src/rules/rule.js";
+import { anchorAvailable, runAnchor } from "./anchor.js";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench.json";
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const BP: ThetaSpec = { bp: 0.0068 }, BPOJA: ThetaSpec = { bp: 0.0068, oja: 0.0053 };
+const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1 };
+const ds = cachedDataset(base);
+
+/** Steps/s of the bare online step (no sampling, init or evaluation): median of `reps` runs of `steps` steps. */
+function stepRate(theta: ThetaSpec, backend: Backend, reps: number, steps: number): number {
+  const cfg = { ...base, theta, backend };
+  const rates: number[] = [];
+  for (let r = -1; r < reps; r++) { // r = −1 warms up the JIT and the wasm tier-up
+    const { learner, task } = freshLearner(cfg, ds, r + 1);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const k = i % task.trainIdx.length;
+      loadPixels(learner.x, ds.images, task.trainIdx[k], ds.dim);
+      learner.step(task.trainLabels[k]);
+    }
+    if (r >= 0) rates.push(steps / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+/** Meta-training episodes/s (5-way 50-shot: 250 steps with one tangent per coefficient, plus the query gradient). */
+function episodeRate(backend: Backend, reps: number): number {
+  const cfg = { ...base, split: "train" as const, backend };
+  const layout = metaLayout(["bp", "oja"], 5, false);
+  const times: number[] = [];
+  for (let r = -1; r < reps; r++) {
+    const t0 = performance.now();
+    runEpisode(cfg, ds, r + 1, layout, [0.0068, 0.0053], {});
+    if (r >= 0) times.push((performance.now() - t0) / 1000);
+  }
+  return 1 / median(times);
+}
+
+const log = (s: string) => process.stderr.write(s + "\n");
+if (!wasmAvailable()) log("bench: WebAssembly SIMD is not available here; only the js backend is measured");
+const R = quick ? 3 : 7;
+const res: Record<string, any> = { date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, quick };
+
+log("online steps (single thread)…");
+res.online = {
+  wasm_bp: stepRate(BP, "wasm", R, 2000),
+  wasm_bp_oja: stepRate(BPOJA, "wasm", R, 2000),
+  js_bp: stepRate(BP, "js", Math.max(3, R - 4), 500),
+  js_bp_oja: stepRate(BPOJA, "js", Math.max(3, R - 4), 500),
+};
+log("meta-gradient episodes (single thread)…");
+res.meta = { wasm_bp_oja_episodes_per_s: episodeRate("wasm", R), js_bp_oja_episodes_per_s: episodeRate("js", 2) };
+log("end-to-end train and worker threads…");
+const tasks = quick ? 20 : 40;
+const e2e: Record<string, number[]> = { w1: [], w2: [] };
+for (let r = 0; r < (quick ? 1 : 3); r++) {
+  for (const w of [1, 2]) e2e[`w${w}`].push((await train({ ...base, theta: BPOJA, tasks }, w)).seconds);
+}
+res.workers = {
+  tasks, seconds_1: median(e2e.w1), seconds_2: median(e2e.w2), speedup_2: median(e2e.w1) / median(e2e.w2),
+  train_steps_per_s_1: (tasks * 250) / median(e2e.w1),
+};
+
+if (anchorAvailable()) {
+  log("PyTorch anchor (1 thread)…");
+  const n = quick ? "5" : "20";
+  const common = ["--tasks", n, "--threads", "1", "--seed", "1", "--theta0", "0.0068"];
+  const bp = runAnchor([...common]);
+  const bpoja = runAnchor([...common, "--oja", "0.0053"]);
+  const meta = runAnchor(["--mode", "meta", "--tasks", quick ? "2" : "5", "--threads", "1", "--theta0", "0.0068", "--oja", "0.0053", "--split", "train"]);
+  res.torch = { bp_steps_per_s: bp.steps_per_s, bp_oja_steps_per_s: bpoja.steps_per_s, meta_episodes_per_s: meta.tasks_per_s, version: "python3-torch (Debian)" };
+  res.ratios = {
+    online_bp_vs_torch: res.online.wasm_bp / bp.steps_per_s,
+    online_bp_oja_vs_torch: res.online.wasm_bp_oja / bpoja.steps_per_s,
+    meta_vs_torch: res.meta.wasm_bp_oja_episodes_per_s / meta.tasks_per_s,
+  };
+} else log("bench: python3-torch not found; skipping the PyTorch anchor (apt-get install -y python3-torch)");
+res.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+
+const f0 = (x: number) => Math.round(x).toLocaleString("en-US");
+const f2 = (x: number) => x.toFixed(2);
+const rows: [string, string, string][] = [
+  ["online bp, steps/s (wasm SIMD)", f0(res.online.wasm_bp), res.torch ? `${f0(res.torch.bp_steps_per_s)} (${f2(res.ratios.online_bp_vs_torch)}×)` : "–"],
+  ["online bp+oja, steps/s (wasm SIMD)", f0(res.online.wasm_bp_oja), res.torch ? `${f0(res.torch.bp_oja_steps_per_s)} (${f2(res.ratios.online_bp_oja_vs_torch)}×)` : "–"],
+  ["online bp, steps/s (plain JS reference)", f0(res.online.js_bp), ""],
+  ["online bp+oja, steps/s (plain JS reference)", f0(res.online.js_bp_oja), ""],
+  ["meta-training bp+oja, episodes/s (wasm SIMD)", f2(res.meta.wasm_bp_oja_episodes_per_s), res.torch ? `${f2(res.torch.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_torch)}×)` : "–"],
+  ["meta-training bp+oja, episodes/s (plain JS)", f2(res.meta.js_bp_oja_episodes_per_s), ""],
+  [`train ${tasks} tasks end to end, 1 worker, steps/s`, f0(res.workers.train_steps_per_s_1), ""],
+  [`train ${tasks} tasks, 2 workers vs 1, speedup`, `${f2(res.workers.speedup_2)}×`, ""],
+  ["peak RSS (MB)", f0(res.peak_rss_mb), ""],
+];
+const table = ["| measure | neuroplastic | PyTorch anchor (ratio) |", "|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+console.log(table);
+writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
+log(`wrote ${outFile}`);
+if (argv.includes("--doc")) {
+  writeAtomic(new URL("../docs/benchmarks.md", import.meta.url).pathname, [
+    "# Benchmarks",
+    "",
+    `Measured by \`npm run bench -- --doc\` on ${res.cpu} (${res.cores} cores), Node ${res.node}, ${res.date.slice(0, 10)}; all figures from that one run.`,
+    "Paper network 784-170-130-100-70-10, softplus β = 10, batch 1, MNIST. Online rates are medians over repeats of the bare step (no task sampling, init or evaluation);",
+    "meta episodes are 5-way 50-shot (250 steps, one forward-mode tangent per learned coefficient, then the query gradient). The PyTorch anchor",
+    "(`../shared/anchors/torch_reference.py`, Debian's python3-torch, 1 thread) ran in the same invocation; its meta episodes use autograd through the unrolled loop.",
+    "",
+    table,
+    "",
+    `Raw numbers: \`${outFile}\` (regenerated by each run).`,
+    "",
+  ].join("\n"));
+  log("wrote docs/benchmarks.md");
+}
