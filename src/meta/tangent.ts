@@ -64,14 +64,16 @@ export class TangentLearner {
   private readonly tmpN: Buf;
   private readonly tmpA: Buf;
   private readonly tmpB: Buf;
-  private readonly scrP: Buf;
-  private readonly scrT: Buf;
+  private readonly scrP: Buf[];
+  private readonly scrT: Buf[];
   private readonly f: RankOne;
   private readonly g: RankOne;
   private readonly gBias = new Float64Array(16);
-  private readonly s3 = new Float64Array(3);
-  private readonly u3: Buf[] = [];
-  private readonly v3: Buf[] = [];
+  // Pieces of a layer's tangent update (≤ 3 per term) and buffers for merged ones.
+  private readonly ps = new Float64Array(12);
+  private readonly pu: Buf[] = [];
+  private readonly pv: (Buf | null)[] = [];
+  private readonly comb: Buf[];
   /** owner[l][a]: the meta-parameter index controlling active term a at layer l, or −1. */
   private readonly owner: number[][];
   private readonly needU: boolean[];
@@ -94,7 +96,8 @@ export class TangentLearner {
     this.d2sig = dims.map((n) => a.alloc(n));
     const wide = Math.max(...dims);
     this.tmpN = a.alloc(wide); this.tmpA = a.alloc(wide); this.tmpB = a.alloc(wide);
-    this.scrP = a.alloc(wide); this.scrT = a.alloc(wide);
+    this.scrP = [0, 1, 2, 3].map(() => a.alloc(wide)); this.scrT = [0, 1, 2, 3].map(() => a.alloc(wide));
+    this.comb = Array.from({ length: 12 }, () => a.alloc(wide));
     this.f = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
     this.g = { sign: 1, post: this.tmpN, pre: this.tmpN, preBias: 0 };
     this.owner = learner.active.map((act, l) => act.map((a) => params.findIndex((p) => p.term === a.term.name && p.layers.includes(l))));
@@ -190,11 +193,22 @@ export class TangentLearner {
       const n = dims[l], m = dims[l - 1];
       const wantE = l > 1 || this.needE0, wantU = this.needU[l];
       const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
-      if (sym) {
+      if (sym && wantE && wantU) {
         // One pass over dW and one over W give both d(Wᵀe) and duₗ.
         K.matTVec2(A, C, dW[l], tr.e[l], post, n, m);   // A = dWᵀe, C = dWᵀy
         K.matTVec2(dbte, du, W[l], T.de[l], dpost, n, m); // Wᵀde, Wᵀdy
         for (let j = 0; j < m; j++) { dbte[j] += A[j]; du[j] += C[j]; }
+      } else if (sym) {
+        if (wantE) {
+          K.matTVec(dbte, dW[l], tr.e[l], n, m);
+          K.matTVec(A, W[l], T.de[l], n, m);
+          for (let j = 0; j < m; j++) dbte[j] += A[j];
+        }
+        if (wantU) {
+          K.matTVec(du, dW[l], post, n, m);
+          K.matTVec(C, W[l], dpost, n, m);
+          for (let j = 0; j < m; j++) du[j] += C[j];
+        }
       } else {
         if (wantE) K.matTVec(dbte, fb.B[l], T.de[l], n, m);
         if (wantU) {
@@ -212,30 +226,61 @@ export class TangentLearner {
     }
   }
 
-  /** dWₗ += Σ_a sign·[θ_a (d(post) ⊗ pre + post ⊗ d(pre)) + [a is θ_k] post ⊗ pre]. */
+  /**
+   * dWₗ += Σ_a sign·[θ_a (d(post) ⊗ pre + post ⊗ d(pre)) + [a is θ_k] post ⊗ pre].
+   * The pieces of all terms are gathered first; pieces on the input's tangent
+   * (dy₀ = 0) are dropped and pieces sharing a pre vector are merged, so a
+   * layer's tangent update is usually one sweep of dWₗ.
+   */
   private tangentUpdate(k: number): void {
     const { net, active, sig } = this.learner, { L, dims } = net, K = net.k;
-    const T = this.tt[k], f = this.f, g = this.g;
+    const T = this.tt[k], f = this.f, g = this.g, zero = T.dy[0];
     for (let l = 1; l <= L; l++) {
       const act = active[l], n = dims[l], m = dims[l - 1];
       const dWl = this.dW[k][l], dbl = this.db[k][l], gb = this.gBias;
       // Bias factors read dbₗ, so take them all before any term writes to it.
-      if (net.bias) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig[l], T.sig[l], this.scrT, g); gb[a] = g.preBias; }
+      if (net.bias) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig[l], T.sig[l], this.scrT[a], g); gb[a] = g.preBias; }
+      const s = this.ps, us = this.pu, vs = this.pv;
+      let q = 0;
       for (let a = 0; a < act.length; a++) {
         const t = act[a];
-        t.term.factors(sig[l], this.scrP, f);
-        t.term.tangent(sig[l], T.sig[l], this.scrT, g);
+        // Each term gets its own scratch: the pre vectors must survive until the sweep.
+        t.term.factors(sig[l], this.scrP[a], f);
+        t.term.tangent(sig[l], T.sig[l], this.scrT[a], g);
         const c = t.coef * f.sign, dc = this.owner[l][a] === k ? f.sign : 0;
-        // One pass over dWₗ for the (up to) three rank-1 pieces of this term.
-        const s = this.s3, us = this.u3, vs = this.v3;
-        let q = 0;
-        if (c !== 0) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
+        if (c !== 0) {
+          if (g.post !== zero) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; }
+          if (g.pre !== zero) { s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
+        }
         if (dc !== 0) { s[q] = dc; us[q] = f.post; vs[q++] = f.pre; }
-        K.addOuters(dWl, s, us, vs, q, n, m);
         if (net.bias) {
           for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
         }
       }
+      q = this.mergeByPre(q, n);
+      K.addOuters(dWl, s, us, vs as Buf[], q, n, m);
     }
+  }
+
+  /** Merge pieces s_a u_a ⊗ v with the same v into one (Σ s_a u_a) ⊗ v; returns the new count. */
+  private mergeByPre(q: number, n: number): number {
+    const s = this.ps, us = this.pu, vs = this.pv;
+    let out = 0, buf = 0;
+    for (let a = 0; a < q; a++) {
+      if (vs[a] === null) continue;
+      let comb: Buf | null = null;
+      for (let b = a + 1; b < q; b++) {
+        if (vs[b] !== vs[a]) continue;
+        if (comb === null) {
+          comb = this.comb[buf++];
+          for (let i = 0; i < n; i++) comb[i] = s[a] * us[a][i];
+        }
+        for (let i = 0; i < n; i++) comb[i] += s[b] * us[b][i];
+        vs[b] = null;
+      }
+      if (comb !== null) { s[out] = 1; us[out] = comb; vs[out++] = vs[a]; }
+      else { s[out] = s[a]; us[out] = us[a]; vs[out++] = vs[a]; }
+    }
+    return out;
   }
 }
