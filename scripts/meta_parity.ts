@@ -10,6 +10,7 @@
 import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
+import { closePools } from "../src/experiments/pool.js";
 import { metaTrain, specOf, type MetaConfig } from "../src/meta/outer.js";
 import { anchorAvailable, runAnchor } from "./anchor.js";
 
@@ -63,3 +64,4 @@ writeAtomic(new URL("../docs/meta-parity.md", import.meta.url).pathname, [
   ...rows.flatMap((r) => r.torch_commands.map((c) => `- \`${c}\``)),
   "",
 ].join("\n"));
+await closePools();

@@ -8,6 +8,7 @@
 import { writeAtomic } from "../src/cli/common.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
+import { closePools } from "../src/experiments/pool.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
 import { anchorAvailable, runAnchor } from "./anchor.js";
 
@@ -74,3 +75,4 @@ const md = [
 ].join("\n");
 writeAtomic(new URL("../docs/parity.md", import.meta.url).pathname, md);
 writeAtomic(new URL("../docs/parity.json", import.meta.url).pathname, JSON.stringify(out, null, 1) + "\n");
+await closePools();

@@ -1,4 +1,5 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
+import { closePools } from "../src/experiments/pool.js";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
 import { Learner } from "../src/learn/learner.js";
@@ -8,6 +9,8 @@ import { backward, makeFeedback } from "../src/signals/feedback.js";
 import { runTask, cachedDataset, DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
 import { assertClose, diff } from "./helpers.js";
+
+after(closePools);
 
 test("feedback alignment sends errors through the fixed random B, not W, and never changes B", () => {
   const rng = new Rng(4);

@@ -1,4 +1,5 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
+import { closePools } from "../src/experiments/pool.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -13,6 +14,8 @@ const small: MetaConfig = {
   run: { ...DEFAULT_CONFIG, hidden: [20], shots: 5, query: 5, split: "train", theta: { bp: 0.001, oja: 0 }, tasks: 1 },
   learn: ["bp", "oja"], perLayer: false, episodes: 8, metaBatch: 1, metaLr: 0.01, l1: 0, checkpointEvery: 2,
 };
+
+after(closePools);
 
 test("Adam matches torch.optim.Adam on a known sequence", () => {
   // torch.optim.Adam([p], lr=0.1), float64, p = [1, -2], grads [0.5, -1] then [0.1, 3], gives:

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
+import { closePools } from "../experiments/pool.js";
 
 const program = new Command()
   .name("neuroplastic")
@@ -12,6 +13,7 @@ registerMeta(program);
 
 try {
   await program.parseAsync(process.argv);
+  await closePools();
 } catch (e) {
   if (e instanceof CommanderError) {
     // Commander printed its own one-line message; help and version exit 0.
@@ -22,4 +24,5 @@ try {
     if (process.env.NEUROPLASTIC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     process.exitCode = 1;
   }
+  await closePools().catch(() => {});
 }

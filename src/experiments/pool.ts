@@ -3,26 +3,45 @@ import { Piscina } from "piscina";
 import type { Job } from "./worker.js";
 
 /**
- * Run jobs on `workers` threads (piscina), or inline when workers ≤ 1. Results
- * come back in job order, so output never depends on scheduling.
+ * Worker threads (piscina). Pools are kept per size for the life of the
+ * process, so repeated runs (sweeps, meta-batches every episode) do not pay
+ * for starting threads and reading datasets again; closePools() ends them.
+ */
+const pools = new Map<number, Piscina>();
+
+function pool(workers: number): Piscina {
+  let p = pools.get(workers);
+  if (p === undefined) {
+    // Under tsx the sources are .ts; built, they are .js.
+    const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+    p = new Piscina({ filename: new URL(`./worker${ext}`, import.meta.url).href, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 });
+    pools.set(workers, p);
+  }
+  return p;
+}
+
+/** End every pool's threads (the CLI calls this before exiting). */
+export async function closePools(): Promise<void> {
+  const ps = [...pools.values()];
+  pools.clear();
+  await Promise.all(ps.map((p) => p.destroy()));
+}
+
+/**
+ * Run jobs on `workers` threads, or inline when workers ≤ 1. Results come
+ * back in job order, so output never depends on scheduling.
  */
 export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i: number) => void): Promise<R[]> {
   if (workers <= 1 || jobs.length <= 1) {
     const { default: run } = await import("./worker.js");
     return jobs.map((j, i) => { const r = run(j) as R; onDone?.(r, i); return r; });
   }
-  // Under tsx the sources are .ts; built, they are .js.
-  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
-  const pool = new Piscina({ filename: new URL(`./worker${ext}`, import.meta.url).href, minThreads: workers, maxThreads: workers });
-  try {
-    return await Promise.all(jobs.map(async (j, i) => {
-      const r = (await pool.run(j)) as R;
-      onDone?.(r, i);
-      return r;
-    }));
-  } finally {
-    await pool.destroy();
-  }
+  const p = pool(workers);
+  return Promise.all(jobs.map(async (j, i) => {
+    const r = (await p.run(j)) as R;
+    onDone?.(r, i);
+    return r;
+  }));
 }
 
 export function defaultWorkers(): number {

@@ -10,7 +10,7 @@ export interface TrainOutcome extends Summary {
 /** Online (or mini-batch) learning over cfg.tasks fresh tasks, spread over worker threads. */
 export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void): Promise<TrainOutcome> {
   checkConfig(cfg, cachedDataset(cfg));
-  const size = Math.max(1, Math.min(10, Math.ceil(cfg.tasks / (4 * Math.max(1, workers)))));
+  const size = Math.max(1, Math.min(10, Math.ceil(cfg.tasks / (8 * Math.max(1, workers)))));
   let done = 0;
   const t0 = performance.now();
   const parts = await runJobs<TaskResult[]>(chunks(cfg.tasks, size).map((tasks) => ({ kind: "train", cfg, tasks })), workers, (r) => {
