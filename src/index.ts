@@ -1,0 +1,23 @@
+/** neuroplastic: the public library API. */
+export { Rng } from "./core/rng.js";
+export { heapArena, jsKernels, type Arena, type Buf, type DType, type Kernels } from "./core/kernels.js";
+export { WasmArena, wasmAvailable } from "./core/wasm.js";
+export { writeAtomic } from "./core/files.js";
+export { MLP, Trace, forward, loadPixels, type MLPOptions } from "./nn/mlp.js";
+export { makeActivation, ACTIVATIONS, type Activation, type ActivationName } from "./nn/activations.js";
+export { initWeights, INITS, type InitName } from "./nn/init.js";
+export { makeFeedback, backward, FEEDBACKS, type Feedback, type FeedbackName } from "./signals/feedback.js";
+export { TERMS, TERM_NAMES, type TermName } from "./rules/registry.js";
+export { makeRule, parseThetaSpec, formatThetaSpec, type Rule, type ThetaSpec } from "./rules/rule.js";
+export type { PlasticityTerm, LayerSignals, RankOne } from "./rules/types.js";
+export { Learner, evaluate, type LearnerOptions } from "./learn/learner.js";
+export { parseIdx, encodeIdx, IdxError, type IdxArray } from "./data/idx.js";
+export { loadDataset, fromArrays, embeddedMnistDir, type Dataset } from "./data/dataset.js";
+export { sampleTask, checkTaskOptions, type Task, type TaskOptions } from "./data/tasks.js";
+export { runTask, summarize, DEFAULT_CONFIG, type RunConfig, type TaskResult } from "./experiments/task.js";
+export { train } from "./experiments/train.js";
+export { closePools } from "./experiments/pool.js";
+export { TangentLearner, metaLayout, type MetaParam } from "./meta/tangent.js";
+export { runEpisode } from "./meta/episode.js";
+export { metaTrain, type MetaConfig } from "./meta/outer.js";
+export { adamInit, adamUpdate, type AdamState } from "./meta/adam.js";
