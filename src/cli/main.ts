@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
+import { registerReproduce } from "./reproduce.js";
 import { closePools } from "../experiments/pool.js";
 
 const program = new Command()
@@ -10,6 +11,7 @@ const program = new Command()
   .exitOverride();
 registerTrain(program);
 registerMeta(program);
+registerReproduce(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,7 @@ import type { InitName } from "../nn/init.js";
 import { loadPixels, MLP } from "../nn/mlp.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
+import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
 
 /** Everything that defines a run of online (or mini-batch) learning over many tasks. Plain data: it crosses to worker threads. */
 export interface RunConfig {
@@ -58,6 +59,8 @@ export interface TaskResult {
   steps: number;
   /** Σₗ ‖Wₗ‖_F after training (NaN when diverged). */
   weightNorm: number;
+  /** Per-layer diagnostics at the planned steps (only when a DiagnosticsPlan was given). */
+  diagnostics?: { step: number; layers: LayerDiagnostics[] }[];
 }
 
 export function dims(cfg: RunConfig, ds: Dataset): number[] {
@@ -107,23 +110,45 @@ export function freshLearner(cfg: RunConfig, ds: Dataset, t: number): { learner:
   return { learner: new Learner(net, fb, rule, { batch: cfg.batch }), task };
 }
 
-/** Train on task t (one pass over its shuffled training set), then score on its query set. */
-export function runTask(cfg: RunConfig, ds: Dataset, t: number): TaskResult {
+/** Where and on what to measure diagnostics while a task trains. */
+export interface DiagnosticsPlan {
+  /** Steps after which to measure (0 = before training). */
+  at: number[];
+  probeIdx: number[];
+  probeLabels: number[];
+}
+
+/**
+ * Train on task t (one pass over its shuffled training set), then score on
+ * its query set; with a plan, also measure the layers on the probe set.
+ */
+export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan): TaskResult {
   const { learner, task } = freshLearner(cfg, ds, t);
   const net = learner.net;
+  const diagnostics: { step: number; layers: LayerDiagnostics[] }[] = [];
+  const measure = (step: number) => {
+    if (plan && plan.at.includes(step)) diagnostics.push({ step, layers: probe(net, learner.fb, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
+  };
   let diverged = false;
+  measure(0);
   for (let i = 0; i < task.trainIdx.length; i++) {
     loadPixels(learner.x, ds.images, task.trainIdx[i], ds.dim);
     if (!Number.isFinite(learner.step(task.trainLabels[i]))) { diverged = true; break; }
+    if (plan && (i + 1) % cfg.batch === 0) measure(i + 1);
   }
   learner.flush();
   diverged ||= !allFinite(net.params);
+  // A trailing partial mini-batch is applied by flush(): measure the end of training after it.
+  const end = task.trainIdx.length;
+  if (plan && !diverged && !diagnostics.some((d) => d.step === end)) measure(end);
   let sc = diverged ? { acc: 0, loss: 0 } : evaluate(net, learner.tr, ds.images, ds.dim, task.queryIdx, task.queryLabels);
   if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
   if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
   let wn = 0;
   for (let l = 1; l <= net.L; l++) { let s = 0; for (const w of net.W[l]) s += w * w; wn += Math.sqrt(s); }
-  return { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: task.trainIdx.length, weightNorm: diverged ? NaN : wn };
+  const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: task.trainIdx.length, weightNorm: diverged ? NaN : wn };
+  if (plan) r.diagnostics = diagnostics;
+  return r;
 }
 
 const cache = new Map<string, Dataset>();

@@ -1,5 +1,5 @@
 import { chunks, runJobs } from "./pool.js";
-import { cachedDataset, checkConfig, summarize, type RunConfig, type Summary, type TaskResult } from "./task.js";
+import { cachedDataset, checkConfig, summarize, type DiagnosticsPlan, type RunConfig, type Summary, type TaskResult } from "./task.js";
 
 export interface TrainOutcome extends Summary {
   results: TaskResult[];
@@ -8,12 +8,12 @@ export interface TrainOutcome extends Summary {
 }
 
 /** Online (or mini-batch) learning over cfg.tasks fresh tasks, spread over worker threads. */
-export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void): Promise<TrainOutcome> {
+export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void, diag?: { plan: DiagnosticsPlan; tasks: number }): Promise<TrainOutcome> {
   checkConfig(cfg, cachedDataset(cfg));
   const size = Math.max(1, Math.min(10, Math.ceil(cfg.tasks / (8 * Math.max(1, workers)))));
   let done = 0;
   const t0 = performance.now();
-  const parts = await runJobs<TaskResult[]>(chunks(cfg.tasks, size).map((tasks) => ({ kind: "train", cfg, tasks })), workers, (r) => {
+  const parts = await runJobs<TaskResult[]>(chunks(cfg.tasks, size).map((tasks) => ({ kind: "train", cfg, tasks, plan: diag?.plan, planTasks: diag?.tasks })), workers, (r) => {
     done += r.length;
     onProgress?.(done);
   });

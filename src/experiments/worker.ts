@@ -5,10 +5,10 @@
 import type { ThetaSpec } from "../rules/rule.js";
 import { runEpisode, type EpisodeResult } from "../meta/episode.js";
 import type { MetaParam } from "../meta/tangent.js";
-import { cachedDataset, runTask, type RunConfig, type TaskResult } from "./task.js";
+import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 
 /** Online learning on a chunk of tasks. */
-export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[] }
+export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[]; plan?: DiagnosticsPlan; planTasks?: number }
 /** One meta-training episode: the query loss and its exact gradient in θ. */
 export interface EpisodeJob { kind: "episode"; cfg: RunConfig; task: number; layout: MetaParam[]; theta: number[]; fixed: ThetaSpec }
 export type Job = TrainJob | EpisodeJob;
@@ -16,7 +16,8 @@ export type Job = TrainJob | EpisodeJob;
 export default function run(job: Job): TaskResult[] | EpisodeResult {
   const ds = cachedDataset(job.cfg);
   switch (job.kind) {
-    case "train": return job.tasks.map((t) => runTask(job.cfg, ds, t));
+    // The plan applies to the first planTasks tasks (diagnostics are costly; a few tasks suffice for means).
+    case "train": return job.tasks.map((t) => runTask(job.cfg, ds, t, job.plan && t < (job.planTasks ?? Infinity) ? job.plan : undefined));
     case "episode": return runEpisode(job.cfg, ds, job.task, job.layout, job.theta, job.fixed);
   }
 }

@@ -1,0 +1,47 @@
+import { Option, type Command } from "commander";
+import { defaultWorkers } from "../experiments/pool.js";
+import { cells, reproduce, type ReproduceOptions } from "../experiments/reproduce.js";
+import { BACKENDS, type Backend } from "../experiments/task.js";
+import { writeReport } from "../report/reproduce-report.js";
+import { intArg, numArg, progressBar } from "./common.js";
+
+interface Flags {
+  out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number;
+  metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
+}
+
+export function registerReproduce(program: Command): void {
+  program.command("reproduce")
+    .description("run the paper's comparisons (online vs mini-batch, depth, init, tricks, feedback alignment) with diagnostics, and write a report")
+    .option("--out <dir>", "report directory (cells/ inside it makes an interrupted run resume)", "runs/reproduce")
+    .option("--quick", "a smaller grid and fewer tasks (under 10 minutes on 2 cores)", false)
+    .option("--tasks <n>", "tasks per cell (default: 200, or 40 with --quick)", intArg("--tasks"))
+    .option("--diag-tasks <n>", "tasks per cell with per-layer diagnostics (default: 10, or 4 with --quick)", intArg("--diag-tasks"))
+    .option("--probe <n>", "probe-set size for the diagnostics", intArg("--probe"), 100)
+    .option("--bp <theta>", "θ_bp (fixed, or the start of meta-learning)", numArg("--bp"), 0.0068)
+    .option("--oja <theta>", "θ_oja (fixed, or the start of meta-learning)", numArg("--oja"), 0.0053)
+    .option("--meta-episodes <n>", "meta-learn θ for every online configuration and rule (0: fixed θ)", intArg("--meta-episodes", 0), 0)
+    .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
+    .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
+    .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files", "mnist")
+    .addOption(new Option("--backend <name>", "kernels").choices(BACKENDS as string[]).default("wasm"))
+    .option("--json", "print the verdicts as one JSON line", false)
+    .action(async (f: Flags) => {
+      const o: ReproduceOptions = {
+        out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
+        tasks: f.tasks ?? (f.quick ? 40 : 200), diagTasks: f.diagTasks ?? (f.quick ? 4 : 10), probe: f.probe,
+        theta: { bp: f.bp, oja: f.oja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
+      };
+      const t0 = performance.now();
+      const bar = progressBar(cells(o).length, !f.json, "cells");
+      let rs;
+      try { rs = await reproduce(o, (done, _total, id) => bar.update(done, { info: id })); } finally { bar.stop(); }
+      const command = `neuroplastic ${process.argv.slice(2).join(" ")}`;
+      const vs = await writeReport(o, rs, { command, seconds: rs.reduce((s, r) => s + r.seconds, 0) });
+      if (f.json) process.stdout.write(JSON.stringify({ out: o.out, verdicts: vs, seconds: (performance.now() - t0) / 1000 }) + "\n");
+      else {
+        for (const v of vs) console.log(`${v.holds ? "HOLDS        " : "DOES NOT HOLD"}  claim ${v.claim}\n               ${v.evidence}`);
+        console.log(`report: ${o.out}/index.html, ${o.out}/summary.md`);
+      }
+    });
+}

@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { writeAtomic } from "../core/files.js";
+import { Rng } from "../core/rng.js";
+import type { LayerDiagnostics } from "../diagnostics/probe.js";
+import { metaTrain, specOf } from "../meta/outer.js";
+import type { ThetaSpec } from "../rules/rule.js";
+import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { train } from "./train.js";
+
+/**
+ * `neuroplastic reproduce`: the paper's comparisons (PAPER.md "Claims") as a
+ * grid of cells — a configuration and a rule each — run with per-layer
+ * diagnostics, kept one file per cell so an interrupted run resumes.
+ */
+export type ScenarioId = "a" | "b" | "c" | "d" | "e";
+
+export interface ReproduceOptions {
+  out: string;
+  quick: boolean;
+  workers: number;
+  seed: number;
+  /** Tasks per cell. */
+  tasks: number;
+  /** Tasks per cell whose layers are measured on the probe set. */
+  diagTasks: number;
+  /** Probe set size (fixed examples of the split, the same for every cell). */
+  probe: number;
+  /** Fixed coefficients (used as is, or as the start of meta-learning). */
+  theta: { bp: number; oja: number };
+  /** > 0: meta-learn θ for every online configuration and rule with this many episodes (train split). */
+  metaEpisodes: number;
+  dataset: string;
+  backend: Backend;
+}
+
+export interface Cell {
+  id: string;
+  scenario: ScenarioId;
+  /** The swept value (batch, depth, gain, baseline name, feedback). */
+  x: string;
+  rule: "bp" | "bp+oja";
+  cfg: RunConfig;
+  /** Scale applied to θ (mini-batches: per-example step kept equal). */
+  thetaScale: number;
+}
+
+export interface CellResult {
+  id: string;
+  /** The settings the cell was computed with (resume reuses only exact matches). */
+  key: string;
+  scenario: ScenarioId;
+  x: string;
+  rule: string;
+  theta: ThetaSpec;
+  thetaSource: "fixed" | "meta-learned";
+  acc: number;
+  /** Half-width of the 95% confidence interval of the mean accuracy over tasks. */
+  acc_ci95: number;
+  loss: number;
+  diverged: number;
+  weight_norm: number;
+  tasks: { acc: number; loss: number; diverged: boolean }[];
+  /** Mean over measured tasks, per step and layer. */
+  diagnostics: { step: number; layers: LayerDiagnostics[] }[];
+  seconds: number;
+}
+
+export const STEPS_MEASURED = [0, 50, 100, 150, 200, 250];
+
+/** The grid of cells. */
+export function cells(o: ReproduceOptions): Cell[] {
+  const base: RunConfig = { ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend };
+  const out: Cell[] = [];
+  const add = (scenario: ScenarioId, x: string, rules: ("bp" | "bp+oja")[], over: Partial<RunConfig>, thetaScale = 1) => {
+    for (const rule of rules) out.push({ id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"), scenario, x, rule, cfg: { ...base, ...over }, thetaScale });
+  };
+  const both: ("bp" | "bp+oja")[] = ["bp", "bp+oja"];
+  for (const b of o.quick ? [1, 10] : [1, 10, 50]) add("a", `batch ${b}`, both, { batch: b }, b);
+  for (const d of o.quick ? [2, 8, 16] : [2, 4, 8, 12, 16]) add("b", `${d} layers`, both, { hidden: new Array(d).fill(100) });
+  for (const g of o.quick ? [0.25, 1, 3] : [0.1, 0.25, 0.5, 1, 2, 4]) add("c", `gain ${g}`, both, { gain: g });
+  add("c", "orthogonal", both, { init: "orthogonal" });
+  // The tricks available here, each with pure backprop, against online bp+Oja with none of them.
+  add("d", "online, Xavier (no tricks)", ["bp+oja"], {});
+  add("d", "mini-batch 10", ["bp"], { batch: 10 }, 10);
+  if (!o.quick) add("d", "mini-batch 50", ["bp"], { batch: 50 }, 50);
+  add("d", "careful init: orthogonal", ["bp"], { init: "orthogonal" });
+  add("d", "careful init: He", ["bp"], { init: "he" });
+  add("e", "feedback alignment", both, { feedback: "random" });
+  return out;
+}
+
+export const NOT_RUN_BASELINES = ["Adam", "layer normalization", "batch normalization"];
+
+function probePlan(o: ReproduceOptions): DiagnosticsPlan {
+  const ds = cachedDataset({ dataset: o.dataset, split: "test", transpose: false });
+  const r = new Rng(o.seed).child(0x9e37);
+  const probeIdx = r.sample(Array.from({ length: ds.n }, (_, i) => i), o.probe);
+  return { at: STEPS_MEASURED, probeIdx, probeLabels: probeIdx.map((i) => ds.labels[i]) };
+}
+
+function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
+  const withD = rs.filter((r) => r.diagnostics && !r.diverged);
+  if (withD.length === 0) return [];
+  return withD[0].diagnostics!.map((d0, k) => ({
+    step: d0.step,
+    layers: d0.layers.map((l0, li) => {
+      const pick = (f: (l: LayerDiagnostics) => number) => withD.reduce((s, r) => s + f(r.diagnostics![k].layers[li]), 0) / withD.length;
+      return {
+        l: l0.l, pr: pick((l) => l.pr), actNorm: pick((l) => l.actNorm), errNorm: pick((l) => l.errNorm),
+        weightNorm: pick((l) => l.weightNorm), orthoErr: pick((l) => l.orthoErr),
+        faAngle: l0.faAngle === null ? null : pick((l) => l.faAngle ?? NaN),
+      };
+    }),
+  }));
+}
+
+function scaled(theta: ThetaSpec, k: number): ThetaSpec {
+  return Object.fromEntries(Object.entries(theta).map(([t, v]) => [t, typeof v === "number" ? v * k : (v as number[]).map((x) => x * k)]));
+}
+
+/** Run (or reuse) every cell; `onCell` reports progress. */
+export async function reproduce(o: ReproduceOptions, onCell?: (done: number, total: number, id: string) => void): Promise<CellResult[]> {
+  const dir = join(o.out, "cells");
+  mkdirSync(dir, { recursive: true });
+  const grid = cells(o), plan = probePlan(o), results: CellResult[] = [];
+  for (const [i, c] of grid.entries()) {
+    const file = join(dir, `${c.id}.json`);
+    // A cell is reused only if it was computed with the same settings.
+    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, theta: o.theta, meta: o.metaEpisodes, diagTasks: o.diagTasks, probe: o.probe });
+    if (existsSync(file)) {
+      try {
+        const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
+        if (saved.key === key) { results.push(saved); onCell?.(i + 1, grid.length, c.id); continue; }
+      } catch { /* unreadable: recompute */ }
+    }
+    const t0 = performance.now();
+    let theta: ThetaSpec = c.rule === "bp" ? { bp: o.theta.bp } : { bp: o.theta.bp, oja: o.theta.oja };
+    let source: CellResult["thetaSource"] = "fixed";
+    if (o.metaEpisodes > 0 && c.cfg.batch === 1) {
+      const learn = c.rule === "bp" ? ["bp" as const] : ["bp" as const, "oja" as const];
+      const mcfg = { run: { ...c.cfg, split: "train" as const, theta, tasks: 1 }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes };
+      const m = await metaTrain(mcfg, 1, null);
+      theta = specOf(mcfg, m.state.theta);
+      source = "meta-learned";
+    }
+    theta = scaled(theta, c.thetaScale);
+    const out = await train({ ...c.cfg, theta }, o.workers, undefined, { plan, tasks: o.diagTasks });
+    const n = out.results.length;
+    const sd = Math.sqrt(out.results.reduce((s, r) => s + (r.acc - out.acc) ** 2, 0) / Math.max(1, n - 1));
+    const res: CellResult = {
+      id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta, thetaSource: source,
+      acc: out.acc, acc_ci95: (1.96 * sd) / Math.sqrt(n), loss: out.loss, diverged: out.diverged, weight_norm: out.weight_norm,
+      tasks: out.results.map((r) => ({ acc: r.acc, loss: r.loss, diverged: r.diverged })),
+      diagnostics: meanDiagnostics(out.results), seconds: (performance.now() - t0) / 1000,
+    };
+    writeAtomic(file, JSON.stringify(res) + "\n");
+    results.push(res);
+    onCell?.(i + 1, grid.length, c.id);
+  }
+  return results;
+}
