@@ -49,6 +49,8 @@ export class Learner {
   private readonly dW: Buf[];
   private readonly db: Buf[];
   private pending = 0;
+  /** Examples accumulated since the last mini-batch update. */
+  get pendingCount(): number { return this.pending; }
 
   constructor(net: MLP, fb: Feedback, rule: Rule, opts: LearnerOptions = {}) {
     if (rule.L !== net.L) throw new Error(`rule has ${rule.L} layers, network has ${net.L}`);

@@ -58,6 +58,7 @@ export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: reado
     loadPixels(tl.learner.x, ds.images, task.trainIdx[i], ds.dim);
     if (!Number.isFinite(tl.step(task.trainLabels[i]))) return { loss: NaN, acc: 1 / cfg.way, grad: layout.map(() => NaN) };
   }
+  tl.flush();
   const r = tl.queryGrad(ds.images, ds.dim, task.queryIdx, task.queryLabels);
   return { loss: r.loss, acc: r.acc, grad: Array.from(r.grad) };
 }

@@ -119,7 +119,6 @@ export interface MetaOutcome {
 export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths | null, opts: { resume?: boolean; onEpisode?: (l: MetaLogLine, s: MetaState) => void } = {}): Promise<MetaOutcome> {
   const ds = cachedDataset(cfg.run);
   checkConfig({ ...cfg.run, tasks: 1 }, ds);
-  if (cfg.run.batch !== 1) throw new Error("meta-learning runs online: --batch must be 1");
   const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
   let state: MetaState = { episode: 0, theta: initialTheta(cfg), adam: adamInit(layout.length), skipped: 0 };
   const log: MetaLogLine[] = [];

@@ -57,6 +57,9 @@ export class TangentLearner {
   readonly dParams: Buf[];
   readonly dW: Buf[][];
   readonly db: Buf[][];
+  private readonly accParams: Buf[];
+  private readonly accW: Buf[][];
+  private readonly accb: Buf[][];
   private readonly tt: TangentTrace[];
   /** σ''(zₗ), shared by all tangents of a step. */
   private readonly d2sig: Buf[];
@@ -80,7 +83,6 @@ export class TangentLearner {
   private readonly needE0: boolean;
 
   constructor(learner: Learner, params: readonly MetaParam[]) {
-    if (learner.batch !== 1) throw new Error("meta-learning runs online (batch 1)");
     this.learner = learner;
     this.params = params;
     this.P = params.length;
@@ -93,6 +95,10 @@ export class TangentLearner {
     this.dW = this.dParams.map((d) => net.W.map((w) => view(d, w)));
     this.db = this.dParams.map((d) => net.b.map((b) => view(d, b)));
     this.tt = this.db.map((db) => new TangentTrace(learner, db));
+    // Mini-batches: tangent updates accumulate beside the primal ones and are applied with them.
+    this.accParams = learner.batch > 1 ? params.map(() => a.alloc(net.params.length)) : [];
+    this.accW = this.accParams.map((d) => net.W.map((w) => view(d, w)));
+    this.accb = this.accParams.map((d) => net.b.map((b) => view(d, b)));
     this.d2sig = dims.map((n) => a.alloc(n));
     const wide = Math.max(...dims);
     this.tmpN = a.alloc(wide); this.tmpA = a.alloc(wide); this.tmpB = a.alloc(wide);
@@ -117,8 +123,26 @@ export class TangentLearner {
       this.tangentBackward(k);
     }
     for (let k = 0; k < this.P; k++) this.tangentUpdate(k);
+    const batch = this.learner.batch;
+    if (batch > 1 && this.learner.pendingCount === batch - 1) this.flushTangents(1);
     this.learner.update();
     return zs;
+  }
+
+  /** Apply a trailing partial mini-batch (primal and tangents), averaged over its size. */
+  flush(): void {
+    const p = this.learner.pendingCount;
+    if (p > 0) this.flushTangents(this.learner.batch / p);
+    this.learner.flush();
+  }
+
+  /** dW_k += scale · (accumulated tangent updates): the tangent of the primal mini-batch update. */
+  private flushTangents(scale: number): void {
+    for (let k = 0; k < this.P; k++) {
+      const d = this.dParams[k], acc = this.accParams[k];
+      for (let i = 0; i < d.length; i++) d[i] += scale * acc[i];
+      acc.fill(0);
+    }
   }
 
   /**
@@ -237,7 +261,8 @@ export class TangentLearner {
     const T = this.tt[k], f = this.f, g = this.g, zero = T.dy[0];
     for (let l = 1; l <= L; l++) {
       const act = active[l], n = dims[l], m = dims[l - 1];
-      const dWl = this.dW[k][l], dbl = this.db[k][l], gb = this.gBias;
+      const online = this.learner.batch === 1, inv = online ? 1 : 1 / this.learner.batch;
+      const dWl = online ? this.dW[k][l] : this.accW[k][l], dbl = online ? this.db[k][l] : this.accb[k][l], gb = this.gBias;
       // Bias factors read dbₗ, so take them all before any term writes to it.
       if (net.bias) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig[l], T.sig[l], this.scrT[a], g); gb[a] = g.preBias; }
       const s = this.ps, us = this.pu, vs = this.pv;
@@ -247,7 +272,7 @@ export class TangentLearner {
         // Each term gets its own scratch: the pre vectors must survive until the sweep.
         t.term.factors(sig[l], this.scrP[a], f);
         t.term.tangent(sig[l], T.sig[l], this.scrT[a], g);
-        const c = t.coef * f.sign, dc = this.owner[l][a] === k ? f.sign : 0;
+        const c = inv * t.coef * f.sign, dc = this.owner[l][a] === k ? inv * f.sign : 0;
         if (c !== 0) {
           if (g.post !== zero) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; }
           if (g.pre !== zero) { s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
