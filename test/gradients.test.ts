@@ -5,6 +5,8 @@ import { Rng } from "../src/core/rng.js";
 import type { ActivationName } from "../src/nn/activations.js";
 import { forward, MLP, Trace } from "../src/nn/mlp.js";
 import { backward, makeFeedback } from "../src/signals/feedback.js";
+import { Learner } from "../src/learn/learner.js";
+import { makeRule } from "../src/rules/rule.js";
 import { assertClose } from "./helpers.js";
 
 function ce(net: MLP, tr: Trace, label: number): number {
@@ -17,11 +19,14 @@ function ce(net: MLP, tr: Trace, label: number): number {
  * With symmetric feedback, eₗ yₗ₋₁ᵀ is ∂CE/∂Wₗ and eₗ is ∂CE/∂bₗ (PAPER.md):
  * checked against central differences in float64 for every activation.
  */
-for (const activation of ["softplus", "tanh", "linear", "relu"] as ActivationName[]) {
-  for (const bias of [false, true]) {
-    test(`backprop errors equal central finite differences (${activation}, bias ${bias})`, () => {
+const cases: [ActivationName, boolean, "none" | "layer"][] = [];
+for (const activation of ["softplus", "tanh", "linear", "relu"] as ActivationName[]) for (const bias of [false, true]) cases.push([activation, bias, "none"]);
+cases.push(["softplus", false, "layer"], ["tanh", true, "layer"]);
+for (const [activation, bias, norm] of cases) {
+  {
+    test(`backprop errors equal central finite differences (${activation}, bias ${bias}, norm ${norm})`, () => {
       const rng = new Rng(42);
-      const net = new MLP({ dims: [7, 6, 5, 4, 3], activation, bias, dtype: "f64" }).init("xavier", 1.3, rng);
+      const net = new MLP({ dims: [7, 6, 5, 4, 3], activation, bias, norm, dtype: "f64" }).init("xavier", 1.3, rng);
       if (bias) for (let l = 1; l <= net.L; l++) for (let i = 0; i < net.b[l].length; i++) net.b[l][i] = 0.3 * rng.normal();
       const tr = new Trace(net);
       for (let j = 0; j < 7; j++) tr.y[0][j] = rng.uniform();
@@ -63,3 +68,51 @@ for (const activation of ["softplus", "tanh", "linear", "relu"] as ActivationNam
     });
   }
 }
+
+/** Mean cross-entropy of a batch, hidden layers batch-normalized with the batch's own statistics. */
+function batchLoss(net: MLP, xs: Float64Array[], labels: number[]): number {
+  const L = net.L, d = net.dims;
+  let ys = xs.map((x) => Float64Array.from(x));
+  for (let l = 1; l <= L; l++) {
+    const zs = ys.map((y) => {
+      const z = new Float64Array(d[l]);
+      for (let i = 0; i < d[l]; i++) { let s = net.bias ? net.b[l][i] : 0; for (let j = 0; j < d[l - 1]; j++) s += net.W[l][i * d[l - 1] + j] * y[j]; z[i] = s; }
+      return z;
+    });
+    if (l === L) {
+      return zs.reduce((s, z, q) => { const mx = Math.max(...z); const lse = mx + Math.log(z.reduce((a, v) => a + Math.exp(v - mx), 0)); return s + lse - z[labels[q]]; }, 0) / xs.length;
+    }
+    for (let i = 0; i < d[l]; i++) {
+      const mean = zs.reduce((s, z) => s + z[i], 0) / zs.length;
+      const v = zs.reduce((s, z) => s + (z[i] - mean) ** 2, 0) / zs.length;
+      for (const z of zs) z[i] = (z[i] - mean) / Math.sqrt(v + 1e-5);
+    }
+    ys = zs.map((z) => { const y = new Float64Array(z.length); net.act.f(y, z, z.length); return y; });
+  }
+  return NaN;
+}
+
+test("batch normalization: the averaged bp update is minus the gradient of the batch loss (central finite differences)", () => {
+  const rng = new Rng(3);
+  for (const P of [4, 3]) {
+    const net = new MLP({ dims: [6, 5, 4, 3], norm: "batch", bias: true, dtype: "f64" }).init("xavier", 1, rng);
+    const xs = Array.from({ length: P }, () => Float64Array.from({ length: 6 }, () => rng.uniform()));
+    const labels = Array.from({ length: P }, (_, q) => q % 3);
+    const before = net.clone();
+    const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 3), { batch: 4 });
+    for (let q = 0; q < P; q++) { learner.x.set(xs[q]); learner.step(labels[q]); }
+    learner.flush(); // P = 3: a trailing partial batch, averaged over its size
+    const h = 1e-6, analytic: number[] = [], numeric: number[] = [];
+    for (let i = 0; i < before.params.length; i++) {
+      const w0 = before.params[i];
+      before.params[i] = w0 + h; const fp = batchLoss(before, xs, labels);
+      before.params[i] = w0 - h; const fm = batchLoss(before, xs, labels);
+      before.params[i] = w0;
+      numeric.push((fp - fm) / (2 * h));
+      analytic.push(-(net.params[i] - before.params[i]));
+    }
+    assertClose(analytic, numeric, 1e-5, 1e-8, `batch-norm gradient (P = ${P})`);
+    // Running statistics moved from (0, 1) toward the batch's.
+    assert.ok(net.bnMean[1].some((v) => v !== 0));
+  }
+});

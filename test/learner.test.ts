@@ -99,3 +99,39 @@ test("bp + Oja learns MNIST tasks well above chance", async () => {
   assert.ok(out.acc > 0.5, `accuracy ${out.acc}`);
   assert.equal(out.diverged, 0);
 });
+
+test("optimizer adam: the pseudo-gradient goes through Adam with θ_bp as learning rate; other terms as usual", () => {
+  const rng = new Rng(8);
+  for (const batch of [1, 2]) {
+    const base = new MLP({ dims: [5, 4, 3], dtype: "f64", bias: true }).init("xavier", 1, rng);
+    const xs = Array.from({ length: 4 }, () => Float64Array.from({ length: 5 }, () => rng.uniform()));
+    const labels = [0, 2, 1, 2];
+    const lr = 0.01, oja = 0.05;
+    const net = base.clone();
+    const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: lr, oja }, 2), { optimizer: "adam", batch });
+    for (let k = 0; k < 4; k++) { learner.x.set(xs[k]); learner.step(labels[k]); }
+    learner.flush();
+    // Reference: per batch, the mean gradient eₗyₗ₋₁ᵀ and mean Oja update from the batch's start weights, then Adam.
+    const ref = base.clone(), P = ref.params.length;
+    const m = new Float64Array(P), v = new Float64Array(P);
+    let t = 0;
+    for (let start = 0; start < 4; start += batch) {
+      const G = new Float64Array(P), D = new Float64Array(P);
+      for (let k = start; k < start + batch; k++) {
+        const g = ref.clone(), o = ref.clone();
+        const lg = new Learner(g, makeFeedback("sym", g, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 2));
+        lg.x.set(xs[k]); lg.step(labels[k]);
+        diff(g.params, ref.params).forEach((d, i) => { G[i] -= d / batch; }); // ΔW = −1·e yᵀ, so G = −ΔW
+        const lo = new Learner(o, makeFeedback("sym", o, "xavier", 1, new Rng(0)), makeRule({ oja }, 2));
+        lo.x.set(xs[k]); lo.step(labels[k]);
+        diff(o.params, ref.params).forEach((d, i) => { D[i] += d / batch; });
+      }
+      t++;
+      for (let i = 0; i < P; i++) {
+        m[i] = 0.9 * m[i] + 0.1 * G[i]; v[i] = 0.999 * v[i] + 0.001 * G[i] * G[i];
+        ref.params[i] += D[i] - (lr * (m[i] / (1 - 0.9 ** t))) / (Math.sqrt(v[i] / (1 - 0.999 ** t)) + 1e-8);
+      }
+    }
+    assertClose(net.params, ref.params, 1e-10, 1e-13, `params (batch ${batch})`);
+  }
+});

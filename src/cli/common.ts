@@ -6,7 +6,8 @@ import { ACTIVATIONS, type ActivationName } from "../nn/activations.js";
 import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseRuleFile, parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
-import { BACKENDS, DEFAULT_CONFIG, type Backend, type RunConfig } from "../experiments/task.js";
+import { BACKENDS, DEFAULT_CONFIG, OPTIMIZERS, type Backend, type Optimizer, type RunConfig } from "../experiments/task.js";
+import { NORMS, type Norm } from "../nn/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
 /** An error whose message is the whole story: printed as one line, no stack. */
@@ -67,6 +68,8 @@ export function addRunOptions(cmd: Command): Command {
     .option("--seed <s>", "random seed", intArg("--seed", 0), d.seed)
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
     .option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)", choice<Backend>("--backend", BACKENDS), d.backend)
+    .option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)", choice<Norm>("--norm", NORMS), d.norm)
+    .option("--optimizer <name>", "sgd (the rule as is) | adam (the pseudo-gradient through Adam, θ_bp as learning rate; a baseline)", choice<Optimizer>("--optimizer", OPTIMIZERS), d.optimizer)
     .option("--json", "print one JSON line per result on stdout", false);
 }
 
@@ -81,7 +84,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean; backend: Backend;
+  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
@@ -91,7 +94,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
-    backend: f.backend,
+    backend: f.backend, norm: f.norm, optimizer: f.optimizer,
   };
 }
 

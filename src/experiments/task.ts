@@ -6,7 +6,7 @@ import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
 import { evaluate, Learner } from "../learn/learner.js";
 import type { ActivationName } from "../nn/activations.js";
 import type { InitName } from "../nn/init.js";
-import { loadPixels, MLP } from "../nn/mlp.js";
+import { loadPixels, MLP, type Norm } from "../nn/mlp.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
 import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
@@ -35,7 +35,14 @@ export interface RunConfig {
   seed: number;
   /** Kernels: "wasm" (f32x4 SIMD, default) or "js" (the plain reference). */
   backend: Backend;
+  /** Normalization of hidden layers (an engineering trick, for baselines): none (default), layer, batch. */
+  norm: Norm;
+  /** "adam" passes the pseudo-gradient through Adam with θ_bp as learning rate (a baseline); default "sgd". */
+  optimizer: Optimizer;
 }
+
+export type Optimizer = "sgd" | "adam";
+export const OPTIMIZERS: readonly Optimizer[] = ["sgd", "adam"];
 
 export type Backend = "wasm" | "js";
 export const BACKENDS: readonly Backend[] = ["wasm", "js"];
@@ -47,7 +54,7 @@ export const DEFAULT_CONFIG: RunConfig = {
   theta: { bp: 0.0068, oja: 0.0053 }, ojaOutput: true,
   feedback: "sym", batch: 1,
   way: 5, shots: 50, query: 10, remap: false,
-  tasks: 200, seed: 1, backend: "wasm",
+  tasks: 200, seed: 1, backend: "wasm", norm: "none", optimizer: "sgd",
 };
 
 export interface TaskResult {
@@ -73,6 +80,7 @@ export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   if (!(cfg.gain > 0) || !Number.isFinite(cfg.gain)) throw new RangeError(`--gain must be a positive number, got ${cfg.gain}`);
   if (!Number.isInteger(cfg.batch) || cfg.batch < 1) throw new RangeError(`--batch must be a positive integer, got ${cfg.batch}`);
   if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new RangeError(`--tasks must be a positive integer, got ${cfg.tasks}`);
+  if (cfg.norm === "batch" && cfg.batch < 2) throw new RangeError("--norm batch needs mini-batches (--batch 2 or more)");
   checkTaskOptions(ds, cfg);
   makeRule(cfg.theta, cfg.hidden.length + 1, { ojaOutput: cfg.ojaOutput });
 }
@@ -87,7 +95,7 @@ export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; 
  * The arena for one task's buffers: this thread's WebAssembly arena, reset and
  * sized for the network with `tangents` meta-gradient directions, or the JS heap.
  */
-export function taskArena(backend: Backend, d: readonly number[], opts: { tangents?: number; batch?: number; dtype?: DType } = {}): Arena {
+export function taskArena(backend: Backend, d: readonly number[], opts: { tangents?: number; batch?: number; dtype?: DType; norm?: Norm } = {}): Arena {
   const dtype = opts.dtype ?? "f32";
   if (backend === "js" || dtype === "f64") return heapArena(dtype);
   const P = opts.tangents ?? 0;
@@ -95,7 +103,10 @@ export function taskArena(backend: Backend, d: readonly number[], opts: { tangen
   for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1] + d[l];
   for (const n of d) units += n;
   // Weights, feedback B, mini-batch accumulator and P tangents; ~12 vectors per unit for traces and scratch per direction.
-  const floats = params * (2 + ((opts.batch ?? 1) > 1 ? 1 : 0) + P) + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P);
+  // Weights, feedback B, mini-batch and Adam accumulators, P tangents; ~12 vectors per unit for traces and scratch
+  // per direction, and one trace per example of a batch-normalized mini-batch.
+  const batch = opts.batch ?? 1;
+  const floats = params * (4 + P) + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P) + (opts.norm === "batch" ? units * 8 * batch : 0);
   return sharedWasmArena(4 * floats + 16 * 64 * (4 + P) + 65536);
 }
 
@@ -104,10 +115,10 @@ export function freshLearner(cfg: RunConfig, ds: Dataset, t: number): { learner:
   const s = taskStreams(cfg.seed, t);
   const task = sampleTask(ds, cfg, s.sample);
   const d = dims(cfg, ds);
-  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, arena: taskArena(cfg.backend, d, { batch: cfg.batch }) }).init(cfg.init, cfg.gain, s.init);
+  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena: taskArena(cfg.backend, d, { batch: cfg.batch, norm: cfg.norm }) }).init(cfg.init, cfg.gain, s.init);
   const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
   const rule = makeRule(cfg.theta, net.L, { ojaOutput: cfg.ojaOutput });
-  return { learner: new Learner(net, fb, rule, { batch: cfg.batch }), task };
+  return { learner: new Learner(net, fb, rule, { batch: cfg.batch, optimizer: cfg.optimizer }), task };
 }
 
 /** Where and on what to measure diagnostics while a task trains. */

@@ -1,5 +1,5 @@
 import { ACT_CODE, argmax, logSumExp, softmax, type Buf } from "../core/kernels.js";
-import { forward, Trace, type MLP } from "../nn/mlp.js";
+import { BN_EPS, BN_MOMENTUM, forward, Trace, type MLP } from "../nn/mlp.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
@@ -10,7 +10,16 @@ export interface LearnerOptions {
   batch?: number;
   /** Terms kept active even where their coefficient is 0 (meta-learning differentiates through them). */
   always?: readonly TermName[];
+  /**
+   * "adam": the pseudo-gradient eₗyₗ₋₁ᵀ (averaged over a mini-batch) goes
+   * through Adam (Kingma & Ba 2015) with θ_bp as its learning rate — one of
+   * the engineering tricks Oja is compared against (PAPER.md claim 4). The
+   * other terms are applied as usual. Default "sgd": the plain rule.
+   */
+  optimizer?: "sgd" | "adam";
 }
+
+const ADAM = { b1: 0.9, b2: 0.999, eps: 1e-8 };
 
 export interface ActiveTerm {
   term: PlasticityTerm;
@@ -49,6 +58,10 @@ export class Learner {
   private readonly dW: Buf[];
   private readonly db: Buf[];
   private pending = 0;
+  // Adam (optimizer "adam"): gradient accumulator, moments, step count, and which active term is bp per layer.
+  // Batch normalization: the batch's inputs, labels and traces, and per-layer batch standard deviations.
+  private readonly bn: { xs: Buf[]; labels: Int32Array; traces: Trace[]; sigs: LayerSignals[][]; std: Float64Array[]; count: number } | null;
+  readonly adam: { G: Buf; GW: Buf[]; Gb: Buf[]; m: Float64Array; v: Float64Array; t: number; bpAt: number[] } | null;
   /** Examples accumulated since the last mini-batch update. */
   get pendingCount(): number { return this.pending; }
 
@@ -74,8 +87,11 @@ export class Learner {
     this.active = active;
     this.needE0 = L >= 1 && active[1].some((a) => a.term.needsEPre);
     const fused = net.k.fused !== undefined;
-    this.needUAfter = this.needU.map((u, l) => u && (!fused || l === L));
-    this.fusable = fused && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
+    // The fused forward pass (with Oja's u) has no normalization.
+    const fusedForward = fused && net.norm === "none";
+    this.needUAfter = this.needU.map((u, l) => u && (!fusedForward || l === L));
+    const adam = opts.optimizer === "adam";
+    this.fusable = !adam && fusedForward && net.norm === "none" && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
     const sig: LayerSignals[] = [];
     this.sig = sig;
     for (let l = 0; l <= L; l++) {
@@ -96,6 +112,27 @@ export class Learner {
     } else {
       this.dParams = null; this.dW = []; this.db = [];
     }
+    if (adam) {
+      const G = net.arena.alloc(net.params.length);
+      const off = (v: Buf) => v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
+      this.adam = {
+        G, GW: net.W.map((w) => G.subarray(off(w), off(w) + w.length)), Gb: net.b.map((b) => G.subarray(off(b), off(b) + b.length)),
+        m: new Float64Array(net.params.length), v: new Float64Array(net.params.length), t: 0,
+        bpAt: active.map((act) => act.findIndex((a) => a.term.name === "bp")),
+      };
+    } else this.adam = null;
+    if (net.norm === "batch") {
+      if (batch < 2) throw new RangeError("batch normalization needs mini-batches (--batch ≥ 2)");
+      const traces = Array.from({ length: batch }, () => new Trace(net));
+      this.bn = {
+        xs: traces.map((t) => t.y[0]), labels: new Int32Array(batch), traces, count: 0,
+        sigs: traces.map((t) => dims.map((n, l) => ({
+          l, L, n, m: l > 0 ? dims[l - 1] : 0, pre: t.y[Math.max(0, l - 1)], post: t.y[l], e: t.e[l], ePre: t.e[Math.max(0, l - 1)],
+          u: t.u[l], b: net.bias && l > 0 ? net.b[l] : null,
+        }))),
+        std: dims.map((n) => new Float64Array(n)),
+      };
+    } else this.bn = null;
   }
 
   /** The input buffer x = y₀ (n₀); write pixels here before `step`. */
@@ -106,6 +143,7 @@ export class Learner {
    * logits' sum, which is non-finite exactly when the network has diverged.
    */
   step(label: number): number {
+    if (this.bn !== null) return this.bnStep(label);
     if (this.fusable) return this.fusedStep(label);
     const zs = this.propagate(label);
     this.update();
@@ -126,7 +164,7 @@ export class Learner {
    */
   private forwardAndError(label: number): number {
     const { net, tr } = this, { L, dims, W, b } = net, F = net.k.fused;
-    if (F === undefined) forward(net, tr);
+    if (F === undefined || net.norm !== "none") forward(net, tr);
     else {
       const code = ACT_CODE[net.activation];
       for (let l = 1; l <= L; l++) {
@@ -180,10 +218,80 @@ export class Learner {
     return zs;
   }
 
+  /** Batch normalization: keep the example (x is copied); the whole batch is processed once it is full. */
+  private bnStep(label: number): number {
+    const bn = this.bn!;
+    bn.xs[bn.count].set(this.tr.y[0]);
+    bn.labels[bn.count++] = label;
+    return bn.count === this.batch ? this.bnBatch() : 0;
+  }
+
+  /**
+   * One mini-batch with batch normalization (Ioffe & Szegedy 2015): forward
+   * layer by layer with the batch's mean and variance, backward through them
+   * (∂L/∂z = (g − mean g − ẑ · mean(g ⊙ ẑ)) / s over the batch), then every
+   * example's ΔW from its own trace, averaged. Returns the logits' sum.
+   */
+  private bnBatch(): number {
+    const bn = this.bn!, net = this.net, { L, dims, W, b, k } = net, P = bn.count, T = bn.traces;
+    for (let l = 1; l <= L; l++) {
+      const n = dims[l], m = dims[l - 1];
+      for (let q = 0; q < P; q++) k.matVec(T[q].z[l], W[l], T[q].y[l - 1], n, m, net.bias ? b[l] : null);
+      if (l === L) { for (let q = 0; q < P; q++) softmax(T[q].y[L], T[q].z[L], n); continue; }
+      const std = bn.std[l], mu = net.bnMean[l], rv = net.bnVar[l];
+      for (let i = 0; i < n; i++) {
+        let mean = 0, v = 0;
+        for (let q = 0; q < P; q++) mean += T[q].z[l][i];
+        mean /= P;
+        for (let q = 0; q < P; q++) v += (T[q].z[l][i] - mean) ** 2;
+        v /= P;
+        std[i] = Math.sqrt(v + BN_EPS);
+        for (let q = 0; q < P; q++) T[q].z[l][i] = (T[q].z[l][i] - mean) / std[i];
+        // Running statistics for evaluation (unbiased variance, as PyTorch keeps them).
+        mu[i] = (1 - BN_MOMENTUM) * mu[i] + BN_MOMENTUM * mean;
+        rv[i] = (1 - BN_MOMENTUM) * rv[i] + BN_MOMENTUM * (P > 1 ? (v * P) / (P - 1) : v);
+      }
+      for (let q = 0; q < P; q++) net.act.fdf(T[q].y[l], T[q].dsig[l], T[q].z[l], n);
+    }
+    let zs = 0;
+    for (let q = 0; q < P; q++) {
+      const e = T[q].e[L], p = T[q].y[L];
+      for (let i = 0; i < dims[L]; i++) { e[i] = p[i]; zs += T[q].z[L][i]; }
+      e[bn.labels[q]] -= 1;
+    }
+    for (let l = L; l >= 1; l--) {
+      const n = dims[l], m = dims[l - 1], wantE = l > 1 || this.needE0;
+      for (let q = 0; q < P; q++) {
+        if (wantE) k.matTVec(T[q].e[l - 1], this.fb.B[l], T[q].e[l], n, m);
+        if (this.needU[l]) k.matTVec(T[q].u[l], W[l], T[q].y[l], n, m);
+      }
+      if (l === 1) continue;
+      const std = bn.std[l - 1];
+      for (let q = 0; q < P; q++) {
+        const g = T[q].e[l - 1], d = T[q].dsig[l - 1], bte = T[q].bte[l - 1];
+        for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
+      }
+      for (let j = 0; j < m; j++) {
+        let mg = 0, mgz = 0;
+        for (let q = 0; q < P; q++) { mg += T[q].e[l - 1][j]; mgz += T[q].e[l - 1][j] * T[q].z[l - 1][j]; }
+        mg /= P; mgz /= P;
+        for (let q = 0; q < P; q++) T[q].e[l - 1][j] = (T[q].e[l - 1][j] - mg - T[q].z[l - 1][j] * mgz) / std[j];
+      }
+    }
+    for (let q = 0; q < P; q++) this.apply(this.dW, this.db, 1 / this.batch, bn.sigs[q]);
+    this.pending = P;
+    bn.count = 0;
+    const dParams = this.dParams!, params = net.params, kf = this.batch / P;
+    for (let i = 0; i < params.length; i++) params[i] += kf * dParams[i];
+    dParams.fill(0);
+    this.pending = 0;
+    return zs;
+  }
+
   /** Apply every layer's ΔW from the last `propagate` (accumulated until the batch is full in mini-batch mode). */
   update(): void {
     const { net } = this;
-    if (this.batch === 1) this.apply(net.W, net.b, 1);
+    if (this.batch === 1) { this.apply(net.W, net.b, 1); if (this.adam) this.adamStep(); }
     else {
       this.apply(this.dW, this.db, 1 / this.batch);
       if (++this.pending === this.batch) this.flush();
@@ -192,7 +300,14 @@ export class Learner {
 
   /** Apply accumulated mini-batch updates (a no-op online). A trailing partial batch is averaged over its size. */
   flush(): void {
+    if (this.bn !== null) { if (this.bn.count > 0) this.bnBatch(); return; }
     if (this.dParams === null || this.pending === 0) return;
+    if (this.adam) {
+      // A trailing partial batch: its gradient was accumulated as Σ g / batch; average it over its size.
+      const k = this.batch / this.pending;
+      for (let i = 0; i < this.adam.G.length; i++) this.adam.G[i] *= k;
+      this.adamStep();
+    }
     const { params } = this.net;
     const k = this.batch / this.pending; // the accumulators hold Σ ΔW / batch
     for (let i = 0; i < params.length; i++) params[i] += k * this.dParams[i];
@@ -201,10 +316,10 @@ export class Learner {
   }
 
   /** W[l] += scale · Σ_k θ_k,ₗ sign_k post_k ⊗ pre_k, every layer, from the current trace. */
-  private apply(W: readonly Buf[], b: readonly Buf[], scale: number): void {
+  private apply(W: readonly Buf[], b: readonly Buf[], scale: number, sigs: readonly LayerSignals[] = this.sig): void {
     const { dims, L } = this.net;
     for (let l = 1; l <= L; l++) {
-      const K = this.factors(l, scale);
+      const K = this.factors(l, scale, sigs[l]);
       if (K === 0) continue;
       this.net.k.addOuters(W[l], this.s[l], this.us[l], this.vs[l], K, dims[l], dims[l - 1]);
       if (this.net.bias) this.biasUpdate(l, b[l], K);
@@ -212,9 +327,10 @@ export class Learner {
   }
 
   /** The rank-1 factors of layer l's active terms into s[l], us[l], vs[l]; returns their number. */
-  private factors(l: number, scale: number): number {
+  private factors(l: number, scale: number, sig: LayerSignals = this.sig[l]): number {
+    // (with optimizer "adam", the bp term's factors also feed Adam's gradient accumulator)
     const act = this.active[l], K = act.length;
-    const s = this.s[l], us = this.us[l], vs = this.vs[l], sig = this.sig[l];
+    const s = this.s[l], us = this.us[l], vs = this.vs[l];
     for (let k = 0; k < K; k++) {
       const a = act[k];
       a.term.factors(sig, a.scratch, a.f);
@@ -222,7 +338,34 @@ export class Learner {
       us[k] = a.f.post;
       vs[k] = a.f.pre;
     }
+    const ad = this.adam;
+    if (ad !== null && ad.bpAt[l] >= 0) {
+      // The pseudo-gradient goes to Adam's accumulator, not to W.
+      const k = ad.bpAt[l], n = this.net.dims[l], g = 1 / this.batch;
+      this.net.k.addOuter(ad.GW[l], g, us[k], vs[k], n, this.net.dims[l - 1]);
+      if (this.net.bias) for (let i = 0; i < n; i++) ad.Gb[l][i] += g * us[k][i];
+      s[k] = 0;
+    }
     return K;
+  }
+
+  /** One Adam step on the accumulated pseudo-gradient: W −= θ_bp · m̂ / (√v̂ + ε), per layer's θ_bp. */
+  private adamStep(): void {
+    const ad = this.adam!, { L, W, b, bias } = this.net;
+    ad.t++;
+    const c1 = 1 - ADAM.b1 ** ad.t, c2 = 1 - ADAM.b2 ** ad.t;
+    const base = this.net.params.byteOffset / this.net.params.BYTES_PER_ELEMENT;
+    for (let l = 1; l <= L; l++) {
+      const lr = this.rule.coef.bp?.[l] ?? 0;
+      for (const P of bias ? [W[l], b[l]] : [W[l]]) {
+        const o = P.byteOffset / P.BYTES_PER_ELEMENT - base;
+        for (let i = 0; i < P.length; i++) {
+          const g = ad.G[o + i], m = (ad.m[o + i] = ADAM.b1 * ad.m[o + i] + (1 - ADAM.b1) * g), v = (ad.v[o + i] = ADAM.b2 * ad.v[o + i] + (1 - ADAM.b2) * g * g);
+          P[i] -= (lr * (m / c1)) / (Math.sqrt(v / c2) + ADAM.eps);
+        }
+      }
+    }
+    ad.G.fill(0);
   }
 
   /** A bias is a weight from a constant input 1: bₗ += Σ_k s_k · preBias_k · post_k. */

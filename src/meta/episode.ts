@@ -47,13 +47,13 @@ export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: reado
   const task = sampleTask(ds, cfg, s.sample);
   const d = dims(cfg, ds);
   const arena = taskArena(cfg.backend, d, { tangents: layout.length, dtype });
-  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, arena }).init(cfg.init, cfg.gain, s.init);
+  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(cfg.init, cfg.gain, s.init);
   const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
   const rule = makeRule(thetaSpec(layout, theta, fixed, net.L), net.L, { ojaOutput: cfg.ojaOutput });
   const learned = [...new Set(layout.map((p) => p.term))];
   // Oja's term at the output is off with --no-oja-output: never differentiate a coefficient that is held at 0.
   const params = cfg.ojaOutput ? layout : layout.map((p) => (p.term === "oja" ? { ...p, layers: p.layers.filter((l) => l !== net.L) } : p));
-  const tl = new TangentLearner(new Learner(net, fb, rule, { always: learned }), params);
+  const tl = new TangentLearner(new Learner(net, fb, rule, { always: learned, batch: cfg.batch, optimizer: cfg.optimizer }), params);
   for (let i = 0; i < task.trainIdx.length; i++) {
     loadPixels(tl.learner.x, ds.images, task.trainIdx[i], ds.dim);
     if (!Number.isFinite(tl.step(task.trainLabels[i]))) return { loss: NaN, acc: 1 / cfg.way, grad: layout.map(() => NaN) };

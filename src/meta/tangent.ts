@@ -83,6 +83,8 @@ export class TangentLearner {
   private readonly needE0: boolean;
 
   constructor(learner: Learner, params: readonly MetaParam[]) {
+    if (learner.net.norm !== "none") throw new Error(`meta-gradients through ${learner.net.norm} normalization are not implemented`);
+    if (learner.adam !== null) throw new Error("meta-gradients through the Adam optimizer are not implemented");
     this.learner = learner;
     this.params = params;
     this.P = params.length;

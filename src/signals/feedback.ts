@@ -1,7 +1,7 @@
 import type { Buf } from "../core/kernels.js";
 import type { Rng } from "../core/rng.js";
 import { initWeights, type InitName } from "../nn/init.js";
-import type { MLP, Trace } from "../nn/mlp.js";
+import { BN_EPS, layerNormBackward, type MLP, type Trace } from "../nn/mlp.js";
 
 export type FeedbackName = "sym" | "random";
 export const FEEDBACKS: readonly FeedbackName[] = ["sym", "random"];
@@ -58,6 +58,12 @@ export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds
       // σ'(zₗ₋₁) was kept by the forward pass.
       const d = tr.dsig[l - 1], bte = tr.bte[l - 1];
       for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
+      if (net.norm === "layer") layerNormBackward(g, tr.z[l - 1], tr.lnStd[l - 1], m);
+      else if (net.norm === "batch") {
+        // One example at a time (evaluation mode): the running statistics are constants.
+        const v = net.bnVar[l - 1];
+        for (let j = 0; j < m; j++) g[j] /= Math.sqrt(v[j] + BN_EPS);
+      }
     }
   }
 }
