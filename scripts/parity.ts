@@ -52,7 +52,7 @@ const f = (x: number) => x.toFixed(4);
 const md = [
   "# Parity with the PyTorch anchor",
   "",
-  `Online learning (batch 1, one pass), MNIST test split, 5-way 50-shot, 10 query examples per class, ${tasks} tasks, seed 1, softplus β = 10, Xavier-uniform init, no biases, output layer of 10 units (whole label set).`,
+  `Online learning (batch 1, one pass), neuroplastic's default backend (${DEFAULT_CONFIG.backend}), MNIST test split, 5-way 50-shot, 10 query examples per class, ${tasks} tasks, seed 1, softplus β = 10, Xavier-uniform init, no biases, output layer of 10 units (whole label set).`,
   "Both sides sample their own tasks and weights from their own generators, so they agree in distribution, not task by task.",
   "Criterion: |acc_ours − acc_torch| ≤ 3 · √(se_ours² + se_torch²).",
   "",

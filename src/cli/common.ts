@@ -65,6 +65,7 @@ export function addRunOptions(cmd: Command): Command {
     .option("--query <q>", "Q: query examples per class", intArg("--query", 0), d.query)
     .option("--remap", "output layer of N units with labels 0…N−1 (default: whole label set, as published)", false)
     .option("--tasks <n>", "number of tasks", intArg("--tasks"), d.tasks)
+    .option("--epochs <n>", "passes over each task's training set (published: 1)", intArg("--epochs"), 1)
     .option("--seed <s>", "random seed", intArg("--seed", 0), d.seed)
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
     .option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)", choice<Backend>("--backend", BACKENDS), d.backend)
@@ -84,7 +85,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer;
+  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer; epochs: number;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
@@ -94,7 +95,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
-    backend: f.backend, norm: f.norm, optimizer: f.optimizer,
+    backend: f.backend, norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
   };
 }
 

@@ -91,12 +91,21 @@ export function cells(o: ReproduceOptions): Cell[] {
   add("d", "Adam (lr 1e-3)", ["bp"], { optimizer: "adam" }, 1, { bp: 1e-3 });
   add("d", "layer normalization", ["bp"], { norm: "layer" });
   add("d", "batch normalization, mini-batch 10", ["bp"], { norm: "batch", batch: 10 }, 10);
-  add("e", "feedback alignment", both, { feedback: "random" });
+  // Weight growth under feedback alignment builds up over many updates: several passes over each task.
+  const ep = o.quick ? 4 : 10;
+  add("e", "feedback alignment", both, { feedback: "random", epochs: ep });
+  add("e", `backprop, ${ep} passes`, both, { epochs: ep });
   return out;
 }
 
 /** Baselines the grid does not run (none left: kept so reports can say so). */
 export const NOT_RUN_BASELINES: string[] = [];
+
+/** Six evenly spaced measurement points over a cell's training (0 … all steps). */
+function stepsFor(cfg: RunConfig): number[] {
+  const total = cfg.way * cfg.shots * (cfg.epochs ?? 1);
+  return Array.from({ length: 6 }, (_, k) => Math.round((k * total) / 5 / cfg.batch) * cfg.batch).map((s, k) => (k === 5 ? total : s));
+}
 
 function probePlan(o: ReproduceOptions): DiagnosticsPlan {
   const ds = cachedDataset({ dataset: o.dataset, split: "test", transpose: false });
@@ -153,7 +162,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
       theta = specOf(mcfg, m.state.theta);
       source = "meta-learned";
     } else theta = scaled(theta, c.thetaScale);
-    const out = await train({ ...c.cfg, theta }, o.workers, undefined, { plan, tasks: o.diagTasks });
+    const out = await train({ ...c.cfg, theta }, o.workers, undefined, { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks });
     const n = out.results.length;
     const sd = Math.sqrt(out.results.reduce((s, r) => s + (r.acc - out.acc) ** 2, 0) / Math.max(1, n - 1));
     const res: CellResult = {

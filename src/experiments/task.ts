@@ -39,6 +39,8 @@ export interface RunConfig {
   norm: Norm;
   /** "adam" passes the pseudo-gradient through Adam with θ_bp as learning rate (a baseline); default "sgd". */
   optimizer: Optimizer;
+  /** Passes over each task's training set (default 1, as published). */
+  epochs?: number;
 }
 
 export type Optimizer = "sgd" | "adam";
@@ -142,22 +144,26 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   };
   let diverged = false;
   measure(0);
-  for (let i = 0; i < task.trainIdx.length; i++) {
-    loadPixels(learner.x, ds.images, task.trainIdx[i], ds.dim);
-    if (!Number.isFinite(learner.step(task.trainLabels[i]))) { diverged = true; break; }
-    if (plan && (i + 1) % cfg.batch === 0) measure(i + 1);
+  const N = task.trainIdx.length, epochs = cfg.epochs ?? 1;
+  // Passes over the same shuffled training set (PAPER.md: one; more to watch long-run stability).
+  train: for (let ep = 0; ep < epochs; ep++) {
+    for (let i = 0; i < N; i++) {
+      loadPixels(learner.x, ds.images, task.trainIdx[i], ds.dim);
+      if (!Number.isFinite(learner.step(task.trainLabels[i]))) { diverged = true; break train; }
+      if (plan && (ep * N + i + 1) % cfg.batch === 0) measure(ep * N + i + 1);
+    }
   }
   learner.flush();
   diverged ||= !allFinite(net.params);
   // A trailing partial mini-batch is applied by flush(): measure the end of training after it.
-  const end = task.trainIdx.length;
+  const end = N * epochs;
   if (plan && !diverged && !diagnostics.some((d) => d.step === end)) measure(end);
   let sc = diverged ? { acc: 0, loss: 0 } : evaluate(net, learner.tr, ds.images, ds.dim, task.queryIdx, task.queryLabels);
   if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
   if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
   let wn = 0;
   for (let l = 1; l <= net.L; l++) { let s = 0; for (const w of net.W[l]) s += w * w; wn += Math.sqrt(s); }
-  const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: task.trainIdx.length, weightNorm: diverged ? NaN : wn };
+  const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
   return r;
 }

@@ -54,9 +54,11 @@ export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: reado
   // Oja's term at the output is off with --no-oja-output: never differentiate a coefficient that is held at 0.
   const params = cfg.ojaOutput ? layout : layout.map((p) => (p.term === "oja" ? { ...p, layers: p.layers.filter((l) => l !== net.L) } : p));
   const tl = new TangentLearner(new Learner(net, fb, rule, { always: learned, batch: cfg.batch, optimizer: cfg.optimizer }), params);
-  for (let i = 0; i < task.trainIdx.length; i++) {
-    loadPixels(tl.learner.x, ds.images, task.trainIdx[i], ds.dim);
-    if (!Number.isFinite(tl.step(task.trainLabels[i]))) return { loss: NaN, acc: 1 / cfg.way, grad: layout.map(() => NaN) };
+  for (let ep = 0; ep < (cfg.epochs ?? 1); ep++) {
+    for (let i = 0; i < task.trainIdx.length; i++) {
+      loadPixels(tl.learner.x, ds.images, task.trainIdx[i], ds.dim);
+      if (!Number.isFinite(tl.step(task.trainLabels[i]))) return { loss: NaN, acc: 1 / cfg.way, grad: layout.map(() => NaN) };
+    }
   }
   tl.flush();
   const r = tl.queryGrad(ds.images, ds.dim, task.queryIdx, task.queryLabels);

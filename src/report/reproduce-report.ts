@@ -25,6 +25,13 @@ const pct = (x: number) => (100 * x).toFixed(1);
 const fmtDiff = (d: { mean: number; ci95: number }) => `${d.mean >= 0 ? "+" : ""}${pct(d.mean)} ± ${pct(d.ci95)} points`;
 const better = (d: { mean: number; ci95: number }) => d.mean - d.ci95 > 0;
 
+/** Several cells pooled task by task (same task streams in each), for verdicts over a range of settings. */
+function cell(rule: string, cs: CellResult[]): CellResult {
+  const tasks = cs.flatMap((c) => c.tasks);
+  const acc = tasks.reduce((s, t) => s + t.acc, 0) / tasks.length;
+  return { ...cs[0], rule, acc, tasks };
+}
+
 function find(rs: CellResult[], scenario: string, x: string, rule: string): CellResult | undefined {
   return rs.find((r) => r.scenario === scenario && r.x === x && r.rule === rule);
 }
@@ -46,28 +53,35 @@ export function verdicts(rs: CellResult[]): Verdict[] {
     const d = pairedDiff(a2, a1);
     out.push({ scenario: "a", claim: "1. Online learning (batch 1): backprop + Oja beats pure backprop.", holds: better(d), evidence: `bp ${pct(a1.acc)}%, bp+Oja ${pct(a2.acc)}%; paired difference ${fmtDiff(d)}.` });
   }
-  // (b) Claim 2: depth.
+  // (b) Claim 2: depth. Deep = every setting beyond the shallowest, pooled task by task.
   const depths = xs("b");
   if (depths.length >= 2) {
-    const sh = depths[0], dp = depths[depths.length - 1];
-    const bs = find(rs, "b", sh, "bp"), bd = find(rs, "b", dp, "bp"), os = find(rs, "b", sh, "bp+oja"), od = find(rs, "b", dp, "bp+oja");
-    if (bs && bd && os && od) {
-      const d = pairedDiff(od, bd), dropBp = bs.acc - bd.acc, dropOja = os.acc - od.acc;
+    const sh = depths[0], deep = depths.slice(1);
+    const bs = find(rs, "b", sh, "bp"), os = find(rs, "b", sh, "bp+oja");
+    const bd = deep.map((x) => find(rs, "b", x, "bp")), od = deep.map((x) => find(rs, "b", x, "bp+oja"));
+    if (bs && os && bd.every(Boolean) && od.every(Boolean)) {
+      const pool = (cs: (CellResult | undefined)[], name: string) => cell(name, cs as CellResult[]);
+      const B = pool(bd, "bp"), O = pool(od, "bp+oja"), d = pairedDiff(O, B);
+      const dropBp = bs.acc - B.acc, dropOja = os.acc - O.acc;
       out.push({
         scenario: "b", claim: "2. Deep networks: pure backprop degrades with depth, backprop + Oja much less.", holds: better(d) && dropBp > dropOja,
-        evidence: `from ${sh} to ${dp}: bp ${pct(bs.acc)}% → ${pct(bd.acc)}% (drop ${pct(dropBp)}), bp+Oja ${pct(os.acc)}% → ${pct(od.acc)}% (drop ${pct(dropOja)}); at ${dp} the paired difference is ${fmtDiff(d)}.`,
+        evidence: `from ${sh} to the deeper settings (${deep.join(", ")}, pooled): bp ${pct(bs.acc)}% → ${pct(B.acc)}% (drop ${pct(dropBp)}), bp+Oja ${pct(os.acc)}% → ${pct(O.acc)}% (drop ${pct(dropOja)}); paired difference when deep ${fmtDiff(d)}. Per depth: ${deep.map((x, i) => `${x} ${fmtDiff(pairedDiff(od[i]!, bd[i]!))}`).join("; ")}.`,
       });
     }
   }
-  // (c) Claim 3: careless initialization, at the smallest and the largest gain.
-  const gains = xs("c").filter((x) => x.startsWith("gain"));
-  if (gains.length >= 2) {
-    const ends = [gains[0], gains[gains.length - 1]];
-    const parts = ends.map((g) => { const b = find(rs, "c", g, "bp")!, o = find(rs, "c", g, "bp+oja")!; return { g, b, o, d: pairedDiff(o, b) }; });
+  // (c) Claim 3: careless initialization: gains below 1 (too small) and above 1 (too large), each pooled.
+  const gains = xs("c").filter((x) => x.startsWith("gain")).map((x) => ({ x, g: Number(x.slice(5)) }));
+  const small = gains.filter((g) => g.g < 1), large = gains.filter((g) => g.g > 1);
+  if (small.length && large.length) {
+    const side = (gs: typeof gains, label: string) => {
+      const B = cell(label, gs.map((g) => find(rs, "c", g.x, "bp")!)), O = cell(label, gs.map((g) => find(rs, "c", g.x, "bp+oja")!));
+      return { label, gs, B, O, d: pairedDiff(O, B) };
+    };
+    const parts = [side(small, "too small"), side(large, "too large")];
     out.push({
       scenario: "c", claim: "3. Sub-optimal initialization (weights too small or too large): pure backprop fails, backprop + Oja recovers.",
       holds: parts.every((p) => better(p.d)),
-      evidence: parts.map((p) => `${p.g}: bp ${pct(p.b.acc)}%, bp+Oja ${pct(p.o.acc)}% (${fmtDiff(p.d)})`).join("; ") + ".",
+      evidence: parts.map((p) => `${p.label} (${p.gs.map((g) => g.x).join(", ")}): bp ${pct(p.B.acc)}%, bp+Oja ${pct(p.O.acc)}% (${fmtDiff(p.d)})`).join("; ") + ".",
     });
   }
   // (d) Claim 4: the engineering tricks as baselines.
@@ -81,14 +95,15 @@ export function verdicts(rs: CellResult[]): Verdict[] {
       evidence: ds.map((x) => `vs ${x.t.x}: ${pct(x.t.acc)}% (${fmtDiff(x.d)} for bp+Oja)`).join("; ") + (NOT_RUN_BASELINES.length ? `. Not run: ${NOT_RUN_BASELINES.join(", ")}.` : "."),
     });
   }
-  // (e) Claim 5: feedback alignment.
-  const e1 = find(rs, "e", "feedback alignment", "bp"), e2 = find(rs, "e", "feedback alignment", "bp+oja");
+  // (e) Claim 5: feedback alignment, over several passes.
+  const fx = xs("e").find((x) => x.startsWith("feedback")) ?? "";
+  const e1 = find(rs, "e", fx, "bp"), e2 = find(rs, "e", fx, "bp+oja");
   if (e1 && e2) {
     const d = pairedDiff(e2, e1);
     const growth = (r: CellResult) => { const ds = r.diagnostics; return ds.length ? ds[ds.length - 1].layers.reduce((s, l) => s + l.weightNorm, 0) / ds[0].layers.reduce((s, l) => s + l.weightNorm, 0) : NaN; };
     out.push({
-      scenario: "e", claim: "5. Random feedback alignment alone is unstable (weights grow); + Oja stabilizes it.", holds: better(d) && growth(e2) <= growth(e1),
-      evidence: `FA ${pct(e1.acc)}% (Σ‖W‖ grows ×${growth(e1).toFixed(3)} over the task), FA+Oja ${pct(e2.acc)}% (×${growth(e2).toFixed(3)}); paired difference ${fmtDiff(d)}; diverged tasks ${e1.diverged} vs ${e2.diverged}.`,
+      scenario: "e", claim: "5. Random feedback alignment alone is unstable (weights grow); + Oja stabilizes it.", holds: better(d) && growth(e2) < growth(e1) && e2.diverged <= e1.diverged,
+      evidence: `${fx}: FA ${pct(e1.acc)}% (Σ‖W‖ ×${growth(e1).toFixed(3)} over training), FA+Oja ${pct(e2.acc)}% (×${growth(e2).toFixed(3)}); paired difference ${fmtDiff(d)}; diverged tasks ${e1.diverged} vs ${e2.diverged}.`,
     });
   }
   // Claim 6: mechanism, from the online paper-net cells and the deepest network.
@@ -132,12 +147,12 @@ function diagChart(rs: CellResult[], pick: (r: CellResult) => boolean, field: "p
 }
 
 function normChart(rs: CellResult[]): VlSpec {
-  const rows = rs.filter((r) => r.scenario === "e").flatMap((r) => r.diagnostics.map((d) => ({ step: d.step, value: d.layers.reduce((s, l) => s + l.weightNorm, 0), rule: r.rule === "bp" ? "FA" : "FA + Oja" })));
-  const ang = rs.filter((r) => r.scenario === "e").flatMap((r) => r.diagnostics.filter((d) => d.step > 0).flatMap((d) => d.layers.slice(0, -1).map((l) => ({ step: d.step, value: l.faAngle, series: `${r.rule === "bp" ? "FA" : "FA + Oja"}, layer ${l.l}` }))));
+  const rows = rs.filter((r) => r.scenario === "e").flatMap((r) => r.diagnostics.map((d) => ({ step: d.step, value: d.layers.reduce((s, l) => s + l.weightNorm, 0), rule: `${r.x.startsWith("feedback") ? "FA" : "BP"}${r.rule === "bp" ? "" : " + Oja"}` })));
+  const ang = rs.filter((r) => r.scenario === "e" && r.x.startsWith("feedback")).flatMap((r) => r.diagnostics.filter((d) => d.step > 0).flatMap((d) => d.layers.slice(0, -1).map((l) => ({ step: d.step, value: l.faAngle, series: `${r.rule === "bp" ? "FA" : "FA + Oja"}, layer ${l.l}` }))));
   return {
     resolve: { scale: { color: "independent" } },
     hconcat: [
-      { title: "Feedback alignment: Σ‖Wₗ‖_F during a task", width: 300, height: 220, data: { values: rows }, mark: { type: "line", point: true },
+      { title: "Σ‖Wₗ‖_F during training (several passes)", width: 300, height: 220, data: { values: rows }, mark: { type: "line", point: true },
         encoding: { x: { field: "step", type: "quantitative", title: "online step" }, y: { field: "value", type: "quantitative", title: "Σ‖W‖_F", scale: { zero: false } }, color: { field: "rule", type: "nominal", title: null } } },
       { title: "Angle between the FA update and the true gradient", width: 300, height: 220, data: { values: ang }, mark: { type: "line", point: true },
         encoding: { x: { field: "step", type: "quantitative", title: "online step" }, y: { field: "value", type: "quantitative", title: "degrees" }, color: { field: "series", type: "nominal", title: null } } },
@@ -165,6 +180,7 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     ["c-accuracy", "c", accChart(rs, "c", "Initialization (Xavier gain, or orthogonal)", "initialization")],
     ["d-accuracy", "d", accChart(rs, "d", "Engineering tricks (pure bp) vs online bp + Oja", "configuration")],
     ["e-norms", "e", normChart(rs)],
+    ["e-accuracy", "e", accChart(rs, "e", "Several passes: feedback alignment and backprop, with and without Oja", "error pathway")],
     ["mech-pr", "a", diagChart(rs, (r) => r.scenario === "a" && r.x === "batch 1", "pr", "Effective dimensionality after training (paper net, online)", "participation ratio")],
     ["mech-ortho", "a", diagChart(rs, (r) => r.scenario === "a" && r.x === "batch 1", "orthoErr", "Distance from orthonormal rows after training", "‖WWᵀ − I‖_F / √n", true)],
     ["mech-depth-act", "b", diagChart(rs, (r) => r.scenario === "b" && r.x === [...new Set(rs.filter((q) => q.scenario === "b").map((q) => q.x))].pop(), "actNorm", "Deepest network: activation norm per layer", "mean ‖yₗ‖", true)],
