@@ -92,15 +92,7 @@ export class Learner {
     this.needUAfter = this.needU.map((u, l) => u && (!fusedForward || l === L));
     const adam = opts.optimizer === "adam";
     this.fusable = !adam && fusedForward && net.norm === "none" && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
-    const sig: LayerSignals[] = [];
-    this.sig = sig;
-    for (let l = 0; l <= L; l++) {
-      sig.push({
-        l, L, n: dims[l], m: l > 0 ? dims[l - 1] : 0,
-        pre: this.tr.y[Math.max(0, l - 1)], post: this.tr.y[l], e: this.tr.e[l], ePre: this.tr.e[Math.max(0, l - 1)],
-        u: this.tr.u[l], b: net.bias && l > 0 ? net.b[l] : null,
-      });
-    }
+    this.sig = signalsOf(net, this.tr);
     this.s = this.active.map((a) => new Float64Array(a.length));
     this.us = this.active.map((a) => a.map((t) => t.f.post));
     this.vs = this.active.map((a) => a.map((t) => t.f.pre));
@@ -126,10 +118,7 @@ export class Learner {
       const traces = Array.from({ length: batch }, () => new Trace(net));
       this.bn = {
         xs: traces.map((t) => t.y[0]), labels: new Int32Array(batch), traces, count: 0,
-        sigs: traces.map((t) => dims.map((n, l) => ({
-          l, L, n, m: l > 0 ? dims[l - 1] : 0, pre: t.y[Math.max(0, l - 1)], post: t.y[l], e: t.e[l], ePre: t.e[Math.max(0, l - 1)],
-          u: t.u[l], b: net.bias && l > 0 ? net.b[l] : null,
-        }))),
+        sigs: traces.map((t) => signalsOf(net, t)),
         std: dims.map((n) => new Float64Array(n)),
       };
     } else this.bn = null;
@@ -378,6 +367,16 @@ export class Learner {
       for (let i = 0; i < n; i++) bl[i] += c * u[i];
     }
   }
+}
+
+/** Views of a trace that the plasticity terms of each layer read (index l = 1 … L). */
+export function signalsOf(net: MLP, tr: Trace): LayerSignals[] {
+  const { L, dims } = net;
+  return dims.map((n, l) => ({
+    l, L, n, m: l > 0 ? dims[l - 1] : 0,
+    pre: tr.y[Math.max(0, l - 1)], post: tr.y[l], e: tr.e[l], ePre: tr.e[Math.max(0, l - 1)],
+    u: tr.u[l], b: net.bias && l > 0 ? net.b[l] : null,
+  }));
 }
 
 export interface Scores { loss: number; acc: number }
