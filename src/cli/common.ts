@@ -45,8 +45,8 @@ function choice<T extends string>(name: string, allowed: readonly T[]) {
 }
 
 /** The flags shared by every command that runs tasks (a contract scripts rely on). */
-export function addRunOptions(cmd: Command): Command {
-  const d = DEFAULT_CONFIG;
+export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}): Command {
+  const d = { ...DEFAULT_CONFIG, ...defaults };
   return cmd
     .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files (DIR/prefix picks one set)", d.dataset)
     .addOption(new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split))

@@ -28,9 +28,9 @@ export function registerMeta(program: Command): void {
       .option("--eval-tasks <n>", "after meta-training, evaluate the learned θ on this many tasks (0: skip)", intArg("--eval-tasks", 0), 100)
       .option("--eval-split <split>", "split the evaluation tasks come from", "test")
       .option("--no-figures", "skip the SVG/PNG figures"),
+    // Meta-training draws its tasks from the training split unless told otherwise.
+    { split: "train" },
   );
-  // Meta-training draws its tasks from the training split unless told otherwise.
-  cmd.setOptionValueWithSource("split", "train", "default");
   cmd.action(runMeta);
 }
 
