@@ -68,7 +68,6 @@ export interface CellResult {
   seconds: number;
 }
 
-export const STEPS_MEASURED = [0, 50, 100, 150, 200, 250];
 
 /** The grid of cells. */
 export function cells(o: ReproduceOptions): Cell[] {
@@ -98,8 +97,6 @@ export function cells(o: ReproduceOptions): Cell[] {
   return out;
 }
 
-/** Baselines the grid does not run (none left: kept so reports can say so). */
-export const NOT_RUN_BASELINES: string[] = [];
 
 /** Six evenly spaced measurement points over a cell's training (0 … all steps). */
 function stepsFor(cfg: RunConfig): number[] {
@@ -107,11 +104,12 @@ function stepsFor(cfg: RunConfig): number[] {
   return Array.from({ length: 6 }, (_, k) => Math.round((k * total) / 5 / cfg.batch) * cfg.batch).map((s, k) => (k === 5 ? total : s));
 }
 
+/** The fixed probe set (the measurement steps are set per cell). */
 function probePlan(o: ReproduceOptions): DiagnosticsPlan {
   const ds = cachedDataset({ dataset: o.dataset, split: "test", transpose: false });
   const r = new Rng(o.seed).child(0x9e37);
   const probeIdx = r.sample(Array.from({ length: ds.n }, (_, i) => i), o.probe);
-  return { at: STEPS_MEASURED, probeIdx, probeLabels: probeIdx.map((i) => ds.labels[i]) };
+  return { at: [], probeIdx, probeLabels: probeIdx.map((i) => ds.labels[i]) };
 }
 
 function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
