@@ -48,7 +48,11 @@ test("train --json prints one JSON line per rule with the contract's fields, and
   for (const k of ["acc", "acc_se", "loss", "tasks", "diverged", "steps_per_s"]) assert.ok(k in j, `field ${k}`);
   assert.equal(j.tasks, 3);
   assert.deepEqual(j.theta, { bp: 0.01, oja: 0.005 });
-  const saved = JSON.parse(readFileSync(out, "utf8"));
+  const savedBytes = readFileSync(out);
+  const again = cli(["train", "--hidden", "30", "--tasks", "3", "--shots", "5", "--query", "3", "--workers", "2", "--rule", "bp=0.01,oja=0.005", "--json", "--out", out]);
+  assert.equal(again.code, 0, again.err);
+  assert.ok(readFileSync(out).equals(savedBytes), "same seed, same bytes (whatever the number of workers)");
+  const saved = JSON.parse(savedBytes.toString("utf8"));
   assert.equal(saved[0].results.length, 3);
   assert.equal(saved[0].acc, saved[0].results.reduce((s: number, x: { acc: number }) => s + x.acc, 0) / 3);
 });

@@ -31,11 +31,15 @@ test("reproduce runs every cell, writes the report, and an interrupted run reuse
   // Interrupt after three cells, then run again: those three come from disk.
   let seen = 0;
   await assert.rejects(reproduce(o, () => { if (++seen === 3) throw new Error("interrupted"); }), /interrupted/);
-  const first = statSync(join(out, "cells", `${grid[0].id}.json`)).mtimeMs;
+  const firstCell = statSync(join(out, "cells", `${grid[0].id}.json`)).mtimeMs;
   const rs = await reproduce(o);
   assert.equal(rs.length, grid.length);
-  assert.equal(statSync(join(out, "cells", `${grid[0].id}.json`)).mtimeMs, first, "a finished cell is not recomputed");
+  assert.equal(statSync(join(out, "cells", `${grid[0].id}.json`)).mtimeMs, firstCell, "a finished cell is not recomputed");
   const vs = await writeReport(o, rs, { command: "test", seconds: 1 });
+  const files = ["results.json", "results.csv", "diagnostics.csv", "summary.md", "index.html", "figures/c-accuracy.png"];
+  const first = files.map((f) => readFileSync(join(out, f)));
+  await writeReport(o, rs, { command: "test", seconds: 2 });
+  files.forEach((f, i) => assert.ok(readFileSync(join(out, f)).equals(first[i]), `${f}: the same run gives the same bytes`));
   assert.ok(vs.length >= 5);
   for (const f of ["index.html", "summary.md", "results.json", "results.csv", "diagnostics.csv", "figures/a-accuracy.svg", "figures/a-accuracy.png", "figures/mech-pr.png"]) assert.ok(existsSync(join(out, f)), f);
   const html = readFileSync(join(out, "index.html"), "utf8");

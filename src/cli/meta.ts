@@ -77,7 +77,11 @@ async function runMeta(o: MetaFlags): Promise<void> {
     const ev = await train({ ...cfg.run, theta, split: o.evalSplit, tasks: o.evalTasks }, o.workers);
     summary.eval = { split: o.evalSplit, tasks: ev.tasks, acc: ev.acc, acc_se: ev.acc_se, loss: ev.loss, diverged: ev.diverged };
   }
-  if (paths) writeAtomic(`${paths.dir}/summary.json`, JSON.stringify(summary, null, 1) + "\n");
+  // summary.json holds no timing (same seed, same bytes); episodes_per_s and seconds are on stdout.
+  if (paths) {
+    const { episodes_per_s: _r, seconds: _s, ...kept } = summary;
+    writeAtomic(`${paths.dir}/summary.json`, JSON.stringify(kept, null, 1) + "\n");
+  }
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
     console.log(`learned θ: ${formatThetaSpec(theta)}   (${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);

@@ -37,7 +37,8 @@ async function runTrain(o: TrainFlags): Promise<void> {
       process.stdout.write(JSON.stringify({ rule: r.name, theta: r.theta, ...round(s), config: cfg }) + "\n");
     }
   }
-  if (o.out) writeAtomic(o.out, JSON.stringify(outcomes.map((x) => ({ rule: x.rule, config: x.cfg, ...x.out })), null, 1) + "\n");
+  // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).
+  if (o.out) writeAtomic(o.out, JSON.stringify(outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })), null, 1) + "\n");
   if (!o.json) {
     const c = outcomes[0].cfg;
     console.log(`${c.dataset}:${c.split}  hidden ${c.hidden.join("-") || "none"}  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);

@@ -192,7 +192,9 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     writeAtomic(join(o.out, "figures", `${name}.svg`), svg);
     writeAtomic(join(o.out, "figures", `${name}.png`), svgToPng(svg));
   }
-  writeAtomic(join(o.out, "results.json"), JSON.stringify({ options: o, verdicts: vs, cells: rs.map(({ key: _k, ...r }) => r) }, null, 1) + "\n");
+  // Everything but timing.json is a function of the options and the seed: the same run gives the same bytes.
+  writeAtomic(join(o.out, "results.json"), JSON.stringify({ options: o, verdicts: vs, cells: rs.map(({ key: _k, seconds: _s, ...r }) => r) }, null, 1) + "\n");
+  writeAtomic(join(o.out, "timing.json"), JSON.stringify({ seconds: meta.seconds, cells: Object.fromEntries(rs.map((r) => [r.id, r.seconds])) }, null, 1) + "\n");
   writeAtomic(join(o.out, "results.csv"), csv(rs.map((r) => ({ scenario: r.scenario, x: r.x, rule: r.rule, theta: JSON.stringify(r.theta), theta_source: r.thetaSource, acc: r.acc, acc_ci95: r.acc_ci95, loss: r.loss, diverged: r.diverged, tasks: r.tasks.length, weight_norm: r.weight_norm }))));
   writeAtomic(join(o.out, "diagnostics.csv"), csv(rs.flatMap((r) => r.diagnostics.flatMap((d) => d.layers.map((l) => ({ scenario: r.scenario, x: r.x, rule: r.rule, step: d.step, layer: l.l, participation_ratio: l.pr, act_norm: l.actNorm, err_norm: l.errNorm, weight_norm: l.weightNorm, ortho_err: l.orthoErr, fa_angle_deg: l.faAngle }))))));
 
@@ -205,7 +207,7 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
   const md = [
     "# neuroplastic reproduce — report",
     "",
-    `Command: \`${meta.command}\` (${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, diagnostics on ${o.diagTasks} of them with a fixed probe set of ${o.probe} examples, seed ${o.seed}, ${(meta.seconds / 60).toFixed(1)} min).`,
+    `Command: \`${meta.command}\` (${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, diagnostics on ${o.diagTasks} of them with a fixed probe set of ${o.probe} examples, seed ${o.seed}; compute time in timing.json).`,
     `Tasks: 5-way 50-shot, 10 query examples per class, ${o.dataset} test split; online learning (one pass, batch 1) unless stated; network 784-170-130-100-70-10 with softplus β = 10 unless stated.`,
     `Coefficients: ${o.metaEpisodes > 0 ? `meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split, starting from` : "fixed,"} bp = ${o.theta.bp}, oja = ${o.theta.oja}${o.metaEpisodes > 0 ? ")" : ""}; mini-batch cells use θ × batch size (the same step per example). Every rule sees the same tasks and initial weights (paired comparisons).`,
     "A claim holds when the paired 95% confidence interval of the accuracy difference excludes zero in its favour (and, where stated, the extra condition holds).",
@@ -231,7 +233,7 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
 <style>body{font:15px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 .holds{color:#176b2c;font-weight:600}.fails{color:#a4161a;font-weight:600}figure{margin:1em 0}code{background:#f3f3f3;padding:0 .2em}</style></head><body>
 <h1>neuroplastic reproduce</h1>
-<p>Command: <code>${esc(meta.command)}</code> — ${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, seed ${o.seed}, ${(meta.seconds / 60).toFixed(1)} min. Every number on this page comes from that run (results.json, results.csv, diagnostics.csv beside this file).</p>
+<p>Command: <code>${esc(meta.command)}</code> — ${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, seed ${o.seed}. Every number on this page comes from that run (results.json, results.csv, diagnostics.csv beside this file).</p>
 ${["a", "b", "c", "d", "e"].map((s) => `<h2>${esc(SCENARIO_TITLES[s])}</h2>
 ${vs.filter((v) => v.scenario === s).map((v) => `<p><b>Claim ${esc(v.claim)}</b> — <span class="${v.holds ? "holds" : "fails"}">${v.holds === null ? "not tested" : v.holds ? "holds" : "does not hold"}</span>: ${esc(v.evidence)}</p>`).join("\n")}
 ${mdTable(s)}
