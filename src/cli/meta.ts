@@ -22,7 +22,7 @@ export function registerMeta(program: Command): void {
       .option("--learn <terms>", `terms whose coefficients are learned (${TERM_NAMES.join(",")})`, "bp,oja")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
       .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
-      .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json and figures")
+      .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json, summary.json and figures", "runs/meta")
       .option("--resume", "continue from the checkpoint in --out", false)
       .option("--checkpoint-every <n>", "episodes between checkpoints", intArg("--checkpoint-every"), 10)
       .option("--eval-tasks <n>", "after meta-training, evaluate the learned θ on this many tasks (0: skip)", intArg("--eval-tasks", 0), 100)
