@@ -55,6 +55,7 @@ const md = [
   `Online learning (batch 1, one pass), neuroplastic's default backend (${DEFAULT_CONFIG.backend}), MNIST test split, 5-way 50-shot, 10 query examples per class, ${tasks} tasks, seed 1, softplus β = 10, Xavier-uniform init, no biases, output layer of 10 units (whole label set).`,
   "Both sides sample their own tasks and weights from their own generators, so they agree in distribution, not task by task.",
   "Criterion: |acc_ours − acc_torch| ≤ 3 · √(se_ours² + se_torch²).",
+  "Every row uses seed 1 on each side, so the rows share their tasks and initial weights within a side and their deviations are correlated (all eight land on the same side here); each row alone is the test.",
   "",
   "Produced by `npx tsx scripts/parity.ts` (needs `apt-get install -y python3-torch`), which ran, for each row, the two commands listed below.",
   "",
