@@ -1,5 +1,7 @@
 import { allFinite, heapArena, type Arena, type DType } from "../core/kernels.js";
-import { sharedWasmArena } from "../core/wasm.js";
+import { sharedWasmArena, wasmAvailable } from "../core/wasm.js";
+
+let warned = false;
 import { Rng } from "../core/rng.js";
 import { loadDataset, type Dataset, type Split } from "../data/dataset.js";
 import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
@@ -100,6 +102,11 @@ export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; 
 export function taskArena(backend: Backend, d: readonly number[], opts: { tangents?: number; batch?: number; dtype?: DType; norm?: Norm } = {}): Arena {
   const dtype = opts.dtype ?? "f32";
   if (backend === "js" || dtype === "f64") return heapArena(dtype);
+  if (!wasmAvailable()) {
+    // A runtime without WebAssembly SIMD still runs, on the plain kernels.
+    if (!warned) { warned = true; process.emitWarning("WebAssembly SIMD is not available: using the plain JS kernels"); }
+    return heapArena(dtype);
+  }
   const P = opts.tangents ?? 0;
   let params = 0, units = 0;
   for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1] + d[l];
