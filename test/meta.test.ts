@@ -30,6 +30,7 @@ const cases: Case[] = [
   { name: "feedback alignment with biases, no Oja at the output, per layer", cfg: { feedback: "random", bias: true, ojaOutput: false }, learn: ["bp", "oja"], perLayer: true,
     theta: [0.3, 0.4, 0.5, 0.1, 0.2, 0.3] },
   { name: "backprop, gain 3, only oja learned (bp fixed)", cfg: { gain: 3 }, learn: ["oja"], perLayer: false, theta: [0.1] },
+  { name: "three passes over the task (epochs), feedback alignment", cfg: { epochs: 3, feedback: "random" }, learn: ["bp", "oja"], perLayer: false, theta: [0.4, 0.2] },
   { name: "mini-batches of 5 (a trailing partial batch of 2), bp+oja shared", cfg: { batch: 5, shots: 4, way: 3 }, learn: ["bp", "oja"], perLayer: false, theta: [1.5, 0.6] },
   { name: "mini-batches of 4 with biases, feedback alignment, per layer", cfg: { batch: 4, bias: true, feedback: "random" }, learn: ["bp", "oja"], perLayer: true, theta: [1, 1.2, 0.8, 0.2, 0.3, 0.1] },
 ];

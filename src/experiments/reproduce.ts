@@ -140,7 +140,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: o.theta, meta: o.metaEpisodes, diagTasks: o.diagTasks, probe: o.probe });
+    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe });
     if (existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
@@ -155,7 +155,9 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
     if (o.metaEpisodes > 0 && metaOk) {
       theta = scaled(theta, c.thetaScale);
       const learn = c.rule === "bp" ? ["bp" as const] : ["bp" as const, "oja" as const];
-      const mcfg = { run: { ...c.cfg, split: "train" as const, theta, tasks: 1 }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes };
+      // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
+      // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
+      const mcfg = { run: { ...c.cfg, split: "train" as const, theta, tasks: 1, epochs: 1 }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes };
       const m = await metaTrain(mcfg, 1, null);
       theta = specOf(mcfg, m.state.theta);
       source = "meta-learned";
