@@ -49,7 +49,8 @@ for (const name of TERM_NAMES) {
         assert.ok(maxAbs(want) > 1e-6, "the check is not vacuous");
         if (bias) {
           // A bias is a weight from a constant input 1 (Oja: pre factor 1 − yᵀb; no error at the constant).
-          const yb = s.post.reduce((a, v, i) => a + v * s.b![i], 0);
+          let yb = 0;
+          for (let i = 0; i < s.n; i++) yb += s.post[i] * s.b![i];
           const wantB = Array.from({ length: s.n }, (_, i) => theta * ({
             bp: -s.e[i], hebb: s.post[i], oja: s.post[i] * (1 - yb), ehebb: 0,
           } as Record<TermName, number>)[name]);
