@@ -1,5 +1,5 @@
 import { ACT_CODE, argmax, logSumExp, softmax, type Buf } from "../core/kernels.js";
-import { BN_EPS, BN_MOMENTUM, forward, Trace, type MLP } from "../nn/mlp.js";
+import { BN_EPS, BN_MOMENTUM, forward, paramView, Trace, type MLP } from "../nn/mlp.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
@@ -58,9 +58,9 @@ export class Learner {
   private readonly dW: Buf[];
   private readonly db: Buf[];
   private pending = 0;
-  // Adam (optimizer "adam"): gradient accumulator, moments, step count, and which active term is bp per layer.
   // Batch normalization: the batch's inputs, labels and traces, and per-layer batch standard deviations.
   private readonly bn: { xs: Buf[]; labels: Int32Array; traces: Trace[]; sigs: LayerSignals[][]; std: Float64Array[]; count: number } | null;
+  // Adam (optimizer "adam"): gradient accumulator, moments, step count, and which active term is bp per layer.
   readonly adam: { G: Buf; GW: Buf[]; Gb: Buf[]; m: Float64Array; v: Float64Array; t: number; bpAt: number[] } | null;
   /** Examples accumulated since the last mini-batch update. */
   get pendingCount(): number { return this.pending; }
@@ -91,24 +91,22 @@ export class Learner {
     const fusedForward = fused && net.norm === "none";
     this.needUAfter = this.needU.map((u, l) => u && (!fusedForward || l === L));
     const adam = opts.optimizer === "adam";
-    this.fusable = !adam && fusedForward && net.norm === "none" && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
+    this.fusable = !adam && fusedForward && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
     this.sig = signalsOf(net, this.tr);
     this.s = this.active.map((a) => new Float64Array(a.length));
     this.us = this.active.map((a) => a.map((t) => t.f.post));
     this.vs = this.active.map((a) => a.map((t) => t.f.pre));
     if (batch > 1) {
-      this.dParams = net.arena.alloc(net.params.length);
-      const off = (v: Buf) => v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
-      this.dW = net.W.map((w) => this.dParams!.subarray(off(w), off(w) + w.length));
-      this.db = net.b.map((b) => this.dParams!.subarray(off(b), off(b) + b.length));
+      const d = (this.dParams = net.arena.alloc(net.params.length));
+      this.dW = net.W.map((w) => paramView(net, d, w));
+      this.db = net.b.map((b) => paramView(net, d, b));
     } else {
       this.dParams = null; this.dW = []; this.db = [];
     }
     if (adam) {
       const G = net.arena.alloc(net.params.length);
-      const off = (v: Buf) => v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
       this.adam = {
-        G, GW: net.W.map((w) => G.subarray(off(w), off(w) + w.length)), Gb: net.b.map((b) => G.subarray(off(b), off(b) + b.length)),
+        G, GW: net.W.map((w) => paramView(net, G, w)), Gb: net.b.map((b) => paramView(net, G, b)),
         m: new Float64Array(net.params.length), v: new Float64Array(net.params.length), t: 0,
         bpAt: active.map((act) => act.findIndex((a) => a.term.name === "bp")),
       };
@@ -268,7 +266,6 @@ export class Learner {
       }
     }
     for (let q = 0; q < P; q++) this.apply(this.dW, this.db, 1 / this.batch, bn.sigs[q]);
-    this.pending = P;
     bn.count = 0;
     const dParams = this.dParams!, params = net.params, kf = this.batch / P;
     for (let i = 0; i < params.length; i++) params[i] += kf * dParams[i];

@@ -1,5 +1,5 @@
 import { argmax, logSumExp, type Buf } from "../core/kernels.js";
-import { forward } from "../nn/mlp.js";
+import { forward, paramView } from "../nn/mlp.js";
 import type { Learner } from "../learn/learner.js";
 import type { TermName } from "../rules/registry.js";
 import type { LayerSignals, RankOne } from "../rules/types.js";
@@ -89,10 +89,7 @@ export class TangentLearner {
     this.params = params;
     this.P = params.length;
     const net = learner.net, { L, dims } = net, a = net.arena;
-    const view = (buf: Buf, v: Buf) => {
-      const o = v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
-      return buf.subarray(o, o + v.length);
-    };
+    const view = (buf: Buf, v: Buf) => paramView(net, buf, v);
     this.dParams = params.map(() => a.alloc(net.params.length));
     this.dW = this.dParams.map((d) => net.W.map((w) => view(d, w)));
     this.db = this.dParams.map((d) => net.b.map((b) => view(d, b)));

@@ -111,6 +111,12 @@ export class MLP {
   }
 }
 
+/** The part of `buf` (laid out like net.params) that corresponds to the parameter view `v` (a W[l] or b[l]). */
+export function paramView<T extends Buf>(net: MLP, buf: T, v: Buf): T {
+  const o = v.byteOffset / v.BYTES_PER_ELEMENT - net.params.byteOffset / net.params.BYTES_PER_ELEMENT;
+  return buf.subarray(o, o + v.length) as T;
+}
+
 /**
  * Activity of one forward pass, preallocated once per network so the online
  * loop never allocates. y[0] is the input x; y[L] is the softmax output p.
