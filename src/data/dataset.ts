@@ -47,6 +47,7 @@ export function loadDataset(source: string, split: Split, opts: LoadOptions = {}
     prefix = basename(dir); dir = parent;
   }
   const files = readdirSync(dir).filter((f) => f.startsWith(prefix));
+  if (prefix !== "" && files.length === 0) throw new IdxError(`dataset '${source}' not found (expected 'mnist', a directory of IDX files, or DIR/prefix of one set)`);
   const tag = split === "train" ? /(^|[-_.])train[-_.]/ : /(^|[-_.])(t10k|test)[-_.]/;
   const pick = (kind: "images" | "labels"): string => {
     const hits = files.filter((f) => tag.test(f) && f.includes(`${kind}`) && /idx\d-ubyte(\.gz)?$/.test(f));
