@@ -211,7 +211,7 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
   }
 }
 
-// ---- Fused kernels of the online step (src/learn/learner.ts, fused path) ----
+// ---- The online step's fast path (src/learn/learner.ts) ----
 // Activation codes: 0 softplus(β), 1 relu, 2 tanh, 3 linear. Single-precision
 // maths (Mathf): the outputs are stored in f32 anyway.
 
@@ -239,64 +239,6 @@ export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: 
   for (let i = 0; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, act(load<f32>(z + o), code, beta, d + o));
-  }
-}
-
-/**
- * A hidden layer's forward pass, with Oja's uₗ = Wₗᵀ yₗ from the same pass:
- * z = W x [+ b], y = σ(z), d = σ'(z), and (when u ≠ 0) u = Wᵀ y, each block
- * of four rows added to u while it is still in L1.
- */
-export function forwardHidden(z: usize, y: usize, d: usize, u: usize, W: usize, x: usize, b: usize, n: i32, m: i32, code: i32, beta: f32): void {
-  const m4 = m & ~3;
-  const stride = <usize>m << 2;
-  if (u != 0) memory.fill(u, 0, <usize>m << 2);
-  let i = 0;
-  for (; i < n; i += 4) {
-    const rows = min(4, n - i);
-    const r0 = W + <usize>i * stride;
-    const r1 = rows > 1 ? r0 + stride : r0, r2 = rows > 2 ? r0 + 2 * stride : r0, r3 = rows > 3 ? r0 + 3 * stride : r0;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let j = 0; j < m4; j += 4) {
-      const o = <usize>j << 2;
-      const xv = v128.load(x + o);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), xv));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), xv));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), xv));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), xv));
-    }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (let j = m4; j < m; j++) {
-      const o = <usize>j << 2;
-      const xj = load<f32>(x + o);
-      s0 += load<f32>(r0 + o) * xj; s1 += load<f32>(r1 + o) * xj; s2 += load<f32>(r2 + o) * xj; s3 += load<f32>(r3 + o) * xj;
-    }
-    const io = <usize>i << 2;
-    if (b != 0) {
-      s0 += load<f32>(b + io);
-      if (rows > 1) s1 += load<f32>(b + io + 4);
-      if (rows > 2) s2 += load<f32>(b + io + 8);
-      if (rows > 3) s3 += load<f32>(b + io + 12);
-    }
-    // Rows past n (rows < 4) alias row 0 with weight 0 in u.
-    let y0: f32 = 0, y1: f32 = 0, y2: f32 = 0, y3: f32 = 0;
-    store<f32>(z + io, s0); y0 = act(s0, code, beta, d + io); store<f32>(y + io, y0);
-    if (rows > 1) { store<f32>(z + io + 4, s1); y1 = act(s1, code, beta, d + io + 4); store<f32>(y + io + 4, y1); }
-    if (rows > 2) { store<f32>(z + io + 8, s2); y2 = act(s2, code, beta, d + io + 8); store<f32>(y + io + 8, y2); }
-    if (rows > 3) { store<f32>(z + io + 12, s3); y3 = act(s3, code, beta, d + io + 12); store<f32>(y + io + 12, y3); }
-    if (u != 0) {
-      const c0 = f32x4.splat(y0), c1 = f32x4.splat(y1), c2 = f32x4.splat(y2), c3 = f32x4.splat(y3);
-      for (let j = 0; j < m4; j += 4) {
-        const o = <usize>j << 2;
-        const t = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
-                            f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
-        v128.store(u + o, f32x4.add(v128.load(u + o), t));
-      }
-      for (let j = m4; j < m; j++) {
-        const o = <usize>j << 2;
-        store<f32>(u + o, load<f32>(u + o) + y0 * load<f32>(r0 + o) + y1 * load<f32>(r1 + o) + y2 * load<f32>(r2 + o) + y3 * load<f32>(r3 + o));
-      }
-    }
   }
 }
 

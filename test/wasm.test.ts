@@ -83,3 +83,24 @@ test("the meta-gradient on wasm equals the plain reference", () => {
 test("heap arenas give the reference kernels", () => {
   assert.equal(heapArena("f32").kernels, jsKernels);
 });
+
+test("the composite forward kernel (activations in wasm, Oja's u) equals the plain forward for every activation", async () => {
+  const { makeActivation } = await import("../src/nn/activations.js");
+  const { ACT_CODE } = await import("../src/core/kernels.js");
+  const n = 37, m = 53, r = new Rng(12);
+  for (const name of ["softplus", "relu", "tanh", "linear"] as const) {
+    const w = new WasmArena(1 << 20);
+    const W = fill(w.alloc(n * m), r), x = fill(w.alloc(m), r), b = fill(w.alloc(n), r);
+    const z = w.alloc(n), y = w.alloc(n), d = w.alloc(n), u = w.alloc(m);
+    assert.ok(w.kernels.fused!.forwardHidden(z, y, d, u, W, x, b, n, m, ACT_CODE[name], 10));
+    const z2 = new Float32Array(n), y2 = new Float32Array(n), d2 = new Float32Array(n), u2 = new Float32Array(m);
+    jsKernels.matVec(z2, Float32Array.from(W), Float32Array.from(x), n, m, Float32Array.from(b));
+    makeActivation(name, 10).fdf(y2, d2, z2, n);
+    jsKernels.matTVec(u2, Float32Array.from(W), y2, n, m);
+    // Single-precision maths in wasm (Mathf) against float64 maths stored in f32: a few ulps.
+    assertClose(z, z2, 1e-5, 1e-5, `${name} z`);
+    assertClose(y, y2, 1e-5, 1e-6, `${name} y`);
+    assertClose(d, d2, 1e-5, 1e-6, `${name} σ'`);
+    assertClose(u, u2, 1e-5, 1e-4, `${name} u`);
+  }
+});

@@ -32,11 +32,11 @@ export interface Kernels {
 export const ACT_CODE = { softplus: 0, relu: 1, tanh: 2, linear: 3 } as const;
 
 /**
- * Fused kernels: fewer sweeps over W per online step. Their meaning is the
+ * Composite kernels of the online step's fast path. Their meaning is the
  * plain step's, which test/wasm.test.ts holds them to.
  */
 export interface FusedKernels {
-  /** z = W x [+ b], y = σ(z), d = σ'(z) and, when u is given, u = Wᵀy: one sweep of W. */
+  /** z = W x [+ b], y = σ(z), d = σ'(z) and, when u is given, u = Wᵀy (one call, activations included). */
   forwardHidden(z: Buf, y: Buf, d: Buf, u: Buf | null, W: Buf, x: Buf, b: Buf | null, n: number, m: number, act: number, beta: number): boolean;
   /** g = Wᵀe (when g is given) and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3): one sweep of W. */
   backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number): boolean;

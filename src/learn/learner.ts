@@ -146,8 +146,9 @@ export class Learner {
   }
 
   /**
-   * The forward pass, using the fused kernel where the backend has one (then
-   * Oja's uₗ of hidden layers comes from the same sweep), and e_L = p − onehot.
+   * The forward pass, using the backend's composite kernel where it has one
+   * (activations in WebAssembly, Oja's uₗ of hidden layers in the same call),
+   * and e_L = p − onehot.
    */
   private forwardAndError(label: number): number {
     const { net, tr } = this, { L, dims, W, b } = net, F = net.k.fused;
@@ -176,10 +177,9 @@ export class Learner {
   }
 
   /**
-   * The same step as propagate + update, in two sweeps of each Wₗ (fused
-   * WebAssembly kernels): the forward pass with Oja's uₗ, then, from the top
-   * layer down, eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ' and the update of Wₗ in one sweep that
-   * reads each row before writing it. Taken with backprop feedback and terms
+   * The same step as propagate + update with the fast kernels: the forward
+   * pass with Oja's uₗ, then, from the top layer down, eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ'
+   * and the update of Wₗ in one sweep that reads each row before writing it. Taken with backprop feedback and terms
    * that do not read eₗ₋₁ (ehebb does: it needs the sweep's own result).
    */
   private fusedStep(label: number): number {
