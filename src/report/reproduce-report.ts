@@ -120,9 +120,16 @@ export function verdicts(rs: CellResult[]): Verdict[] {
 function accChart(rs: CellResult[], scenario: string, title: string, xTitle: string): VlSpec {
   const rows = rs.filter((r) => r.scenario === scenario).map((r) => ({ x: r.x, rule: r.rule, acc: r.acc, lo: r.acc - r.acc_ci95, hi: r.acc + r.acc_ci95 }));
   const order = [...new Set(rows.map((r) => r.x))];
+  // Side by side only where a setting has both rules; long labels are slanted so they never overlap.
+  const paired = order.some((x) => rows.filter((r) => r.x === x).length > 1);
+  const long = order.some((x) => x.length > 12);
   return {
     title, width: 420, height: 240, data: { values: rows },
-    encoding: { x: { field: "x", type: "nominal", sort: order, title: xTitle, axis: { labelAngle: 0 } }, color: { field: "rule", type: "nominal", title: "rule" }, xOffset: { field: "rule" } },
+    encoding: {
+      x: { field: "x", type: "nominal", sort: order, title: xTitle, axis: { labelAngle: long ? -30 : 0, labelLimit: 220 } },
+      color: { field: "rule", type: "nominal", title: "rule" },
+      ...(paired ? { xOffset: { field: "rule" } } : {}),
+    },
     layer: [
       { mark: { type: "bar", opacity: 0.85 }, encoding: { y: { field: "acc", type: "quantitative", title: "query accuracy (95% CI)", scale: { domain: [0, 1] } } } },
       { mark: { type: "rule", color: "black" }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
