@@ -87,7 +87,7 @@ export class Learner {
     this.active = active;
     this.needE0 = L >= 1 && active[1].some((a) => a.term.needsEPre);
     const fused = net.k.fused !== undefined;
-    // The fused forward pass (with Oja's u) has no normalization.
+    // The composite forward kernel (activations and Oja's u in wasm) has no normalization.
     const fusedForward = fused && net.norm === "none";
     this.needUAfter = this.needU.map((u, l) => u && (!fusedForward || l === L));
     const adam = opts.optimizer === "adam";
@@ -179,8 +179,9 @@ export class Learner {
   /**
    * The same step as propagate + update with the fast kernels: the forward
    * pass with Oja's uₗ, then, from the top layer down, eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ'
-   * and the update of Wₗ in one sweep that reads each row before writing it. Taken with backprop feedback and terms
-   * that do not read eₗ₋₁ (ehebb does: it needs the sweep's own result).
+   * and the update of Wₗ in one sweep that reads each row before writing it.
+   * Taken with backprop feedback and terms that do not read eₗ₋₁ (ehebb does:
+   * it needs the sweep's own result).
    */
   private fusedStep(label: number): number {
     const { net, tr } = this, { L, dims, W } = net, F = net.k.fused!;
