@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
@@ -8,6 +9,7 @@ import { closePools } from "../experiments/pool.js";
 const program = new Command()
   .name("neuroplastic")
   .description("Deep networks trained one example at a time with backprop or feedback alignment plus Oja's rule")
+  .version(version())
   .exitOverride();
 registerTrain(program);
 registerMeta(program);
@@ -27,4 +29,8 @@ try {
     process.exitCode = 1;
   }
   await closePools().catch(() => {});
+}
+
+function version(): string {
+  try { return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version; } catch { return "unknown"; }
 }
