@@ -234,9 +234,60 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
   return t;
 }
 
-/** y(n) = σ(z), d(n) = σ'(z). */
+/**
+ * exp(x) for x ≤ 0, four lanes: x = k ln2 + r with |r| ≤ ln2/2 (Cody–Waite
+ * split of ln2), exp(r) by its Taylor polynomial to r⁶ (truncation < 1.5e-7
+ * relative), 2ᵏ by building the exponent bits. x is clamped at −87 so 2ᵏ
+ * stays a normal float (exp(−87) ≈ 1.6e-38 where the true value is smaller).
+ */
+@inline function vexpNeg(x0: v128): v128 {
+  const x = f32x4.max(x0, f32x4.splat(-87));
+  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, f32x4.splat(0.693145751953125))), f32x4.mul(k, f32x4.splat(1.428606765330187e-6)));
+  let p = f32x4.splat(1.0 / 720);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return f32x4.mul(p, e);
+}
+
+/**
+ * log1p(q) for 0 ≤ q ≤ 1, four lanes: log1p(q) = 2 atanh(s) with
+ * s = q / (2 + q) ≤ 1/3 (no cancellation for small q), the odd series to s¹³
+ * (truncation < 2e-8 relative).
+ */
+@inline function vlog1p01(q: v128): v128 {
+  const s = f32x4.div(q, f32x4.add(q, f32x4.splat(2)));
+  const s2 = f32x4.mul(s, s);
+  let p = f32x4.splat(1.0 / 13);
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 11));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 9));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 7));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 5));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1.0 / 3));
+  p = f32x4.add(f32x4.mul(p, s2), f32x4.splat(1));
+  return f32x4.mul(f32x4.add(s, s), p);
+}
+
+/** y(n) = σ(z), d(n) = σ'(z). Softplus runs four units at a time (the scalar act() per unit costs two libm calls). */
 export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: f32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (code == 0) {
+    const b = f32x4.splat(beta), one = f32x4.splat(1), zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      // As act(): q = exp(−|βz|), y = (max(βz, 0) + log1p(q)) / β, σ' = (βz ≥ 0 ? 1 : q) / (1 + q).
+      const bz = f32x4.mul(b, v128.load(z + o));
+      const q = vexpNeg(f32x4.neg(f32x4.abs(bz)));
+      v128.store(y + o, f32x4.div(f32x4.add(f32x4.max(bz, zero), vlog1p01(q)), b));
+      v128.store(d + o, f32x4.div(v128.bitselect(one, q, f32x4.ge(bz, zero)), f32x4.add(one, q)));
+    }
+  }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     store<f32>(y + o, act(load<f32>(z + o), code, beta, d + o));
   }
@@ -292,17 +343,52 @@ export function backUpdate(g: usize, W: usize, Wout: usize, e: usize, n: i32, m:
     const c01 = s0 * load<f32>(u0 + io + 4), c11 = s1 * load<f32>(u1 + io + 4), c21 = s2 * load<f32>(u2 + io + 4);
     const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20);
     const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21);
-    for (let j = 0; j < m4; j += 4) {
+    // Eight columns per iteration with immediate offsets: with rows of 70–170
+    // floats, per-access address arithmetic costs as much as the maths.
+    const m8 = m & ~7;
+    let j = 0;
+    for (; j < m8; j += 8) {
       const o = <usize>j << 2;
-      const a0 = G || inPlace ? v128.load(r0 + o) : f32x4.splat(0), a1 = G || inPlace ? v128.load(r1 + o) : f32x4.splat(0);
-      if (G) v128.store(g + o, f32x4.add(v128.load(g + o), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))));
-      if (K > 0) {
-        const p = v128.load(v0 + o);
-        let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-        if (K > 1) { const q = v128.load(v1 + o); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
-        if (K > 2) { const q = v128.load(v2 + o); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
-        v128.store(w0 + o, f32x4.add(inPlace ? a0 : v128.load(w0 + o), t0));
-        v128.store(w1 + o, f32x4.add(inPlace ? a1 : v128.load(w1 + o), t1));
+      const p0 = r0 + o, p1 = r1 + o, o0 = w0 + o, o1 = w1 + o, gp = g + o, pa = v0 + o, pb = v1 + o, pc = v2 + o;
+      {
+        const a0 = G || inPlace ? v128.load(p0, 0) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 0) : f32x4.splat(0);
+        if (G) v128.store(gp, f32x4.add(v128.load(gp, 0), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 0);
+        if (K > 0) {
+          const p = v128.load(pa, 0);
+          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) { const q = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+          if (K > 2) { const q = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 0), t0), 0);
+          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 0), t1), 0);
+        }
+      }
+      {
+        const a0 = G || inPlace ? v128.load(p0, 16) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 16) : f32x4.splat(0);
+        if (G) v128.store(gp, f32x4.add(v128.load(gp, 16), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 16);
+        if (K > 0) {
+          const p = v128.load(pa, 16);
+          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) { const q = v128.load(pb, 16); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+          if (K > 2) { const q = v128.load(pc, 16); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 16), t0), 16);
+          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 16), t1), 16);
+        }
+      }
+    }
+    if (j < m4) {
+      const o = <usize>j << 2;
+      const p0 = r0 + o, p1 = r1 + o, o0 = w0 + o, o1 = w1 + o, gp = g + o, pa = v0 + o, pb = v1 + o, pc = v2 + o;
+      {
+        const a0 = G || inPlace ? v128.load(p0, 0) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 0) : f32x4.splat(0);
+        if (G) v128.store(gp, f32x4.add(v128.load(gp, 0), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 0);
+        if (K > 0) {
+          const p = v128.load(pa, 0);
+          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) { const q = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+          if (K > 2) { const q = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 0), t0), 0);
+          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 0), t1), 0);
+        }
       }
     }
     for (let j = m4; j < m; j++) {
@@ -333,4 +419,314 @@ export function backUpdate(g: usize, W: usize, Wout: usize, e: usize, n: i32, m:
 /** First free byte after the module's static data (Mathf's tables live below it). */
 export function heapBase(): usize {
   return __heap_base;
+}
+
+// ---- The first layer, stored transposed (src/learn/input-layer.ts) ----
+// W₁ᵀ is kept as m rows (one per input pixel) of `stride` ≥ n floats, so that
+// (a) the forward pass z₁ = W₁x only reads the rows of the nonzero pixels
+// (about a fifth of an MNIST image), and (b) every piece of the update that
+// needs uⱼ = (W₁ᵀy₁)ⱼ — Oja's decay and its tangent — is local to row j, so
+// the whole layer is read and written once per step.
+
+/** Writes the indices j with x_j ≠ 0 to idx (i32) and returns their number. */
+export function nonzeros(idx: usize, x: usize, m: i32): i32 {
+  let c = 0;
+  for (let j = 0; j < m; j++) {
+    if (load<f32>(x + (<usize>j << 2)) != 0) { store<i32>(idx + (<usize>c << 2), j); c++; }
+  }
+  return c;
+}
+
+/** out(n) = Σ_t x[idx_t] · WT[idx_t, :] (+ b when b ≠ 0): z = W x over the nonzero inputs only. */
+export function matVecT(out: usize, WT: usize, stride: i32, x: usize, idx: usize, cnt: i32, n: i32, b: usize): void {
+  if (b != 0) memory.copy(out, b, <usize>n << 2);
+  else memory.fill(out, 0, <usize>n << 2);
+  const n4 = n & ~3;
+  const sb = <usize>stride << 2;
+  let t = 0;
+  // Four input rows per sweep of out.
+  for (; t + 4 <= cnt; t += 4) {
+    const j0 = load<i32>(idx + (<usize>t << 2)), j1 = load<i32>(idx + (<usize>t << 2) + 4), j2 = load<i32>(idx + (<usize>t << 2) + 8), j3 = load<i32>(idx + (<usize>t << 2) + 12);
+    const x0 = load<f32>(x + (<usize>j0 << 2)), x1 = load<f32>(x + (<usize>j1 << 2)), x2 = load<f32>(x + (<usize>j2 << 2)), x3 = load<f32>(x + (<usize>j3 << 2));
+    const r0 = WT + <usize>j0 * sb, r1 = WT + <usize>j1 * sb, r2 = WT + <usize>j2 * sb, r3 = WT + <usize>j3 * sb;
+    const c0 = f32x4.splat(x0), c1 = f32x4.splat(x1), c2 = f32x4.splat(x2), c3 = f32x4.splat(x3);
+    for (let i = 0; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      const s = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
+                          f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
+      v128.store(out + o, f32x4.add(v128.load(out + o), s));
+    }
+    for (let i = n4; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(out + o, load<f32>(out + o) + x0 * load<f32>(r0 + o) + x1 * load<f32>(r1 + o) + x2 * load<f32>(r2 + o) + x3 * load<f32>(r3 + o));
+    }
+  }
+  for (; t < cnt; t++) {
+    const j0 = load<i32>(idx + (<usize>t << 2));
+    const x0 = load<f32>(x + (<usize>j0 << 2)), r0 = WT + <usize>j0 * sb, c0 = f32x4.splat(x0);
+    for (let i = 0; i < n4; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(c0, v128.load(r0 + o))));
+    }
+    for (let i = n4; i < n; i++) {
+      const o = <usize>i << 2;
+      store<f32>(out + o, load<f32>(out + o) + x0 * load<f32>(r0 + o));
+    }
+  }
+}
+
+@inline function dot(a: usize, b: usize, n: i32): f32 {
+  // Two accumulators: one would chain every add on the last (latency-bound).
+  const n8 = n & ~7, n4 = n & ~3;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o + 16), v128.load(b + o + 16)));
+  }
+  if (i < n4) { const o = <usize>i << 2; a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o))); }
+  let s = hsum(f32x4.add(a0, a1));
+  for (let i = n4; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
+  return s;
+}
+
+/** a·b + c·d over n floats. */
+@inline function dot2(a: usize, b: usize, c: usize, d: usize, n: i32): f32 {
+  const n8 = n & ~7, n4 = n & ~3;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let i = 0;
+  for (; i < n8; i += 8) {
+    const o = <usize>i << 2;
+    a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(a + o), v128.load(b + o)), f32x4.mul(v128.load(c + o), v128.load(d + o))));
+    a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(a + o + 16), v128.load(b + o + 16)), f32x4.mul(v128.load(c + o + 16), v128.load(d + o + 16))));
+  }
+  if (i < n4) { const o = <usize>i << 2; a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(a + o), v128.load(b + o)), f32x4.mul(v128.load(c + o), v128.load(d + o)))); }
+  let s = hsum(f32x4.add(a0, a1));
+  for (let i = n4; i < n; i++) { const o = <usize>i << 2; s += load<f32>(a + o) * load<f32>(b + o) + load<f32>(c + o) * load<f32>(d + o); }
+  return s;
+}
+
+/**
+ * r(n) += c0 v0 [+ c1 v1 [+ c2 v2]] (K terms). Pointer-stepped and unrolled
+ * to 8 floats per iteration with immediate offsets: with short rows (n = 170)
+ * the address arithmetic of an indexed loop costs as much as the maths.
+ */
+@inline function axpy(r: usize, n: i32, K: i32, c0: f32, v0: usize, c1: f32, v1: usize, c2: f32, v2: usize): void {
+  const q0 = f32x4.splat(c0), q1 = f32x4.splat(c1), q2 = f32x4.splat(c2);
+  const end8 = r + (<usize>(n & ~7) << 2);
+  let p = r, a = v0, b = v1, c = v2;
+  while (p < end8) {
+    let t = f32x4.mul(q0, v128.load(a)), t2 = f32x4.mul(q0, v128.load(a, 16));
+    if (K > 1) { t = f32x4.add(t, f32x4.mul(q1, v128.load(b))); t2 = f32x4.add(t2, f32x4.mul(q1, v128.load(b, 16))); }
+    if (K > 2) { t = f32x4.add(t, f32x4.mul(q2, v128.load(c))); t2 = f32x4.add(t2, f32x4.mul(q2, v128.load(c, 16))); }
+    v128.store(p, f32x4.add(v128.load(p), t));
+    v128.store(p, f32x4.add(v128.load(p, 16), t2), 16);
+    p += 32; a += 32; b += 32; c += 32;
+  }
+  if (n & 4) {
+    let t = f32x4.mul(q0, v128.load(a));
+    if (K > 1) t = f32x4.add(t, f32x4.mul(q1, v128.load(b)));
+    if (K > 2) t = f32x4.add(t, f32x4.mul(q2, v128.load(c)));
+    v128.store(p, f32x4.add(v128.load(p), t));
+    p += 16; a += 16; b += 16; c += 16;
+  }
+  const end = r + (<usize>n << 2);
+  while (p < end) {
+    let t = c0 * load<f32>(a);
+    if (K > 1) t += c1 * load<f32>(b);
+    if (K > 2) t += c2 * load<f32>(c);
+    store<f32>(p, load<f32>(p) + t);
+    p += 4; a += 4; b += 4; c += 4;
+  }
+}
+
+// Four dot products of rows r0…r3 with v (shared loads of v, four independent chains); results to SCR[0…3].
+const SCR = memory.data(64, 16);
+
+@inline function dot4(r0: usize, r1: usize, r2: usize, r3: usize, v: usize, n: i32): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const end4 = v + (<usize>(n & ~3) << 2);
+  let p = v, o0 = r0, o1 = r1, o2 = r2, o3 = r3;
+  while (p < end4) {
+    const w = v128.load(p);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(o0), w));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(o1), w));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(o2), w));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(o3), w));
+    p += 16; o0 += 16; o1 += 16; o2 += 16; o3 += 16;
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  const end = v + (<usize>n << 2);
+  while (p < end) {
+    const w = load<f32>(p);
+    s0 += load<f32>(o0) * w; s1 += load<f32>(o1) * w; s2 += load<f32>(o2) * w; s3 += load<f32>(o3) * w;
+    p += 4; o0 += 4; o1 += 4; o2 += 4; o3 += 4;
+  }
+  store<f32>(SCR, s0); store<f32>(SCR + 4, s1); store<f32>(SCR + 8, s2); store<f32>(SCR + 12, s3);
+}
+
+/** SCR[r] = a_r·v + b_r·w for four row pairs (a_r = a0 + r·sb, b_r = b0 + r·sb). */
+@inline function dot2x4(a0p: usize, b0p: usize, sb: usize, v: usize, w: usize, n: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  const end4 = v + (<usize>(n & ~3) << 2);
+  let p = v, q = w, a = a0p, b = b0p;
+  const s2 = sb << 1, s3 = s2 + sb;
+  while (p < end4) {
+    const vv = v128.load(p), ww = v128.load(q);
+    c0 = f32x4.add(c0, f32x4.add(f32x4.mul(v128.load(a), vv), f32x4.mul(v128.load(b), ww)));
+    c1 = f32x4.add(c1, f32x4.add(f32x4.mul(v128.load(a + sb), vv), f32x4.mul(v128.load(b + sb), ww)));
+    c2 = f32x4.add(c2, f32x4.add(f32x4.mul(v128.load(a + s2), vv), f32x4.mul(v128.load(b + s2), ww)));
+    c3 = f32x4.add(c3, f32x4.add(f32x4.mul(v128.load(a + s3), vv), f32x4.mul(v128.load(b + s3), ww)));
+    p += 16; q += 16; a += 16; b += 16;
+  }
+  let t0 = hsum(c0), t1 = hsum(c1), t2 = hsum(c2), t3 = hsum(c3);
+  const end = v + (<usize>n << 2);
+  while (p < end) {
+    const vs = load<f32>(p), ws = load<f32>(q);
+    t0 += load<f32>(a) * vs + load<f32>(b) * ws;
+    t1 += load<f32>(a + sb) * vs + load<f32>(b + sb) * ws;
+    t2 += load<f32>(a + s2) * vs + load<f32>(b + s2) * ws;
+    t3 += load<f32>(a + s3) * vs + load<f32>(b + s3) * ws;
+    p += 4; q += 4; a += 4; b += 4;
+  }
+  store<f32>(SCR + 16, t0); store<f32>(SCR + 20, t1); store<f32>(SCR + 24, t2); store<f32>(SCR + 28, t3);
+}
+
+/**
+ * Four rows (r, r + sb, r + 2sb, r + 3sb) += a_q·A [+ b_q·B] (K = 1 or 2), the
+ * coefficients at SCR + ca and SCR + cb: each load of A and B serves four rows.
+ */
+@inline function upd4(r: usize, sb: usize, n: i32, K: i32, A: usize, B: usize, ca: usize, cb: usize): void {
+  const a0 = f32x4.splat(load<f32>(SCR + ca)), a1 = f32x4.splat(load<f32>(SCR + ca + 4)), a2 = f32x4.splat(load<f32>(SCR + ca + 8)), a3 = f32x4.splat(load<f32>(SCR + ca + 12));
+  const b0 = f32x4.splat(K > 1 ? load<f32>(SCR + cb) : 0), b1 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 4) : 0), b2 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 8) : 0), b3 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 12) : 0);
+  let p0 = r, p1 = r + sb, p2 = r + 2 * sb, p3 = r + 3 * sb, pa = A, pb = B;
+  const end = A + (<usize>(n & ~3) << 2);
+  while (pa < end) {
+    const va = v128.load(pa);
+    if (K > 1) {
+      const vb = v128.load(pb);
+      v128.store(p0, f32x4.add(v128.load(p0), f32x4.add(f32x4.mul(a0, va), f32x4.mul(b0, vb))));
+      v128.store(p1, f32x4.add(v128.load(p1), f32x4.add(f32x4.mul(a1, va), f32x4.mul(b1, vb))));
+      v128.store(p2, f32x4.add(v128.load(p2), f32x4.add(f32x4.mul(a2, va), f32x4.mul(b2, vb))));
+      v128.store(p3, f32x4.add(v128.load(p3), f32x4.add(f32x4.mul(a3, va), f32x4.mul(b3, vb))));
+    } else {
+      v128.store(p0, f32x4.add(v128.load(p0), f32x4.mul(a0, va)));
+      v128.store(p1, f32x4.add(v128.load(p1), f32x4.mul(a1, va)));
+      v128.store(p2, f32x4.add(v128.load(p2), f32x4.mul(a2, va)));
+      v128.store(p3, f32x4.add(v128.load(p3), f32x4.mul(a3, va)));
+    }
+    p0 += 16; p1 += 16; p2 += 16; p3 += 16; pa += 16; pb += 16;
+  }
+  const endS = A + (<usize>n << 2);
+  const s0 = load<f32>(SCR + ca), s1 = load<f32>(SCR + ca + 4), s2 = load<f32>(SCR + ca + 8), s3 = load<f32>(SCR + ca + 12);
+  const t0: f32 = K > 1 ? load<f32>(SCR + cb) : 0, t1: f32 = K > 1 ? load<f32>(SCR + cb + 4) : 0, t2: f32 = K > 1 ? load<f32>(SCR + cb + 8) : 0, t3: f32 = K > 1 ? load<f32>(SCR + cb + 12) : 0;
+  while (pa < endS) {
+    const va = load<f32>(pa), vb: f32 = K > 1 ? load<f32>(pb) : 0;
+    store<f32>(p0, load<f32>(p0) + (s0 * va + t0 * vb));
+    store<f32>(p1, load<f32>(p1) + (s1 * va + t1 * vb));
+    store<f32>(p2, load<f32>(p2) + (s2 * va + t2 * vb));
+    store<f32>(p3, load<f32>(p3) + (s3 * va + t3 * vb));
+    p0 += 4; p1 += 4; p2 += 4; p3 += 4; pa += 4; pb += 4;
+  }
+}
+
+/** Row r += a·A + b·B, dropping a term whose vector is absent or whose coefficient is an exact 0 (most pixels). */
+@inline function rowUpdate2(r: usize, n: i32, a: f32, A: usize, b: f32, B: usize): void {
+  if (A != 0 && a != 0) {
+    if (B != 0) axpy(r, n, 2, a, A, b, B, 0, A);
+    else axpy(r, n, 1, a, A, 0, A, 0, A);
+  } else if (B != 0) axpy(r, n, 1, b, B, 0, B, 0, B);
+}
+
+/** Row r += a·A + b·B + c·C (tangent update), with the same dropping. */
+@inline function rowUpdate3(r: usize, n: i32, a: f32, A: usize, b: f32, B: usize, c: f32, C: usize): void {
+  if (C == 0) { rowUpdate2(r, n, a, A, b, B); return; }
+  if (A != 0 && a != 0) {
+    if (B != 0) axpy(r, n, 3, a, A, b, B, c, C);
+    else axpy(r, n, 2, a, A, c, C, 0, A);
+  } else if (B != 0) axpy(r, n, 2, b, B, c, C, 0, B);
+  else axpy(r, n, 1, c, C, 0, C, 0, C);
+}
+
+/**
+ * The first layer's update (and its tangents') in one sweep of its rows.
+ * With uⱼ = WTⱼ·y (written to u when B ≠ 0), every rank-1 term of the rule
+ * at layer 1 has pre factor xⱼ (bp, hebb: summed into A) or xⱼ − uⱼ (Oja:
+ * summed into B), so row j gets WTⱼ += xⱼ A + (xⱼ − uⱼ) B, after the P
+ * tangents, which read the old row: for tangent k (records of 6 u32 at tdesc:
+ * dWT, dy, A', B', C', du), duⱼ = dWTⱼ·y + WTⱼ·dy and
+ * dWTⱼ += xⱼ A' + (xⱼ − uⱼ) B' − duⱼ C' (a zero pointer drops a vector; C' ≠ 0
+ * needs B ≠ 0). With B = 0 and P = 0, only the rows of the nonzero inputs
+ * (idx, cnt) change. Rows go four at a time so the dot products share loads
+ * and run as independent chains.
+ */
+export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: usize, A: usize, B: usize, u: usize, idx: usize, cnt: i32, P: i32, tdesc: usize): void {
+  const sb = <usize>stride << 2;
+  if (B == 0 && P == 0) {
+    if (A == 0) return;
+    for (let t = 0; t < cnt; t++) {
+      const j = load<i32>(idx + (<usize>t << 2));
+      axpy(WT + <usize>j * sb, n, 1, load<f32>(x + (<usize>j << 2)), A, 0, A, 0, A);
+    }
+    return;
+  }
+  let j = 0;
+  for (; j < m; j += 4) {
+    const R = m - j < 4 ? m - j : 4;
+    const row = WT + <usize>j * sb;
+    // Rows past the end (R < 4) repeat the last row for the dot products; their results are unused.
+    const r1 = R > 1 ? row + sb : row, r2 = R > 2 ? row + 2 * sb : row, r3 = R > 3 ? row + 3 * sb : row;
+    if (B != 0) dot4(row, r1, r2, r3, y, n);
+    else memory.fill(SCR, 0, 16);
+    for (let q = 0; q < R; q++) if (B != 0) store<f32>(u + (<usize>(j + q) << 2), load<f32>(SCR + (<usize>q << 2)));
+    let blank = true;
+    for (let q = 0; q < R; q++) if (load<f32>(x + (<usize>(j + q) << 2)) != 0) blank = false;
+    for (let k = 0; k < P; k++) {
+      const d = tdesc + <usize>k * 24;
+      const dWT = <usize>load<u32>(d), dy = <usize>load<u32>(d + 4), Ak = <usize>load<u32>(d + 8), Bk = <usize>load<u32>(d + 12), Ck = <usize>load<u32>(d + 16), duk = <usize>load<u32>(d + 20);
+      const r = dWT + <usize>j * sb;
+      if (Ck != 0) {
+        if (R == 4) dot2x4(r, row, sb, y, dy, n);
+        else for (let q = 0; q < R; q++) store<f32>(SCR + 16 + (<usize>q << 2), dot2(r + <usize>q * sb, y, row + <usize>q * sb, dy, n));
+      }
+      // Four blank pixels (most blocks): (x − u) B' − du C' on all four rows at once.
+      if (R == 4 && Bk != 0 && Ck != 0 && (Ak == 0 || blank)) {
+        for (let q = 0; q < 4; q++) {
+          const qo = <usize>q << 2, du = load<f32>(SCR + 16 + qo);
+          store<f32>(SCR + 32 + qo, load<f32>(x + (<usize>(j + q) << 2)) - load<f32>(SCR + qo));
+          store<f32>(SCR + 48 + qo, -du);
+          if (duk != 0) store<f32>(duk + (<usize>(j + q) << 2), du);
+        }
+        upd4(r, sb, n, 2, Bk, Ck, 32, 48);
+        continue;
+      }
+      for (let q = 0; q < R; q++) {
+        const xj = load<f32>(x + (<usize>(j + q) << 2)), uj = load<f32>(SCR + (<usize>q << 2));
+        const du: f32 = Ck != 0 ? load<f32>(SCR + 16 + (<usize>q << 2)) : 0;
+        if (Ck != 0 && duk != 0) store<f32>(duk + (<usize>(j + q) << 2), du);
+        rowUpdate3(r + <usize>q * sb, n, xj, Ak, xj - uj, Bk, -du, Ck);
+      }
+    }
+    if (R == 4 && B != 0 && (A == 0 || blank)) {
+      for (let q = 0; q < 4; q++) { const qo = <usize>q << 2; store<f32>(SCR + 32 + qo, load<f32>(x + (<usize>(j + q) << 2)) - load<f32>(SCR + qo)); }
+      upd4(row, sb, n, 1, B, B, 32, 32);
+      continue;
+    }
+    for (let q = 0; q < R; q++) {
+      const xj = load<f32>(x + (<usize>(j + q) << 2)), uj = load<f32>(SCR + (<usize>q << 2));
+      rowUpdate2(row + <usize>q * sb, n, xj, A, xj - uj, B);
+    }
+  }
+}
+
+/** WT(m, stride) = W(n, m)ᵀ and back (toW = 1): the first layer between its two layouts. */
+export function transpose(WT: usize, W: usize, n: i32, m: i32, stride: i32, toW: i32): void {
+  const sb = <usize>stride << 2, mb = <usize>m << 2;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const a = WT + <usize>j * sb + (<usize>i << 2), w = W + <usize>i * mb + (<usize>j << 2);
+      if (toW) store<f32>(w, load<f32>(a)); else store<f32>(a, load<f32>(w));
+    }
+  }
 }

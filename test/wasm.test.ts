@@ -104,3 +104,83 @@ test("the composite forward kernel (activations in wasm, Oja's u) equals the pla
     assertClose(u, u2, 1e-5, 1e-4, `${name} u`);
   }
 });
+
+// The transposed first layer (InputKernels): wasm against the plain references, odd shapes, sparse inputs.
+for (const [n, m] of [[1, 3], [5, 7], [13, 9], [170, 784], [8, 16]]) {
+  test(`input-layer kernels equal the plain references (${n}×${m})`, async () => {
+    const { jsInputKernels } = await import("../src/core/kernels.js");
+    const r = new Rng(7 * n + m), w = new WasmArena(1 << 24), K = w.kernels.fused!.input, J = jsInputKernels;
+    const stride = (n + 3) & ~3;
+    const W = fill(w.alloc(n * m), r), WT = w.alloc(m * stride), back = w.alloc(n * m);
+    K.transpose(WT, W, n, m, stride, false); K.transpose(WT, back, n, m, stride, true);
+    assert.deepEqual(back, W, "transpose round trip");
+    const WTj = new Float32Array(m * stride); J.transpose(WTj, Float32Array.from(W), n, m, stride, false);
+    assert.deepEqual(Float32Array.from(WT), WTj, "transpose");
+    // An MNIST-like input: most pixels exactly 0.
+    const x = w.alloc(m);
+    for (let j = 0; j < m; j++) x[j] = r.uniform() < 0.3 ? r.uniform() : 0;
+    const ib = w.alloc(m), idx = new Int32Array(ib.buffer, ib.byteOffset, m), idxj = new Int32Array(m);
+    const cnt = K.nonzeros(idx, x, m);
+    assert.equal(cnt, J.nonzeros(idxj, x, m));
+    assert.deepEqual(idx.subarray(0, cnt), idxj.subarray(0, cnt));
+    const bias = fill(w.alloc(n), r), z = w.alloc(n), zj = new Float32Array(n);
+    K.matVecT(z, WT, stride, x, idx, cnt, n, bias); J.matVecT(zj, WTj, stride, x, idxj, cnt, n, bias);
+    assertClose(z, zj, 0, TOL * Math.max(1, maxAbs(zj)), "matVecT");
+    const zr = new Float32Array(n); jsKernels.matVec(zr, Float32Array.from(W), x, n, m, bias);
+    assertClose(zj, zr, 0, TOL * Math.max(1, maxAbs(zr)), "matVecT = W x + b");
+    for (const [useA, useB, P] of [[true, false, 0], [true, true, 0], [false, true, 0], [true, true, 2], [true, false, 1], [false, true, 3]] as [boolean, boolean, number][]) {
+      const y = fill(w.alloc(n), r), A = useA ? fill(w.alloc(n), r) : null, B = useB ? fill(w.alloc(n), r) : null;
+      const u = w.alloc(m), uj = new Float32Array(m);
+      const W1 = w.alloc(m * stride); W1.set(WT);
+      const W2 = Float32Array.from(WT);
+      const tw = Array.from({ length: P }, () => ({
+        dWT: fill(w.alloc(m * stride), r), dy: fill(w.alloc(n), r), A: useA ? fill(w.alloc(n), r) : null,
+        B: useB ? fill(w.alloc(n), r) : null, C: useB ? fill(w.alloc(n), r) : null, du: useB ? w.alloc(m) : null,
+      }));
+      const tj = tw.map((t) => ({ dWT: Float32Array.from(t.dWT), dy: t.dy, A: t.A, B: t.B, C: t.C, du: t.du && new Float32Array(m) }));
+      K.inputSweep(W1, stride, m, n, x, y, A, B, u, idx, cnt, tw);
+      J.inputSweep(W2, stride, m, n, x, y, A, B, uj, idxj, cnt, tj);
+      const what = `inputSweep A=${useA} B=${useB} P=${P}`;
+      assertClose(W1, W2, 0, TOL * Math.max(1, maxAbs(W2)) * 10, what);
+      if (useB) assertClose(u, uj, 0, TOL * Math.max(1, maxAbs(uj)) * 10, `${what} u`);
+      tw.forEach((t, k) => {
+        assertClose(t.dWT, tj[k].dWT, 0, TOL * Math.max(1, maxAbs(tj[k].dWT)) * 10, `${what} dWT ${k}`);
+        if (t.du) assertClose(t.du, tj[k].du!, 0, TOL * Math.max(1, maxAbs(tj[k].du!)) * 10, `${what} du ${k}`);
+      });
+    }
+  });
+}
+
+test("the transposed first layer: steps equal the plain learner; reads and outside writes see current weights", async () => {
+  const { MLP, forward, Trace } = await import("../src/nn/mlp.js");
+  const { Learner } = await import("../src/learn/learner.js");
+  const { makeFeedback } = await import("../src/signals/feedback.js");
+  const { makeRule } = await import("../src/rules/rule.js");
+  const dims = [37, 11, 9, 4];
+  for (const theta of [{ bp: 0.05 }, { bp: 0.05, oja: 0.03 }, { oja: 0.04, hebb: 0.001 }]) {
+    for (const bias of [false, true]) {
+      const make = (arena: ReturnType<typeof heapArena> | WasmArena) => {
+        const net = new MLP({ dims, arena, bias }).init("xavier", 1, new Rng(2));
+        return new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(3)), makeRule(theta, 3));
+      };
+      const fast = make(new WasmArena(1 << 20)), ref = make(heapArena("f32"));
+      assert.ok(fast.input !== null, "the fast path takes the transposed first layer");
+      const s = new Rng(4);
+      for (let k = 0; k < 30; k++) {
+        for (let j = 0; j < 37; j++) { const v = s.uniform() < 0.4 ? s.uniform() : 0; fast.x[j] = v; ref.x[j] = v; }
+        const label = s.int(4);
+        fast.step(label); ref.step(label);
+        if (k === 10) {
+          // A forward pass (evaluation) writes layer 1 back first.
+          assert.notEqual(fast.net.pending, null);
+          forward(fast.net, new Trace(fast.net));
+          assert.equal(fast.net.pending, null);
+          assertClose(fast.net.W[1], ref.net.W[1], 0, 1e-5, "W1 after forward");
+        }
+        if (k === 20) { fast.flush(); fast.net.W[1][3] += 0.5; ref.net.W[1][3] += 0.5; } // written after flush: the next step takes it
+      }
+      fast.flush(); ref.flush();
+      assertClose(fast.net.params, ref.net.params, 0, 1e-5, `${JSON.stringify(theta)} bias=${bias}`);
+    }
+  }
+});

@@ -40,7 +40,83 @@ export interface FusedKernels {
   forwardHidden(z: Buf, y: Buf, d: Buf, u: Buf | null, W: Buf, x: Buf, b: Buf | null, n: number, m: number, act: number, beta: number): boolean;
   /** g = Wᵀe (when g is given) and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3): one sweep of W. */
   backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number): boolean;
+  /** y(n) = σ(z), d(n) = σ'(z) (activation codes of ACT_CODE). */
+  activate(y: Buf, d: Buf, z: Buf, n: number, act: number, beta: number): boolean;
+  /** The first layer stored transposed (see InputLayer): plain references below, same names. */
+  readonly input: InputKernels;
 }
+
+/**
+ * The first layer kept transposed, WT (m, stride) with stride ≥ n: one row per
+ * input pixel. Then z₁ = W₁x reads only the rows of nonzero pixels, and
+ * uⱼ = (W₁ᵀy₁)ⱼ, which Oja's rule needs before it may write row j, is a dot
+ * product within row j: the update is one sweep (PAPER.md Oja term).
+ */
+export interface InputKernels {
+  /** WT = Wᵀ (back = false) or W = WTᵀ (back = true). */
+  transpose(WT: Buf, W: Buf, n: number, m: number, stride: number, back: boolean): void;
+  /** Indices of the nonzero x_j into idx; returns their number. */
+  nonzeros(idx: Int32Array, x: Buf, m: number): number;
+  /** z(n) = Σ_t x[idx_t] WT[idx_t, :] (+ b): z = W x over the nonzero inputs. */
+  matVecT(z: Buf, WT: Buf, stride: number, x: Buf, idx: Int32Array, cnt: number, n: number, b: Buf | null): void;
+  /**
+   * For each row j: uⱼ = WTⱼ·y (when B is given, stored in u); for each
+   * tangent, duⱼ = dWTⱼ·y + WTⱼ·dy and dWTⱼ += xⱼ A' + (xⱼ − uⱼ) B' − duⱼ C';
+   * then WTⱼ += xⱼ A + (xⱼ − uⱼ) B. Null vectors are dropped; C' needs B.
+   */
+  inputSweep(WT: Buf, stride: number, m: number, n: number, x: Buf, y: Buf, A: Buf | null, B: Buf | null, u: Buf, idx: Int32Array, cnt: number, tangents: readonly InputTangent[]): void;
+}
+
+/** One tangent direction of the first layer, for inputSweep. */
+export interface InputTangent {
+  dWT: Buf;
+  dy: Buf;
+  A: Buf | null;
+  B: Buf | null;
+  C: Buf | null;
+  /** Where duⱼ goes, or null. */
+  du: Buf | null;
+}
+
+/** Plain references of InputKernels. */
+export const jsInputKernels: InputKernels = {
+  transpose(WT, W, n, m, stride, back) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) {
+      if (back) W[i * m + j] = WT[j * stride + i];
+      else WT[j * stride + i] = W[i * m + j];
+    }
+  },
+  nonzeros(idx, x, m) {
+    let c = 0;
+    for (let j = 0; j < m; j++) if (x[j] !== 0) idx[c++] = j;
+    return c;
+  },
+  matVecT(z, WT, stride, x, idx, cnt, n, b) {
+    for (let i = 0; i < n; i++) z[i] = b === null ? 0 : b[i];
+    for (let t = 0; t < cnt; t++) {
+      const j = idx[t], xj = x[j], r = j * stride;
+      for (let i = 0; i < n; i++) z[i] += xj * WT[r + i];
+    }
+  },
+  inputSweep(WT, stride, m, n, x, y, A, B, u, _idx, _cnt, tangents) {
+    for (let j = 0; j < m; j++) {
+      const r = j * stride, xj = x[j];
+      let uj = 0;
+      if (B !== null) { for (let i = 0; i < n; i++) uj += WT[r + i] * y[i]; u[j] = uj; }
+      for (const t of tangents) {
+        let du = 0;
+        if (t.C !== null) {
+          for (let i = 0; i < n; i++) du += t.dWT[r + i] * y[i] + WT[r + i] * t.dy[i];
+          if (t.du !== null) t.du[j] = du;
+        }
+        for (let i = 0; i < n; i++) {
+          t.dWT[r + i] += (t.A === null ? 0 : xj * t.A[i]) + (t.B === null ? 0 : (xj - uj) * t.B[i]) - (t.C === null ? 0 : du * t.C[i]);
+        }
+      }
+      for (let i = 0; i < n; i++) WT[r + i] += (A === null ? 0 : xj * A[i]) + (B === null ? 0 : (xj - uj) * B[i]);
+    }
+  },
+};
 
 /** Where a network's buffers live, and the kernels that work on them. */
 export interface Arena {

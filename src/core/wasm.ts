@@ -1,4 +1,4 @@
-import { jsKernels, type Arena, type Buf, type Kernels } from "./kernels.js";
+import { jsInputKernels, jsKernels, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -16,6 +16,10 @@ interface Exports {
   backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number): void;
   heapBase(): number;
   activate(y: number, d: number, z: number, n: number, code: number, beta: number): void;
+  nonzeros(idx: number, x: number, m: number): number;
+  matVecT(out: number, WT: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
+  inputSweep(WT: number, stride: number, m: number, n: number, x: number, y: number, A: number, B: number, u: number, idx: number, cnt: number, P: number, tdesc: number): void;
+  transpose(WT: number, W: number, n: number, m: number, stride: number, toW: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -38,6 +42,8 @@ export function wasmAvailable(): boolean {
 
 const PAGE = 65536;
 const DESC_RECORDS = 16;
+/** Tangent records for inputSweep (one per meta-parameter). */
+const TANGENT_RECORDS = 64;
 
 export class WasmArena implements Arena {
   readonly dtype = "f32" as const;
@@ -48,11 +54,13 @@ export class WasmArena implements Arena {
   private readonly descF: Float32Array;
   private readonly descU: Uint32Array;
   private readonly descPtr: number;
+  private readonly tdescU: Uint32Array;
+  private readonly tdescPtr: number;
   private readonly base: number;
   private top: number;
 
   constructor(bytes: number) {
-    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + 64) / PAGE) + 2; // + static data
+    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 64) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.x = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
     this.capacity = pages * PAGE;
@@ -60,7 +68,9 @@ export class WasmArena implements Arena {
     this.descPtr = (Math.max(16, this.x.heapBase()) + 15) & ~15;
     this.descF = new Float32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
     this.descU = new Uint32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
-    this.base = this.descPtr + DESC_RECORDS * 12 + 16;
+    this.tdescPtr = this.descPtr + DESC_RECORDS * 12 + 16;
+    this.tdescU = new Uint32Array(this.memory.buffer, this.tdescPtr, TANGENT_RECORDS * 6);
+    this.base = this.tdescPtr + TANGENT_RECORDS * 24 + 16;
     this.top = this.base;
     this.kernels = this.makeKernels();
   }
@@ -121,6 +131,12 @@ export class WasmArena implements Arena {
           if (u !== null) x.matTVec(u.byteOffset, W.byteOffset, y.byteOffset, n, m);
           return true;
         },
+        input: this.makeInputKernels(),
+        activate(y, d, z, n, code, beta) {
+          if (!(mine(y) && mine(d) && mine(z))) return false;
+          x.activate(y.byteOffset, d.byteOffset, z.byteOffset, n, code, beta);
+          return true;
+        },
         backUpdate(g, W, Wout, e, n, m, s, u, v, K) {
           let ok = K <= 3 && mine(W) && mine(Wout) && mine(e) && (g === null || mine(g));
           for (let k = 0; ok && k < K; k++) ok = mine(u[k]) && mine(v[k]);
@@ -129,6 +145,39 @@ export class WasmArena implements Arena {
           x.backUpdate(g === null ? 0 : g.byteOffset, W.byteOffset, Wout.byteOffset, e.byteOffset, n, m, K, descPtr);
           return true;
         },
+      },
+    };
+  }
+
+  /** InputKernels in wasm; buffers outside this arena's memory take the plain references. */
+  private makeInputKernels(): InputKernels {
+    const x = this.x, mem = this.memory.buffer, tdesc = this.tdescU, tdescPtr = this.tdescPtr;
+    const mine = (b: Buf | Int32Array | null) => b === null || b.buffer === mem;
+    const at = (b: Buf | null) => (b === null ? 0 : b.byteOffset);
+    const js = jsInputKernels;
+    return {
+      transpose(WT, W, n, m, stride, back) {
+        if (mine(WT) && mine(W) && WT instanceof Float32Array && W instanceof Float32Array) x.transpose(WT.byteOffset, W.byteOffset, n, m, stride, back ? 1 : 0);
+        else js.transpose(WT, W, n, m, stride, back);
+      },
+      nonzeros(idx, v, m) {
+        return mine(idx) && mine(v) && v instanceof Float32Array ? x.nonzeros(idx.byteOffset, v.byteOffset, m) : js.nonzeros(idx, v, m);
+      },
+      matVecT(z, WT, stride, v, idx, cnt, n, b) {
+        if (mine(z) && mine(WT) && mine(v) && mine(idx) && mine(b) && WT instanceof Float32Array) x.matVecT(z.byteOffset, WT.byteOffset, stride, v.byteOffset, idx.byteOffset, cnt, n, at(b));
+        else js.matVecT(z, WT, stride, v, idx, cnt, n, b);
+      },
+      inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents) {
+        // (plain loops: this runs every step, so no closures or temporary arrays)
+        let ok = WT instanceof Float32Array && mine(WT) && mine(v) && mine(y) && mine(A) && mine(B) && mine(u) && mine(idx) && tangents.length <= TANGENT_RECORDS;
+        for (let k = 0; ok && k < tangents.length; k++) {
+          const t = tangents[k];
+          ok = mine(t.dWT) && mine(t.dy) && mine(t.A) && mine(t.B) && mine(t.C) && mine(t.du);
+          tdesc[6 * k] = t.dWT.byteOffset; tdesc[6 * k + 1] = t.dy.byteOffset; tdesc[6 * k + 2] = at(t.A);
+          tdesc[6 * k + 3] = at(t.B); tdesc[6 * k + 4] = at(t.C); tdesc[6 * k + 5] = at(t.du);
+        }
+        if (!ok) return js.inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents);
+        x.inputSweep(WT.byteOffset, stride, m, n, v.byteOffset, y.byteOffset, at(A), at(B), u.byteOffset, idx.byteOffset, cnt, tangents.length, tdescPtr);
       },
     };
   }

@@ -1,5 +1,6 @@
-import { ACT_CODE, argmax, logSumExp, softmax, type Buf } from "../core/kernels.js";
-import { BN_EPS, BN_MOMENTUM, forward, paramView, Trace, type MLP } from "../nn/mlp.js";
+import { ACT_CODE, argmax, logSumExp, softmax, type Buf, type InputTangent } from "../core/kernels.js";
+import { BN_EPS, BN_MOMENTUM, forward, paramView, settle, Trace, type MLP } from "../nn/mlp.js";
+import { InputLayer } from "./input-layer.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
@@ -20,6 +21,7 @@ export interface LearnerOptions {
 }
 
 const ADAM = { b1: 0.9, b2: 0.999, eps: 1e-8 };
+const NO_TANGENTS: readonly InputTangent[] = [];
 
 export interface ActiveTerm {
   term: PlasticityTerm;
@@ -49,6 +51,20 @@ export class Learner {
   private readonly needE0: boolean;
   /** Whether step() takes the fused two-sweep path. */
   readonly fusable: boolean;
+  /**
+   * The transposed first layer of the online fast path, or null. While it
+   * holds the weights, net.W[1] is stale and net.pending is set: flush(),
+   * sync() or any forward() write it back.
+   */
+  readonly input: InputLayer | null;
+  /** Σ s_k post_k over layer 1's terms with pre factor x (A) and x − u (B), for inputSweep. */
+  private readonly inA: Buf | null;
+  private readonly inB: Buf | null;
+  private readonly syncFn = () => this.sync();
+  /** Layer 1's signals with m = 0: the terms' post factors and bias factors, the pre factors being formed in the sweep. */
+  readonly sig1: LayerSignals;
+  /** needU for the backward pass when layer 1 is transposed (its u₁ comes from the update's sweep). */
+  private readonly needUInput: boolean[];
   // Per-layer scratch for addOuters: coefficients, post and pre vectors.
   private readonly s: Float64Array[];
   private readonly us: Buf[][];
@@ -93,6 +109,14 @@ export class Learner {
     const adam = opts.optimizer === "adam";
     this.fusable = !adam && fusedForward && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
     this.sig = signalsOf(net, this.tr);
+    this.sig1 = { ...this.sig[Math.min(1, L)], m: 0 };
+    // The transposed first layer: online, a hidden layer 1, and every term there row-local (bp, hebb, Oja).
+    if (!adam && fusedForward && batch === 1 && L >= 2 && active[1].every((a) => a.term.inputPre !== undefined)) {
+      this.input = new InputLayer(net, net.k.fused!.input);
+      this.inA = active[1].some((a) => a.term.inputPre === "x") ? net.arena.alloc(dims[1]) : null;
+      this.inB = active[1].some((a) => a.term.inputPre === "x-u") ? net.arena.alloc(dims[1]) : null;
+    } else { this.input = null; this.inA = null; this.inB = null; }
+    this.needUInput = this.needUAfter.map((u, l) => u && l !== 1);
     this.s = this.active.map((a) => new Float64Array(a.length));
     this.us = this.active.map((a) => a.map((t) => t.f.post));
     this.vs = this.active.map((a) => a.map((t) => t.f.pre));
@@ -132,6 +156,13 @@ export class Learner {
   step(label: number): number {
     if (this.bn !== null) return this.bnStep(label);
     if (this.fusable) return this.fusedStep(label);
+    if (this.input !== null) {
+      // Feedback alignment (or a term that reads eₗ₋₁): row-major layers as in update(), layer 1 transposed.
+      const zs = this.propagateInput(label);
+      this.updateUpper();
+      this.inputUpdate(this.factors(1, 1, this.sig1), NO_TANGENTS);
+      return zs;
+    }
     const zs = this.propagate(label);
     this.update();
     return zs;
@@ -139,10 +170,44 @@ export class Learner {
 
   /** Forward pass and error signals for `label`; returns the logits' sum (non-finite once diverged). */
   propagate(label: number): number {
+    this.sync();
     const { net, tr } = this;
     const zs = this.forwardAndError(label);
     backward(net, this.fb, tr, { needU: this.needUAfter, needE0: this.needE0 });
     return zs;
+  }
+
+  /**
+   * Forward pass and error signals with layer 1 transposed (see `input`):
+   * u₁ is left to the update's sweep, so follow with updateUpper() and
+   * inputUpdate(). For the meta-gradient's fast path.
+   */
+  propagateInput(label: number): number {
+    this.takeInput();
+    const zs = this.forwardAndError(label);
+    backward(this.net, this.fb, this.tr, { needU: this.needUInput, needE0: this.needE0 });
+    return zs;
+  }
+
+  /** Apply ΔWₗ of layers 2 … L from the last propagateInput (online). */
+  updateUpper(): void {
+    const { dims, L, W, b } = this.net;
+    for (let l = 2; l <= L; l++) {
+      const K = this.factors(l, 1);
+      if (K === 0) continue;
+      this.net.k.addOuters(W[l], this.s[l], this.us[l], this.vs[l], K, dims[l], dims[l - 1]);
+      if (this.net.bias) this.biasUpdate(l, b[l], K);
+    }
+  }
+
+  /** Take layer 1 into the transposed layout (after any other holder has written its weights back). */
+  private takeInput(): void {
+    const I = this.input!;
+    if (I.valid) return;
+    settle(this.net);
+    I.load(this.net.W[1]);
+    I.valid = true;
+    this.net.pending = this.syncFn;
   }
 
   /**
@@ -154,10 +219,17 @@ export class Learner {
     const { net, tr } = this, { L, dims, W, b } = net, F = net.k.fused;
     if (F === undefined || net.norm !== "none") forward(net, tr);
     else {
-      const code = ACT_CODE[net.activation];
+      const code = ACT_CODE[net.activation], I = this.input;
       for (let l = 1; l <= L; l++) {
         const n = dims[l], m = dims[l - 1];
         const bl = net.bias ? b[l] : null;
+        if (l === 1 && I !== null && I.valid) {
+          // z₁ = W₁x over the nonzero pixels; u₁ comes later, row by row, in the update's sweep.
+          I.scan(tr.y[0]);
+          I.forward(tr.z[1], tr.y[0], bl);
+          F.activate(tr.y[1], tr.dsig[1], tr.z[1], n, code, net.beta);
+          continue;
+        }
         if (l < L && F.forwardHidden(tr.z[l], tr.y[l], tr.dsig[l], this.needU[l] ? tr.u[l] : null, W[l], tr.y[l - 1], bl, n, m, code, net.beta)) continue;
         net.k.matVec(tr.z[l], W[l], tr.y[l - 1], n, m, bl);
         if (l < L) {
@@ -184,12 +256,14 @@ export class Learner {
    * it needs the sweep's own result).
    */
   private fusedStep(label: number): number {
-    const { net, tr } = this, { L, dims, W } = net, F = net.k.fused!;
+    const { net, tr } = this, { L, dims, W } = net, F = net.k.fused!, I = this.input;
+    if (I !== null) this.takeInput();
     const zs = this.forwardAndError(label);
     if (this.needU[L]) net.k.matTVec(tr.u[L], W[L], tr.y[L], dims[L], dims[L - 1]);
     const online = this.batch === 1;
     const target = online ? W : this.dW, tb = online ? net.b : this.db, scale = online ? 1 : 1 / this.batch;
     for (let l = L; l >= 1; l--) {
+      if (l === 1 && I !== null) { this.inputUpdate(this.factors(1, scale, this.sig1), NO_TANGENTS); continue; }
       const n = dims[l], m = dims[l - 1], K = this.factors(l, scale);
       const g = l > 1 ? tr.e[l - 1] : null;
       if (!F.backUpdate(g, W[l], target[l], tr.e[l], n, m, this.s[l], this.us[l], this.vs[l], K)) {
@@ -204,6 +278,38 @@ export class Learner {
     }
     if (!online && ++this.pending === this.batch) this.flush();
     return zs;
+  }
+
+  /**
+   * Layer 1 from its transposed copy: A = Σ s_k post_k over terms with pre
+   * factor x, B = the same over x − u (Oja), then one sweep of the rows does
+   * uⱼ = WTⱼ·y₁ and WTⱼ += xⱼ A + (xⱼ − uⱼ) B (PAPER.md: ΔW₁ from the same
+   * pass, old weights on the right-hand side). The tangents of the meta-
+   * gradient (src/meta/tangent.ts) ride along in the same sweep: they read the
+   * old rows.
+   */
+  inputUpdate(K: number, tangents: readonly InputTangent[]): void {
+    const I = this.input!, net = this.net, tr = this.tr, n = net.dims[1], act = this.active[1];
+    const A = this.inA, B = this.inB, s = this.s[1], us = this.us[1];
+    if (A !== null) A.fill(0);
+    if (B !== null) B.fill(0);
+    for (let k = 0; k < K; k++) {
+      const t = act[k].term.inputPre === "x" ? A! : B!, sk = s[k], u = us[k];
+      for (let i = 0; i < n; i++) t[i] += sk * u[i];
+    }
+    I.k.inputSweep(I.WT, I.stride, I.m, n, tr.y[0], tr.y[1], A, B, tr.u[1], I.idx, I.cnt, tangents);
+    if (net.bias) this.biasUpdate(1, net.b[1], K);
+  }
+
+  /**
+   * Write the transposed first layer back to net.W[1] (a no-op when it does
+   * not hold the weights). The next fast step takes net.W[1] afresh, so
+   * weights set from outside in between are respected.
+   */
+  sync(): void {
+    const I = this.input;
+    if (I !== null && I.valid) { I.store(this.net.W[1]); I.valid = false; }
+    if (this.net.pending === this.syncFn) this.net.pending = null;
   }
 
   /** Batch normalization: keep the example (x is copied); the whole batch is processed once it is full. */
@@ -277,6 +383,7 @@ export class Learner {
 
   /** Apply every layer's ΔW from the last `propagate` (accumulated until the batch is full in mini-batch mode). */
   update(): void {
+    this.sync();
     const { net } = this;
     if (this.batch === 1) { this.apply(net.W, net.b, 1); if (this.adam) this.adamStep(); }
     else {
@@ -287,6 +394,7 @@ export class Learner {
 
   /** Apply accumulated mini-batch updates (a no-op online). A trailing partial batch is averaged over its size. */
   flush(): void {
+    this.sync();
     if (this.bn !== null) { if (this.bn.count > 0) this.bnBatch(); return; }
     if (this.dParams === null || this.pending === 0) return;
     if (this.adam) {
@@ -314,7 +422,7 @@ export class Learner {
   }
 
   /** The rank-1 factors of layer l's active terms into s[l], us[l], vs[l]; returns their number. */
-  private factors(l: number, scale: number, sig: LayerSignals = this.sig[l]): number {
+  factors(l: number, scale: number, sig: LayerSignals = this.sig[l]): number {
     // (with optimizer "adam", the bp term's factors also feed Adam's gradient accumulator)
     const act = this.active[l], K = act.length;
     const s = this.s[l], us = this.us[l], vs = this.vs[l];

@@ -1,4 +1,5 @@
-import { argmax, logSumExp, type Buf } from "../core/kernels.js";
+import { argmax, logSumExp, type Buf, type InputTangent } from "../core/kernels.js";
+import { InputLayer } from "../learn/input-layer.js";
 import { forward, paramView } from "../nn/mlp.js";
 import type { Learner } from "../learn/learner.js";
 import type { TermName } from "../rules/registry.js";
@@ -26,6 +27,8 @@ class TangentTrace {
   /** dbte[l] = d(Bₗ₊₁ᵀ eₗ₊₁), before the σ' factor. */
   readonly dbte: Buf[];
   readonly sig: LayerSignals[];
+  /** sig[1] with m = 0, for the transposed first layer (pre factors are formed row by row). */
+  readonly sig1: LayerSignals;
   constructor(l: Learner, db: Buf[]) {
     const d = l.net.dims, a = l.net.arena;
     this.dz = d.map((n) => a.alloc(n));
@@ -38,6 +41,7 @@ class TangentTrace {
       pre: this.dy[Math.max(0, i - 1)], post: this.dy[i], e: this.de[i], ePre: this.de[Math.max(0, i - 1)],
       u: this.du[i], b: l.net.bias && i > 0 ? db[i] : null,
     }));
+    this.sig1 = { ...this.sig[Math.min(1, d.length - 1)], m: 0 };
   }
 }
 
@@ -81,6 +85,14 @@ export class TangentLearner {
   private readonly owner: number[][];
   private readonly needU: boolean[];
   private readonly needE0: boolean;
+  /**
+   * The fast path (online, learner with a transposed first layer): each
+   * tangent's dW₁ lives transposed in dWT[k], so dz₁ = dW₁x reads only the
+   * nonzero pixels and du₁, the tangent update and the primal update of
+   * layer 1 happen in one sweep (InputKernels.inputSweep, with A', B', C').
+   * dW[k][1] is current only after syncTangents().
+   */
+  private readonly fast: { I: InputLayer; t: InputTangent[] } | null;
 
   constructor(learner: Learner, params: readonly MetaParam[]) {
     if (learner.net.norm !== "none") throw new Error(`meta-gradients through ${learner.net.norm} normalization are not implemented`);
@@ -111,10 +123,29 @@ export class TangentLearner {
     }
     this.needU = learner.active.map((act) => act.some((a) => a.term.needsU));
     this.needE0 = L >= 1 && learner.active[1].some((a) => a.term.needsEPre);
+    const I = learner.input;
+    if (I !== null && learner.batch === 1) {
+      const act1 = learner.active[1], n1 = dims[1];
+      const hasX = act1.some((t) => t.term.inputPre === "x"), hasXU = act1.some((t) => t.term.inputPre === "x-u");
+      this.fast = {
+        I,
+        t: this.tt.map((T) => ({
+          dWT: InputLayer.like(net, I), dy: T.dy[1],
+          A: hasX ? a.alloc(n1) : null, B: hasXU ? a.alloc(n1) : null, C: hasXU ? a.alloc(n1) : null, du: T.du[1],
+        })),
+      };
+    } else this.fast = null;
+  }
+
+  /** Write the transposed first-layer tangents back into dW[k][1] (dParams), for readers outside the fast path. */
+  syncTangents(): void {
+    const F = this.fast;
+    if (F !== null) this.fast!.t.forEach((t, k) => F.I.store(this.dW[k][1], t.dWT));
   }
 
   /** One online step with tangents. Returns the logits' sum (non-finite once diverged). */
   step(label: number): number {
+    if (this.fast !== null) return this.fastStep(label);
     const zs = this.learner.propagate(label);
     this.derivs();
     for (let k = 0; k < this.P; k++) {
@@ -126,6 +157,53 @@ export class TangentLearner {
     if (batch > 1 && this.learner.pendingCount === batch - 1) this.flushTangents(1);
     this.learner.update();
     return zs;
+  }
+
+  /**
+   * The same step with layer 1 transposed: primal forward and errors, every
+   * tangent's forward and backward pass (reading the old weights), the
+   * tangent and primal updates of layers 2 … L, then one sweep of layer 1
+   * that does u₁, du₁, the tangent updates and the primal update row by row.
+   */
+  private fastStep(label: number): number {
+    const learner = this.learner, F = this.fast!;
+    const zs = learner.propagateInput(label);
+    this.derivs();
+    for (let k = 0; k < this.P; k++) {
+      this.tangentForward(k);
+      this.tangentBackward(k);
+    }
+    for (let k = 0; k < this.P; k++) this.tangentUpdate(k);
+    learner.updateUpper();
+    learner.inputUpdate(learner.factors(1, 1, learner.sig1), F.t);
+    return zs;
+  }
+
+  /**
+   * Layer 1's tangent update for the fast path, as row vectors for
+   * inputSweep: every term there has pre factor x (tangent 0: the input has
+   * none) or x − u₁ (tangent −du₁), so
+   * dW₁ += Σ_x (c dpost + dc post) ⊗ x + Σ_{x−u} [(c dpost + dc post) ⊗ (x − u) − c post ⊗ du]:
+   * A' and B' are the bracketed n-vectors, C' = Σ_{x−u} c post.
+   */
+  private inputTangentFactors(k: number): void {
+    const { net, active, sig1 } = this.learner, T = this.tt[k], t = this.fast!.t[k], n = net.dims[1];
+    const f = this.f, g = this.g, act = active[1], dbl = this.db[k][1];
+    if (t.A !== null) t.A.fill(0);
+    if (t.B !== null) t.B.fill(0);
+    if (t.C !== null) t.C.fill(0);
+    const gb = this.gBias;
+    if (net.bias) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig1, T.sig1, this.scrT[a], g); gb[a] = g.preBias; }
+    for (let a = 0; a < act.length; a++) {
+      const term = act[a].term;
+      term.factors(sig1, this.scrP[a], f);
+      term.tangent(sig1, T.sig1, this.scrT[a], g);
+      const c = act[a].coef * f.sign, dc = this.owner[1][a] === k ? f.sign : 0;
+      const V = term.inputPre === "x" ? t.A! : t.B!;
+      for (let i = 0; i < n; i++) V[i] += c * g.post[i] + dc * f.post[i];
+      if (term.inputPre === "x-u") { const C = t.C!; for (let i = 0; i < n; i++) C[i] += c * f.post[i]; }
+      if (net.bias) for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
+    }
   }
 
   /** Apply a trailing partial mini-batch (primal and tangents), averaged over its size. */
@@ -156,6 +234,7 @@ export class TangentLearner {
       const o = idx[q] * dim, x = tr.y[0];
       for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
       forward(net, tr);
+      if (this.fast !== null) this.fast.I.scan(x);
       this.derivs();
       const zL = tr.z[L], p = tr.y[L], lab = labels[q];
       loss += logSumExp(zL, nL) - zL[lab];
@@ -176,7 +255,11 @@ export class TangentLearner {
   /** σ''(zₗ) of the current forward pass (σ' is kept by the forward pass), for every hidden layer. */
   private derivs(): void {
     const net = this.learner.net, tr = this.learner.tr;
-    for (let l = 1; l < net.L; l++) net.act.d2f(this.d2sig[l], tr.y[l], tr.z[l], net.dims[l]);
+    const a = net.act;
+    for (let l = 1; l < net.L; l++) {
+      if (a.d2fd !== undefined) a.d2fd(this.d2sig[l], tr.dsig[l], net.dims[l]);
+      else a.d2f(this.d2sig[l], tr.y[l], tr.z[l], net.dims[l]);
+    }
   }
 
   /** dzₗ = dWₗ yₗ₋₁ + Wₗ dyₗ₋₁ (+ dbₗ); dyₗ = σ'(zₗ) dzₗ; dp = p ⊙ (dz_L − p·dz_L). */
@@ -185,7 +268,8 @@ export class TangentLearner {
     const T = this.tt[k], dW = this.dW[k];
     for (let l = 1; l <= L; l++) {
       const n = dims[l], m = dims[l - 1], dz = T.dz[l];
-      K.matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
+      if (l === 1 && this.fast !== null) this.fast.I.forward(dz, tr.y[0], net.bias ? this.db[k][1] : null, this.fast.t[k].dWT);
+      else K.matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
       if (l > 1) {
         K.matVec(this.tmpN, W[l], T.dy[l - 1], n, m);
         for (let i = 0; i < n; i++) dz[i] += this.tmpN[i];
@@ -214,7 +298,8 @@ export class TangentLearner {
     const A = this.tmpA, C = this.tmpB;
     for (let l = L; l >= 1; l--) {
       const n = dims[l], m = dims[l - 1];
-      const wantE = l > 1 || this.needE0, wantU = this.needU[l];
+      // Fast path: du₁ is formed row by row in layer 1's sweep.
+      const wantE = l > 1 || this.needE0, wantU = this.needU[l] && !(l === 1 && this.fast !== null);
       const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
       if (sym && wantE && wantU) {
         // One pass over dW and one over W give both d(Wᵀe) and duₗ.
@@ -259,6 +344,7 @@ export class TangentLearner {
     const { net, active, sig } = this.learner, { L, dims } = net, K = net.k;
     const T = this.tt[k], f = this.f, g = this.g, zero = T.dy[0];
     for (let l = 1; l <= L; l++) {
+      if (l === 1 && this.fast !== null) { this.inputTangentFactors(k); continue; }
       const act = active[l], n = dims[l], m = dims[l - 1];
       const online = this.learner.batch === 1, inv = online ? 1 : 1 / this.learner.batch;
       const dWl = online ? this.dW[k][l] : this.accW[k][l], dbl = online ? this.db[k][l] : this.accb[k][l], gb = this.gBias;

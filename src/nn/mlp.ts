@@ -57,6 +57,12 @@ export class MLP {
   /** Batch normalization: running mean and variance of every hidden layer's z (not learned by plasticity). */
   readonly bnMean: Float64Array[];
   readonly bnVar: Float64Array[];
+  /**
+   * Set while a fast path holds newer weights elsewhere (the Learner's
+   * transposed first layer): calling it writes them back. `settle(net)` runs
+   * it; forward() does so first, so evaluation never reads stale weights.
+   */
+  pending: (() => void) | null = null;
 
   constructor(opts: MLPOptions) {
     const dims = opts.dims;
@@ -104,6 +110,7 @@ export class MLP {
 
   /** A same-shaped network with copied parameters, on the JS heap unless an arena is given. */
   clone(arena: Arena = heapArena(this.dtype)): MLP {
+    settle(this);
     const m = new MLP({ dims: this.dims, activation: this.activation, beta: this.beta, bias: this.bias, norm: this.norm, arena });
     m.params.set(this.params);
     for (let l = 0; l <= this.L; l++) { m.bnMean[l].set(this.bnMean[l]); m.bnVar[l].set(this.bnVar[l]); }
@@ -150,7 +157,14 @@ export class Trace {
 }
 
 /** Forward pass of PAPER.md: zₗ = Wₗ yₗ₋₁, yₗ = σ(zₗ) (l < L), p = softmax(z_L). Reads x from tr.y[0]. */
+/** Bring net.W up to date if a learner's fast path holds newer weights (see MLP.pending). */
+export function settle(net: MLP): void {
+  const f = net.pending;
+  if (f !== null) { net.pending = null; f(); }
+}
+
 export function forward(net: MLP, tr: Trace): void {
+  if (net.pending !== null) settle(net);
   const { L, dims, W, b, act } = net;
   for (let l = 1; l <= L; l++) {
     net.k.matVec(tr.z[l], W[l], tr.y[l - 1], dims[l], dims[l - 1], net.bias ? b[l] : null);

@@ -46,6 +46,13 @@ export interface PlasticityTerm {
   readonly needsU: boolean;
   /** Reads eₗ₋₁ (so e₀ must be computed at l = 1). */
   readonly needsEPre: boolean;
+  /**
+   * At layer 1 (a hidden layer, post = y₁), the pre factor as a function of
+   * one input pixel: xⱼ ("x": bp, hebb) or xⱼ − uⱼ ("x-u": Oja). Terms that
+   * declare it can update the transposed first layer row by row
+   * (InputKernels.inputSweep); others take the row-major path.
+   */
+  readonly inputPre?: "x" | "x-u";
   /** Writes the rank-1 factors of ΔWₗ / θ into `out` (no allocation); `scratch` (m) may hold the pre factor. */
   factors(s: LayerSignals, scratch: Buf, out: RankOne): void;
   /**

@@ -28,6 +28,7 @@ function run(): Record<string, unknown> {
     const s = new Rng(4);
     const t0 = performance.now();
     for (let k = 0; k < 200; k++) { for (let j = 0; j < 64; j++) l.x[j] = s.uniform(); l.step(s.int(4)); }
+    l.flush(); // the fast path may hold layer 1 transposed until then
     return { params: Float32Array.from(net.params), ms: performance.now() - t0, fused: l.fusable };
   };
   const a = learn(new WasmArena(1 << 20)), b = learn(heapArena("f32"));

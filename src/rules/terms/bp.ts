@@ -10,6 +10,7 @@ export const bp: PlasticityTerm = {
   equation: "-e_l y_{l-1}^T",
   needsU: false,
   needsEPre: false,
+  inputPre: "x",
   factors(s, _scratch, out) {
     out.sign = -1; out.post = s.e; out.pre = s.pre; out.preBias = 1;
   },

@@ -6,6 +6,7 @@ export const hebb: PlasticityTerm = {
   equation: "y_l y_{l-1}^T",
   needsU: false,
   needsEPre: false,
+  inputPre: "x",
   factors(s, _scratch, out) {
     out.sign = 1; out.post = s.post; out.pre = s.pre; out.preBias = 1;
   },

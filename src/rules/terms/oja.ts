@@ -14,6 +14,7 @@ export const oja: PlasticityTerm = {
   equation: "y_l y_{l-1}^T - y_l y_l^T W_l",
   needsU: true,
   needsEPre: false,
+  inputPre: "x-u",
   factors(s, scratch, out) {
     for (let j = 0; j < s.m; j++) scratch[j] = s.pre[j] - s.u[j];
     let yb = 0;

@@ -1,0 +1,46 @@
+import type { Buf, InputKernels } from "../core/kernels.js";
+import type { MLP } from "../nn/mlp.js";
+
+/**
+ * The first layer W₁ (n₁, n₀) kept transposed while a learner's fast path
+ * runs: WT has one row of `stride` ≥ n₁ floats per input pixel (16-byte
+ * aligned rows). MNIST pixels are about 80% zero, so z₁ = W₁x reads a fifth
+ * of the layer, and Oja's decay, which needs uⱼ = (W₁ᵀy₁)ⱼ before row j may
+ * change, becomes row-local: the update is a single sweep (InputKernels).
+ * `load` and `store` move the weights between the two layouts.
+ */
+export class InputLayer {
+  readonly n: number;
+  readonly m: number;
+  readonly stride: number;
+  readonly WT: Buf;
+  /** Indices of the current input's nonzero pixels (idx[0 … cnt − 1]). */
+  readonly idx: Int32Array;
+  cnt = 0;
+  /** Whether WT holds the current weights (and W₁ does not). */
+  valid = false;
+  readonly k: InputKernels;
+
+  constructor(net: MLP, k: InputKernels) {
+    this.k = k;
+    this.n = net.dims[1]; this.m = net.dims[0];
+    this.stride = (this.n + 3) & ~3;
+    this.WT = net.arena.alloc(this.m * this.stride);
+    const ib = net.arena.alloc(this.m);
+    this.idx = new Int32Array(ib.buffer, ib.byteOffset, this.m);
+  }
+
+  /** A second buffer of WT's shape (a tangent of the first layer). */
+  static like(net: MLP, I: InputLayer): Buf { return net.arena.alloc(I.m * I.stride); }
+
+  load(W: Buf, WT: Buf = this.WT): void { this.k.transpose(WT, W, this.n, this.m, this.stride, false); }
+  store(W: Buf, WT: Buf = this.WT): void { this.k.transpose(WT, W, this.n, this.m, this.stride, true); }
+
+  /** Record the nonzero pixels of x (once per example, before forward). */
+  scan(x: Buf): void { this.cnt = this.k.nonzeros(this.idx, x, this.m); }
+
+  /** z = W x (+ b) over the nonzero pixels found by `scan`. */
+  forward(z: Buf, x: Buf, b: Buf | null, WT: Buf = this.WT): void {
+    this.k.matVecT(z, WT, this.stride, x, this.idx, this.cnt, this.n, b);
+  }
+}
