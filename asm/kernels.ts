@@ -142,71 +142,81 @@ export function matTVec2(outA: usize, outB: usize, W: usize, a: usize, b: usize,
 }
 
 /**
- * W(n, m) += Σ_k s_k · u_k(n) v_k(m)ᵀ for K rank-1 terms in one pass over W.
- * desc holds K records of (f32 s, u32 u, u32 v): 12 bytes each. Up to three
- * terms per pass (bp + oja + one more is the common rule), two rows at a time
- * so each load of a v_k serves both rows.
+ * W(n, m) += Σ_k s_k · u_k(n) v_k(m)ᵀ for K rank-1 terms in one pass over W
+ * per four terms. desc holds K records of (f32 s, u32 u, u32 v): 12 bytes
+ * each. Two rows at a time, so each load of a v_k serves both rows.
  */
 export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
-  const m4 = m & ~3;
+  for (let k = 0; k < K; k += 4) {
+    const left = K - k < 4 ? K - k : 4;
+    if (left == 1) outerChunk(W, n, m, desc + <usize>k * 12, 1);
+    else if (left == 2) outerChunk(W, n, m, desc + <usize>k * 12, 2);
+    else if (left == 3) outerChunk(W, n, m, desc + <usize>k * 12, 3);
+    else outerChunk(W, n, m, desc + <usize>k * 12, 4);
+  }
+}
+
+/** One pass of addOuters for K ≤ 4 terms (K a constant after inlining: no dead work in the loops). */
+@inline function outerChunk(W: usize, n: i32, m: i32, d0: usize, K: i32): void {
+  const m4 = m & ~3, m8 = m & ~7;
   const stride = <usize>m << 2;
-  for (let k = 0; k < K; k += 3) {
-    const left = K - k;
-    const d0 = desc + <usize>k * 12;
-    const s0 = load<f32>(d0), u0 = <usize>load<u32>(d0 + 4), v0 = <usize>load<u32>(d0 + 8);
-    const s1 = left > 1 ? load<f32>(d0 + 12) : <f32>0, u1 = left > 1 ? <usize>load<u32>(d0 + 16) : u0, v1 = left > 1 ? <usize>load<u32>(d0 + 20) : v0;
-    const s2 = left > 2 ? load<f32>(d0 + 24) : <f32>0, u2 = left > 2 ? <usize>load<u32>(d0 + 28) : u0, v2 = left > 2 ? <usize>load<u32>(d0 + 32) : v0;
-    let i = 0;
-    for (; i + 2 <= n; i += 2) {
-      const r0 = W + <usize>i * stride, r1 = r0 + stride;
-      const io = <usize>i << 2;
-      const c00 = s0 * load<f32>(u0 + io), c10 = s1 * load<f32>(u1 + io), c20 = s2 * load<f32>(u2 + io);
-      const c01 = s0 * load<f32>(u0 + io + 4), c11 = s1 * load<f32>(u1 + io + 4), c21 = s2 * load<f32>(u2 + io + 4);
-      const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20);
-      const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21);
-      if (left == 1) {
-        for (let j = 0; j < m4; j += 4) {
-          const o = <usize>j << 2;
-          const a = v128.load(v0 + o);
-          v128.store(r0 + o, f32x4.add(v128.load(r0 + o), f32x4.mul(q00, a)));
-          v128.store(r1 + o, f32x4.add(v128.load(r1 + o), f32x4.mul(q01, a)));
-        }
-      } else if (left == 2) {
-        for (let j = 0; j < m4; j += 4) {
-          const o = <usize>j << 2;
-          const a = v128.load(v0 + o), b = v128.load(v1 + o);
-          v128.store(r0 + o, f32x4.add(v128.load(r0 + o), f32x4.add(f32x4.mul(q00, a), f32x4.mul(q10, b))));
-          v128.store(r1 + o, f32x4.add(v128.load(r1 + o), f32x4.add(f32x4.mul(q01, a), f32x4.mul(q11, b))));
-        }
-      } else {
-        for (let j = 0; j < m4; j += 4) {
-          const o = <usize>j << 2;
-          const a = v128.load(v0 + o), b = v128.load(v1 + o), c = v128.load(v2 + o);
-          v128.store(r0 + o, f32x4.add(v128.load(r0 + o), f32x4.add(f32x4.mul(q00, a), f32x4.add(f32x4.mul(q10, b), f32x4.mul(q20, c)))));
-          v128.store(r1 + o, f32x4.add(v128.load(r1 + o), f32x4.add(f32x4.mul(q01, a), f32x4.add(f32x4.mul(q11, b), f32x4.mul(q21, c)))));
-        }
-      }
-      for (let j = m4; j < m; j++) {
+  const s0 = load<f32>(d0), u0 = <usize>load<u32>(d0 + 4), v0 = <usize>load<u32>(d0 + 8);
+  const s1 = K > 1 ? load<f32>(d0 + 12) : <f32>0, u1 = K > 1 ? <usize>load<u32>(d0 + 16) : u0, v1 = K > 1 ? <usize>load<u32>(d0 + 20) : v0;
+  const s2 = K > 2 ? load<f32>(d0 + 24) : <f32>0, u2 = K > 2 ? <usize>load<u32>(d0 + 28) : u0, v2 = K > 2 ? <usize>load<u32>(d0 + 32) : v0;
+  const s3 = K > 3 ? load<f32>(d0 + 36) : <f32>0, u3 = K > 3 ? <usize>load<u32>(d0 + 40) : u0, v3 = K > 3 ? <usize>load<u32>(d0 + 44) : v0;
+  let i = 0;
+  for (; i < n; i += 2) {
+    // An odd last row pairs with itself under zero coefficients.
+    const two = i + 1 < n;
+    const r0 = W + <usize>i * stride, r1 = two ? r0 + stride : r0;
+    const io = <usize>i << 2, io1 = two ? io + 4 : io;
+    const c00 = s0 * load<f32>(u0 + io), c10 = s1 * load<f32>(u1 + io), c20 = s2 * load<f32>(u2 + io), c30 = s3 * load<f32>(u3 + io);
+    const z: f32 = two ? 1 : 0;
+    const c01 = z * s0 * load<f32>(u0 + io1), c11 = z * s1 * load<f32>(u1 + io1), c21 = z * s2 * load<f32>(u2 + io1), c31 = z * s3 * load<f32>(u3 + io1);
+    if (!two) {
+      // Single row: plain loop (the paired loop would write the row twice).
+      for (let j = 0; j < m; j++) {
         const o = <usize>j << 2;
-        const a = load<f32>(v0 + o), b = load<f32>(v1 + o), c = load<f32>(v2 + o);
-        store<f32>(r0 + o, load<f32>(r0 + o) + c00 * a + c10 * b + c20 * c);
-        store<f32>(r1 + o, load<f32>(r1 + o) + c01 * a + c11 * b + c21 * c);
+        let t = c00 * load<f32>(v0 + o);
+        if (K > 1) t += c10 * load<f32>(v1 + o);
+        if (K > 2) t += c20 * load<f32>(v2 + o);
+        if (K > 3) t += c30 * load<f32>(v3 + o);
+        store<f32>(r0 + o, load<f32>(r0 + o) + t);
       }
+      break;
     }
-    for (; i < n; i++) {
-      const r = W + <usize>i * stride;
-      const io = <usize>i << 2;
-      const c0 = s0 * load<f32>(u0 + io), c1 = s1 * load<f32>(u1 + io), c2 = s2 * load<f32>(u2 + io);
-      const q0 = f32x4.splat(c0), q1 = f32x4.splat(c1), q2 = f32x4.splat(c2);
-      for (let j = 0; j < m4; j += 4) {
-        const o = <usize>j << 2;
-        const t = f32x4.add(f32x4.mul(q0, v128.load(v0 + o)), f32x4.add(f32x4.mul(q1, v128.load(v1 + o)), f32x4.mul(q2, v128.load(v2 + o))));
-        v128.store(r + o, f32x4.add(v128.load(r + o), t));
-      }
-      for (let j = m4; j < m; j++) {
-        const o = <usize>j << 2;
-        store<f32>(r + o, load<f32>(r + o) + c0 * load<f32>(v0 + o) + c1 * load<f32>(v1 + o) + c2 * load<f32>(v2 + o));
-      }
+    const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20), q30 = f32x4.splat(c30);
+    const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21), q31 = f32x4.splat(c31);
+    let j = 0;
+    for (; j < m8; j += 8) {
+      const o = <usize>j << 2;
+      const w0 = r0 + o, w1 = r1 + o, pa = v0 + o, pb = v1 + o, pc = v2 + o, pd = v3 + o;
+        { const p = v128.load(pa, 0); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) {const pb_ = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
+          if (K > 2) {const pc_ = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
+          if (K > 3) {const pd_ = v128.load(pd, 0); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
+          v128.store(w0, f32x4.add(v128.load(w0, 0), t0), 0); v128.store(w1, f32x4.add(v128.load(w1, 0), t1), 0); }
+        { const p = v128.load(pa, 16); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) {const pb_ = v128.load(pb, 16); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
+          if (K > 2) {const pc_ = v128.load(pc, 16); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
+          if (K > 3) {const pd_ = v128.load(pd, 16); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
+          v128.store(w0, f32x4.add(v128.load(w0, 16), t0), 16); v128.store(w1, f32x4.add(v128.load(w1, 16), t1), 16); }
+    }
+    if (j < m4) {
+      const o = <usize>j << 2;
+      const w0 = r0 + o, w1 = r1 + o, pa = v0 + o, pb = v1 + o, pc = v2 + o, pd = v3 + o;
+        { const p = v128.load(pa, 0); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+          if (K > 1) {const pb_ = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
+          if (K > 2) {const pc_ = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
+          if (K > 3) {const pd_ = v128.load(pd, 0); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
+          v128.store(w0, f32x4.add(v128.load(w0, 0), t0), 0); v128.store(w1, f32x4.add(v128.load(w1, 0), t1), 0); }
+      j += 4;
+    }
+    for (; j < m; j++) {
+      const o = <usize>j << 2;
+      const a = load<f32>(v0 + o), b = load<f32>(v1 + o), c = load<f32>(v2 + o), d = load<f32>(v3 + o);
+      store<f32>(r0 + o, load<f32>(r0 + o) + c00 * a + c10 * b + c20 * c + c30 * d);
+      store<f32>(r1 + o, load<f32>(r1 + o) + c01 * a + c11 * b + c21 * c + c31 * d);
     }
   }
 }
@@ -542,9 +552,9 @@ export function matVecT(out: usize, WT: usize, stride: i32, x: usize, idx: usize
 }
 
 // Four dot products of rows r0…r3 with v (shared loads of v, four independent chains); results to SCR[0…3].
-const SCR = memory.data(64, 16);
+const SCR = memory.data(128, 16);
 
-@inline function dot4(r0: usize, r1: usize, r2: usize, r3: usize, v: usize, n: i32): void {
+@inline function dot4(r0: usize, r1: usize, r2: usize, r3: usize, v: usize, n: i32, so: usize = 0): void {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   const end4 = v + (<usize>(n & ~3) << 2);
   let p = v, o0 = r0, o1 = r1, o2 = r2, o3 = r3;
@@ -563,7 +573,7 @@ const SCR = memory.data(64, 16);
     s0 += load<f32>(o0) * w; s1 += load<f32>(o1) * w; s2 += load<f32>(o2) * w; s3 += load<f32>(o3) * w;
     p += 4; o0 += 4; o1 += 4; o2 += 4; o3 += 4;
   }
-  store<f32>(SCR, s0); store<f32>(SCR + 4, s1); store<f32>(SCR + 8, s2); store<f32>(SCR + 12, s3);
+  store<f32>(SCR + so, s0); store<f32>(SCR + so + 4, s1); store<f32>(SCR + so + 8, s2); store<f32>(SCR + so + 12, s3);
 }
 
 /** SCR[r] = a_r·v + b_r·w for four row pairs (a_r = a0 + r·sb, b_r = b0 + r·sb). */
@@ -727,6 +737,77 @@ export function transpose(WT: usize, W: usize, n: i32, m: i32, stride: i32, toW:
     for (let j = 0; j < m; j++) {
       const a = WT + <usize>j * sb + (<usize>i << 2), w = W + <usize>i * mb + (<usize>j << 2);
       if (toW) store<f32>(w, load<f32>(a)); else store<f32>(a, load<f32>(w));
+    }
+  }
+}
+
+// ---- Tangent passes of the meta-gradient (src/meta/tangent.ts), layers ≥ 2 ----
+
+/** out(n) = A(n, m) x + B(n, m) w [+ b]: dz = dW y + W dy in one pass, four rows at a time. */
+export function matVec2(out: usize, A: usize, x: usize, B: usize, w: usize, n: i32, m: i32, b: usize): void {
+  const m4 = m & ~3;
+  const stride = <usize>m << 2;
+  let i = 0;
+  for (; i < n; i += 4) {
+    const R = n - i < 4 ? n - i : 4;
+    // Rows past the end repeat row i (results unused).
+    const a0 = A + <usize>i * stride, a1 = R > 1 ? a0 + stride : a0, a2 = R > 2 ? a0 + 2 * stride : a0, a3 = R > 3 ? a0 + 3 * stride : a0;
+    const b0 = B + <usize>i * stride, b1 = R > 1 ? b0 + stride : b0, b2 = R > 2 ? b0 + 2 * stride : b0, b3 = R > 3 ? b0 + 3 * stride : b0;
+    let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2;
+      const xv = v128.load(x + o), wv = v128.load(w + o);
+      c0 = f32x4.add(c0, f32x4.add(f32x4.mul(v128.load(a0 + o), xv), f32x4.mul(v128.load(b0 + o), wv)));
+      c1 = f32x4.add(c1, f32x4.add(f32x4.mul(v128.load(a1 + o), xv), f32x4.mul(v128.load(b1 + o), wv)));
+      c2 = f32x4.add(c2, f32x4.add(f32x4.mul(v128.load(a2 + o), xv), f32x4.mul(v128.load(b2 + o), wv)));
+      c3 = f32x4.add(c3, f32x4.add(f32x4.mul(v128.load(a3 + o), xv), f32x4.mul(v128.load(b3 + o), wv)));
+    }
+    let s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2), s3 = hsum(c3);
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2, xs = load<f32>(x + o), ws = load<f32>(w + o);
+      s0 += load<f32>(a0 + o) * xs + load<f32>(b0 + o) * ws;
+      s1 += load<f32>(a1 + o) * xs + load<f32>(b1 + o) * ws;
+      s2 += load<f32>(a2 + o) * xs + load<f32>(b2 + o) * ws;
+      s3 += load<f32>(a3 + o) * xs + load<f32>(b3 + o) * ws;
+    }
+    const io = <usize>i << 2;
+    if (b != 0) { s0 += load<f32>(b + io); if (R > 1) s1 += load<f32>(b + io + 4); if (R > 2) s2 += load<f32>(b + io + 8); if (R > 3) s3 += load<f32>(b + io + 12); }
+    store<f32>(out + io, s0);
+    if (R > 1) store<f32>(out + io + 4, s1);
+    if (R > 2) store<f32>(out + io + 8, s2);
+    if (R > 3) store<f32>(out + io + 12, s3);
+  }
+}
+
+/**
+ * outA(m) = Wᵀa + Vᵀc and outB(m) = Wᵀb + Vᵀd in one pass over W and V (n, m):
+ * the tangent backward pass d(Wᵀe) = Wᵀde + dWᵀe, duₗ = Wᵀdy + dWᵀy. Two rows
+ * per sweep of the outputs.
+ */
+export function matTVec2x2(outA: usize, outB: usize, W: usize, a: usize, b: usize, V: usize, c: usize, d: usize, n: i32, m: i32): void {
+  memory.fill(outA, 0, <usize>m << 2);
+  memory.fill(outB, 0, <usize>m << 2);
+  const m4 = m & ~3;
+  const stride = <usize>m << 2;
+  for (let i = 0; i < n; i += 2) {
+    const two = i + 1 < n;
+    const w0 = W + <usize>i * stride, w1 = two ? w0 + stride : w0, v0 = V + <usize>i * stride, v1 = two ? v0 + stride : v0;
+    const io = <usize>i << 2, z: f32 = two ? 1 : 0;
+    const sa0 = load<f32>(a + io), sb0 = load<f32>(b + io), sc0 = load<f32>(c + io), sd0 = load<f32>(d + io);
+    const sa1 = two ? load<f32>(a + io + 4) : 0, sb1 = two ? load<f32>(b + io + 4) : 0, sc1 = two ? load<f32>(c + io + 4) : 0, sd1 = two ? load<f32>(d + io + 4) : 0;
+    const qa0 = f32x4.splat(sa0), qb0 = f32x4.splat(sb0), qc0 = f32x4.splat(sc0), qd0 = f32x4.splat(sd0);
+    const qa1 = f32x4.splat(sa1 * z), qb1 = f32x4.splat(sb1 * z), qc1 = f32x4.splat(sc1 * z), qd1 = f32x4.splat(sd1 * z);
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2;
+      const x0 = v128.load(w0 + o), x1 = v128.load(w1 + o), y0 = v128.load(v0 + o), y1 = v128.load(v1 + o);
+      v128.store(outA + o, f32x4.add(v128.load(outA + o), f32x4.add(f32x4.add(f32x4.mul(qa0, x0), f32x4.mul(qa1, x1)), f32x4.add(f32x4.mul(qc0, y0), f32x4.mul(qc1, y1)))));
+      v128.store(outB + o, f32x4.add(v128.load(outB + o), f32x4.add(f32x4.add(f32x4.mul(qb0, x0), f32x4.mul(qb1, x1)), f32x4.add(f32x4.mul(qd0, y0), f32x4.mul(qd1, y1)))));
+    }
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2;
+      const x0 = load<f32>(w0 + o), x1 = load<f32>(w1 + o), y0 = load<f32>(v0 + o), y1 = load<f32>(v1 + o);
+      store<f32>(outA + o, load<f32>(outA + o) + ((sa0 * x0 + z * sa1 * x1) + (sc0 * y0 + z * sc1 * y1)));
+      store<f32>(outB + o, load<f32>(outB + o) + ((sb0 * x0 + z * sb1 * x1) + (sd0 * y0 + z * sd1 * y1)));
     }
   }
 }

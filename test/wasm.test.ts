@@ -20,7 +20,7 @@ function fill(b: Buf, r: Rng): Buf { for (let i = 0; i < b.length; i++) b[i] = r
 
 for (const [n, m] of [[1, 1], [3, 5], [7, 13], [4, 8], [10, 70], [170, 784], [131, 99]]) {
   test(`wasm kernels equal the plain kernels (${n}×${m})`, () => {
-    const r = new Rng(n * 1000 + m), w = new WasmArena(4 * (8 * n * m + 40 * (n + m)) + 65536), k = w.kernels;
+    const r = new Rng(n * 1000 + m), w = new WasmArena(4 * (16 * n * m + 60 * (n + m)) + 65536), k = w.kernels;
     const W = fill(w.alloc(n * m), r), x = fill(w.alloc(m), r), a = fill(w.alloc(n), r), b = fill(w.alloc(n), r), bias = fill(w.alloc(n), r);
     const Wj = Float32Array.from(W);
     const check = (got: Buf, want: Buf, what: string) => assertClose(got, want, 0, TOL * Math.max(1, maxAbs(want)), what);
@@ -35,7 +35,19 @@ for (const [n, m] of [[1, 1], [3, 5], [7, 13], [4, 8], [10, 70], [170, 784], [13
     check(t1, t2, "matTVec");
     k.matTVec2(t3, t5, W, a, b, n, m); jsKernels.matTVec2(t4, t2, Wj, Float32Array.from(a), Float32Array.from(b), n, m);
     check(t3, t4, "matTVec2 (a)"); check(t5, t2, "matTVec2 (b)");
-    for (const K of [1, 2, 3, 4, 5]) {
+    {
+      const V = fill(w.alloc(n * m), r), w2 = fill(w.alloc(m), r), c = fill(w.alloc(n), r), d = fill(w.alloc(n), r);
+      for (const bb of [null, bias]) {
+        const o1 = w.alloc(n), o2 = new Float32Array(n);
+        k.matVec2(o1, W, x, V, w2, n, m, bb); jsKernels.matVec2(o2, Wj, Float32Array.from(x), Float32Array.from(V), Float32Array.from(w2), n, m, bb && Float32Array.from(bb));
+        check(o1, o2, `matVec2 bias=${bb !== null}`);
+      }
+      const pA = w.alloc(m), pB = w.alloc(m), qA = new Float32Array(m), qB = new Float32Array(m);
+      pA.fill(3); // overwritten, not accumulated
+      k.matTVec2x2(pA, pB, W, a, b, V, c, d, n, m); jsKernels.matTVec2x2(qA, qB, Wj, a, b, Float32Array.from(V), c, d, n, m);
+      check(pA, qA, "matTVec2x2 (A)"); check(pB, qB, "matTVec2x2 (B)");
+    }
+    for (const K of [1, 2, 3, 4, 5, 7, 8, 9]) {
       const us = Array.from({ length: K }, () => fill(w.alloc(n), r)), vs = Array.from({ length: K }, () => fill(w.alloc(m), r));
       const s = Array.from({ length: K }, () => r.normal());
       const W1 = w.alloc(n * m); W1.set(W);

@@ -24,6 +24,8 @@ export interface Kernels {
   matTVec2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, n: number, m: number): void;
   addOuter(W: Buf, s: number, u: Buf, v: Buf, n: number, m: number): void;
   addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, n: number, m: number): void;
+  matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b?: Buf | null): void;
+  matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf, c: Buf, d: Buf, n: number, m: number): void;
   /** Fused forms of the online step, where a backend has them (see FusedKernels). */
   readonly fused?: FusedKernels;
 }
@@ -198,7 +200,31 @@ export function addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: re
   for (let k = 0; k < K; k++) addOuter(W, s[k], u[k], v[k], n, m);
 }
 
-export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters };
+/** out(n) = A(n, m) x + B(n, m) w [+ b]: the tangent forward pass dz = dW y + W dy. */
+export function matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b: Buf | null = null): void {
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    const r = i * m;
+    for (let j = 0; j < m; j++) s += A[r + j] * x[j] + B[r + j] * w[j];
+    out[i] = b === null ? s : s + b[i];
+  }
+}
+
+/** outA(m) = Wᵀa + Vᵀc, outB(m) = Wᵀb + Vᵀd (W, V: (n, m)): the tangent backward pass. */
+export function matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf, c: Buf, d: Buf, n: number, m: number): void {
+  outA.fill(0, 0, m);
+  outB.fill(0, 0, m);
+  for (let i = 0; i < n; i++) {
+    const ai = a[i], bi = b[i], ci = c[i], di = d[i], r = i * m;
+    for (let j = 0; j < m; j++) {
+      const w = W[r + j], v = V[r + j];
+      outA[j] += ai * w + ci * v;
+      outB[j] += bi * w + di * v;
+    }
+  }
+}
+
+export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, matVec2, matTVec2x2 };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

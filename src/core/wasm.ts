@@ -1,4 +1,4 @@
-import { jsInputKernels, jsKernels, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import { jsInputKernels, jsKernels, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -20,6 +20,8 @@ interface Exports {
   matVecT(out: number, WT: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
   inputSweep(WT: number, stride: number, m: number, n: number, x: number, y: number, A: number, B: number, u: number, idx: number, cnt: number, P: number, tdesc: number): void;
   transpose(WT: number, W: number, n: number, m: number, stride: number, toW: number): void;
+  matVec2(out: number, A: number, x: number, B: number, w: number, n: number, m: number, b: number): void;
+  matTVec2x2(outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -107,6 +109,14 @@ export class WasmArena implements Arena {
       matTVec2(outA, outB, W, a, b, n, m) {
         if (mine(outA) && mine(outB) && mine(W) && mine(a) && mine(b)) x.matTVec2(outA.byteOffset, outB.byteOffset, W.byteOffset, a.byteOffset, b.byteOffset, n, m);
         else jsKernels.matTVec2(outA, outB, W, a, b, n, m);
+      },
+      matVec2(out, A, v, B, w, n, m, b = null) {
+        if (mine(out) && mine(A) && mine(v) && mine(B) && mine(w) && (b === null || mine(b))) x.matVec2(out.byteOffset, A.byteOffset, v.byteOffset, B.byteOffset, w.byteOffset, n, m, b === null ? 0 : b.byteOffset);
+        else jsMatVec2(out, A, v, B, w, n, m, b);
+      },
+      matTVec2x2(outA, outB, W, a, b, V, c, d, n, m) {
+        if (mine(outA) && mine(outB) && mine(W) && mine(a) && mine(b) && mine(V) && mine(c) && mine(d)) x.matTVec2x2(outA.byteOffset, outB.byteOffset, W.byteOffset, a.byteOffset, b.byteOffset, V.byteOffset, c.byteOffset, d.byteOffset, n, m);
+        else jsMatTVec2x2(outA, outB, W, a, b, V, c, d, n, m);
       },
       addOuter(W, s, u, v, n, m) {
         if (mine(W) && mine(u) && mine(v)) {

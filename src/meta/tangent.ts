@@ -268,12 +268,10 @@ export class TangentLearner {
     const T = this.tt[k], dW = this.dW[k];
     for (let l = 1; l <= L; l++) {
       const n = dims[l], m = dims[l - 1], dz = T.dz[l];
-      if (l === 1 && this.fast !== null) this.fast.I.forward(dz, tr.y[0], net.bias ? this.db[k][1] : null, this.fast.t[k].dWT);
-      else K.matVec(dz, dW[l], tr.y[l - 1], n, m, net.bias ? this.db[k][l] : null);
-      if (l > 1) {
-        K.matVec(this.tmpN, W[l], T.dy[l - 1], n, m);
-        for (let i = 0; i < n; i++) dz[i] += this.tmpN[i];
-      }
+      const dbl = net.bias ? this.db[k][l] : null;
+      if (l === 1 && this.fast !== null) this.fast.I.forward(dz, tr.y[0], dbl, this.fast.t[k].dWT);
+      else if (l === 1) K.matVec(dz, dW[l], tr.y[l - 1], n, m, dbl); // dy₀ = 0: the input has no tangent
+      else K.matVec2(dz, dW[l], tr.y[l - 1], W[l], T.dy[l - 1], n, m, dbl);
       const dy = T.dy[l];
       if (l < L) {
         const d = tr.dsig[l];
@@ -302,10 +300,8 @@ export class TangentLearner {
       const wantE = l > 1 || this.needE0, wantU = this.needU[l] && !(l === 1 && this.fast !== null);
       const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
       if (sym && wantE && wantU) {
-        // One pass over dW and one over W give both d(Wᵀe) and duₗ.
-        K.matTVec2(A, C, dW[l], tr.e[l], post, n, m);   // A = dWᵀe, C = dWᵀy
-        K.matTVec2(dbte, du, W[l], T.de[l], dpost, n, m); // Wᵀde, Wᵀdy
-        for (let j = 0; j < m; j++) { dbte[j] += A[j]; du[j] += C[j]; }
+        // One pass over W and dW gives both d(Wᵀe) = Wᵀde + dWᵀe and duₗ = Wᵀdy + dWᵀy.
+        K.matTVec2x2(dbte, du, W[l], T.de[l], dpost, dW[l], tr.e[l], post, n, m);
       } else if (sym) {
         if (wantE) {
           K.matTVec(dbte, dW[l], tr.e[l], n, m);
