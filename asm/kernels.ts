@@ -309,7 +309,32 @@ export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: 
  * then Wout += Σ_k s_k u_k v_kᵀ (Wout = W online, the mini-batch accumulator
  * otherwise). desc: K records of (f32 s, u32 u, u32 v), K ≤ 3.
  */
-export function backUpdate(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, K: i32, desc: usize): void {
+export function backUpdate(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, K: i32, desc: usize, d: usize, bte: usize): void {
+  backUpdateSweep(g, W, Wout, e, n, m, K, desc);
+  // eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ'(zₗ₋₁), keeping Wₗᵀeₗ in bte (the meta-gradient's tangent reads it).
+  if (g != 0 && d != 0) {
+    const m4 = m & ~3;
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2, t = v128.load(g + o);
+      v128.store(bte + o, t);
+      v128.store(g + o, f32x4.mul(t, v128.load(d + o)));
+    }
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2, t = load<f32>(g + o);
+      store<f32>(bte + o, t);
+      store<f32>(g + o, t * load<f32>(d + o));
+    }
+  }
+}
+
+/** out(m) = a − b (Oja's pre factor yₗ₋₁ − uₗ). */
+export function sub(out: usize, a: usize, b: usize, m: i32): void {
+  const m4 = m & ~3;
+  for (let j = 0; j < m4; j += 4) { const o = <usize>j << 2; v128.store(out + o, f32x4.sub(v128.load(a + o), v128.load(b + o))); }
+  for (let j = m4; j < m; j++) { const o = <usize>j << 2; store<f32>(out + o, load<f32>(a + o) - load<f32>(b + o)); }
+}
+
+@inline function backUpdateSweep(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, K: i32, desc: usize): void {
   if (g != 0) memory.fill(g, 0, <usize>m << 2);
   // One specialised sweep per (K, g, in place) so the inner loops carry no dead work.
   const inPlace = W == Wout;

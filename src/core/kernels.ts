@@ -40,8 +40,13 @@ export const ACT_CODE = { softplus: 0, relu: 1, tanh: 2, linear: 3 } as const;
 export interface FusedKernels {
   /** z = W x [+ b], y = σ(z), d = σ'(z) and, when u is given, u = Wᵀy (one call, activations included). */
   forwardHidden(z: Buf, y: Buf, d: Buf, u: Buf | null, W: Buf, x: Buf, b: Buf | null, n: number, m: number, act: number, beta: number): boolean;
-  /** g = Wᵀe (when g is given) and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3): one sweep of W. */
-  backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number): boolean;
+  /**
+   * g = Wᵀe (when g is given) and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3): one sweep
+   * of W; then, with d and bte, bte = g and g ⊙= d (the next error signal).
+   */
+  backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, d?: Buf | null, bte?: Buf | null): boolean;
+  /** out(m) = a − b. */
+  sub(out: Buf, a: Buf, b: Buf, m: number): boolean;
   /** y(n) = σ(z), d(n) = σ'(z) (activation codes of ACT_CODE). */
   activate(y: Buf, d: Buf, z: Buf, n: number, act: number, beta: number): boolean;
   /** The first layer stored transposed (see InputLayer): plain references below, same names. */

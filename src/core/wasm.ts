@@ -13,7 +13,8 @@ interface Exports {
   matTVec(out: number, W: number, a: number, n: number, m: number): void;
   matTVec2(outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
   addOuters(W: number, n: number, m: number, K: number, desc: number): void;
-  backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number): void;
+  backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
+  sub(out: number, a: number, b: number, m: number): void;
   heapBase(): number;
   activate(y: number, d: number, z: number, n: number, code: number, beta: number): void;
   nonzeros(idx: number, x: number, m: number): number;
@@ -93,66 +94,106 @@ export class WasmArena implements Arena {
 
   get used(): number { return this.top - this.base; }
 
+  /**
+   * Byte offset of a view in this arena's memory, or −1 when it lives
+   * elsewhere (the kernel then falls back to the plain one). Reading .buffer
+   * and .byteOffset of a view on WebAssembly memory costs tens of ns each, and
+   * a step makes hundreds of such calls, so the answer is memoized on the
+   * view under private symbols.
+   */
+  offsetOf(b: Buf | Int32Array): number {
+    const t = b as Marked;
+    if (t[OWNER] === this) return t[OFFSET]!;
+    if ((b instanceof Float32Array || b instanceof Int32Array) && b.buffer === this.memory.buffer) {
+      // Non-enumerable: the marks must not show in comparisons or copies of the view.
+      Object.defineProperty(t, OWNER, { value: this, writable: true });
+      Object.defineProperty(t, OFFSET, { value: b.byteOffset, writable: true });
+      return b.byteOffset;
+    }
+    return -1;
+  }
+
   private makeKernels(): Kernels {
-    const x = this.x, mem = this.memory.buffer, descF = this.descF, descU = this.descU, descPtr = this.descPtr;
-    const mine = (b: Buf) => b.buffer === mem && b instanceof Float32Array;
+    const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr;
+    // o(b): offset or −1; on(b): 0 for null. A bitwise OR of offsets is negative iff one of them is −1.
+    const o = (b: Buf) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
+    /** Descriptor records (s, u, v) of K rank-1 terms; false when a vector is foreign. */
+    const describe = (s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number): boolean => {
+      if (K > DESC_RECORDS) return false;
+      for (let k = 0; k < K; k++) {
+        const pu = o(u[k]), pv = o(v[k]);
+        if ((pu | pv) < 0) return false;
+        descF[3 * k] = s[k]; descU[3 * k + 1] = pu; descU[3 * k + 2] = pv;
+      }
+      return true;
+    };
     return {
       name: "wasm-simd",
       matVec(out, W, v, n, m, b = null) {
-        if (mine(out) && mine(W) && mine(v) && (b === null || mine(b))) x.matVec(out.byteOffset, W.byteOffset, v.byteOffset, n, m, b === null ? 0 : b.byteOffset);
+        const p0 = o(out), p1 = o(W), p2 = o(v), p3 = on(b);
+        if ((p0 | p1 | p2 | p3) >= 0) x.matVec(p0, p1, p2, n, m, p3);
         else jsKernels.matVec(out, W, v, n, m, b);
       },
       matTVec(out, W, a, n, m) {
-        if (mine(out) && mine(W) && mine(a)) x.matTVec(out.byteOffset, W.byteOffset, a.byteOffset, n, m);
+        const p0 = o(out), p1 = o(W), p2 = o(a);
+        if ((p0 | p1 | p2) >= 0) x.matTVec(p0, p1, p2, n, m);
         else jsKernels.matTVec(out, W, a, n, m);
       },
       matTVec2(outA, outB, W, a, b, n, m) {
-        if (mine(outA) && mine(outB) && mine(W) && mine(a) && mine(b)) x.matTVec2(outA.byteOffset, outB.byteOffset, W.byteOffset, a.byteOffset, b.byteOffset, n, m);
+        const p0 = o(outA), p1 = o(outB), p2 = o(W), p3 = o(a), p4 = o(b);
+        if ((p0 | p1 | p2 | p3 | p4) >= 0) x.matTVec2(p0, p1, p2, p3, p4, n, m);
         else jsKernels.matTVec2(outA, outB, W, a, b, n, m);
       },
       matVec2(out, A, v, B, w, n, m, b = null) {
-        if (mine(out) && mine(A) && mine(v) && mine(B) && mine(w) && (b === null || mine(b))) x.matVec2(out.byteOffset, A.byteOffset, v.byteOffset, B.byteOffset, w.byteOffset, n, m, b === null ? 0 : b.byteOffset);
+        const p0 = o(out), p1 = o(A), p2 = o(v), p3 = o(B), p4 = o(w), p5 = on(b);
+        if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) x.matVec2(p0, p1, p2, p3, p4, n, m, p5);
         else jsMatVec2(out, A, v, B, w, n, m, b);
       },
       matTVec2x2(outA, outB, W, a, b, V, c, d, n, m) {
-        if (mine(outA) && mine(outB) && mine(W) && mine(a) && mine(b) && mine(V) && mine(c) && mine(d)) x.matTVec2x2(outA.byteOffset, outB.byteOffset, W.byteOffset, a.byteOffset, b.byteOffset, V.byteOffset, c.byteOffset, d.byteOffset, n, m);
+        const p0 = o(outA), p1 = o(outB), p2 = o(W), p3 = o(a), p4 = o(b), p5 = o(V), p6 = o(c), p7 = o(d);
+        if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) x.matTVec2x2(p0, p1, p2, p3, p4, p5, p6, p7, n, m);
         else jsMatTVec2x2(outA, outB, W, a, b, V, c, d, n, m);
       },
       addOuter(W, s, u, v, n, m) {
-        if (mine(W) && mine(u) && mine(v)) {
-          descF[0] = s; descU[1] = u.byteOffset; descU[2] = v.byteOffset;
-          x.addOuters(W.byteOffset, n, m, 1, descPtr);
+        const pW = o(W), pu = o(u), pv = o(v);
+        if ((pW | pu | pv) >= 0) {
+          descF[0] = s; descU[1] = pu; descU[2] = pv;
+          x.addOuters(pW, n, m, 1, descPtr);
         } else jsKernels.addOuter(W, s, u, v, n, m);
       },
       addOuters(W, s, u, v, K, n, m) {
-        let ok = mine(W) && K <= DESC_RECORDS;
-        for (let k = 0; ok && k < K; k++) ok = mine(u[k]) && mine(v[k]);
-        if (!ok) return jsKernels.addOuters(W, s, u, v, K, n, m);
-        for (let k = 0; k < K; k++) { descF[3 * k] = s[k]; descU[3 * k + 1] = u[k].byteOffset; descU[3 * k + 2] = v[k].byteOffset; }
-        x.addOuters(W.byteOffset, n, m, K, descPtr);
+        const pW = o(W);
+        if (pW >= 0 && describe(s, u, v, K)) x.addOuters(pW, n, m, K, descPtr);
+        else jsKernels.addOuters(W, s, u, v, K, n, m);
       },
       fused: {
         // Measured: a single sweep that also accumulates u while rows are in L1 was no faster (the kernels are
         // instruction-bound), so this is three calls: z = W x [+ b], σ and σ' in wasm, then u = Wᵀy.
         forwardHidden(z, y, d, u, W, v, b, n, m, code, beta) {
-          if (!(mine(z) && mine(y) && mine(d) && mine(W) && mine(v) && (u === null || mine(u)) && (b === null || mine(b)))) return false;
-          x.matVec(z.byteOffset, W.byteOffset, v.byteOffset, n, m, b === null ? 0 : b.byteOffset);
-          x.activate(y.byteOffset, d.byteOffset, z.byteOffset, n, code, beta);
-          if (u !== null) x.matTVec(u.byteOffset, W.byteOffset, y.byteOffset, n, m);
+          const pz = o(z), py = o(y), pd = o(d), pW = o(W), pv = o(v), pu = on(u), pb = on(b);
+          if ((pz | py | pd | pW | pv | pu | pb) < 0) return false;
+          x.matVec(pz, pW, pv, n, m, pb);
+          x.activate(py, pd, pz, n, code, beta);
+          if (u !== null) x.matTVec(pu, pW, py, n, m);
           return true;
         },
         input: this.makeInputKernels(),
         activate(y, d, z, n, code, beta) {
-          if (!(mine(y) && mine(d) && mine(z))) return false;
-          x.activate(y.byteOffset, d.byteOffset, z.byteOffset, n, code, beta);
+          const py = o(y), pd = o(d), pz = o(z);
+          if ((py | pd | pz) < 0) return false;
+          x.activate(py, pd, pz, n, code, beta);
           return true;
         },
-        backUpdate(g, W, Wout, e, n, m, s, u, v, K) {
-          let ok = K <= 3 && mine(W) && mine(Wout) && mine(e) && (g === null || mine(g));
-          for (let k = 0; ok && k < K; k++) ok = mine(u[k]) && mine(v[k]);
-          if (!ok) return false;
-          for (let k = 0; k < K; k++) { descF[3 * k] = s[k]; descU[3 * k + 1] = u[k].byteOffset; descU[3 * k + 2] = v[k].byteOffset; }
-          x.backUpdate(g === null ? 0 : g.byteOffset, W.byteOffset, Wout.byteOffset, e.byteOffset, n, m, K, descPtr);
+        backUpdate(g, W, Wout, e, n, m, s, u, v, K, d = null, bte = null) {
+          const pg = on(g), pW = o(W), pO = o(Wout), pe = o(e), pd = on(d), pt = on(bte);
+          if (K > 3 || (pg | pW | pO | pe | pd | pt) < 0 || (d === null) !== (bte === null) || !describe(s, u, v, K)) return false;
+          x.backUpdate(pg, pW, pO, pe, n, m, K, descPtr, pd, pt);
+          return true;
+        },
+        sub(out, a, b, m) {
+          const p0 = o(out), p1 = o(a), p2 = o(b);
+          if ((p0 | p1 | p2) < 0) return false;
+          x.sub(p0, p1, p2, m);
           return true;
         },
       },
@@ -161,37 +202,42 @@ export class WasmArena implements Arena {
 
   /** InputKernels in wasm; buffers outside this arena's memory take the plain references. */
   private makeInputKernels(): InputKernels {
-    const x = this.x, mem = this.memory.buffer, tdesc = this.tdescU, tdescPtr = this.tdescPtr;
-    const mine = (b: Buf | Int32Array | null) => b === null || b.buffer === mem;
-    const at = (b: Buf | null) => (b === null ? 0 : b.byteOffset);
-    const js = jsInputKernels;
+    const x = this.x, tdesc = this.tdescU, tdescPtr = this.tdescPtr, js = jsInputKernels;
+    const o = (b: Buf | Int32Array) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
     return {
       transpose(WT, W, n, m, stride, back) {
-        if (mine(WT) && mine(W) && WT instanceof Float32Array && W instanceof Float32Array) x.transpose(WT.byteOffset, W.byteOffset, n, m, stride, back ? 1 : 0);
+        const p0 = o(WT), p1 = o(W);
+        if ((p0 | p1) >= 0) x.transpose(p0, p1, n, m, stride, back ? 1 : 0);
         else js.transpose(WT, W, n, m, stride, back);
       },
       nonzeros(idx, v, m) {
-        return mine(idx) && mine(v) && v instanceof Float32Array ? x.nonzeros(idx.byteOffset, v.byteOffset, m) : js.nonzeros(idx, v, m);
+        const p0 = o(idx), p1 = o(v);
+        return (p0 | p1) >= 0 ? x.nonzeros(p0, p1, m) : js.nonzeros(idx, v, m);
       },
       matVecT(z, WT, stride, v, idx, cnt, n, b) {
-        if (mine(z) && mine(WT) && mine(v) && mine(idx) && mine(b) && WT instanceof Float32Array) x.matVecT(z.byteOffset, WT.byteOffset, stride, v.byteOffset, idx.byteOffset, cnt, n, at(b));
+        const p0 = o(z), p1 = o(WT), p2 = o(v), p3 = o(idx), p4 = on(b);
+        if ((p0 | p1 | p2 | p3 | p4) >= 0) x.matVecT(p0, p1, stride, p2, p3, cnt, n, p4);
         else js.matVecT(z, WT, stride, v, idx, cnt, n, b);
       },
       inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents) {
+        const p0 = o(WT), p1 = o(v), p2 = o(y), p3 = on(A), p4 = on(B), p5 = o(u), p6 = o(idx);
+        let ok = (p0 | p1 | p2 | p3 | p4 | p5 | p6) >= 0 && tangents.length <= TANGENT_RECORDS;
         // (plain loops: this runs every step, so no closures or temporary arrays)
-        let ok = WT instanceof Float32Array && mine(WT) && mine(v) && mine(y) && mine(A) && mine(B) && mine(u) && mine(idx) && tangents.length <= TANGENT_RECORDS;
         for (let k = 0; ok && k < tangents.length; k++) {
-          const t = tangents[k];
-          ok = mine(t.dWT) && mine(t.dy) && mine(t.A) && mine(t.B) && mine(t.C) && mine(t.du);
-          tdesc[6 * k] = t.dWT.byteOffset; tdesc[6 * k + 1] = t.dy.byteOffset; tdesc[6 * k + 2] = at(t.A);
-          tdesc[6 * k + 3] = at(t.B); tdesc[6 * k + 4] = at(t.C); tdesc[6 * k + 5] = at(t.du);
+          const t = tangents[k], q = 6 * k;
+          const q0 = o(t.dWT), q1 = o(t.dy), q2 = on(t.A), q3 = on(t.B), q4 = on(t.C), q5 = on(t.du);
+          ok = (q0 | q1 | q2 | q3 | q4 | q5) >= 0;
+          tdesc[q] = q0; tdesc[q + 1] = q1; tdesc[q + 2] = q2; tdesc[q + 3] = q3; tdesc[q + 4] = q4; tdesc[q + 5] = q5;
         }
         if (!ok) return js.inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents);
-        x.inputSweep(WT.byteOffset, stride, m, n, v.byteOffset, y.byteOffset, at(A), at(B), u.byteOffset, idx.byteOffset, cnt, tangents.length, tdescPtr);
+        x.inputSweep(p0, stride, m, n, p1, p2, p3, p4, p5, p6, cnt, tangents.length, tdescPtr);
       },
     };
   }
 }
+
+const OWNER = Symbol("neuroplastic wasm arena"), OFFSET = Symbol("neuroplastic byte offset");
+interface Marked { [OWNER]?: WasmArena; [OFFSET]?: number }
 
 let shared: WasmArena | null = null;
 

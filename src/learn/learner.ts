@@ -63,6 +63,8 @@ export class Learner {
   private readonly syncFn = () => this.sync();
   /** Layer 1's signals with m = 0: the terms' post factors and bias factors, the pre factors being formed in the sweep. */
   readonly sig1: LayerSignals;
+  /** Every layer's signals with m = 0 (pre factors formed elsewhere). */
+  private readonly sig0: readonly LayerSignals[];
   /** needU for the backward pass when layer 1 is transposed (its u₁ comes from the update's sweep). */
   private readonly needUInput: boolean[];
   // Per-layer scratch for addOuters: coefficients, post and pre vectors.
@@ -109,7 +111,8 @@ export class Learner {
     const adam = opts.optimizer === "adam";
     this.fusable = !adam && fusedForward && fb.name === "sym" && active.every((a) => a.length <= 3 && a.every((t) => !t.term.needsEPre));
     this.sig = signalsOf(net, this.tr);
-    this.sig1 = { ...this.sig[Math.min(1, L)], m: 0 };
+    this.sig0 = this.sig.map((g) => ({ ...g, m: 0 }));
+    this.sig1 = this.sig0[Math.min(1, L)];
     // The transposed first layer: online, a hidden layer 1, and every term there row-local (bp, hebb, Oja).
     if (!adam && fusedForward && batch === 1 && L >= 2 && active[1].every((a) => a.term.inputPre !== undefined)) {
       this.input = new InputLayer(net, net.k.fused!.input);
@@ -265,16 +268,13 @@ export class Learner {
     for (let l = L; l >= 1; l--) {
       if (l === 1 && I !== null) { this.inputUpdate(this.factors(1, scale, this.sig1), NO_TANGENTS); continue; }
       const n = dims[l], m = dims[l - 1], K = this.factors(l, scale);
-      const g = l > 1 ? tr.e[l - 1] : null;
-      if (!F.backUpdate(g, W[l], target[l], tr.e[l], n, m, this.s[l], this.us[l], this.vs[l], K)) {
+      const g = l > 1 ? tr.e[l - 1] : null, d = l > 1 ? tr.dsig[l - 1] : null, bte = l > 1 ? tr.bte[l - 1] : null;
+      if (!F.backUpdate(g, W[l], target[l], tr.e[l], n, m, this.s[l], this.us[l], this.vs[l], K, d, bte)) {
         if (g !== null) net.k.matTVec(g, W[l], tr.e[l], n, m);
         net.k.addOuters(target[l], this.s[l], this.us[l], this.vs[l], K, n, m);
+        if (g !== null) for (let j = 0; j < m; j++) { bte![j] = g[j]; g[j] *= d![j]; }
       }
       if (net.bias) this.biasUpdate(l, tb[l], K);
-      if (g !== null) {
-        const d = tr.dsig[l - 1], bte = tr.bte[l - 1];
-        for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
-      }
     }
     if (!online && ++this.pending === this.batch) this.flush();
     return zs;
@@ -426,9 +426,15 @@ export class Learner {
     // (with optimizer "adam", the bp term's factors also feed Adam's gradient accumulator)
     const act = this.active[l], K = act.length;
     const s = this.s[l], us = this.us[l], vs = this.vs[l];
+    const F = this.net.k.fused, own = sig === this.sig[l];
     for (let k = 0; k < K; k++) {
       const a = act[k];
-      a.term.factors(sig, a.scratch, a.f);
+      if (own && F !== undefined && a.term.inputPre === "x-u") {
+        // Oja-like (pre factor yₗ₋₁ − uₗ): the term gives post and bias factors (m = 0), the subtraction runs in wasm.
+        a.term.factors(this.sig0[l], a.scratch, a.f);
+        if (F.sub(a.scratch, sig.pre, sig.u, sig.m)) a.f.pre = a.scratch;
+        else a.term.factors(sig, a.scratch, a.f);
+      } else a.term.factors(sig, a.scratch, a.f);
       s[k] = scale * a.coef * a.f.sign;
       us[k] = a.f.post;
       vs[k] = a.f.pre;
