@@ -836,3 +836,39 @@ export function matTVec2x2(outA: usize, outB: usize, W: usize, a: usize, b: usiz
     }
   }
 }
+
+// ---- Elementwise helpers of the tangent passes (plain references in src/core/kernels.ts) ----
+
+/** out(n) = a ⊙ b. */
+export function mulv(out: usize, a: usize, b: usize, n: i32): void {
+  const n4 = n & ~3;
+  for (let i = 0; i < n4; i += 4) { const o = <usize>i << 2; v128.store(out + o, f32x4.mul(v128.load(a + o), v128.load(b + o))); }
+  for (let i = n4; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, load<f32>(a + o) * load<f32>(b + o)); }
+}
+
+/** out(n) = [out +] sa·a + sb·b. */
+export function lin2(out: usize, sa: f32, a: usize, sb: f32, b: usize, n: i32, acc: i32): void {
+  const n4 = n & ~3, qa = f32x4.splat(sa), qb = f32x4.splat(sb);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2;
+    const t = f32x4.add(f32x4.mul(qa, v128.load(a + o)), f32x4.mul(qb, v128.load(b + o)));
+    v128.store(out + o, acc ? f32x4.add(v128.load(out + o), t) : t);
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2, t = sa * load<f32>(a + o) + sb * load<f32>(b + o);
+    store<f32>(out + o, acc ? load<f32>(out + o) + t : t);
+  }
+}
+
+/** de(m) = g ⊙ d + bte ⊙ d2 ⊙ dz: the tangent of eₗ₋₁ = (Bᵀe) ⊙ σ'(z) (σ'' carries dz). */
+export function tanErr(de: usize, g: usize, d: usize, bte: usize, d2: usize, dz: usize, m: i32): void {
+  const m4 = m & ~3;
+  for (let j = 0; j < m4; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(de + o, f32x4.add(f32x4.mul(v128.load(g + o), v128.load(d + o)), f32x4.mul(f32x4.mul(v128.load(bte + o), v128.load(d2 + o)), v128.load(dz + o))));
+  }
+  for (let j = m4; j < m; j++) {
+    const o = <usize>j << 2;
+    store<f32>(de + o, load<f32>(g + o) * load<f32>(d + o) + load<f32>(bte + o) * load<f32>(d2 + o) * load<f32>(dz + o));
+  }
+}

@@ -47,6 +47,19 @@ for (const [n, m] of [[1, 1], [3, 5], [7, 13], [4, 8], [10, 70], [170, 784], [13
       k.matTVec2x2(pA, pB, W, a, b, V, c, d, n, m); jsKernels.matTVec2x2(qA, qB, Wj, a, b, Float32Array.from(V), c, d, n, m);
       check(pA, qA, "matTVec2x2 (A)"); check(pB, qB, "matTVec2x2 (B)");
     }
+    {
+      // Elementwise helpers of the tangent passes, on n and m lengths (odd tails included).
+      for (const len of [n, m]) {
+        const a1 = fill(w.alloc(len), r), b1 = fill(w.alloc(len), r), c1 = fill(w.alloc(len), r), d1 = fill(w.alloc(len), r), e1 = fill(w.alloc(len), r);
+        const o1 = fill(w.alloc(len), r), o2 = Float32Array.from(o1);
+        const J = { a: Float32Array.from(a1), b: Float32Array.from(b1), c: Float32Array.from(c1), d: Float32Array.from(d1), e: Float32Array.from(e1) };
+        k.mul(o1, a1, b1, len); jsKernels.mul(o2, J.a, J.b, len); check(o1, o2, "mul");
+        k.sub(o1, a1, b1, len); jsKernels.sub(o2, J.a, J.b, len); check(o1, o2, "sub");
+        k.lin2(o1, 0.3, a1, -1.7, b1, len, false); jsKernels.lin2(o2, 0.3, J.a, -1.7, J.b, len, false); check(o1, o2, "lin2");
+        k.lin2(o1, 0.3, a1, -1.7, b1, len, true); jsKernels.lin2(o2, 0.3, J.a, -1.7, J.b, len, true); check(o1, o2, "lin2 (accumulate)");
+        k.tanErr(o1, a1, b1, c1, d1, e1, len); jsKernels.tanErr(o2, J.a, J.b, J.c, J.d, J.e, len); check(o1, o2, "tanErr");
+      }
+    }
     for (const K of [1, 2, 3, 4, 5, 7, 8, 9]) {
       const us = Array.from({ length: K }, () => fill(w.alloc(n), r)), vs = Array.from({ length: K }, () => fill(w.alloc(m), r));
       const s = Array.from({ length: K }, () => r.normal());

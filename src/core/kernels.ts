@@ -26,6 +26,14 @@ export interface Kernels {
   addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, n: number, m: number): void;
   matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b?: Buf | null): void;
   matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf, c: Buf, d: Buf, n: number, m: number): void;
+  /** out(n) = a ⊙ b. */
+  mul(out: Buf, a: Buf, b: Buf, n: number): void;
+  /** out(n) = a − b. */
+  sub(out: Buf, a: Buf, b: Buf, n: number): void;
+  /** out(n) = [out +] sa·a + sb·b (acc: accumulate). */
+  lin2(out: Buf, sa: number, a: Buf, sb: number, b: Buf, n: number, acc: boolean): void;
+  /** de(m) = g ⊙ d + bte ⊙ d2 ⊙ dz (the tangent of an error signal). */
+  tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: number): void;
   /** Fused forms of the online step, where a backend has them (see FusedKernels). */
   readonly fused?: FusedKernels;
 }
@@ -45,8 +53,6 @@ export interface FusedKernels {
    * of W; then, with d and bte, bte = g and g ⊙= d (the next error signal).
    */
   backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, d?: Buf | null, bte?: Buf | null): boolean;
-  /** out(m) = a − b. */
-  sub(out: Buf, a: Buf, b: Buf, m: number): boolean;
   /** y(n) = σ(z), d(n) = σ'(z) (activation codes of ACT_CODE). */
   activate(y: Buf, d: Buf, z: Buf, n: number, act: number, beta: number): boolean;
   /** The first layer stored transposed (see InputLayer): plain references below, same names. */
@@ -229,7 +235,16 @@ export function matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf,
   }
 }
 
-export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, matVec2, matTVec2x2 };
+export function mul(out: Buf, a: Buf, b: Buf, n: number): void { for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; }
+export function sub(out: Buf, a: Buf, b: Buf, n: number): void { for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; }
+export function lin2(out: Buf, sa: number, a: Buf, sb: number, b: Buf, n: number, acc: boolean): void {
+  for (let i = 0; i < n; i++) { const t = sa * a[i] + sb * b[i]; out[i] = acc ? out[i] + t : t; }
+}
+export function tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: number): void {
+  for (let j = 0; j < m; j++) de[j] = g[j] * d[j] + bte[j] * d2[j] * dz[j];
+}
+
+export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, matVec2, matTVec2x2, mul, sub, lin2, tanErr };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

@@ -1,4 +1,4 @@
-import { jsInputKernels, jsKernels, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import { jsInputKernels, jsKernels, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -15,6 +15,9 @@ interface Exports {
   addOuters(W: number, n: number, m: number, K: number, desc: number): void;
   backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
   sub(out: number, a: number, b: number, m: number): void;
+  mulv(out: number, a: number, b: number, n: number): void;
+  lin2(out: number, sa: number, a: number, sb: number, b: number, n: number, acc: number): void;
+  tanErr(de: number, g: number, d: number, bte: number, d2: number, dz: number, m: number): void;
   heapBase(): number;
   activate(y: number, d: number, z: number, n: number, code: number, beta: number): void;
   nonzeros(idx: number, x: number, m: number): number;
@@ -154,6 +157,22 @@ export class WasmArena implements Arena {
         if ((p0 | p1 | p2 | p3 | p4 | p5 | p6 | p7) >= 0) x.matTVec2x2(p0, p1, p2, p3, p4, p5, p6, p7, n, m);
         else jsMatTVec2x2(outA, outB, W, a, b, V, c, d, n, m);
       },
+      mul(out, a, b, n) {
+        const p0 = o(out), p1 = o(a), p2 = o(b);
+        if ((p0 | p1 | p2) >= 0) x.mulv(p0, p1, p2, n); else jsMul(out, a, b, n);
+      },
+      sub(out, a, b, n) {
+        const p0 = o(out), p1 = o(a), p2 = o(b);
+        if ((p0 | p1 | p2) >= 0) x.sub(p0, p1, p2, n); else jsSub(out, a, b, n);
+      },
+      lin2(out, sa, a, sb, b, n, acc) {
+        const p0 = o(out), p1 = o(a), p2 = o(b);
+        if ((p0 | p1 | p2) >= 0) x.lin2(p0, sa, p1, sb, p2, n, acc ? 1 : 0); else jsLin2(out, sa, a, sb, b, n, acc);
+      },
+      tanErr(de, g, d, bte, d2, dz, m) {
+        const p0 = o(de), p1 = o(g), p2 = o(d), p3 = o(bte), p4 = o(d2), p5 = o(dz);
+        if ((p0 | p1 | p2 | p3 | p4 | p5) >= 0) x.tanErr(p0, p1, p2, p3, p4, p5, m); else jsTanErr(de, g, d, bte, d2, dz, m);
+      },
       addOuter(W, s, u, v, n, m) {
         const pW = o(W), pu = o(u), pv = o(v);
         if ((pW | pu | pv) >= 0) {
@@ -188,12 +207,6 @@ export class WasmArena implements Arena {
           const pg = on(g), pW = o(W), pO = o(Wout), pe = o(e), pd = on(d), pt = on(bte);
           if (K > 3 || (pg | pW | pO | pe | pd | pt) < 0 || (d === null) !== (bte === null) || !describe(s, u, v, K)) return false;
           x.backUpdate(pg, pW, pO, pe, n, m, K, descPtr, pd, pt);
-          return true;
-        },
-        sub(out, a, b, m) {
-          const p0 = o(out), p1 = o(a), p2 = o(b);
-          if ((p0 | p1 | p2) < 0) return false;
-          x.sub(p0, p1, p2, m);
           return true;
         },
       },

@@ -64,7 +64,7 @@ export class Learner {
   /** Layer 1's signals with m = 0: the terms' post factors and bias factors, the pre factors being formed in the sweep. */
   readonly sig1: LayerSignals;
   /** Every layer's signals with m = 0 (pre factors formed elsewhere). */
-  private readonly sig0: readonly LayerSignals[];
+  readonly sig0: readonly LayerSignals[];
   /** needU for the backward pass when layer 1 is transposed (its u₁ comes from the update's sweep). */
   private readonly needUInput: boolean[];
   // Per-layer scratch for addOuters: coefficients, post and pre vectors.
@@ -192,6 +192,17 @@ export class Learner {
     return zs;
   }
 
+  /**
+   * The forward pass alone on the fast path (z, y and σ' of every layer, the
+   * nonzero pixels recorded): for scoring a query set without touching the
+   * weights. Falls back to forward() where there is no fast path.
+   */
+  forwardOnly(): void {
+    if (this.input === null) { forward(this.net, this.tr); return; }
+    this.takeInput();
+    this.forwardAndError(0, false);
+  }
+
   /** Apply ΔWₗ of layers 2 … L from the last propagateInput (online). */
   updateUpper(): void {
     const { dims, L, W, b } = this.net;
@@ -218,7 +229,7 @@ export class Learner {
    * (activations in WebAssembly, Oja's uₗ of hidden layers in the same call),
    * and e_L = p − onehot.
    */
-  private forwardAndError(label: number): number {
+  private forwardAndError(label: number, wantU = true): number {
     const { net, tr } = this, { L, dims, W, b } = net, F = net.k.fused;
     if (F === undefined || net.norm !== "none") forward(net, tr);
     else {
@@ -233,11 +244,12 @@ export class Learner {
           F.activate(tr.y[1], tr.dsig[1], tr.z[1], n, code, net.beta);
           continue;
         }
-        if (l < L && F.forwardHidden(tr.z[l], tr.y[l], tr.dsig[l], this.needU[l] ? tr.u[l] : null, W[l], tr.y[l - 1], bl, n, m, code, net.beta)) continue;
+        const u = wantU && this.needU[l] ? tr.u[l] : null;
+        if (l < L && F.forwardHidden(tr.z[l], tr.y[l], tr.dsig[l], u, W[l], tr.y[l - 1], bl, n, m, code, net.beta)) continue;
         net.k.matVec(tr.z[l], W[l], tr.y[l - 1], n, m, bl);
         if (l < L) {
           net.act.fdf(tr.y[l], tr.dsig[l], tr.z[l], n);
-          if (this.needU[l]) net.k.matTVec(tr.u[l], W[l], tr.y[l], n, m);
+          if (u !== null) net.k.matTVec(u, W[l], tr.y[l], n, m);
         }
       }
       softmax(tr.y[L], tr.z[L], dims[L]);
@@ -426,14 +438,14 @@ export class Learner {
     // (with optimizer "adam", the bp term's factors also feed Adam's gradient accumulator)
     const act = this.active[l], K = act.length;
     const s = this.s[l], us = this.us[l], vs = this.vs[l];
-    const F = this.net.k.fused, own = sig === this.sig[l];
+    const own = sig === this.sig[l];
     for (let k = 0; k < K; k++) {
       const a = act[k];
-      if (own && F !== undefined && a.term.inputPre === "x-u") {
-        // Oja-like (pre factor yₗ₋₁ − uₗ): the term gives post and bias factors (m = 0), the subtraction runs in wasm.
+      if (own && a.term.inputPre === "x-u") {
+        // Oja-like (pre factor yₗ₋₁ − uₗ): the term gives post and bias factors (m = 0), the backend the subtraction.
         a.term.factors(this.sig0[l], a.scratch, a.f);
-        if (F.sub(a.scratch, sig.pre, sig.u, sig.m)) a.f.pre = a.scratch;
-        else a.term.factors(sig, a.scratch, a.f);
+        this.net.k.sub(a.scratch, sig.pre, sig.u, sig.m);
+        a.f.pre = a.scratch;
       } else a.term.factors(sig, a.scratch, a.f);
       s[k] = scale * a.coef * a.f.sign;
       us[k] = a.f.post;

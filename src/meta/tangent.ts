@@ -1,4 +1,4 @@
-import { argmax, logSumExp, type Buf, type InputTangent } from "../core/kernels.js";
+import { argmax, logSumExp, type Buf, type InputTangent, type Kernels } from "../core/kernels.js";
 import { InputLayer } from "../learn/input-layer.js";
 import { forward, paramView } from "../nn/mlp.js";
 import type { Learner } from "../learn/learner.js";
@@ -27,7 +27,9 @@ class TangentTrace {
   /** dbte[l] = d(Bₗ₊₁ᵀ eₗ₊₁), before the σ' factor. */
   readonly dbte: Buf[];
   readonly sig: LayerSignals[];
-  /** sig[1] with m = 0, for the transposed first layer (pre factors are formed row by row). */
+  /** sig with m = 0: a term's post and bias factors only (pre factors formed by the backend or row by row). */
+  readonly sig0: LayerSignals[];
+  /** sig0[1], for the transposed first layer. */
   readonly sig1: LayerSignals;
   constructor(l: Learner, db: Buf[]) {
     const d = l.net.dims, a = l.net.arena;
@@ -41,7 +43,8 @@ class TangentTrace {
       pre: this.dy[Math.max(0, i - 1)], post: this.dy[i], e: this.de[i], ePre: this.de[Math.max(0, i - 1)],
       u: this.du[i], b: l.net.bias && i > 0 ? db[i] : null,
     }));
-    this.sig1 = { ...this.sig[Math.min(1, d.length - 1)], m: 0 };
+    this.sig0 = this.sig.map((g) => ({ ...g, m: 0 }));
+    this.sig1 = this.sig0[Math.min(1, d.length - 1)];
   }
 }
 
@@ -188,7 +191,7 @@ export class TangentLearner {
    */
   private inputTangentFactors(k: number): void {
     const { net, active, sig1 } = this.learner, T = this.tt[k], t = this.fast!.t[k], n = net.dims[1];
-    const f = this.f, g = this.g, act = active[1], dbl = this.db[k][1];
+    const f = this.f, g = this.g, act = active[1], dbl = this.db[k][1], K = net.k;
     if (t.A !== null) t.A.fill(0);
     if (t.B !== null) t.B.fill(0);
     if (t.C !== null) t.C.fill(0);
@@ -200,8 +203,8 @@ export class TangentLearner {
       term.tangent(sig1, T.sig1, this.scrT[a], g);
       const c = act[a].coef * f.sign, dc = this.owner[1][a] === k ? f.sign : 0;
       const V = term.inputPre === "x" ? t.A! : t.B!;
-      for (let i = 0; i < n; i++) V[i] += c * g.post[i] + dc * f.post[i];
-      if (term.inputPre === "x-u") { const C = t.C!; for (let i = 0; i < n; i++) C[i] += c * f.post[i]; }
+      K.lin2(V, c, g.post, dc, f.post, n, true);
+      if (term.inputPre === "x-u") K.lin2(t.C!, c, f.post, 0, f.post, n, true);
       if (net.bias) for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
     }
   }
@@ -233,8 +236,9 @@ export class TangentLearner {
     for (let q = 0; q < idx.length; q++) {
       const o = idx[q] * dim, x = tr.y[0];
       for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
-      forward(net, tr);
-      if (this.fast !== null) this.fast.I.scan(x);
+      // The fast path's forward pass also records the nonzero pixels for the tangents' dz₁ = dW₁x.
+      if (this.fast !== null) this.learner.forwardOnly();
+      else forward(net, tr);
       this.derivs();
       const zL = tr.z[L], p = tr.y[L], lab = labels[q];
       loss += logSumExp(zL, nL) - zL[lab];
@@ -274,8 +278,7 @@ export class TangentLearner {
       else K.matVec2(dz, dW[l], tr.y[l - 1], W[l], T.dy[l - 1], n, m, dbl);
       const dy = T.dy[l];
       if (l < L) {
-        const d = tr.dsig[l];
-        for (let i = 0; i < n; i++) dy[i] = d[i] * dz[i];
+        K.mul(dy, tr.dsig[l], dz, n);
       } else {
         const p = tr.y[L];
         let pd = 0;
@@ -324,8 +327,7 @@ export class TangentLearner {
       if (!wantE) continue;
       const de = T.de[l - 1];
       if (l > 1) {
-        const d = tr.dsig[l - 1], d2 = this.d2sig[l - 1], bte = tr.bte[l - 1], dz = T.dz[l - 1];
-        for (let j = 0; j < m; j++) de[j] = dbte[j] * d[j] + bte[j] * d2[j] * dz[j];
+        K.tanErr(de, dbte, tr.dsig[l - 1], tr.bte[l - 1], this.d2sig[l - 1], T.dz[l - 1], m);
       } else de.set(dbte.subarray(0, m));
     }
   }
@@ -337,7 +339,7 @@ export class TangentLearner {
    * layer's tangent update is usually one sweep of dWₗ.
    */
   private tangentUpdate(k: number): void {
-    const { net, active, sig } = this.learner, { L, dims } = net, K = net.k;
+    const { net, active, sig, sig0 } = this.learner, { L, dims } = net, K = net.k;
     const T = this.tt[k], f = this.f, g = this.g, zero = T.dy[0];
     for (let l = 1; l <= L; l++) {
       if (l === 1 && this.fast !== null) { this.inputTangentFactors(k); continue; }
@@ -351,8 +353,16 @@ export class TangentLearner {
       for (let a = 0; a < act.length; a++) {
         const t = act[a];
         // Each term gets its own scratch: the pre vectors must survive until the sweep.
-        t.term.factors(sig[l], this.scrP[a], f);
-        t.term.tangent(sig[l], T.sig[l], this.scrT[a], g);
+        if (t.term.inputPre === "x-u") {
+          // Oja-like: pre = yₗ₋₁ − uₗ, d(pre) = dyₗ₋₁ − duₗ, formed by the backend (the term gives the rest, m = 0).
+          t.term.factors(sig0[l], this.scrP[a], f);
+          t.term.tangent(sig0[l], T.sig0[l], this.scrT[a], g);
+          K.sub(this.scrP[a], sig[l].pre, sig[l].u, m); f.pre = this.scrP[a];
+          K.sub(this.scrT[a], T.sig[l].pre, T.sig[l].u, m); g.pre = this.scrT[a];
+        } else {
+          t.term.factors(sig[l], this.scrP[a], f);
+          t.term.tangent(sig[l], T.sig[l], this.scrT[a], g);
+        }
         const c = inv * t.coef * f.sign, dc = this.owner[l][a] === k ? inv * f.sign : 0;
         if (c !== 0) {
           if (g.post !== zero) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; }
@@ -363,13 +373,13 @@ export class TangentLearner {
           for (let i = 0; i < n; i++) dbl[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
         }
       }
-      q = this.mergeByPre(q, n);
+      q = this.mergeByPre(q, n, K);
       K.addOuters(dWl, s, us, vs as Buf[], q, n, m);
     }
   }
 
   /** Merge pieces s_a u_a ⊗ v with the same v into one (Σ s_a u_a) ⊗ v; returns the new count. */
-  private mergeByPre(q: number, n: number): number {
+  private mergeByPre(q: number, n: number, K: Kernels): number {
     const s = this.ps, us = this.pu, vs = this.pv;
     let out = 0, buf = 0;
     for (let a = 0; a < q; a++) {
@@ -377,11 +387,8 @@ export class TangentLearner {
       let comb: Buf | null = null;
       for (let b = a + 1; b < q; b++) {
         if (vs[b] !== vs[a]) continue;
-        if (comb === null) {
-          comb = this.comb[buf++];
-          for (let i = 0; i < n; i++) comb[i] = s[a] * us[a][i];
-        }
-        for (let i = 0; i < n; i++) comb[i] += s[b] * us[b][i];
+        if (comb === null) { comb = this.comb[buf++]; K.lin2(comb, s[a], us[a], s[b], us[b], n, false); }
+        else K.lin2(comb, s[b], us[b], 0, us[b], n, true);
         vs[b] = null;
       }
       if (comb !== null) { s[out] = 1; us[out] = comb; vs[out++] = vs[a]; }
