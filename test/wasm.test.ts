@@ -84,6 +84,8 @@ const cfg: RunConfig = { ...DEFAULT_CONFIG, tasks: 1 };
 for (const [name, over] of [
   ["bp+oja", {}], ["feedback alignment, all terms", { feedback: "random", theta: { bp: 0.0068, oja: 0.0053, hebb: 1e-4, ehebb: 1e-3 } }],
   ["mini-batch 10 with biases", { batch: 10, bias: true }],
+  ["feedback alignment, bp+oja (transposed first layer, row-major rest)", { feedback: "random" }],
+  ["bp+oja+hebb with biases", { bias: true, theta: { bp: 0.0068, oja: 0.0053, hebb: 1e-4 } }],
 ] as [string, Partial<RunConfig>][]) {
   test(`a whole task on wasm equals the plain reference (${name})`, () => {
     const c = { ...cfg, ...over }, ds = cachedDataset(c);
@@ -96,14 +98,22 @@ for (const [name, over] of [
   });
 }
 
-test("the meta-gradient on wasm equals the plain reference", () => {
-  const c = { ...cfg, split: "train" as const }, ds = cachedDataset(c);
-  const layout = metaLayout(["bp", "oja"], 5, false);
-  const a = runEpisode({ ...c, backend: "wasm" }, ds, 3, layout, [0.005, 0.003], {});
-  const b = runEpisode({ ...c, backend: "js" }, ds, 3, layout, [0.005, 0.003], {});
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-4 * b.loss, `loss ${a.loss} vs ${b.loss}`);
-  a.grad.forEach((g, k) => assert.ok(Math.abs(g - b.grad[k]) < 1e-3 * Math.max(...b.grad.map(Math.abs)), `grad ${k}: ${g} vs ${b.grad[k]}`));
-});
+// The meta-gradient's fast path (first layer transposed, tangents in its sweep) against the plain one.
+for (const [name, over, terms, perLayer] of [
+  ["bp+oja shared", {}, ["bp", "oja"], false],
+  ["per layer, biases, feedback alignment, 3-way 10-shot", { bias: true, feedback: "random", way: 3, shots: 10 }, ["bp", "oja"], true],
+  ["bp+oja+hebb shared, biases, 3-way 10-shot", { bias: true, way: 3, shots: 10 }, ["bp", "oja", "hebb"], false],
+] as [string, Partial<RunConfig>, ("bp" | "oja" | "hebb")[], boolean][]) {
+  test(`the meta-gradient on wasm equals the plain reference (${name})`, () => {
+    const c = { ...cfg, split: "train" as const, ...over }, ds = cachedDataset(c);
+    const layout = metaLayout(terms, 5, perLayer);
+    const theta = layout.map((p) => ({ bp: 0.005, oja: 0.003, hebb: 1e-4 })[p.term]);
+    const a = runEpisode({ ...c, backend: "wasm" }, ds, 3, layout, theta, {});
+    const b = runEpisode({ ...c, backend: "js" }, ds, 3, layout, theta, {});
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-4 * b.loss, `loss ${a.loss} vs ${b.loss}`);
+    a.grad.forEach((g, k) => assert.ok(Math.abs(g - b.grad[k]) < 1e-3 * Math.max(...b.grad.map(Math.abs)), `grad ${k}: ${g} vs ${b.grad[k]}`));
+  });
+}
 
 test("heap arenas give the reference kernels", () => {
   assert.equal(heapArena("f32").kernels, jsKernels);

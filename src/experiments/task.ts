@@ -111,11 +111,12 @@ export function taskArena(backend: Backend, d: readonly number[], opts: { tangen
   let params = 0, units = 0;
   for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1] + d[l];
   for (const n of d) units += n;
-  // Weights, feedback B, mini-batch accumulator and P tangents; ~12 vectors per unit for traces and scratch per direction.
   // Weights, feedback B, mini-batch and Adam accumulators, P tangents; ~12 vectors per unit for traces and scratch
   // per direction, and one trace per example of a batch-normalized mini-batch.
   const batch = opts.batch ?? 1;
-  const floats = params * (4 + P) + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P) + (opts.norm === "batch" ? units * 8 * batch : 0);
+  // The fast path's transposed first layer (src/learn/input-layer.ts): one copy per tangent too, rows padded to 4.
+  const inputT = d.length > 2 ? (1 + P) * (d[0] * ((d[1] + 3) & ~3) + 4 * d[1]) + 2 * d[0] : 0;
+  const floats = params * (4 + P) + inputT + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P) + (opts.norm === "batch" ? units * 8 * batch : 0);
   return sharedWasmArena(4 * floats + 16 * 64 * (4 + P) + 65536);
 }
 
