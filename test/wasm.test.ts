@@ -107,7 +107,8 @@ for (const [name, over, terms, perLayer] of [
   test(`the meta-gradient on wasm equals the plain reference (${name})`, () => {
     const c = { ...cfg, split: "train" as const, ...over }, ds = cachedDataset(c);
     const layout = metaLayout(terms, 5, perLayer);
-    const theta = layout.map((p) => ({ bp: 0.005, oja: 0.003, hebb: 1e-4 })[p.term]);
+    const start: Record<string, number> = { bp: 0.005, oja: 0.003, hebb: 1e-4 };
+    const theta = layout.map((p) => start[p.term]);
     const a = runEpisode({ ...c, backend: "wasm" }, ds, 3, layout, theta, {});
     const b = runEpisode({ ...c, backend: "js" }, ds, 3, layout, theta, {});
     assert.ok(Math.abs(a.loss - b.loss) < 1e-4 * b.loss, `loss ${a.loss} vs ${b.loss}`);
