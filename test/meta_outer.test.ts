@@ -40,6 +40,20 @@ test("a meta-batch on 2 worker threads gives the same θ as on one", async () =>
   assert.deepEqual(one.state.theta, two.state.theta);
 });
 
+test("a step into divergence is undone: θ backs off halfway toward the last θ with a finite episode", async () => {
+  // A meta learning rate of 1 throws θ far from 0.001 on the first step, where the tasks diverge.
+  const cfg: MetaConfig = { ...small, run: { ...small.run, gain: 2 }, metaLr: 1, episodes: 4 };
+  const r = await metaTrain(cfg, 1, null);
+  assert.equal(r.log[0].skipped, false);
+  const skippedAt = r.log.findIndex((l) => l.skipped);
+  assert.ok(skippedAt >= 1, "some step leads into divergence");
+  const th = (i: number) => [r.log[i].theta.bp as number, r.log[i].theta.oja as number];
+  // After the first skipped episode, θ is the midpoint of the θ that diverged and the last good θ.
+  const diverged = th(skippedAt - 1), good = skippedAt >= 2 ? th(skippedAt - 2) : [0.001, 0];
+  th(skippedAt).forEach((x, k) => assert.ok(Math.abs(x - (diverged[k] + good[k]) / 2) <= 1e-15 * Math.abs(x), `${x} vs midpoint`));
+  r.state.theta.forEach((x) => assert.ok(Number.isFinite(x)));
+});
+
 test("a non-finite meta-gradient is skipped and counted; θ is never poisoned", async () => {
   const cfg: MetaConfig = { ...small, run: { ...small.run, theta: { bp: 50, oja: 0, hebb: 50 }, gain: 4 }, episodes: 3 };
   const r = await metaTrain(cfg, 1, null);

@@ -33,7 +33,7 @@ export interface MetaLogLine {
   acc: number;
   theta: ThetaSpec;
   grad: number[];
-  /** The meta-gradient was not finite: θ was left unchanged. */
+  /** The meta-gradient was not finite: no Adam step; θ backed off halfway toward the last θ that gave a finite one. */
   skipped: boolean;
 }
 
@@ -42,6 +42,8 @@ export interface MetaState {
   theta: number[];
   adam: AdamState;
   skipped: number;
+  /** The θ of the last episode whose meta-gradient was finite (θ₀ until one is). */
+  good: number[];
 }
 
 const CheckpointSchema = z.object({
@@ -52,6 +54,7 @@ const CheckpointSchema = z.object({
     theta: z.array(z.number()),
     adam: z.object({ t: z.number(), m: z.array(z.number()), v: z.array(z.number()) }),
     skipped: z.number().int().nonnegative(),
+    good: z.array(z.number()).optional(),
   }),
 });
 
@@ -93,7 +96,8 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
   const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
   const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as MetaConfig;
   if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration; use another --out or drop --resume`);
-  return r.data.state;
+  const st = r.data.state;
+  return { ...st, good: st.good ?? st.theta };
 }
 
 function writeCheckpoint(paths: MetaPaths, cfg: MetaConfig, state: MetaState): void {
@@ -112,7 +116,9 @@ export interface MetaOutcome {
  * The outer loop (PAPER.md "Meta-learning"): each episode samples metaBatch
  * tasks from fresh weights, takes the exact gradient of the query loss
  * through the online loop, adds the L1 subgradient λ·sign(θ), and takes one
- * Adam step. A non-finite meta-gradient skips the step (θ is never poisoned).
+ * Adam step. A non-finite meta-gradient (a diverged task) skips the step and
+ * moves θ halfway back toward the last θ whose episode was finite: θ is never
+ * poisoned, and a step into divergence is undone rather than kept.
  * Episode e uses tasks e·B … e·B + B − 1 of the seed's task streams, so a
  * resumed run repeats exactly what an uninterrupted one would have done.
  */
@@ -120,7 +126,8 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   const ds = cachedDataset(cfg.run);
   checkConfig({ ...cfg.run, tasks: 1 }, ds);
   const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
-  let state: MetaState = { episode: 0, theta: initialTheta(cfg), adam: adamInit(layout.length), skipped: 0 };
+  const theta0 = initialTheta(cfg);
+  let state: MetaState = { episode: 0, theta: theta0, adam: adamInit(layout.length), skipped: 0, good: theta0 };
   const log: MetaLogLine[] = [];
   if (out) {
     const ck = opts.resume ? readCheckpoint(out, cfg) : null;
@@ -139,13 +146,17 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     const grad = layout.map((_, k) => rs.reduce((s, r) => s + r.grad[k], 0) / n);
     const loss = rs.reduce((s, r) => s + r.loss, 0) / n, acc = rs.reduce((s, r) => s + r.acc, 0) / n;
     const skipped = !grad.every(Number.isFinite);
-    let next = state;
+    // A diverged episode is no gradient, but it is a warning: θ backs off halfway toward the last θ
+    // whose episode was finite, so a step into a region where tasks diverge is undone instead of
+    // leaving θ stuck there (where every later episode would be skipped too).
+    const backOff = (): MetaState => ({ ...state, skipped: state.skipped + 1, theta: state.theta.map((x, k) => (x + state.good[k]) / 2) });
+    let next: MetaState;
     if (!skipped) {
       const g = grad.map((gi, k) => gi + cfg.l1 * Math.sign(state.theta[k]));
       const [step, adam] = adamUpdate(g, state.adam, { lr: cfg.metaLr });
       const theta = state.theta.map((x, k) => x + step[k]);
-      next = theta.every(Number.isFinite) ? { ...state, theta, adam } : { ...state, skipped: state.skipped + 1 };
-    } else next = { ...state, skipped: state.skipped + 1 };
+      next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta } : backOff();
+    } else next = backOff();
     next = { ...next, episode: e + 1 };
     const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, cfg.run.hidden.length + 1), grad, skipped: next.skipped > state.skipped };
     state = next;
