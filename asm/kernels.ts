@@ -61,42 +61,46 @@ export function matVec(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize)
   }
 }
 
+/** out(len) += s0·r0 + s1·r1 + s2·r2 + s3·r3: four rows into one vector, which is read and written once. */
+@inline function accRows4(out: usize, r0: usize, r1: usize, r2: usize, r3: usize, s0: f32, s1: f32, s2: f32, s3: f32, len: i32): void {
+  const n4 = len & ~3;
+  const c0 = f32x4.splat(s0), c1 = f32x4.splat(s1), c2 = f32x4.splat(s2), c3 = f32x4.splat(s3);
+  for (let j = 0; j < n4; j += 4) {
+    const o = <usize>j << 2;
+    const t = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
+                        f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
+    v128.store(out + o, f32x4.add(v128.load(out + o), t));
+  }
+  for (let j = n4; j < len; j++) {
+    const o = <usize>j << 2;
+    store<f32>(out + o, load<f32>(out + o) + s0 * load<f32>(r0 + o) + s1 * load<f32>(r1 + o) + s2 * load<f32>(r2 + o) + s3 * load<f32>(r3 + o));
+  }
+}
+
+/** out(len) += s0·r0. */
+@inline function accRow1(out: usize, r0: usize, s0: f32, len: i32): void {
+  const n4 = len & ~3, c0 = f32x4.splat(s0);
+  for (let j = 0; j < n4; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(c0, v128.load(r0 + o))));
+  }
+  for (let j = n4; j < len; j++) {
+    const o = <usize>j << 2;
+    store<f32>(out + o, load<f32>(out + o) + s0 * load<f32>(r0 + o));
+  }
+}
+
 /** out(m) = W(n, m)ᵀ · a(n) */
 export function matTVec(out: usize, W: usize, a: usize, n: i32, m: i32): void {
   memory.fill(out, 0, <usize>m << 2);
-  const m4 = m & ~3;
   const stride = <usize>m << 2;
   let i = 0;
   // Four rows per sweep of out: out is read and written once per four rows of W.
   for (; i + 4 <= n; i += 4) {
-    const r0 = W + <usize>i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
-    const io = <usize>i << 2;
-    const s0 = load<f32>(a + io), s1 = load<f32>(a + io + 4), s2 = load<f32>(a + io + 8), s3 = load<f32>(a + io + 12);
-    const c0 = f32x4.splat(s0), c1 = f32x4.splat(s1), c2 = f32x4.splat(s2), c3 = f32x4.splat(s3);
-    for (let j = 0; j < m4; j += 4) {
-      const o = <usize>j << 2;
-      const t = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
-                          f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
-      v128.store(out + o, f32x4.add(v128.load(out + o), t));
-    }
-    for (let j = m4; j < m; j++) {
-      const o = <usize>j << 2;
-      store<f32>(out + o, load<f32>(out + o) + s0 * load<f32>(r0 + o) + s1 * load<f32>(r1 + o) + s2 * load<f32>(r2 + o) + s3 * load<f32>(r3 + o));
-    }
+    const r0 = W + <usize>i * stride, io = <usize>i << 2;
+    accRows4(out, r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride, load<f32>(a + io), load<f32>(a + io + 4), load<f32>(a + io + 8), load<f32>(a + io + 12), m);
   }
-  for (; i < n; i++) {
-    const r0 = W + <usize>i * stride;
-    const s0 = load<f32>(a + (<usize>i << 2));
-    const c0 = f32x4.splat(s0);
-    for (let j = 0; j < m4; j += 4) {
-      const o = <usize>j << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(c0, v128.load(r0 + o))));
-    }
-    for (let j = m4; j < m; j++) {
-      const o = <usize>j << 2;
-      store<f32>(out + o, load<f32>(out + o) + s0 * load<f32>(r0 + o));
-    }
-  }
+  for (; i < n; i++) accRow1(out, W + <usize>i * stride, load<f32>(a + (<usize>i << 2)), m);
 }
 
 /** outA(m) = Wᵀa and outB(m) = Wᵀb in one pass over W(n, m). */
@@ -159,9 +163,21 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
   }
 }
 
+/** Four columns of two rows of outerChunk: w_r += Σ_k q_kr v_k. */
+@inline function outerCol(w0: usize, w1: usize, pa: usize, pb: usize, pc: usize, pd: usize,
+  q00: v128, q01: v128, q10: v128, q11: v128, q20: v128, q21: v128, q30: v128, q31: v128, K: i32): void {
+  const p = v128.load(pa);
+  let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+  if (K > 1) { const q = v128.load(pb); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+  if (K > 2) { const q = v128.load(pc); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+  if (K > 3) { const q = v128.load(pd); t0 = f32x4.add(t0, f32x4.mul(q30, q)); t1 = f32x4.add(t1, f32x4.mul(q31, q)); }
+  v128.store(w0, f32x4.add(v128.load(w0), t0));
+  v128.store(w1, f32x4.add(v128.load(w1), t1));
+}
+
 /** One pass of addOuters for K ≤ 4 terms (K a constant after inlining: no dead work in the loops). */
 @inline function outerChunk(W: usize, n: i32, m: i32, d0: usize, K: i32): void {
-  const m4 = m & ~3, m8 = m & ~7;
+  const m4 = m & ~3;
   const stride = <usize>m << 2;
   const s0 = load<f32>(d0), u0 = <usize>load<u32>(d0 + 4), v0 = <usize>load<u32>(d0 + 8);
   const s1 = K > 1 ? load<f32>(d0 + 12) : <f32>0, u1 = K > 1 ? <usize>load<u32>(d0 + 16) : u0, v1 = K > 1 ? <usize>load<u32>(d0 + 20) : v0;
@@ -191,29 +207,9 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
     const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20), q30 = f32x4.splat(c30);
     const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21), q31 = f32x4.splat(c31);
     let j = 0;
-    for (; j < m8; j += 8) {
+    for (; j < m4; j += 4) {
       const o = <usize>j << 2;
-      const w0 = r0 + o, w1 = r1 + o, pa = v0 + o, pb = v1 + o, pc = v2 + o, pd = v3 + o;
-        { const p = v128.load(pa, 0); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) {const pb_ = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
-          if (K > 2) {const pc_ = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
-          if (K > 3) {const pd_ = v128.load(pd, 0); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
-          v128.store(w0, f32x4.add(v128.load(w0, 0), t0), 0); v128.store(w1, f32x4.add(v128.load(w1, 0), t1), 0); }
-        { const p = v128.load(pa, 16); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) {const pb_ = v128.load(pb, 16); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
-          if (K > 2) {const pc_ = v128.load(pc, 16); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
-          if (K > 3) {const pd_ = v128.load(pd, 16); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
-          v128.store(w0, f32x4.add(v128.load(w0, 16), t0), 16); v128.store(w1, f32x4.add(v128.load(w1, 16), t1), 16); }
-    }
-    if (j < m4) {
-      const o = <usize>j << 2;
-      const w0 = r0 + o, w1 = r1 + o, pa = v0 + o, pb = v1 + o, pc = v2 + o, pd = v3 + o;
-        { const p = v128.load(pa, 0); let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) {const pb_ = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, pb_)); t1 = f32x4.add(t1, f32x4.mul(q11, pb_));}
-          if (K > 2) {const pc_ = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, pc_)); t1 = f32x4.add(t1, f32x4.mul(q21, pc_));}
-          if (K > 3) {const pd_ = v128.load(pd, 0); t0 = f32x4.add(t0, f32x4.mul(q30, pd_)); t1 = f32x4.add(t1, f32x4.mul(q31, pd_));}
-          v128.store(w0, f32x4.add(v128.load(w0, 0), t0), 0); v128.store(w1, f32x4.add(v128.load(w1, 0), t1), 0); }
-      j += 4;
+      outerCol(r0 + o, r1 + o, v0 + o, v1 + o, v2 + o, v3 + o, q00, q01, q10, q11, q20, q21, q30, q31, K);
     }
     for (; j < m; j++) {
       const o = <usize>j << 2;
@@ -364,6 +360,21 @@ export function sub(out: usize, a: usize, b: usize, m: i32): void {
   }
 }
 
+/** Four columns of two rows of the sweep below: g += Wᵀe over them and the rows' update. */
+@inline function sweepCol(p0: usize, p1: usize, o0: usize, o1: usize, gp: usize, pa: usize, pb: usize, pc: usize,
+  ce0: v128, ce1: v128, q00: v128, q01: v128, q10: v128, q11: v128, q20: v128, q21: v128, K: i32, G: bool, inPlace: bool): void {
+  const a0 = G || inPlace ? v128.load(p0) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1) : f32x4.splat(0);
+  if (G) v128.store(gp, f32x4.add(v128.load(gp), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))));
+  if (K > 0) {
+    const p = v128.load(pa);
+    let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
+    if (K > 1) { const q = v128.load(pb); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
+    if (K > 2) { const q = v128.load(pc); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
+    v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0), t0));
+    v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1), t1));
+  }
+}
+
 @inline function sweep(g: usize, W: usize, Wout: usize, e: usize, n: i32, m: i32, desc: usize, K: i32, G: bool, inPlace: bool): void {
   const m4 = m & ~3;
   const stride = <usize>m << 2;
@@ -381,53 +392,9 @@ export function sub(out: usize, a: usize, b: usize, m: i32): void {
     const c01 = s0 * load<f32>(u0 + io + 4), c11 = s1 * load<f32>(u1 + io + 4), c21 = s2 * load<f32>(u2 + io + 4);
     const q00 = f32x4.splat(c00), q10 = f32x4.splat(c10), q20 = f32x4.splat(c20);
     const q01 = f32x4.splat(c01), q11 = f32x4.splat(c11), q21 = f32x4.splat(c21);
-    // Eight columns per iteration with immediate offsets: with rows of 70–170
-    // floats, per-access address arithmetic costs as much as the maths.
-    const m8 = m & ~7;
-    let j = 0;
-    for (; j < m8; j += 8) {
+    for (let j = 0; j < m4; j += 4) {
       const o = <usize>j << 2;
-      const p0 = r0 + o, p1 = r1 + o, o0 = w0 + o, o1 = w1 + o, gp = g + o, pa = v0 + o, pb = v1 + o, pc = v2 + o;
-      {
-        const a0 = G || inPlace ? v128.load(p0, 0) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 0) : f32x4.splat(0);
-        if (G) v128.store(gp, f32x4.add(v128.load(gp, 0), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 0);
-        if (K > 0) {
-          const p = v128.load(pa, 0);
-          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) { const q = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
-          if (K > 2) { const q = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
-          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 0), t0), 0);
-          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 0), t1), 0);
-        }
-      }
-      {
-        const a0 = G || inPlace ? v128.load(p0, 16) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 16) : f32x4.splat(0);
-        if (G) v128.store(gp, f32x4.add(v128.load(gp, 16), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 16);
-        if (K > 0) {
-          const p = v128.load(pa, 16);
-          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) { const q = v128.load(pb, 16); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
-          if (K > 2) { const q = v128.load(pc, 16); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
-          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 16), t0), 16);
-          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 16), t1), 16);
-        }
-      }
-    }
-    if (j < m4) {
-      const o = <usize>j << 2;
-      const p0 = r0 + o, p1 = r1 + o, o0 = w0 + o, o1 = w1 + o, gp = g + o, pa = v0 + o, pb = v1 + o, pc = v2 + o;
-      {
-        const a0 = G || inPlace ? v128.load(p0, 0) : f32x4.splat(0), a1 = G || inPlace ? v128.load(p1, 0) : f32x4.splat(0);
-        if (G) v128.store(gp, f32x4.add(v128.load(gp, 0), f32x4.add(f32x4.mul(ce0, a0), f32x4.mul(ce1, a1))), 0);
-        if (K > 0) {
-          const p = v128.load(pa, 0);
-          let t0 = f32x4.mul(q00, p), t1 = f32x4.mul(q01, p);
-          if (K > 1) { const q = v128.load(pb, 0); t0 = f32x4.add(t0, f32x4.mul(q10, q)); t1 = f32x4.add(t1, f32x4.mul(q11, q)); }
-          if (K > 2) { const q = v128.load(pc, 0); t0 = f32x4.add(t0, f32x4.mul(q20, q)); t1 = f32x4.add(t1, f32x4.mul(q21, q)); }
-          v128.store(o0, f32x4.add(inPlace ? a0 : v128.load(o0, 0), t0), 0);
-          v128.store(o1, f32x4.add(inPlace ? a1 : v128.load(o1, 0), t1), 0);
-        }
-      }
+      sweepCol(r0 + o, r1 + o, w0 + o, w1 + o, g + o, v0 + o, v1 + o, v2 + o, ce0, ce1, q00, q01, q10, q11, q20, q21, K, G, inPlace);
     }
     for (let j = m4; j < m; j++) {
       const o = <usize>j << 2;
@@ -480,37 +447,18 @@ export function nonzeros(idx: usize, x: usize, m: i32): i32 {
 export function matVecT(out: usize, WT: usize, stride: i32, x: usize, idx: usize, cnt: i32, n: i32, b: usize): void {
   if (b != 0) memory.copy(out, b, <usize>n << 2);
   else memory.fill(out, 0, <usize>n << 2);
-  const n4 = n & ~3;
   const sb = <usize>stride << 2;
   let t = 0;
   // Four input rows per sweep of out.
   for (; t + 4 <= cnt; t += 4) {
-    const j0 = load<i32>(idx + (<usize>t << 2)), j1 = load<i32>(idx + (<usize>t << 2) + 4), j2 = load<i32>(idx + (<usize>t << 2) + 8), j3 = load<i32>(idx + (<usize>t << 2) + 12);
-    const x0 = load<f32>(x + (<usize>j0 << 2)), x1 = load<f32>(x + (<usize>j1 << 2)), x2 = load<f32>(x + (<usize>j2 << 2)), x3 = load<f32>(x + (<usize>j3 << 2));
-    const r0 = WT + <usize>j0 * sb, r1 = WT + <usize>j1 * sb, r2 = WT + <usize>j2 * sb, r3 = WT + <usize>j3 * sb;
-    const c0 = f32x4.splat(x0), c1 = f32x4.splat(x1), c2 = f32x4.splat(x2), c3 = f32x4.splat(x3);
-    for (let i = 0; i < n4; i += 4) {
-      const o = <usize>i << 2;
-      const s = f32x4.add(f32x4.add(f32x4.mul(c0, v128.load(r0 + o)), f32x4.mul(c1, v128.load(r1 + o))),
-                          f32x4.add(f32x4.mul(c2, v128.load(r2 + o)), f32x4.mul(c3, v128.load(r3 + o))));
-      v128.store(out + o, f32x4.add(v128.load(out + o), s));
-    }
-    for (let i = n4; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(out + o, load<f32>(out + o) + x0 * load<f32>(r0 + o) + x1 * load<f32>(r1 + o) + x2 * load<f32>(r2 + o) + x3 * load<f32>(r3 + o));
-    }
+    const to = idx + (<usize>t << 2);
+    const j0 = load<i32>(to), j1 = load<i32>(to + 4), j2 = load<i32>(to + 8), j3 = load<i32>(to + 12);
+    accRows4(out, WT + <usize>j0 * sb, WT + <usize>j1 * sb, WT + <usize>j2 * sb, WT + <usize>j3 * sb,
+      load<f32>(x + (<usize>j0 << 2)), load<f32>(x + (<usize>j1 << 2)), load<f32>(x + (<usize>j2 << 2)), load<f32>(x + (<usize>j3 << 2)), n);
   }
   for (; t < cnt; t++) {
     const j0 = load<i32>(idx + (<usize>t << 2));
-    const x0 = load<f32>(x + (<usize>j0 << 2)), r0 = WT + <usize>j0 * sb, c0 = f32x4.splat(x0);
-    for (let i = 0; i < n4; i += 4) {
-      const o = <usize>i << 2;
-      v128.store(out + o, f32x4.add(v128.load(out + o), f32x4.mul(c0, v128.load(r0 + o))));
-    }
-    for (let i = n4; i < n; i++) {
-      const o = <usize>i << 2;
-      store<f32>(out + o, load<f32>(out + o) + x0 * load<f32>(r0 + o));
-    }
+    accRow1(out, WT + <usize>j0 * sb, load<f32>(x + (<usize>j0 << 2)), n);
   }
 }
 
