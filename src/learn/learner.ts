@@ -1,5 +1,5 @@
 import { ACT_CODE, argmax, logSumExp, softmax, type Buf, type InputTangent } from "../core/kernels.js";
-import { BN_EPS, BN_MOMENTUM, forward, paramView, settle, Trace, type MLP } from "../nn/mlp.js";
+import { BN_EPS, BN_MOMENTUM, forward, loadPixels, paramView, settle, Trace, type MLP } from "../nn/mlp.js";
 import { InputLayer } from "./input-layer.js";
 import { TERMS, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
@@ -510,8 +510,7 @@ export function evaluate(net: MLP, tr: Trace, images: Uint8Array, dim: number, i
   const L = net.L, nL = net.dims[L], x = tr.y[0];
   let loss = 0, hits = 0;
   for (let q = 0; q < idx.length; q++) {
-    const o = idx[q] * dim;
-    for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
+    loadPixels(x, images, idx[q], dim);
     forward(net, tr);
     const zL = tr.z[L];
     // CE = log Σ exp z − z_label, stable in the logits.

@@ -1,6 +1,6 @@
 import { argmax, logSumExp, type Buf, type InputTangent, type Kernels } from "../core/kernels.js";
 import { InputLayer } from "../learn/input-layer.js";
-import { forward, paramView } from "../nn/mlp.js";
+import { forward, loadPixels, paramView } from "../nn/mlp.js";
 import type { Learner } from "../learn/learner.js";
 import type { TermName } from "../rules/registry.js";
 import type { LayerSignals, RankOne } from "../rules/types.js";
@@ -234,8 +234,7 @@ export class TangentLearner {
     const grad = new Float64Array(this.P);
     let loss = 0, hits = 0;
     for (let q = 0; q < idx.length; q++) {
-      const o = idx[q] * dim, x = tr.y[0];
-      for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
+      loadPixels(tr.y[0], images, idx[q], dim);
       // The fast path's forward pass also records the nonzero pixels for the tangents' dz₁ = dW₁x.
       if (this.fast !== null) this.learner.forwardOnly();
       else forward(net, tr);

@@ -204,8 +204,11 @@ export function layerNormBackward(g: Buf, zhat: Buf, s: number, n: number): void
   for (let i = 0; i < n; i++) g[i] = (g[i] - mg - zhat[i] * mgz) / s;
 }
 
+/** v / 255 for every byte v: the same doubles as the division, without 784 divisions per example. */
+const PIXEL = Float64Array.from({ length: 256 }, (_, v) => v / 255);
+
 /** Pixels (0..255) of example `i` scaled to [0, 1] into x. */
 export function loadPixels(x: Buf, images: Uint8Array, i: number, dim: number): void {
   const o = i * dim;
-  for (let j = 0; j < dim; j++) x[j] = images[o + j] / 255;
+  for (let j = 0; j < dim; j++) x[j] = PIXEL[images[o + j]];
 }
