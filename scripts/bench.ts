@@ -11,12 +11,12 @@
 import { cpus } from "node:os";
 import { writeAtomic } from "../src/core/files.js";
 import { wasmAvailable } from "../src/core/wasm.js";
-import { cachedDataset, DEFAULT_CONFIG, freshLearner, type Backend, type RunConfig } from "../src/experiments/task.js";
+import { cachedDataset, DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
-import { runEpisode } from "../src/meta/episode.js";
+import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
-import { loadPixels } from "../src/nn/mlp.js";
+import { loadPixels } from "../src/data/pixels.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
 import { anchorAvailable, runAnchor } from "./anchor.js";
 
@@ -33,12 +33,12 @@ function stepRate(theta: ThetaSpec, backend: Backend, reps: number, steps: numbe
   const cfg = { ...base, theta, backend };
   const rates: number[] = [];
   for (let r = -1; r < reps; r++) { // r = −1 warms up the JIT and the wasm tier-up
-    const { learner, task } = freshLearner(cfg, ds, r + 1);
+    const { step, task } = freshStep(cfg, ds, r + 1);
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       const k = i % task.trainIdx.length;
-      loadPixels(learner.x, ds.images, task.trainIdx[k], ds.dim);
-      learner.step(task.trainLabels[k]);
+      loadPixels(step.x, ds.images, task.trainIdx[k], ds.dim);
+      step.step(task.trainLabels[k]);
     }
     if (r >= 0) rates.push(steps / ((performance.now() - t0) / 1000));
   }
@@ -155,7 +155,7 @@ if (argv.includes("--doc")) {
     "",
     "Where the speed comes from: WebAssembly SIMD kernels (`asm/kernels.ts`, f32x4, compiled at install) against the plain",
     "TypeScript reference (`src/core/kernels.ts`), which tests hold them to. The first layer is kept transposed while a task trains",
-    "(`src/learn/input-layer.ts`): the forward pass reads only the rows of nonzero pixels, and Oja's decay, which needs",
+    "(`src/nets/mlp/input-layer.ts`): the forward pass reads only the rows of nonzero pixels, and Oja's decay, which needs",
     "uⱼ = (W₁ᵀy₁)ⱼ before row j changes, is row-local, so the layer's update — and its meta-gradient tangents — is one sweep.",
     "Deeper layers do their backward pass and update in one sweep of W; the tangent passes read W and dW together",
     "(`matVec2`, `matTVec2x2`); activations and elementwise work run in wasm too. The kernels are bound by instruction",

@@ -29,4 +29,4 @@ if (!m) { console.error("browser-check: no result from the page"); process.exit(
 const r = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&amp;/g, "&"));
 console.log(JSON.stringify(r));
 if (!r.ok) { console.error("browser-check: FAILED"); process.exit(1); }
-console.log("browser-check: wasm SIMD and plain kernels agree in Chromium (fused step:", r.fused + ")");
+console.log("browser-check: wasm SIMD and plain kernels agree in Chromium (step:", r.plan + ")");

@@ -11,7 +11,7 @@ import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
-import { metaTrain, specOf, type MetaConfig } from "../src/meta/outer.js";
+import { metaTrain, specOf, type MetaConfig } from "../src/experiments/meta-train.js";
 import { anchorAvailable, runAnchor } from "./anchor.js";
 
 const arg = (k: string, d: string) => { const i = process.argv.indexOf(k); return i > 0 ? process.argv[i + 1] : d; };

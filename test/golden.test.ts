@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Learner } from "../src/learn/learner.js";
-import { metaLayout, TangentLearner } from "../src/meta/tangent.js";
-import { loadPixels, MLP } from "../src/nn/mlp.js";
+import { loadPixels } from "../src/data/pixels.js";
+import { metaLayout } from "../src/meta/tangent.js";
+import { MLP } from "../src/nets/mlp/mlp.js";
+import { planTangentStep } from "../src/nets/plan.js";
 import type { TermName } from "../src/rules/registry.js";
 import { makeRule } from "../src/rules/rule.js";
 import type { Feedback } from "../src/signals/feedback.js";
@@ -28,11 +29,12 @@ for (const c of fixture.cases) {
     const L = net.L, terms = Object.keys(c.theta) as TermName[];
     const rule = makeRule(c.theta, L, { ojaOutput: c.ojaOutput });
     const layout = metaLayout(terms, L, c.perLayer).map((p) => (p.term === "oja" && !c.ojaOutput ? { ...p, layers: p.layers.filter((l) => l !== L) } : p));
-    const tl = new TangentLearner(new Learner(net, fb, rule, { always: terms }), layout);
+    net.feedback = fb;
+    const tl = planTangentStep(net, rule, { always: terms }, layout);
     const d = c.dims[0];
     const train = Uint8Array.from(c.trainPixels), query = Uint8Array.from(c.queryPixels);
     for (let i = 0; i < c.trainLabels.length; i++) {
-      loadPixels(tl.learner.x, train, i, d);
+      loadPixels(tl.primal.x, train, i, d);
       tl.step(c.trainLabels[i]);
     }
     const r = tl.queryGrad(query, d, c.queryLabels.map((_, i) => i), c.queryLabels);

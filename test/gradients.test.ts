@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { logSumExp } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
 import type { ActivationName } from "../src/nn/activations.js";
-import { forward, MLP, Trace } from "../src/nn/mlp.js";
-import { backward, makeFeedback } from "../src/signals/feedback.js";
-import { Learner } from "../src/learn/learner.js";
+import { forward, MLP, Trace } from "../src/nets/mlp/mlp.js";
+import { makeFeedback } from "../src/signals/feedback.js";
+import { backward } from "../src/nets/mlp/mlp.js";
 import { makeRule } from "../src/rules/rule.js";
-import { assertClose } from "./helpers.js";
+import { assertClose, stepFor } from "./helpers.js";
 
 function ce(net: MLP, tr: Trace, label: number): number {
   forward(net, tr);
@@ -99,9 +99,9 @@ test("batch normalization: the averaged bp update is minus the gradient of the b
     const xs = Array.from({ length: P }, () => Float64Array.from({ length: 6 }, () => rng.uniform()));
     const labels = Array.from({ length: P }, (_, q) => q % 3);
     const before = net.clone();
-    const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 3), { batch: 4 });
+    const learner = stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 3), { batch: 4 });
     for (let q = 0; q < P; q++) { learner.x.set(xs[q]); learner.step(labels[q]); }
-    learner.flush(); // P = 3: a trailing partial batch, averaged over its size
+    learner.finish(); // P = 3: a trailing partial batch, averaged over its size
     const h = 1e-6, analytic: number[] = [], numeric: number[] = [];
     for (let i = 0; i < before.params.length; i++) {
       const w0 = before.params[i];

@@ -2,13 +2,13 @@ import { after, test } from "node:test";
 import { closePools } from "../src/experiments/pool.js";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
-import { Learner } from "../src/learn/learner.js";
-import { forward, MLP, Trace } from "../src/nn/mlp.js";
+import { forward, MLP, Trace } from "../src/nets/mlp/mlp.js";
 import { makeRule } from "../src/rules/rule.js";
-import { backward, makeFeedback } from "../src/signals/feedback.js";
+import { makeFeedback } from "../src/signals/feedback.js";
+import { backward } from "../src/nets/mlp/mlp.js";
 import { runTask, cachedDataset, DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
-import { assertClose, diff } from "./helpers.js";
+import { assertClose, diff, stepFor } from "./helpers.js";
 
 after(closePools);
 
@@ -34,7 +34,7 @@ test("feedback alignment sends errors through the fixed random B, not W, and nev
     assertClose(tr.e[l - 1], viaB, 1e-12, 1e-15, `e${l - 1}`);
     assert.ok(viaW.some((v, j) => Math.abs(v - tr.e[l - 1][j]) > 1e-6), "differs from the backprop error");
   }
-  const learner = new Learner(net, fb, makeRule({ bp: 0.1, oja: 0.1 }, L));
+  const learner = stepFor(net, fb, makeRule({ bp: 0.1, oja: 0.1 }, L));
   const W0 = net.W.map((w) => w.slice());
   for (let k = 0; k < 5; k++) { for (let j = 0; j < 5; j++) learner.x[j] = rng.uniform(); learner.step(k % 3); }
   for (let l = 1; l <= L; l++) {
@@ -51,16 +51,16 @@ test("mini-batch learning applies the average of per-example updates, all from t
   const rule = makeRule({ bp: 0.2, oja: 0.1, hebb: 0.01 }, 2);
   const fb = (n: MLP) => makeFeedback("sym", n, "xavier", 1, new Rng(0));
   const batched = base.clone();
-  const lb = new Learner(batched, fb(batched), rule, { batch: 3 });
+  const lb = stepFor(batched, fb(batched), rule, { batch: 3 });
   for (let k = 0; k < 5; k++) { lb.x.set(xs[k]); lb.step(labels[k]); }
-  lb.flush();
+  lb.finish();
   // Reference: batches {0,1,2} then {3,4}, each the mean of single-example updates from the batch's start weights.
   const ref = base.clone();
   for (const group of [[0, 1, 2], [3, 4]]) {
     const sum = new Float64Array(ref.params.length);
     for (const k of group) {
       const one = ref.clone();
-      const lo = new Learner(one, fb(one), rule);
+      const lo = stepFor(one, fb(one), rule);
       lo.x.set(xs[k]); lo.step(labels[k]);
       diff(one.params, ref.params).forEach((d, i) => { sum[i] += d; });
     }
@@ -108,9 +108,9 @@ test("optimizer adam: the pseudo-gradient goes through Adam with θ_bp as learni
     const labels = [0, 2, 1, 2];
     const lr = 0.01, oja = 0.05;
     const net = base.clone();
-    const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: lr, oja }, 2), { optimizer: "adam", batch });
+    const learner = stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ bp: lr, oja }, 2), { optimizer: "adam", batch });
     for (let k = 0; k < 4; k++) { learner.x.set(xs[k]); learner.step(labels[k]); }
-    learner.flush();
+    learner.finish();
     // Reference: per batch, the mean gradient eₗyₗ₋₁ᵀ and mean Oja update from the batch's start weights, then Adam.
     const ref = base.clone(), P = ref.params.length;
     const m = new Float64Array(P), v = new Float64Array(P);
@@ -119,10 +119,10 @@ test("optimizer adam: the pseudo-gradient goes through Adam with θ_bp as learni
       const G = new Float64Array(P), D = new Float64Array(P);
       for (let k = start; k < start + batch; k++) {
         const g = ref.clone(), o = ref.clone();
-        const lg = new Learner(g, makeFeedback("sym", g, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 2));
+        const lg = stepFor(g, makeFeedback("sym", g, "xavier", 1, new Rng(0)), makeRule({ bp: 1 }, 2));
         lg.x.set(xs[k]); lg.step(labels[k]);
         diff(g.params, ref.params).forEach((d, i) => { G[i] -= d / batch; }); // ΔW = −1·e yᵀ, so G = −ΔW
-        const lo = new Learner(o, makeFeedback("sym", o, "xavier", 1, new Rng(0)), makeRule({ oja }, 2));
+        const lo = stepFor(o, makeFeedback("sym", o, "xavier", 1, new Rng(0)), makeRule({ oja }, 2));
         lo.x.set(xs[k]); lo.step(labels[k]);
         diff(o.params, ref.params).forEach((d, i) => { D[i] += d / batch; });
       }

@@ -1,22 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Rng } from "../src/core/rng.js";
-import { fromArrays } from "../src/data/dataset.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
-import { runEpisode } from "../src/meta/episode.js";
+import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
 import type { TermName } from "../src/rules/registry.js";
-
-/** A tiny image set with class structure (class c lights pixel block c), so learning moves the loss. */
-export function tinyData(seed = 1) {
-  const r = new Rng(seed), n = 80, dim = 9;
-  const px = new Uint8Array(n * dim), lab = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    lab[i] = i % 4;
-    for (let j = 0; j < dim; j++) px[i * dim + j] = Math.min(255, r.int(90) + (j % 4 === lab[i] ? 150 : 0));
-  }
-  return fromArrays(px, [n, 3, 3], lab, [n], "tiny", "train");
-}
+import { tinyData } from "./helpers.js";
 
 const ds = tinyData();
 const base: RunConfig = { ...DEFAULT_CONFIG, hidden: [6, 5], way: 3, shots: 4, query: 3, seed: 5 };

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adamInit, adamUpdate } from "../src/meta/adam.js";
-import { metaPaths, metaTrain, type MetaConfig } from "../src/meta/outer.js";
+import { metaPaths, metaTrain, type MetaConfig } from "../src/experiments/meta-train.js";
 import { DEFAULT_CONFIG } from "../src/experiments/task.js";
 import { cli } from "./helpers.js";
 

@@ -2,13 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { addOuter, alloc, matTVec, matVec } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
-import { Learner } from "../src/learn/learner.js";
-import { forward, MLP, Trace } from "../src/nn/mlp.js";
+import { forward, MLP, Trace } from "../src/nets/mlp/mlp.js";
 import { TERMS, TERM_NAMES, type TermName } from "../src/rules/registry.js";
 import { makeRule, parseThetaSpec, formatThetaSpec } from "../src/rules/rule.js";
 import type { LayerSignals, RankOne } from "../src/rules/types.js";
-import { backward, makeFeedback } from "../src/signals/feedback.js";
-import { assertClose, diff, maxAbs } from "./helpers.js";
+import { makeFeedback } from "../src/signals/feedback.js";
+import { backward } from "../src/nets/mlp/mlp.js";
+import { assertClose, diff, maxAbs, stepFor } from "./helpers.js";
 
 function setup(bias: boolean, seed = 1) {
   const rng = new Rng(seed);
@@ -28,7 +28,7 @@ function signals(net: MLP, x: Float64Array, label: number): { tr: Trace; sig: (l
   backward(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), tr, { needU: new Array(L + 1).fill(true), needE0: true });
   return {
     tr,
-    sig: (l) => ({ l, L, n: net.dims[l], m: net.dims[l - 1], pre: tr.y[l - 1], post: tr.y[l], e: tr.e[l], ePre: tr.e[l - 1], u: tr.u[l], b: net.bias ? net.b[l] : null }),
+    sig: (l) => ({ l, L, n: net.dims[l], m: net.dims[l - 1], T: 1, pre: tr.y[l - 1], post: tr.y[l], e: tr.e[l], ePre: tr.e[l - 1], u: tr.u[l], b: net.bias ? net.b[l] : null }),
   };
 }
 
@@ -39,7 +39,7 @@ for (const name of TERM_NAMES) {
       const before = net.clone();
       const { sig } = signals(before, x, label);
       const theta = 0.37;
-      const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ [name]: theta }, net.L));
+      const learner = stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ [name]: theta }, net.L));
       learner.x.set(x);
       learner.step(label);
       for (let l = 1; l <= net.L; l++) {
@@ -66,7 +66,7 @@ test("a rule is the weighted sum of its terms, per-layer coefficients included",
   const before = net.clone();
   const { sig } = signals(before, x, label);
   const theta = { bp: [0.1, 0.2, 0.3], oja: 0.05, hebb: [0, 0.01, 0.02], ehebb: 0.03 };
-  const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule(theta, net.L));
+  const learner = stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule(theta, net.L));
   learner.x.set(x);
   learner.step(label);
   for (let l = 1; l <= net.L; l++) {
@@ -82,7 +82,7 @@ test("a rule is the weighted sum of its terms, per-layer coefficients included",
 test("--no-oja-output leaves the output layer out of Oja's rule", () => {
   const { net, x, label } = setup(false);
   const before = net.clone();
-  const learner = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ oja: 0.5 }, net.L, { ojaOutput: false }));
+  const learner = stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(0)), makeRule({ oja: 0.5 }, net.L, { ojaOutput: false }));
   learner.x.set(x);
   learner.step(label);
   assert.deepEqual(net.W[net.L], before.W[net.L]);
@@ -93,7 +93,7 @@ test("--no-oja-output leaves the output layer out of Oja's rule", () => {
 for (const name of TERM_NAMES) {
   test(`conformance: ${name} gives zero ΔW for zero signals, keeps shapes, is deterministic`, () => {
     const n = 4, m = 3, z = (k: number) => new Float64Array(k);
-    const zero: LayerSignals = { l: 1, L: 2, n, m, pre: z(m), post: z(n), e: z(n), ePre: z(m), u: z(m), b: null };
+    const zero: LayerSignals = { l: 1, L: 2, n, m, T: 1, pre: z(m), post: z(n), e: z(n), ePre: z(m), u: z(m), b: null };
     const f: RankOne = { sign: 1, post: z(0), pre: z(0), preBias: 0 };
     TERMS[name].factors(zero, z(m), f);
     assert.equal(f.post.length, n); assert.equal(f.pre.length, m);

@@ -4,9 +4,9 @@ import { heapArena, jsKernels, type Buf } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
 import { WasmArena } from "../src/core/wasm.js";
 import { cachedDataset, DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
-import { runEpisode } from "../src/meta/episode.js";
+import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
-import { assertClose, maxAbs } from "./helpers.js";
+import { assertClose, maxAbs, stepFor } from "./helpers.js";
 
 /**
  * The WebAssembly SIMD kernels against the plain reference. Tolerance: both
@@ -187,9 +187,9 @@ for (const [n, m] of [[1, 3], [5, 7], [13, 9], [170, 784], [8, 16]]) {
   });
 }
 
-test("the transposed first layer: steps equal the plain learner; reads and outside writes see current weights", async () => {
-  const { MLP, forward, Trace } = await import("../src/nn/mlp.js");
-  const { Learner } = await import("../src/learn/learner.js");
+test("the transposed first layer: steps equal the composed reference; reads and outside writes see current weights", async () => {
+  const { MLP, forward, Trace } = await import("../src/nets/mlp/mlp.js");
+  const { SweepStep } = await import("../src/nets/mlp/sweep.js");
   const { makeFeedback } = await import("../src/signals/feedback.js");
   const { makeRule } = await import("../src/rules/rule.js");
   const dims = [37, 11, 9, 4];
@@ -197,25 +197,31 @@ test("the transposed first layer: steps equal the plain learner; reads and outsi
     for (const bias of [false, true]) {
       const make = (arena: ReturnType<typeof heapArena> | WasmArena) => {
         const net = new MLP({ dims, arena, bias }).init("xavier", 1, new Rng(2));
-        return new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(3)), makeRule(theta, 3));
+        return stepFor(net, makeFeedback("sym", net, "xavier", 1, new Rng(3)), makeRule(theta, 3));
       };
       const fast = make(new WasmArena(1 << 20)), ref = make(heapArena("f32"));
-      assert.ok(fast.input !== null, "the fast path takes the transposed first layer");
+      assert.ok(fast instanceof SweepStep && fast.input !== null, "the fast path takes the transposed first layer");
+      assert.equal(ref.name, "composed");
       const s = new Rng(4);
       for (let k = 0; k < 30; k++) {
         for (let j = 0; j < 37; j++) { const v = s.uniform() < 0.4 ? s.uniform() : 0; fast.x[j] = v; ref.x[j] = v; }
         const label = s.int(4);
         fast.step(label); ref.step(label);
         if (k === 10) {
-          // A forward pass (evaluation) writes layer 1 back first.
-          assert.notEqual(fast.net.pending, null);
-          forward(fast.net, new Trace(fast.net));
-          assert.equal(fast.net.pending, null);
-          assertClose(fast.net.W[1], ref.net.W[1], 0, 1e-5, "W1 after forward");
+          // A forward pass (evaluation) reads current weights: layer 1 is written back first.
+          const net = fast.net as InstanceType<typeof MLP>;
+          assert.equal(net.held, true);
+          forward(net, new Trace(net));
+          assert.equal(net.held, false);
+          assertClose(net.raw.W[1], ref.net.params.subarray(0, 37 * 11), 0, 1e-5, "W1 after forward");
         }
-        if (k === 20) { fast.flush(); fast.net.W[1][3] += 0.5; ref.net.W[1][3] += 0.5; } // written after flush: the next step takes it
+        if (k === 15) {
+          // A read of the weights mid-task sees the current ones, with no call to remember.
+          assertClose((fast.net as InstanceType<typeof MLP>).W[1], (ref.net as InstanceType<typeof MLP>).W[1], 0, 1e-5, "W1 read mid-task");
+        }
+        if (k === 20) { (fast.net as InstanceType<typeof MLP>).W[1][3] += 0.5; (ref.net as InstanceType<typeof MLP>).W[1][3] += 0.5; } // written from outside: the next step takes it
       }
-      fast.flush(); ref.flush();
+      fast.finish(); ref.finish();
       assertClose(fast.net.params, ref.net.params, 0, 1e-5, `${JSON.stringify(theta)} bias=${bias}`);
     }
   }

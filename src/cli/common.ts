@@ -7,7 +7,7 @@ import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseRuleFile, parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { BACKENDS, DEFAULT_CONFIG, OPTIMIZERS, type Backend, type Optimizer, type RunConfig } from "../experiments/task.js";
-import { NORMS, type Norm } from "../nn/mlp.js";
+import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
 /** An error whose message is the whole story: printed as one line, no stack. */

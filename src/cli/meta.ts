@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../meta/figures.js";
-import { metaPaths, metaTrain, specOf, type MetaConfig } from "../meta/outer.js";
+import { metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import { isTermName, TERM_NAMES, type TermName } from "../rules/registry.js";
 import { formatThetaSpec } from "../rules/rule.js";
 import { addRunOptions, configFrom, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";

@@ -24,6 +24,8 @@ export interface Kernels {
   matTVec2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, n: number, m: number): void;
   addOuter(W: Buf, s: number, u: Buf, v: Buf, n: number, m: number): void;
   addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, n: number, m: number): void;
+  /** W(n, m) += Σ_k s_k Σ_t u_k[t](n) v_k[t](m)ᵀ: rank-T terms (T rows of each u_k (T, n) and v_k (T, m)). */
+  addOutersT(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, T: number, n: number, m: number): void;
   matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b?: Buf | null): void;
   matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf, c: Buf, d: Buf, n: number, m: number): void;
   /** out(n) = a ⊙ b. */
@@ -138,6 +140,22 @@ export interface Arena {
   alloc(n: number): Buf;
 }
 
+/**
+ * Hands out heap buffers and counts the bytes a WebAssembly arena would need
+ * for the same allocations (16-byte aligned), while showing planners the
+ * kernels of that arena: building a network and its steps on it once gives
+ * the exact size, where a hand formula would have to track every allocation.
+ */
+export class CountingArena implements Arena {
+  readonly dtype = "f32" as const;
+  bytes = 0;
+  constructor(readonly kernels: Kernels) {}
+  alloc(n: number): Float32Array {
+    this.bytes = ((this.bytes + 15) & ~15) + 4 * n;
+    return new Float32Array(n);
+  }
+}
+
 /** Buffers on the JS heap, plain kernels: the reference backend (and the only one for float64). */
 export function heapArena(dtype: DType): Arena {
   return { dtype, kernels: jsKernels, alloc: (n) => alloc(dtype, n) };
@@ -211,6 +229,26 @@ export function addOuters(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: re
   for (let k = 0; k < K; k++) addOuter(W, s[k], u[k], v[k], n, m);
 }
 
+/**
+ * W(n, m) += Σ_k s_k · u_k(T, n)ᵀ v_k(T, m): a rule's terms summed over the T
+ * time steps of a sequence (PAPER.md "Recurrent networks"), one pass over W
+ * per pair of terms and time steps.
+ */
+export function addOutersT(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, T: number, n: number, m: number): void {
+  for (let k = 0; k < K; k++) {
+    const uk = u[k], vk = v[k], sk = s[k];
+    for (let t = 0; t < T; t++) {
+      const uo = t * n, vo = t * m;
+      for (let i = 0; i < n; i++) {
+        const c = sk * uk[uo + i];
+        if (c === 0) continue;
+        const r = i * m;
+        for (let j = 0; j < m; j++) W[r + j] += c * vk[vo + j];
+      }
+    }
+  }
+}
+
 /** out(n) = A(n, m) x + B(n, m) w [+ b]: the tangent forward pass dz = dW y + W dy. */
 export function matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b: Buf | null = null): void {
   for (let i = 0; i < n; i++) {
@@ -244,7 +282,7 @@ export function tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: n
   for (let j = 0; j < m; j++) de[j] = g[j] * d[j] + bte[j] * d2[j] * dz[j];
 }
 
-export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, matVec2, matTVec2x2, mul, sub, lin2, tanErr };
+export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

@@ -180,6 +180,9 @@ export class WasmArena implements Arena {
           x.addOuters(pW, n, m, 1, descPtr);
         } else jsKernels.addOuter(W, s, u, v, n, m);
       },
+      addOutersT(W, s, u, v, K, T, n, m) {
+        jsKernels.addOutersT(W, s, u, v, K, T, n, m);
+      },
       addOuters(W, s, u, v, K, n, m) {
         const pW = o(W);
         if (pW >= 0 && describe(s, u, v, K)) x.addOuters(pW, n, m, K, descPtr);

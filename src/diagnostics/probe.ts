@@ -1,6 +1,7 @@
 import { heapArena } from "../core/kernels.js";
-import { forward, loadPixels, MLP, Trace } from "../nn/mlp.js";
-import { backward, type Feedback } from "../signals/feedback.js";
+import { loadPixels } from "../data/pixels.js";
+import { backward, forward, type MLP } from "../nets/mlp/mlp.js";
+import type { Feedback } from "../signals/feedback.js";
 import { angleDeg, frobenius, orthonormalityError, participationRatio } from "./metrics.js";
 
 /** One layer's diagnostics at one moment of training (PAPER.md "Diagnostics"). */
@@ -25,12 +26,12 @@ export interface LayerDiagnostics {
  * weights. Works on a float64 copy, so it never competes for the fast
  * path's arena.
  */
-export function probe(net: MLP, fb: Feedback, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): LayerDiagnostics[] {
-  const copy = net.clone(heapArena("f64"));
+export function probe(net: MLP, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): LayerDiagnostics[] {
+  const fb = net.feedback, copy = net.clone(heapArena("f64"));
   const fbCopy: Feedback = fb.name === "sym" ? { name: "sym", B: copy.W } : { name: "random", B: fb.B.map((b) => Float64Array.from(b)) };
   const symFb: Feedback = { name: "sym", B: copy.W };
   const { L, dims } = copy;
-  const tr = new Trace(copy);
+  const tr = copy.tr;
   const sums = dims.map((n) => new Float64Array(n));
   const outer = dims.map((n, l) => new Float64Array(l === 0 ? 0 : n * n));
   const act = new Float64Array(L + 1), err = new Float64Array(L + 1);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { Rng } from "../core/rng.js";
 import type { LayerDiagnostics } from "../diagnostics/probe.js";
-import { metaTrain, specOf } from "../meta/outer.js";
+import { metaTrain, specOf } from "./meta-train.js";
 import type { ThetaSpec } from "../rules/rule.js";
 import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 import { train } from "./train.js";

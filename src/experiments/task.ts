@@ -1,14 +1,16 @@
-import { allFinite, heapArena, type Arena, type DType } from "../core/kernels.js";
-import { sharedWasmArena, wasmAvailable } from "../core/wasm.js";
-
-let warned = false;
+import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
+import { sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
 import { loadDataset, type Dataset, type Split } from "../data/dataset.js";
+import { loadPixels } from "../data/pixels.js";
 import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
-import { evaluate, Learner } from "../learn/learner.js";
+import { evaluate } from "../learn/evaluate.js";
+import type { PlasticStep } from "../learn/step.js";
 import type { ActivationName } from "../nn/activations.js";
 import type { InitName } from "../nn/init.js";
-import { loadPixels, MLP, type Norm } from "../nn/mlp.js";
+import { MLP, type Norm } from "../nets/mlp/mlp.js";
+import type { PlasticNetwork } from "../nets/network.js";
+import { planStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
 import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
@@ -95,40 +97,57 @@ export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; 
   return { sample: r.child(0), init: r.child(1), feedback: r.child(2) };
 }
 
+let warned = false;
+let countingKernels: Kernels | null = null;
+const arenaBytes = new Map<string, number>();
+
 /**
- * The arena for one task's buffers: this thread's WebAssembly arena, reset and
- * sized for the network with `tangents` meta-gradient directions, or the JS heap.
+ * Build one task's network and steps (`build`) on the right arena: this
+ * thread's WebAssembly arena, reset and sized for exactly what `build`
+ * allocates (counted once per `key` on a counting arena), or the JS heap for
+ * the plain kernels and float64. `build` must draw its random streams itself,
+ * so the counting pass leaves the real one unchanged.
  */
-export function taskArena(backend: Backend, d: readonly number[], opts: { tangents?: number; batch?: number; dtype?: DType; norm?: Norm } = {}): Arena {
-  const dtype = opts.dtype ?? "f32";
-  if (backend === "js" || dtype === "f64") return heapArena(dtype);
+export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, build: (arena: Arena) => T): T {
+  if (backend === "js" || dtype === "f64") return build(heapArena(dtype));
   if (!wasmAvailable()) {
     // A runtime without WebAssembly SIMD still runs, on the plain kernels.
     if (!warned) { warned = true; process.emitWarning("WebAssembly SIMD is not available: using the plain JS kernels"); }
-    return heapArena(dtype);
+    return build(heapArena(dtype));
   }
-  const P = opts.tangents ?? 0;
-  let params = 0, units = 0;
-  for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1] + d[l];
-  for (const n of d) units += n;
-  // Weights, feedback B, mini-batch and Adam accumulators, P tangents; ~12 vectors per unit for traces and scratch
-  // per direction, and one trace per example of a batch-normalized mini-batch.
-  const batch = opts.batch ?? 1;
-  // The fast path's transposed first layer (src/learn/input-layer.ts): one copy per tangent too, rows padded to 4.
-  const inputT = d.length > 2 ? (1 + P) * (d[0] * ((d[1] + 3) & ~3) + 4 * d[1]) + 2 * d[0] : 0;
-  const floats = params * (4 + P) + inputT + units * 12 * (1 + P) + 8 * Math.max(...d) * (1 + P) + (opts.norm === "batch" ? units * 8 * batch : 0);
-  return sharedWasmArena(4 * floats + 16 * 64 * (4 + P) + 65536);
+  let bytes = arenaBytes.get(key);
+  if (bytes === undefined) {
+    countingKernels ??= new WasmArena(65536).kernels;
+    const c = new CountingArena(countingKernels);
+    build(c);
+    bytes = c.bytes + 4096;
+    arenaBytes.set(key, bytes);
+  }
+  return build(sharedWasmArena(bytes));
 }
 
-/** Fresh network and learner for task t (PAPER.md: every task starts from fresh weights). */
-export function freshLearner(cfg: RunConfig, ds: Dataset, t: number): { learner: Learner; task: Task } {
+/** What a configuration allocates depends on its shape, not on its seed, task count or coefficient values (only where they are zero). */
+export function shapeKey(cfg: RunConfig, extra: unknown = null): string {
+  const mask = Object.fromEntries(Object.entries(cfg.theta).map(([k, v]) => [k, Array.isArray(v) ? v.map((x) => x !== 0) : v !== 0]));
+  return JSON.stringify({ ...cfg, theta: mask, seed: 0, tasks: 0, split: "", dataset: "", extra });
+}
+
+/** The network of task t, with fresh weights and its error pathway (PAPER.md: every task starts from fresh weights). */
+export function buildNetwork(cfg: RunConfig, ds: Dataset, t: number, arena: Arena): PlasticNetwork {
   const s = taskStreams(cfg.seed, t);
-  const task = sampleTask(ds, cfg, s.sample);
-  const d = dims(cfg, ds);
-  const net = new MLP({ dims: d, activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena: taskArena(cfg.backend, d, { batch: cfg.batch, norm: cfg.norm }) }).init(cfg.init, cfg.gain, s.init);
-  const fb = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
-  const rule = makeRule(cfg.theta, net.L, { ojaOutput: cfg.ojaOutput });
-  return { learner: new Learner(net, fb, rule, { batch: cfg.batch, optimizer: cfg.optimizer }), task };
+  const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(cfg.init, cfg.gain, s.init);
+  net.feedback = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
+  return net;
+}
+
+/** Task t's examples and a fresh network with its planned step. */
+export function freshStep(cfg: RunConfig, ds: Dataset, t: number, dtype: DType = "f32"): { step: PlasticStep; task: Task } {
+  const task = sampleTask(ds, cfg, taskStreams(cfg.seed, t).sample);
+  const step = onTaskArena(cfg.backend, dtype, shapeKey(cfg, dtype), (arena) => {
+    const net = buildNetwork(cfg, ds, t, arena);
+    return planStep(net, makeRule(cfg.theta, net.S, { ojaOutput: cfg.ojaOutput }), { batch: cfg.batch, optimizer: cfg.optimizer });
+  });
+  return { step, task };
 }
 
 /** Where and on what to measure diagnostics while a task trains. */
@@ -144,11 +163,11 @@ export interface DiagnosticsPlan {
  * its query set; with a plan, also measure the layers on the probe set.
  */
 export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan): TaskResult {
-  const { learner, task } = freshLearner(cfg, ds, t);
-  const net = learner.net;
+  const { step, task } = freshStep(cfg, ds, t);
+  const net = step.net;
   const diagnostics: { step: number; layers: LayerDiagnostics[] }[] = [];
   const measure = (step: number) => {
-    if (plan && plan.at.includes(step)) diagnostics.push({ step, layers: probe(net, learner.fb, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
+    if (plan && plan.at.includes(step)) diagnostics.push({ step, layers: probe(net as MLP, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
   };
   let diverged = false;
   measure(0);
@@ -156,21 +175,21 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   // Passes over the same shuffled training set (PAPER.md: one; more to watch long-run stability).
   train: for (let ep = 0; ep < epochs; ep++) {
     for (let i = 0; i < N; i++) {
-      loadPixels(learner.x, ds.images, task.trainIdx[i], ds.dim);
-      if (!Number.isFinite(learner.step(task.trainLabels[i]))) { diverged = true; break train; }
+      loadPixels(step.x, ds.images, task.trainIdx[i], ds.dim);
+      if (!Number.isFinite(step.step(task.trainLabels[i]))) { diverged = true; break train; }
       if (plan && (ep * N + i + 1) % cfg.batch === 0) measure(ep * N + i + 1);
     }
   }
-  learner.flush();
+  step.finish();
   diverged ||= !allFinite(net.params);
-  // A trailing partial mini-batch is applied by flush(): measure the end of training after it.
+  // A trailing partial mini-batch is applied by finish(): measure the end of training after it.
   const end = N * epochs;
   if (plan && !diverged && !diagnostics.some((d) => d.step === end)) measure(end);
-  let sc = diverged ? { acc: 0, loss: 0 } : evaluate(net, learner.tr, ds.images, ds.dim, task.queryIdx, task.queryLabels);
+  let sc = diverged ? { acc: 0, loss: 0 } : evaluate(net, ds.images, ds.dim, task.queryIdx, task.queryLabels);
   if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
   if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
   let wn = 0;
-  for (let l = 1; l <= net.L; l++) { let s = 0; for (const w of net.W[l]) s += w * w; wn += Math.sqrt(s); }
+  for (let l = 1; l <= net.S; l++) { let s = 0; for (const w of net.sites[l].W) s += w * w; wn += Math.sqrt(s); }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
   return r;

@@ -3,7 +3,7 @@
  * its datasets once.
  */
 import type { ThetaSpec } from "../rules/rule.js";
-import { runEpisode, type EpisodeResult } from "../meta/episode.js";
+import { runEpisode, type EpisodeResult } from "./episode.js";
 import type { MetaParam } from "../meta/tangent.js";
 import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 

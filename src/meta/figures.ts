@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { writeFigure } from "../report/plot.js";
-import type { MetaLogLine } from "./outer.js";
+import type { MetaLogLine } from "../experiments/meta-train.js";
 
 /** Running mean over the last `w` values. */
 function smooth(xs: number[], w: number): number[] {

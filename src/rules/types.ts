@@ -1,31 +1,44 @@
 import type { Buf } from "../core/kernels.js";
 
 /**
- * What a plasticity term at layer l may read, all from one forward/backward
- * pass and the weights *before* this step's update (PAPER.md: every layer's
- * ΔW is computed from the same pass, then applied together). Shapes: n = nₗ,
- * m = nₗ₋₁.
+ * What a plasticity term at one plastic matrix W (n, m) may read, all from
+ * one forward/backward pass and the weights *before* this step's update
+ * (PAPER.md: every ΔW is computed from the same pass, then applied together).
+ * The matrix is a site of any network (src/nets/network.ts): layer l of an
+ * MLP (n = nₗ, m = nₗ₋₁, one row), or U, J or W of the RNN, whose terms are
+ * summed over the T time steps of a sequence (PAPER.md "Recurrent networks"):
+ * every vector below then holds T rows, row t being time step t, and
+ * ΔW = Σ_t post_t ⊗ pre_t. Terms loop over T·m (or T·n) values and never
+ * care which network they serve.
+ *
+ * Where a backend forms a term's pre factor itself (`inputPre`, for the MLP's
+ * transposed first layer and the SIMD subtraction), it calls `factors` with
+ * m = 0: the term must then still set sign, post and preBias.
  */
 export interface LayerSignals {
+  /** The site's index 1 … L (per-layer coefficients are indexed by it). */
   readonly l: number;
+  /** Number of sites. */
   readonly L: number;
   readonly n: number;
   readonly m: number;
-  /** Pre-synaptic activity yₗ₋₁ (m). */
+  /** Rows: 1 for a feedforward layer, T time steps for a recurrent site. */
+  readonly T: number;
+  /** Pre-synaptic activity yₗ₋₁ (T × m): hₜ₋₁ at J, xₜ at U. */
   readonly pre: Buf;
-  /** Post-synaptic activity yₗ (n); the softmax output p at l = L (as published). */
+  /** Post-synaptic activity yₗ (T × n); the softmax output p at the output site (as published). */
   readonly post: Buf;
-  /** Error eₗ (n). */
+  /** Error eₗ (T × n): δₜ at a recurrent site. */
   readonly e: Buf;
-  /** Error one layer down, eₗ₋₁ (m); at l = 1, e₀ = B₁ᵀe₁. */
+  /** Error of the pre-synaptic units, eₗ₋₁ (T × m); at the input, e₀ = B₁ᵀe₁ (the input is linear). */
   readonly ePre: Buf;
-  /** uₗ = Wₗᵀ post (m), valid when the term declares needsU. */
+  /** uₗ = Wₗᵀ post (T × m), valid when the term declares needsU. */
   readonly u: Buf;
-  /** Bias bₗ (n) or null: a bias is a weight from a constant input 1. */
+  /** Bias bₗ (n) or null: a bias is a weight from a constant input 1 (only where T = 1). */
   readonly b: Buf | null;
 }
 
-/** A rank-1 update sign · post ⊗ pre; preBias is the pre factor of the constant bias input. */
+/** A rank-1 update sign · post ⊗ pre (rank T: Σ_t post_t ⊗ pre_t over the rows); preBias is the pre factor of the constant bias input. */
 export interface RankOne {
   sign: number;
   post: Buf;
@@ -53,7 +66,7 @@ export interface PlasticityTerm {
    * (InputKernels.inputSweep); others take the row-major path.
    */
   readonly inputPre?: "x" | "x-u";
-  /** Writes the rank-1 factors of ΔWₗ / θ into `out` (no allocation); `scratch` (m) may hold the pre factor. */
+  /** Writes the rank-1 factors of ΔWₗ / θ into `out` (no allocation); `scratch` (T × m) may hold the pre factor. */
   factors(s: LayerSignals, scratch: Buf, out: RankOne): void;
   /**
    * Forward-mode tangent: given the signals `s` and their tangents `ds` (same

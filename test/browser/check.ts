@@ -6,8 +6,8 @@
 import { heapArena, jsKernels } from "../../src/core/kernels.js";
 import { Rng } from "../../src/core/rng.js";
 import { WasmArena } from "../../src/core/wasm.js";
-import { Learner } from "../../src/learn/learner.js";
-import { MLP } from "../../src/nn/mlp.js";
+import { MLP } from "../../src/nets/mlp/mlp.js";
+import { planStep } from "../../src/nets/plan.js";
 import { makeRule } from "../../src/rules/rule.js";
 import { makeFeedback } from "../../src/signals/feedback.js";
 
@@ -24,17 +24,18 @@ function run(): Record<string, unknown> {
   const dims = [64, 32, 16, 4];
   const learn = (arena: ReturnType<typeof heapArena> | WasmArena) => {
     const net = new MLP({ dims, arena }).init("xavier", 1, new Rng(2));
-    const l = new Learner(net, makeFeedback("sym", net, "xavier", 1, new Rng(3)), makeRule({ bp: 0.05, oja: 0.02 }, 3));
+    net.feedback = makeFeedback("sym", net, "xavier", 1, new Rng(3));
+    const l = planStep(net, makeRule({ bp: 0.05, oja: 0.02 }, 3));
     const s = new Rng(4);
     const t0 = performance.now();
     for (let k = 0; k < 200; k++) { for (let j = 0; j < 64; j++) l.x[j] = s.uniform(); l.step(s.int(4)); }
-    l.flush(); // the fast path may hold layer 1 transposed until then
-    return { params: Float32Array.from(net.params), ms: performance.now() - t0, fused: l.fusable };
+    l.finish();
+    return { params: Float32Array.from(net.params), ms: performance.now() - t0, plan: l.name };
   };
   const a = learn(new WasmArena(1 << 20)), b = learn(heapArena("f32"));
   let stepErr = 0, scale = 0;
   for (let i = 0; i < a.params.length; i++) { stepErr = Math.max(stepErr, Math.abs(a.params[i] - b.params[i])); scale = Math.max(scale, Math.abs(b.params[i])); }
-  return { ok: kernelErr < 1e-4 && stepErr < 1e-4 * scale, kernelErr, stepErr, scale, wasmMs: a.ms, jsMs: b.ms, fused: a.fused, userAgent: navigator.userAgent };
+  return { ok: kernelErr < 1e-4 && stepErr < 1e-4 * scale, kernelErr, stepErr, scale, wasmMs: a.ms, jsMs: b.ms, plan: a.plan, userAgent: navigator.userAgent };
 }
 
 try { postMessage(run()); } catch (e) { postMessage({ ok: false, error: String(e) }); }

@@ -18,8 +18,8 @@ export const bp: PlasticityTerm = {
     out.sign = -1; out.post = ds.e; out.pre = ds.pre; out.preBias = 0;
   },
   naive(s) {
-    const out = new Float64Array(s.n * s.m);
-    for (let i = 0; i < s.n; i++) for (let j = 0; j < s.m; j++) out[i * s.m + j] = -s.e[i] * s.pre[j];
+    const { n, m } = s, out = new Float64Array(n * m);
+    for (let t = 0; t < s.T; t++) for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] += -s.e[t * n + i] * s.pre[t * m + j];
     return out;
   },
 };

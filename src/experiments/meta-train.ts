@@ -2,14 +2,14 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "../core/files.js";
-import { runJobs } from "../experiments/pool.js";
-import { cachedDataset, checkConfig, type RunConfig } from "../experiments/task.js";
+import { runJobs } from "./pool.js";
+import { cachedDataset, checkConfig, type RunConfig } from "./task.js";
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { adamInit, adamUpdate, type AdamState } from "./adam.js";
+import { adamInit, adamUpdate, type AdamState } from "../meta/adam.js";
+import { metaLayout, type MetaParam } from "../meta/tangent.js";
+import { thetaSpec } from "../meta/theta.js";
 import type { EpisodeResult } from "./episode.js";
-import { thetaSpec } from "./episode.js";
-import { metaLayout, type MetaParam } from "./tangent.js";
 
 export interface MetaConfig {
   /** The task distribution and network, as for `train` (cfg.theta holds the initial θ). */

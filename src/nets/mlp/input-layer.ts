@@ -1,13 +1,16 @@
-import type { Buf, InputKernels } from "../core/kernels.js";
-import type { MLP } from "../nn/mlp.js";
+import type { Buf, InputKernels } from "../../core/kernels.js";
+import type { MLP } from "./mlp.js";
 
 /**
- * The first layer W₁ (n₁, n₀) kept transposed while a learner's fast path
- * runs: WT has one row of `stride` ≥ n₁ floats per input pixel (16-byte
- * aligned rows). MNIST pixels are about 80% zero, so z₁ = W₁x reads a fifth
- * of the layer, and Oja's decay, which needs uⱼ = (W₁ᵀy₁)ⱼ before row j may
- * change, becomes row-local: the update is a single sweep (InputKernels).
- * `load` and `store` move the weights between the two layouts.
+ * The first layer W₁ (n₁, n₀) kept transposed while a fast step runs: WT has
+ * one row of `stride` ≥ n₁ floats per input pixel (16-byte aligned rows).
+ * MNIST pixels are about 80% zero, so z₁ = W₁x reads a fifth of the layer,
+ * and Oja's decay, which needs uⱼ = (W₁ᵀy₁)ⱼ before row j may change,
+ * becomes row-local: the update is a single sweep (InputKernels).
+ *
+ * While the copy holds the weights the network knows it (MLP.hold), and any
+ * read of its parameters from outside writes them back first (MLP.settle →
+ * release): the layout is the step's business, never the caller's.
  */
 export class InputLayer {
   readonly n: number;
@@ -35,6 +38,21 @@ export class InputLayer {
 
   load(W: Buf, WT: Buf = this.WT): void { this.k.transpose(WT, W, this.n, this.m, this.stride, false); }
   store(W: Buf, WT: Buf = this.WT): void { this.k.transpose(WT, W, this.n, this.m, this.stride, true); }
+
+  /** Take layer 1 of `net` into the transposed copy, unless it holds it already. */
+  take(net: MLP): void {
+    if (this.valid) return;
+    net.hold(this); // writes back any other holder first
+    this.load(net.raw.W[1]);
+    this.valid = true;
+  }
+
+  /** Write the copy back into W (the network's layer 1); the next step takes W afresh. */
+  release(W: Buf): void {
+    if (!this.valid) return;
+    this.store(W);
+    this.valid = false;
+  }
 
   /** Record the nonzero pixels of x (once per example, before forward). */
   scan(x: Buf): void { this.cnt = this.k.nonzeros(this.idx, x, this.m); }

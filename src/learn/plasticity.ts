@@ -1,0 +1,220 @@
+import type { Buf, Kernels } from "../core/kernels.js";
+import { TERMS, type TermName } from "../rules/registry.js";
+import type { Rule } from "../rules/rule.js";
+import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
+
+/**
+ * A rule at one plastic site, knowing nothing of the network around it
+ * (PAPER.md: ΔW = Σ_k θ_k · term_k, every term rank-1 — rank T through time):
+ * the active terms and their coefficients, the factors of this example's
+ * ΔW, their application, and the forward-mode tangent of the update. Every
+ * buffer is sized here from the rule (never a fixed capacity), once; a step
+ * allocates nothing.
+ */
+export interface ActiveTerm {
+  term: PlasticityTerm;
+  name: TermName;
+  coef: number;
+  /** Holds the pre factor when the term forms one (T × m). */
+  scratch: Buf;
+  f: RankOne;
+}
+
+/** What the plasticity of a site needs to know of it. */
+export interface SiteShape {
+  readonly n: number;
+  readonly m: number;
+  readonly T: number;
+  readonly sig: LayerSignals;
+}
+
+export interface PlasticityOptions {
+  /** Terms kept active even where their coefficient is 0 (meta-learning differentiates through them). */
+  always?: readonly TermName[];
+}
+
+export class SitePlasticity {
+  readonly l: number;
+  readonly n: number;
+  readonly m: number;
+  readonly T: number;
+  readonly act: readonly ActiveTerm[];
+  /** Number of active terms. */
+  readonly K: number;
+  /** The factors of the last `factors` call: ΔW = Σ_k s[k] · us[k] ⊗ vs[k] (over T rows). */
+  readonly s: Float64Array;
+  readonly us: Buf[];
+  readonly vs: Buf[];
+  /** The site's own signals, and the same with m = 0 (post and bias factors only; see LayerSignals). */
+  readonly sig: LayerSignals;
+  readonly sig0: LayerSignals;
+  readonly needsU: boolean;
+  readonly needsEPre: boolean;
+
+  constructor(l: number, site: SiteShape, rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}) {
+    this.l = l; this.n = site.n; this.m = site.m; this.T = site.T;
+    this.sig = site.sig;
+    this.sig0 = { ...site.sig, m: 0 };
+    const act: ActiveTerm[] = [];
+    for (const name of Object.keys(rule.coef) as TermName[]) {
+      const c = rule.coef[name]![l];
+      if (c === 0 && !(opts.always ?? []).includes(name)) continue;
+      act.push({ term: TERMS[name], name, coef: c, scratch: alloc(site.T * site.m), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } });
+    }
+    this.act = act;
+    this.K = act.length;
+    this.s = new Float64Array(act.length);
+    this.us = act.map((t) => t.f.post);
+    this.vs = act.map((t) => t.f.pre);
+    this.needsU = act.some((a) => a.term.needsU);
+    this.needsEPre = act.some((a) => a.term.needsEPre);
+  }
+
+  /**
+   * The factors of every active term from `sig` into s, us, vs, scaled by
+   * `scale`; returns their number. With `kernelSub` (the site's own signals),
+   * a pre factor yₗ₋₁ − uₗ is formed by the backend's kernel rather than the
+   * term's loop.
+   */
+  factors(scale: number, k: Kernels, sig: LayerSignals = this.sig, kernelSub = sig === this.sig): number {
+    const act = this.act, K = act.length, s = this.s, us = this.us, vs = this.vs;
+    for (let a = 0; a < K; a++) {
+      const t = act[a];
+      if (kernelSub && t.term.inputPre === "x-u") {
+        // Oja-like (pre factor yₗ₋₁ − uₗ): the term gives post and bias factors (m = 0), the backend the subtraction.
+        t.term.factors(this.sig0, t.scratch, t.f);
+        k.sub(t.scratch, sig.pre, sig.u, sig.T * sig.m);
+        t.f.pre = t.scratch;
+      } else t.term.factors(sig, t.scratch, t.f);
+      s[a] = scale * t.coef * t.f.sign;
+      us[a] = t.f.post;
+      vs[a] = t.f.pre;
+    }
+    return K;
+  }
+
+  /** W += Σ_k s_k us_k ⊗ vs_k (over T rows) and the bias part, from the last `factors`. */
+  addTo(W: Buf, b: Buf | null, K: number, k: Kernels): void {
+    if (K === 0) return;
+    if (this.T === 1) k.addOuters(W, this.s, this.us, this.vs, K, this.n, this.m);
+    else k.addOutersT(W, this.s, this.us, this.vs, K, this.T, this.n, this.m);
+    if (b !== null) this.biasUpdate(b, K);
+  }
+
+  /** A bias is a weight from a constant input 1: b += Σ_k s_k · preBias_k · post_k. */
+  biasUpdate(b: Buf, K: number): void {
+    const act = this.act, s = this.s, us = this.us, n = this.n;
+    for (let a = 0; a < K; a++) {
+      const c = s[a] * act[a].f.preBias;
+      if (c === 0) continue;
+      const u = us[a];
+      for (let i = 0; i < n; i++) b[i] += c * u[i];
+    }
+  }
+}
+
+/**
+ * The forward-mode tangent of a site's update along one meta-parameter
+ * direction (PAPER.md "Meta-learning": exact, second-order terms included):
+ *   dW += Σ_a sign·[θ_a (d(post) ⊗ pre + post ⊗ d(pre)) + [a is θ_k] post ⊗ pre].
+ * The pieces of all terms are gathered first; pieces on a tangent known to be
+ * zero (the input's) are dropped and pieces sharing a pre vector are merged,
+ * so a site's tangent update is usually one sweep of dW. Capacities come from
+ * the number of active terms: at most three pieces each.
+ */
+export class SiteTangent {
+  readonly pl: SitePlasticity;
+  private readonly scrP: Buf[];
+  private readonly scrT: Buf[];
+  private readonly f: RankOne;
+  private readonly g: RankOne;
+  private readonly gBias: Float64Array;
+  private readonly ps: Float64Array;
+  private readonly pu: Buf[];
+  private readonly pv: (Buf | null)[];
+  private readonly comb: Buf[];
+
+  constructor(pl: SitePlasticity, alloc: (n: number) => Buf) {
+    this.pl = pl;
+    const K = pl.K, rowsM = pl.T * pl.m, rowsN = pl.T * pl.n;
+    this.scrP = pl.act.map(() => alloc(rowsM));
+    this.scrT = pl.act.map(() => alloc(rowsM));
+    const none = pl.sig.post;
+    this.f = { sign: 1, post: none, pre: none, preBias: 0 };
+    this.g = { sign: 1, post: none, pre: none, preBias: 0 };
+    this.gBias = new Float64Array(K);
+    this.ps = new Float64Array(3 * K);
+    this.pu = new Array<Buf>(3 * K).fill(none);
+    this.pv = new Array<Buf | null>(3 * K).fill(null);
+    this.comb = Array.from({ length: 3 * K }, () => alloc(rowsN));
+  }
+
+  /**
+   * dW (and db) += the tangent of this example's update of the site, given the
+   * tangents `dsig` of its signals (and `dsig0`, the same with m = 0);
+   * `owner[a]` is the meta-parameter index of active term a, `dir` this
+   * direction's, `inv` the update's scale (1 online, 1/batch in a mini-batch),
+   * `zero` a tangent buffer known to be identically zero, or null.
+   */
+  update(dW: Buf, db: Buf | null, dsig: LayerSignals, dsig0: LayerSignals, owner: readonly number[], dir: number, inv: number, zero: Buf | null, K: Kernels): void {
+    const pl = this.pl, act = pl.act, sig = pl.sig, sig0 = pl.sig0, n = pl.n, m = pl.m, rows = pl.T * m;
+    const f = this.f, g = this.g, gb = this.gBias;
+    // Bias factors read db, so take them all before any term writes to it.
+    if (db !== null) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig, dsig, this.scrT[a], g); gb[a] = g.preBias; }
+    const s = this.ps, us = this.pu, vs = this.pv;
+    let q = 0;
+    for (let a = 0; a < act.length; a++) {
+      const t = act[a];
+      // Each term gets its own scratch: the pre vectors must survive until the sweep.
+      if (t.term.inputPre === "x-u") {
+        // Oja-like: pre = yₗ₋₁ − uₗ, d(pre) = dyₗ₋₁ − duₗ, formed by the backend (the term gives the rest, m = 0).
+        t.term.factors(sig0, this.scrP[a], f);
+        t.term.tangent(sig0, dsig0, this.scrT[a], g);
+        K.sub(this.scrP[a], sig.pre, sig.u, rows); f.pre = this.scrP[a];
+        K.sub(this.scrT[a], dsig.pre, dsig.u, rows); g.pre = this.scrT[a];
+      } else {
+        t.term.factors(sig, this.scrP[a], f);
+        t.term.tangent(sig, dsig, this.scrT[a], g);
+      }
+      const c = inv * t.coef * f.sign, dc = owner[a] === dir ? inv * f.sign : 0;
+      if (c !== 0) {
+        if (g.post !== zero) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; }
+        if (g.pre !== zero) { s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
+      }
+      if (dc !== 0) { s[q] = dc; us[q] = f.post; vs[q++] = f.pre; }
+      if (db !== null) {
+        for (let i = 0; i < n; i++) db[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
+      }
+    }
+    q = this.mergeByPre(q, pl.T * n, K);
+    if (pl.T === 1) K.addOuters(dW, s, us, vs as Buf[], q, n, m);
+    else K.addOutersT(dW, s, us, vs as Buf[], q, pl.T, n, m);
+  }
+
+  /** Merge pieces s_a u_a ⊗ v with the same v into one (Σ s_a u_a) ⊗ v; returns the new count. */
+  private mergeByPre(q: number, len: number, K: Kernels): number {
+    const s = this.ps, us = this.pu, vs = this.pv;
+    let out = 0, buf = 0;
+    for (let a = 0; a < q; a++) {
+      if (vs[a] === null) continue;
+      let comb: Buf | null = null;
+      for (let b = a + 1; b < q; b++) {
+        if (vs[b] !== vs[a]) continue;
+        if (comb === null) { comb = this.comb[buf++]; K.lin2(comb, s[a], us[a], s[b], us[b], len, false); }
+        else K.lin2(comb, s[b], us[b], 0, us[b], len, true);
+        vs[b] = null;
+      }
+      if (comb !== null) { s[out] = 1; us[out] = comb; vs[out++] = vs[a]; }
+      else { s[out] = s[a]; us[out] = us[a]; vs[out++] = vs[a]; }
+    }
+    return out;
+  }
+}
+
+/** The plasticity of every site of a network (index 0 unused), and what its signals must include. */
+export function plasticityOf(sites: readonly SiteShape[], rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}): { sites: SitePlasticity[]; needs: { needU: boolean[]; needEPre: boolean[] } } {
+  if (rule.L !== sites.length - 1) throw new Error(`rule has ${rule.L} layers, network has ${sites.length - 1} plastic matrices`);
+  const pls = sites.map((s, l) => new SitePlasticity(l, s, rule, alloc, l === 0 ? { always: [] } : opts));
+  pls[0] = new SitePlasticity(0, sites[0], { L: rule.L, coef: {} }, alloc);
+  return { sites: pls, needs: { needU: pls.map((p, l) => l > 0 && p.needsU), needEPre: pls.map((p, l) => l > 0 && p.needsEPre) } };
+}
