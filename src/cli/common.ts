@@ -6,7 +6,7 @@ import { ACTIVATIONS, type ActivationName } from "../nn/activations.js";
 import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseRuleFile, parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
-import { BACKENDS, DEFAULT_CONFIG, OPTIMIZERS, type Backend, type Optimizer, type RunConfig } from "../experiments/task.js";
+import { BACKENDS, DEFAULT_CONFIG, NETS, OPTIMIZERS, type Backend, type NetKind, type Optimizer, type RunConfig } from "../experiments/task.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
@@ -51,7 +51,11 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}): 
     .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files (DIR/prefix picks one set)", d.dataset)
     .addOption(new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split))
     .option("--transpose", "transpose images (EMNIST's stored orientation)", false)
-    .option("--hidden <widths>", "hidden layer widths, comma-separated", listArg("--hidden"), d.hidden)
+    .option("--net <kind>", "network: mlp | rnn (the rate RNN of PAPER.md, images presented row by row)", choice<NetKind>("--net", NETS), "mlp")
+    .option("--hidden <widths>", "hidden layer widths, comma-separated (rnn: one width, N)", listArg("--hidden"), d.hidden)
+    .option("--delay <D>", "rnn: steps of zero input between the last image row and the read-out", intArg("--delay", 0))
+    .option("--gain-rec <g>", "rnn: initializer gain of the recurrent weights J (default: --gain)", numArg("--gain-rec"))
+    .option("--leak <alpha>", "rnn: leak α in (0, 1] (default 1)", numArg("--leak"))
     .option("--activation <name>", `hidden activation: ${ACTIVATIONS.join("|")}`, choice<ActivationName>("--activation", ACTIVATIONS), d.activation)
     .option("--beta <b>", "softplus β", numArg("--beta"), d.beta)
     .option("--bias", "give every layer a bias (off by default, as in the paper)", false)
@@ -86,16 +90,22 @@ export interface RunFlags {
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
   workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer; epochs: number;
+  net: NetKind; delay?: number; gainRec?: number; leak?: number;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
   if (!(f.beta > 0)) throw new UsageError(`--beta must be positive, got ${f.beta}`);
   if (!(f.gain > 0)) throw new UsageError(`--gain must be positive, got ${f.gain}`);
+  if (f.net === "rnn" && f.hidden === DEFAULT_CONFIG.hidden) f = { ...f, hidden: [100] }; // the RNN's default N
   return {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
     backend: f.backend, norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
+    ...(f.net === "rnn" ? { net: f.net } : {}),
+    ...(f.delay !== undefined ? { delay: f.delay } : {}),
+    ...(f.gainRec !== undefined ? { gainRec: f.gainRec } : {}),
+    ...(f.leak !== undefined ? { leak: f.leak } : {}),
   };
 }
 

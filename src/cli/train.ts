@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { train } from "../experiments/train.js";
+import { cachedDataset, seqLen } from "../experiments/task.js";
 import { addRunOptions, configFrom, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
@@ -34,16 +35,17 @@ async function runTrain(o: TrainFlags): Promise<void> {
     outcomes.push({ rule: r.name, cfg, out });
     if (o.json) {
       const { results: _r, ...s } = out;
-      process.stdout.write(JSON.stringify({ rule: r.name, theta: r.theta, ...round(s), config: cfg }) + "\n");
+      process.stdout.write(JSON.stringify({ rule: r.name, theta: r.theta, ...round(s), seq_len: seqLen(cfg, cachedDataset(cfg)), config: cfg }) + "\n");
     }
   }
   // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).
   if (o.out) writeAtomic(o.out, JSON.stringify(outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })), null, 1) + "\n");
   if (!o.json) {
     const c = outcomes[0].cfg;
-    console.log(`${c.dataset}:${c.split}  hidden ${c.hidden.join("-") || "none"}  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
+    const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, cachedDataset(c))} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
+    console.log(`${c.dataset}:${c.split}  ${net}  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
     console.log(table(
-      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", "steps/s"],
+      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
       outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), out.weight_norm.toFixed(2), out.steps_per_s.toFixed(0)]),
     ));
   }

@@ -14,6 +14,9 @@ export interface Dataset {
   n: number;
   /** Pixels per image (784 for 28 × 28). */
   dim: number;
+  /** Image rows and columns (dim = rows × cols): a sequential task presents the rows one per time step. */
+  rows: number;
+  cols: number;
   /** Size of the label set (max label + 1): the published output width. */
   nClasses: number;
   /** Example indices of each class. */
@@ -73,8 +76,9 @@ export function fromArrays(
   const [n, rows, cols] = imgDims;
   if (lblDims[0] !== n) throw new IdxError(`${lblWhat}: ${lblDims[0]} labels for ${n} images`);
   const dim = rows * cols;
-  let px = images;
+  let px = images, shape = { rows, cols };
   if (opts.transpose) {
+    shape = { rows: cols, cols: rows };
     px = new Uint8Array(images.length);
     for (let k = 0; k < n; k++) {
       const o = k * dim;
@@ -88,5 +92,5 @@ export function fromArrays(
   const byClass = Array.from(counts, (c) => new Int32Array(c));
   counts.fill(0);
   for (let i = 0; i < n; i++) { const c = labels[i]; byClass[c][counts[c]++] = i; }
-  return { source, split, images: px, labels, n, dim, nClasses, byClass };
+  return { source, split, images: px, labels, n, dim, ...shape, nClasses, byClass };
 }

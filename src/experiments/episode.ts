@@ -6,7 +6,7 @@ import { planTangentStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import type { MetaParam } from "../meta/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
-import { buildNetwork, onTaskArena, shapeKey, taskStreams, type RunConfig } from "./task.js";
+import { buildNetwork, onTaskArena, shapeKey, sitesOf, taskStreams, type RunConfig } from "./task.js";
 
 export interface EpisodeResult {
   /** Query cross-entropy after the online loop. */
@@ -22,7 +22,7 @@ export interface EpisodeResult {
  */
 export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: readonly MetaParam[], theta: ArrayLike<number>, fixed: ThetaSpec, dtype: DType = "f32"): EpisodeResult {
   const task = sampleTask(ds, cfg, taskStreams(cfg.seed, t).sample);
-  const spec = thetaSpec(layout, theta, fixed, cfg.hidden.length + 1);
+  const spec = thetaSpec(layout, theta, fixed, sitesOf(cfg));
   const learned = [...new Set(layout.map((p) => p.term))];
   const tl = onTaskArena(cfg.backend, dtype, shapeKey({ ...cfg, theta: spec }, { dtype, layout }), (arena) => {
     const net = buildNetwork(cfg, ds, t, arena);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "../core/files.js";
 import { runJobs } from "./pool.js";
-import { cachedDataset, checkConfig, type RunConfig } from "./task.js";
+import { cachedDataset, checkConfig, sitesOf, type RunConfig } from "./task.js";
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
 import { adamInit, adamUpdate, type AdamState } from "../meta/adam.js";
@@ -59,7 +59,7 @@ const CheckpointSchema = z.object({
 });
 
 export function layoutOf(cfg: MetaConfig): MetaParam[] {
-  return metaLayout(cfg.learn, cfg.run.hidden.length + 1, cfg.perLayer);
+  return metaLayout(cfg.learn, sitesOf(cfg.run), cfg.perLayer);
 }
 
 /** θ₀ from the initial rule: each meta-parameter starts at its term's coefficient (first of its layers). */
@@ -78,7 +78,7 @@ export function fixedTheta(cfg: MetaConfig): ThetaSpec {
 }
 
 export function specOf(cfg: MetaConfig, theta: readonly number[]): ThetaSpec {
-  return thetaSpec(layoutOf(cfg), theta, fixedTheta(cfg), cfg.run.hidden.length + 1);
+  return thetaSpec(layoutOf(cfg), theta, fixedTheta(cfg), sitesOf(cfg.run));
 }
 
 export interface MetaPaths { dir: string; log: string; checkpoint: string; rule: string }
@@ -158,7 +158,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
       next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta } : backOff();
     } else next = backOff();
     next = { ...next, episode: e + 1 };
-    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, cfg.run.hidden.length + 1), grad, skipped: next.skipped > state.skipped };
+    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, sitesOf(cfg.run)), grad, skipped: next.skipped > state.skipped };
     state = next;
     log.push(line);
     if (out) {

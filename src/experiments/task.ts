@@ -10,6 +10,7 @@ import type { ActivationName } from "../nn/activations.js";
 import type { InitName } from "../nn/init.js";
 import { MLP, type Norm } from "../nets/mlp/mlp.js";
 import type { PlasticNetwork } from "../nets/network.js";
+import { RNN, SITE_J } from "../nets/rnn/rnn.js";
 import { planStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
@@ -45,7 +46,18 @@ export interface RunConfig {
   optimizer: Optimizer;
   /** Passes over each task's training set (default 1, as published). */
   epochs?: number;
+  /** Network type: "mlp" (default) or "rnn", the rate RNN of PAPER.md's recurrent section (hidden = [N]). */
+  net?: NetKind;
+  /** RNN: D, steps of zero input between the image's last row and the read-out (default 0). */
+  delay?: number;
+  /** RNN: Xavier gain of the recurrent weights J (default: gain). */
+  gainRec?: number;
+  /** RNN: leak α ∈ (0, 1] (default 1). */
+  leak?: number;
 }
+
+export type NetKind = "mlp" | "rnn";
+export const NETS: readonly NetKind[] = ["mlp", "rnn"];
 
 export type Optimizer = "sgd" | "adam";
 export const OPTIMIZERS: readonly Optimizer[] = ["sgd", "adam"];
@@ -80,6 +92,16 @@ export function dims(cfg: RunConfig, ds: Dataset): number[] {
   return [ds.dim, ...cfg.hidden, cfg.remap ? cfg.way : ds.nClasses];
 }
 
+/** Number of plastic sites (the rule's layers): L for an MLP, 3 (U, J, W) for the RNN. */
+export function sitesOf(cfg: Pick<RunConfig, "net" | "hidden">): number {
+  return cfg.net === "rnn" ? 3 : cfg.hidden.length + 1;
+}
+
+/** Time steps of one sequence (RNN: image rows + delay), or 1. */
+export function seqLen(cfg: RunConfig, ds: Dataset): number {
+  return cfg.net === "rnn" ? ds.rows + (cfg.delay ?? 0) : 1;
+}
+
 /** Validate a configuration against its dataset; throws a one-line error. */
 export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   for (const h of cfg.hidden) if (!Number.isInteger(h) || h <= 0) throw new RangeError(`--hidden widths must be positive integers, got ${h}`);
@@ -87,8 +109,24 @@ export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   if (!Number.isInteger(cfg.batch) || cfg.batch < 1) throw new RangeError(`--batch must be a positive integer, got ${cfg.batch}`);
   if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new RangeError(`--tasks must be a positive integer, got ${cfg.tasks}`);
   if (cfg.norm === "batch" && cfg.batch < 2) throw new RangeError("--norm batch needs mini-batches (--batch 2 or more)");
+  const net = cfg.net ?? "mlp";
+  if (!NETS.includes(net)) throw new RangeError(`--net must be one of ${NETS.join(", ")}, got '${net}'`);
+  if (net === "rnn") {
+    if (cfg.hidden.length !== 1) throw new RangeError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
+    if (cfg.bias) throw new RangeError("--net rnn has no biases (PAPER.md's convention); drop --bias");
+    if (cfg.norm !== "none") throw new RangeError("--net rnn has no normalization layers; drop --norm");
+    if (ds.rows * ds.cols !== ds.dim || ds.rows < 1) throw new RangeError(`--net rnn presents images row by row, but ${ds.source} has no 2-D image shape`);
+  } else {
+    for (const [flag, v] of [["--delay", cfg.delay], ["--gain-rec", cfg.gainRec], ["--leak", cfg.leak]] as const) {
+      if (v !== undefined) throw new RangeError(`${flag} applies to --net rnn only`);
+    }
+  }
+  const delay = cfg.delay ?? 0, leak = cfg.leak ?? 1;
+  if (!Number.isInteger(delay) || delay < 0) throw new RangeError(`--delay must be a non-negative integer, got ${delay}`);
+  if (!(leak > 0 && leak <= 1)) throw new RangeError(`--leak must be in (0, 1], got ${leak}`);
+  if (cfg.gainRec !== undefined && !(cfg.gainRec > 0 && Number.isFinite(cfg.gainRec))) throw new RangeError(`--gain-rec must be a positive number, got ${cfg.gainRec}`);
   checkTaskOptions(ds, cfg);
-  makeRule(cfg.theta, cfg.hidden.length + 1, { ojaOutput: cfg.ojaOutput });
+  makeRule(cfg.theta, sitesOf(cfg), { ojaOutput: cfg.ojaOutput });
 }
 
 /** The random streams of task t: the same for every rule, worker count and run order (paired comparisons). */
@@ -135,6 +173,13 @@ export function shapeKey(cfg: RunConfig, extra: unknown = null): string {
 /** The network of task t, with fresh weights and its error pathway (PAPER.md: every task starts from fresh weights). */
 export function buildNetwork(cfg: RunConfig, ds: Dataset, t: number, arena: Arena): PlasticNetwork {
   const s = taskStreams(cfg.seed, t);
+  if (cfg.net === "rnn") {
+    const gainRec = cfg.gainRec ?? cfg.gain;
+    const rnn = new RNN({ nIn: ds.cols, rows: ds.rows, delay: cfg.delay ?? 0, N: cfg.hidden[0], nOut: cfg.remap ? cfg.way : ds.nClasses, leak: cfg.leak ?? 1, arena })
+      .init(cfg.init, cfg.gain, gainRec, s.init);
+    rnn.feedback = makeFeedback(cfg.feedback, rnn, cfg.init, (i) => (i === SITE_J ? gainRec : cfg.gain), s.feedback);
+    return rnn;
+  }
   const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(cfg.init, cfg.gain, s.init);
   net.feedback = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
   return net;
