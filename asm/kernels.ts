@@ -844,3 +844,134 @@ export function tanErr(de: usize, g: usize, d: usize, bte: usize, d2: usize, dz:
     store<f32>(de + o, load<f32>(g + o) * load<f32>(d + o) + load<f32>(bte + o) * load<f32>(d2 + o) * load<f32>(dz + o));
   }
 }
+
+// ---- The recurrent network (src/nets/rnn): sums over the time steps of a sequence ----
+
+/**
+ * W(n, m) += Σ_k s_k Σ_t u_k[t](n) v_k[t](m)ᵀ: K terms of T rows each (a
+ * rank-KT update, a small matrix product). desc: K records of (f32 s, u32 u,
+ * u32 v) as for addOuters; u_k is (T, n), v_k (T, m). Blocks of four rows by
+ * eight columns stay in registers while every (k, t) pair is added, so W is
+ * read and written once; cbuf (4·K·T floats of scratch) holds the block's
+ * coefficients s_k u_k[t][i … i+3].
+ */
+export function addOutersT(W: usize, n: i32, m: i32, K: i32, T: i32, desc: usize, cbuf: usize): void {
+  const stride = <usize>m << 2, m8 = m & ~7, m4 = m & ~3;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const io = <usize>i << 2;
+    // Coefficients of this block: c[(k, t)] = s_k · u_k[t][i … i+3].
+    let q = 0;
+    for (let k = 0; k < K; k++) {
+      const d = desc + <usize>k * 12, s = f32x4.splat(load<f32>(d)), u = <usize>load<u32>(d + 4);
+      for (let t = 0; t < T; t++, q++) v128.store(cbuf + (<usize>q << 4), f32x4.mul(s, v128.load(u + <usize>t * (<usize>n << 2) + io)));
+    }
+    const r0 = W + <usize>i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let j = 0;
+    for (; j < m8; j += 8) {
+      const o = <usize>j << 2;
+      let a0 = v128.load(r0 + o), b0 = v128.load(r0 + o + 16), a1 = v128.load(r1 + o), b1 = v128.load(r1 + o + 16);
+      let a2 = v128.load(r2 + o), b2 = v128.load(r2 + o + 16), a3 = v128.load(r3 + o), b3 = v128.load(r3 + o + 16);
+      q = 0;
+      for (let k = 0; k < K; k++) {
+        const v = <usize>load<u32>(desc + <usize>k * 12 + 8) + o;
+        for (let t = 0; t < T; t++, q++) {
+          const c = v128.load(cbuf + (<usize>q << 4)), vp = v + <usize>t * stride;
+          const x0 = v128.load(vp), x1 = v128.load(vp + 16);
+          const c0 = v128.shuffle<f32>(c, c, 0, 0, 0, 0), c1 = v128.shuffle<f32>(c, c, 1, 1, 1, 1);
+          const c2 = v128.shuffle<f32>(c, c, 2, 2, 2, 2), c3 = v128.shuffle<f32>(c, c, 3, 3, 3, 3);
+          a0 = f32x4.add(a0, f32x4.mul(c0, x0)); b0 = f32x4.add(b0, f32x4.mul(c0, x1));
+          a1 = f32x4.add(a1, f32x4.mul(c1, x0)); b1 = f32x4.add(b1, f32x4.mul(c1, x1));
+          a2 = f32x4.add(a2, f32x4.mul(c2, x0)); b2 = f32x4.add(b2, f32x4.mul(c2, x1));
+          a3 = f32x4.add(a3, f32x4.mul(c3, x0)); b3 = f32x4.add(b3, f32x4.mul(c3, x1));
+        }
+      }
+      v128.store(r0 + o, a0); v128.store(r0 + o + 16, b0); v128.store(r1 + o, a1); v128.store(r1 + o + 16, b1);
+      v128.store(r2 + o, a2); v128.store(r2 + o + 16, b2); v128.store(r3 + o, a3); v128.store(r3 + o + 16, b3);
+    }
+    for (; j < m4; j += 4) {
+      const o = <usize>j << 2;
+      let a0 = v128.load(r0 + o), a1 = v128.load(r1 + o), a2 = v128.load(r2 + o), a3 = v128.load(r3 + o);
+      q = 0;
+      for (let k = 0; k < K; k++) {
+        const v = <usize>load<u32>(desc + <usize>k * 12 + 8) + o;
+        for (let t = 0; t < T; t++, q++) {
+          const c = v128.load(cbuf + (<usize>q << 4)), x0 = v128.load(v + <usize>t * stride);
+          a0 = f32x4.add(a0, f32x4.mul(v128.shuffle<f32>(c, c, 0, 0, 0, 0), x0));
+          a1 = f32x4.add(a1, f32x4.mul(v128.shuffle<f32>(c, c, 1, 1, 1, 1), x0));
+          a2 = f32x4.add(a2, f32x4.mul(v128.shuffle<f32>(c, c, 2, 2, 2, 2), x0));
+          a3 = f32x4.add(a3, f32x4.mul(v128.shuffle<f32>(c, c, 3, 3, 3, 3), x0));
+        }
+      }
+      v128.store(r0 + o, a0); v128.store(r1 + o, a1); v128.store(r2 + o, a2); v128.store(r3 + o, a3);
+    }
+    for (; j < m; j++) {
+      const o = <usize>j << 2;
+      let a0 = load<f32>(r0 + o), a1 = load<f32>(r1 + o), a2 = load<f32>(r2 + o), a3 = load<f32>(r3 + o);
+      q = 0;
+      for (let k = 0; k < K; k++) {
+        const v = <usize>load<u32>(desc + <usize>k * 12 + 8) + o;
+        for (let t = 0; t < T; t++, q++) {
+          const cp = cbuf + (<usize>q << 4), x = load<f32>(v + <usize>t * stride);
+          a0 += load<f32>(cp) * x; a1 += load<f32>(cp + 4) * x; a2 += load<f32>(cp + 8) * x; a3 += load<f32>(cp + 12) * x;
+        }
+      }
+      store<f32>(r0 + o, a0); store<f32>(r1 + o, a1); store<f32>(r2 + o, a2); store<f32>(r3 + o, a3);
+    }
+  }
+  // Remaining rows one at a time.
+  for (; i < n; i++) {
+    const r0 = W + <usize>i * stride, io = <usize>i << 2;
+    for (let k = 0; k < K; k++) {
+      const d = desc + <usize>k * 12, s = load<f32>(d), u = <usize>load<u32>(d + 4), v = <usize>load<u32>(d + 8);
+      for (let t = 0; t < T; t++) {
+        const c = s * load<f32>(u + <usize>t * (<usize>n << 2) + io);
+        if (c == 0) continue;
+        accRow1(r0, v + <usize>t * stride, c, m);
+      }
+    }
+  }
+}
+
+/**
+ * expm1(x) for x ≤ 0, four lanes, without cancellation near 0: x = k ln2 + r
+ * (|r| ≤ ln2/2), q(r) = expm1(r) by its Taylor series to r⁷, then
+ * expm1(x) = 2ᵏ q + (2ᵏ − 1), exact in the second part (k = 0 gives q itself).
+ */
+@inline function vexpm1Neg(x0: v128): v128 {
+  const x = f32x4.max(x0, f32x4.splat(-87));
+  const k = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.4426950408889634)));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(k, f32x4.splat(0.693145751953125))), f32x4.mul(k, f32x4.splat(1.428606765330187e-6)));
+  let p = f32x4.splat(1.0 / 5040);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 720));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 120));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 24));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.0 / 6));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(0.5));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  const q = f32x4.mul(p, r);
+  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return f32x4.add(f32x4.mul(e, q), f32x4.sub(e, f32x4.splat(1)));
+}
+
+/**
+ * y(n) = tanh z, d(n) = 1 − y² (the RNN's units, PAPER.md), four lanes:
+ * tanh|z| = −m / (2 + m) with m = expm1(−2|z|), sign restored; error a few
+ * f32 ulps, no cancellation for small |z|.
+ */
+export function tanhv(y: usize, d: usize, z: usize, n: i32): void {
+  const one = f32x4.splat(1), two = f32x4.splat(2), sign = i32x4.splat(0x80000000);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2, zv = v128.load(z + o);
+    const m = vexpm1Neg(f32x4.mul(f32x4.abs(zv), f32x4.splat(-2)));
+    const t = v128.or(f32x4.div(f32x4.neg(m), f32x4.add(two, m)), v128.and(zv, sign));
+    v128.store(y + o, t);
+    v128.store(d + o, f32x4.sub(one, f32x4.mul(t, t)));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2, t = Mathf.tanh(load<f32>(z + o));
+    store<f32>(y + o, t);
+    store<f32>(d + o, <f32>1 - t * t);
+  }
+}

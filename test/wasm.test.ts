@@ -226,3 +226,56 @@ test("the transposed first layer: steps equal the composed reference; reads and 
     }
   }
 });
+
+// The recurrent network's kernels: rank-T updates (odd shapes, many terms, long sequences) and the SIMD tanh.
+for (const [n, m, T] of [[1, 1, 1], [3, 5, 2], [7, 13, 9], [100, 28, 48], [100, 100, 48], [10, 100, 1], [13, 6, 300]]) {
+  test(`wasm addOutersT equals the plain kernel (${n}×${m}, T = ${T})`, () => {
+    const r = new Rng(n * 7 + m * 3 + T), w = new WasmArena(4 * (2 * n * m + 12 * T * (n + m)) + (1 << 20)), k = w.kernels;
+    for (const K of [1, 2, 3, 5, 9]) {
+      if (K * T * (n + m) * 4 > 3 << 20) continue;
+      const us = Array.from({ length: K }, () => fill(w.alloc(T * n), r)), vs = Array.from({ length: K }, () => fill(w.alloc(T * m), r));
+      const s = Array.from({ length: K }, () => r.normal());
+      const W1 = fill(w.alloc(n * m), r), W2 = Float32Array.from(W1);
+      k.addOutersT(W1, s, us, vs, K, T, n, m);
+      jsKernels.addOutersT(W2, s, us.map((u) => Float32Array.from(u)), vs.map((v) => Float32Array.from(v)), K, T, n, m);
+      assertClose(W1, W2, 0, TOL * Math.max(1, maxAbs(W2)) * Math.sqrt(K * T), `addOutersT K=${K}`);
+    }
+  });
+}
+
+test("wasm tanh equals the plain one (a few f32 ulps), small and large arguments", () => {
+  const w = new WasmArena(1 << 20), n = 1003, r = new Rng(5);
+  const z = w.alloc(n);
+  for (let i = 0; i < n; i++) z[i] = i < 100 ? (i - 50) * 1e-6 : i < 200 ? (i - 150) * 0.3 : 4 * r.normal();
+  const y = w.alloc(n), d = w.alloc(n), y2 = new Float32Array(n), d2 = new Float32Array(n);
+  w.kernels.tanh(y, d, z, n); jsKernels.tanh(y2, d2, Float32Array.from(z), n);
+  assertClose(y, y2, 4e-7, 1e-12, "tanh");
+  assertClose(d, d2, 0, 1e-6, "1 − tanh²");
+});
+
+for (const [name, over] of [
+  ["BPTT bp+oja, delay 20", {}], ["feedback alignment through time, all terms, leak 0.5", { feedback: "random", leak: 0.5, theta: { bp: 0.01, oja: 0.005, hebb: 1e-4, ehebb: 1e-3 } }],
+  ["mini-batch 5, delay 0, gain-rec 1.5", { batch: 5, delay: 0, gainRec: 1.5 }],
+] as [string, Partial<RunConfig>][]) {
+  test(`an RNN task on wasm equals the plain reference (${name})`, () => {
+    const c: RunConfig = { ...cfg, net: "rnn", hidden: [40], delay: 20, shots: 20, theta: { bp: 0.01, oja: 0.005 }, ...over }, ds = cachedDataset(c);
+    for (const t of [0, 1]) {
+      const a = runTask({ ...c, backend: "wasm" }, ds, t), b = runTask({ ...c, backend: "js" }, ds, t);
+      assert.ok(Math.abs(a.weightNorm - b.weightNorm) < 1e-4 * b.weightNorm, `Σ‖W‖ ${a.weightNorm} vs ${b.weightNorm}`);
+      assert.ok(Math.abs(a.loss - b.loss) < 1e-3 * b.loss, `loss ${a.loss} vs ${b.loss}`);
+      assert.ok(Math.abs(a.acc - b.acc) <= 0.02, `acc ${a.acc} vs ${b.acc}`);
+    }
+  });
+}
+
+test("the RNN meta-gradient on wasm equals the plain reference (BPTT and FA, per site, leak)", () => {
+  for (const over of [{}, { feedback: "random" as const, leak: 0.7 }]) {
+    const c: RunConfig = { ...cfg, split: "train", net: "rnn", hidden: [30], delay: 10, way: 3, shots: 10, ...over }, ds = cachedDataset(c);
+    const layout = metaLayout(["bp", "oja"], 3, true);
+    const theta = layout.map((p) => (p.term === "bp" ? 0.01 : 0.004));
+    const a = runEpisode({ ...c, backend: "wasm" }, ds, 3, layout, theta, {});
+    const b = runEpisode({ ...c, backend: "js" }, ds, 3, layout, theta, {});
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-4 * b.loss, `loss ${a.loss} vs ${b.loss}`);
+    a.grad.forEach((g, k) => assert.ok(Math.abs(g - b.grad[k]) < 1e-3 * Math.max(...b.grad.map(Math.abs)), `grad ${k}: ${g} vs ${b.grad[k]}`));
+  }
+});

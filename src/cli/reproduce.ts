@@ -1,18 +1,18 @@
 import { Option, type Command } from "commander";
 import { defaultWorkers } from "../experiments/pool.js";
-import { cells, reproduce, type ReproduceOptions } from "../experiments/reproduce.js";
+import { cells, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
 import { BACKENDS, type Backend } from "../experiments/task.js";
 import { writeReport } from "../report/reproduce-report.js";
 import { intArg, numArg, progressBar } from "./common.js";
 
 interface Flags {
-  out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number;
+  out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
 }
 
 export function registerReproduce(program: Command): void {
   program.command("reproduce")
-    .description("run the paper's comparisons (online vs mini-batch, depth, init, tricks, feedback alignment) with diagnostics, and write a report")
+    .description("run the paper's comparisons (online vs mini-batch, depth, init, tricks, feedback alignment, recurrent memory) with diagnostics, and write a report")
     .option("--out <dir>", "report directory (cells/ inside it makes an interrupted run resume)", "runs/reproduce")
     .option("--quick", "a smaller grid and fewer tasks (under 10 minutes on 2 cores)", false)
     .option("--tasks <n>", "tasks per cell (default: 200, or 40 with --quick)", intArg("--tasks"))
@@ -20,6 +20,8 @@ export function registerReproduce(program: Command): void {
     .option("--probe <n>", "probe-set size for the diagnostics", intArg("--probe"), 100)
     .option("--bp <theta>", "θ_bp (fixed, or the start of meta-learning)", numArg("--bp"), 0.0068)
     .option("--oja <theta>", "θ_oja (fixed, or the start of meta-learning)", numArg("--oja"), 0.0053)
+    .option("--rnn-bp <theta>", "θ_bp of the recurrent network in scenario f", numArg("--rnn-bp"), RNN_THETA.bp)
+    .option("--rnn-oja <theta>", "θ_oja of the recurrent network in scenario f", numArg("--rnn-oja"), RNN_THETA.oja)
     .option("--meta-episodes <n>", "meta-learn θ for every online configuration and rule (0: fixed θ)", intArg("--meta-episodes", 0), 0)
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
@@ -30,7 +32,7 @@ export function registerReproduce(program: Command): void {
       const o: ReproduceOptions = {
         out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
         tasks: f.tasks ?? (f.quick ? 40 : 200), diagTasks: f.diagTasks ?? (f.quick ? 4 : 10), probe: f.probe,
-        theta: { bp: f.bp, oja: f.oja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
+        theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");

@@ -36,6 +36,8 @@ export interface Kernels {
   lin2(out: Buf, sa: number, a: Buf, sb: number, b: Buf, n: number, acc: boolean): void;
   /** de(m) = g ⊙ d + bte ⊙ d2 ⊙ dz (the tangent of an error signal). */
   tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: number): void;
+  /** y(n) = tanh z, d(n) = 1 − y² (the RNN's units). */
+  tanh(y: Buf, d: Buf, z: Buf, n: number): void;
   /** Fused forms of the online step, where a backend has them (see FusedKernels). */
   readonly fused?: FusedKernels;
 }
@@ -282,7 +284,11 @@ export function tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: n
   for (let j = 0; j < m; j++) de[j] = g[j] * d[j] + bte[j] * d2[j] * dz[j];
 }
 
-export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr };
+export function tanh(y: Buf, d: Buf, z: Buf, n: number): void {
+  for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; }
+}
+
+export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr, tanh };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

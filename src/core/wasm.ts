@@ -1,4 +1,4 @@
-import { jsInputKernels, jsKernels, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import { jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -26,6 +26,8 @@ interface Exports {
   transpose(WT: number, W: number, n: number, m: number, stride: number, toW: number): void;
   matVec2(out: number, A: number, x: number, B: number, w: number, n: number, m: number, b: number): void;
   matTVec2x2(outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
+  addOutersT(W: number, n: number, m: number, K: number, T: number, desc: number, cbuf: number): void;
+  tanhv(y: number, d: number, z: number, n: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -50,6 +52,8 @@ const PAGE = 65536;
 const DESC_RECORDS = 16;
 /** Tangent records for inputSweep (one per meta-parameter). */
 const TANGENT_RECORDS = 64;
+/** Scratch of addOutersT: four coefficients per (term, time step) of one call (larger calls are split by terms). */
+const CBUF_FLOATS = 1 << 15;
 
 export class WasmArena implements Arena {
   readonly dtype = "f32" as const;
@@ -62,11 +66,12 @@ export class WasmArena implements Arena {
   private readonly descPtr: number;
   private readonly tdescU: Uint32Array;
   private readonly tdescPtr: number;
+  private readonly cbufPtr: number;
   private readonly base: number;
   private top: number;
 
   constructor(bytes: number) {
-    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 64) / PAGE) + 2; // + static data
+    const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 4 * CBUF_FLOATS + 96) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.x = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
     this.capacity = pages * PAGE;
@@ -76,7 +81,8 @@ export class WasmArena implements Arena {
     this.descU = new Uint32Array(this.memory.buffer, this.descPtr, DESC_RECORDS * 3);
     this.tdescPtr = this.descPtr + DESC_RECORDS * 12 + 16;
     this.tdescU = new Uint32Array(this.memory.buffer, this.tdescPtr, TANGENT_RECORDS * 6);
-    this.base = this.tdescPtr + TANGENT_RECORDS * 24 + 16;
+    this.cbufPtr = this.tdescPtr + TANGENT_RECORDS * 24 + 16;
+    this.base = this.cbufPtr + 4 * CBUF_FLOATS + 16;
     this.top = this.base;
     this.kernels = this.makeKernels();
   }
@@ -95,7 +101,8 @@ export class WasmArena implements Arena {
   /** Free everything at once (every view handed out before is now invalid for new owners). */
   reset(): void { this.top = this.base; }
 
-  get used(): number { return this.top - this.base; }
+  /** Bytes the arena can hand out in all (its memory less the module's data and the kernels' scratch). */
+  get room(): number { return this.capacity - this.base; }
 
   /**
    * Byte offset of a view in this arena's memory, or −1 when it lives
@@ -117,7 +124,7 @@ export class WasmArena implements Arena {
   }
 
   private makeKernels(): Kernels {
-    const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr;
+    const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr, cbufPtr = this.cbufPtr;
     // o(b): offset or −1; on(b): 0 for null. A bitwise OR of offsets is negative iff one of them is −1.
     const o = (b: Buf) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
     /** Descriptor records (s, u, v) of K rank-1 terms; false when a vector is foreign. */
@@ -181,7 +188,25 @@ export class WasmArena implements Arena {
         } else jsKernels.addOuter(W, s, u, v, n, m);
       },
       addOutersT(W, s, u, v, K, T, n, m) {
-        jsKernels.addOutersT(W, s, u, v, K, T, n, m);
+        if (T === 1) return this.addOuters(W, s, u, v, K, n, m);
+        const pW = o(W), per = Math.max(1, Math.min(DESC_RECORDS, Math.floor(CBUF_FLOATS / (4 * T))));
+        if (pW < 0 || 4 * T > CBUF_FLOATS) return jsKernels.addOutersT(W, s, u, v, K, T, n, m);
+        // Terms in groups whose coefficients fit the scratch; W accumulates across groups.
+        for (let k0 = 0; k0 < K; k0 += per) {
+          const Kc = Math.min(per, K - k0);
+          let ok = true;
+          for (let k = 0; k < Kc && ok; k++) {
+            const pu = o(u[k0 + k]), pv = o(v[k0 + k]);
+            ok = (pu | pv) >= 0;
+            descF[3 * k] = s[k0 + k]; descU[3 * k + 1] = pu; descU[3 * k + 2] = pv;
+          }
+          if (!ok) { jsKernels.addOutersT(W, Array.from({ length: Kc }, (_, k) => s[k0 + k]), u.slice(k0, k0 + Kc), v.slice(k0, k0 + Kc), Kc, T, n, m); continue; }
+          x.addOutersT(pW, n, m, Kc, T, descPtr, cbufPtr);
+        }
+      },
+      tanh(y, d, z, n) {
+        const p0 = o(y), p1 = o(d), p2 = o(z);
+        if ((p0 | p1 | p2) >= 0) x.tanhv(p0, p1, p2, n); else jsTanh(y, d, z, n);
       },
       addOuters(W, s, u, v, K, n, m) {
         const pW = o(W);
@@ -263,7 +288,7 @@ let shared: WasmArena | null = null;
  * memories per task would pile up faster than the garbage collector frees them.
  */
 export function sharedWasmArena(bytes: number): WasmArena {
-  if (shared === null || shared.capacity < bytes + 4096) shared = new WasmArena(Math.max(bytes, 1 << 20));
+  if (shared === null || shared.room < bytes) shared = new WasmArena(Math.max(bytes, 1 << 20));
   shared.reset();
   return shared;
 }

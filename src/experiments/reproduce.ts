@@ -5,7 +5,7 @@ import { Rng } from "../core/rng.js";
 import type { LayerDiagnostics } from "../diagnostics/probe.js";
 import { metaTrain, specOf } from "./meta-train.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 import { train } from "./train.js";
 
 /**
@@ -13,7 +13,11 @@ import { train } from "./train.js";
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export type ScenarioId = "a" | "b" | "c" | "d" | "e";
+export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f";
+export const SCENARIOS: readonly ScenarioId[] = ["a", "b", "c", "d", "e", "f"];
+
+/** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
+export const RNN_THETA = { bp: 0.003, oja: 0.002 };
 
 export interface ReproduceOptions {
   out: string;
@@ -28,6 +32,8 @@ export interface ReproduceOptions {
   probe: number;
   /** Fixed coefficients (used as is, or as the start of meta-learning). */
   theta: { bp: number; oja: number };
+  /** The same for the recurrent network of scenario f (default RNN_THETA). */
+  rnnTheta?: { bp: number; oja: number };
   /** > 0: meta-learn θ for every online configuration and rule with this many episodes (train split). */
   metaEpisodes: number;
   dataset: string;
@@ -63,8 +69,8 @@ export interface CellResult {
   diverged: number;
   weight_norm: number;
   tasks: { acc: number; loss: number; diverged: boolean }[];
-  /** Mean over measured tasks, per step and layer. */
-  diagnostics: { step: number; layers: LayerDiagnostics[] }[];
+  /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
+  diagnostics: DiagnosticsAt[];
   seconds: number;
 }
 
@@ -94,6 +100,10 @@ export function cells(o: ReproduceOptions): Cell[] {
   const ep = o.quick ? 4 : 10;
   add("e", "feedback alignment", both, { feedback: "random", epochs: ep });
   add("e", `backprop, ${ep} passes`, both, { epochs: ep });
+  // Claim 7: short-term memory of a recurrent network, images presented row by row then D steps of zero input.
+  const rnn: Partial<RunConfig> = { net: "rnn", hidden: [100] };
+  for (const d of o.quick ? [0, 20] : [0, 5, 10, 20, 40]) add("f", `BPTT, delay ${d}`, both, { ...rnn, delay: d });
+  for (const d of o.quick ? [20] : [0, 20]) add("f", `FA, delay ${d}`, both, { ...rnn, delay: d, feedback: "random" });
   return out;
 }
 
@@ -115,7 +125,16 @@ function probePlan(o: ReproduceOptions): DiagnosticsPlan {
 function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
   const withD = rs.filter((r) => r.diagnostics && !r.diverged);
   if (withD.length === 0) return [];
+  const meanOf = (f: (r: TaskResult) => number) => withD.reduce((s, r) => s + f(r), 0) / withD.length;
   return withD[0].diagnostics!.map((d0, k) => ({
+    ...(d0.rnn ? {
+      rnn: {
+        specRadius: meanOf((r) => r.diagnostics![k].rnn!.specRadius), orthoErrJ: meanOf((r) => r.diagnostics![k].rnn!.orthoErrJ),
+        hNorm: d0.rnn.hNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.hNorm[t])),
+        pr: d0.rnn.pr.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.pr[t])),
+        deltaNorm: d0.rnn.deltaNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.deltaNorm[t])),
+      },
+    } : {}),
     step: d0.step,
     layers: d0.layers.map((l0, li) => {
       const pick = (f: (l: LayerDiagnostics) => number) => withD.reduce((s, r) => s + f(r.diagnostics![k].layers[li]), 0) / withD.length;
@@ -140,7 +159,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe });
+    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe });
     if (existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
@@ -148,7 +167,8 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
       } catch { /* unreadable: recompute */ }
     }
     const t0 = performance.now();
-    let theta: ThetaSpec = c.theta ?? (c.rule === "bp" ? { bp: o.theta.bp } : { bp: o.theta.bp, oja: o.theta.oja });
+    const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
+    let theta: ThetaSpec = c.theta ?? (c.rule === "bp" ? { bp: th.bp } : { bp: th.bp, oja: th.oja });
     let source: CellResult["thetaSource"] = "fixed";
     // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
     const metaOk = c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;

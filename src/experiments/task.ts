@@ -15,6 +15,7 @@ import { planStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
 import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
+import { probeRnn, type RnnDiagnostics } from "../diagnostics/rnn-probe.js";
 
 /** Everything that defines a run of online (or mini-batch) learning over many tasks. Plain data: it crosses to worker threads. */
 export interface RunConfig {
@@ -84,9 +85,12 @@ export interface TaskResult {
   steps: number;
   /** Σₗ ‖Wₗ‖_F after training (NaN when diverged). */
   weightNorm: number;
-  /** Per-layer diagnostics at the planned steps (only when a DiagnosticsPlan was given). */
-  diagnostics?: { step: number; layers: LayerDiagnostics[] }[];
+  /** Per-layer (per-site) diagnostics at the planned steps (only when a DiagnosticsPlan was given); the RNN's own in `rnn`. */
+  diagnostics?: DiagnosticsAt[];
 }
+
+/** Diagnostics of one network at one step of training. */
+export interface DiagnosticsAt { step: number; layers: LayerDiagnostics[]; rnn?: RnnDiagnostics }
 
 export function dims(cfg: RunConfig, ds: Dataset): number[] {
   return [ds.dim, ...cfg.hidden, cfg.remap ? cfg.way : ds.nClasses];
@@ -210,9 +214,11 @@ export interface DiagnosticsPlan {
 export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan): TaskResult {
   const { step, task } = freshStep(cfg, ds, t);
   const net = step.net;
-  const diagnostics: { step: number; layers: LayerDiagnostics[] }[] = [];
-  const measure = (step: number) => {
-    if (plan && plan.at.includes(step)) diagnostics.push({ step, layers: probe(net as MLP, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
+  const diagnostics: DiagnosticsAt[] = [];
+  const measure = (at: number) => {
+    if (!plan || !plan.at.includes(at)) return;
+    if (net instanceof RNN) diagnostics.push({ step: at, ...probeRnn(net, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
+    else diagnostics.push({ step: at, layers: probe(net as MLP, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
   };
   let diverged = false;
   measure(0);

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
-import type { CellResult, ReproduceOptions } from "../experiments/reproduce.js";
+import { RNN_THETA, SCENARIOS, type CellResult, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
 import { toSvg, svgToPng, type VlSpec } from "./plot.js";
 
 /** A claim of PAPER.md, tested on the cells of one scenario. */
@@ -105,6 +105,19 @@ export function verdicts(rs: CellResult[]): Verdict[] {
       evidence: `${fx}: FA ${pct(e1.acc)}% (Σ‖W‖ ×${growth(e1).toFixed(3)} over training), FA+Oja ${pct(e2.acc)}% (×${growth(e2).toFixed(3)}); paired difference ${fmtDiff(d)}; diverged tasks ${e1.diverged} vs ${e2.diverged}.`,
     });
   }
+  // (f) Claim 7: short-term memory of a recurrent network over a delay.
+  const delayOf = (x: string) => Number(x.replace(/^.*delay /, ""));
+  const bptt = xs("f").filter((x) => x.startsWith("BPTT")).sort((a, b) => delayOf(a) - delayOf(b));
+  const long = bptt.filter((x) => delayOf(x) >= 10);
+  if (long.length) {
+    const B = cell("bp", long.map((x) => find(rs, "f", x, "bp")!)), O = cell("bp+oja", long.map((x) => find(rs, "f", x, "bp+oja")!)), d = pairedDiff(O, B);
+    const per = bptt.map((x) => { const b = find(rs, "f", x, "bp")!, o = find(rs, "f", x, "bp+oja")!; return `${x.replace("BPTT, ", "")}: bp ${pct(b.acc)}%, bp+Oja ${pct(o.acc)}% (${fmtDiff(pairedDiff(o, b))})`; });
+    const fa = xs("f").filter((x) => x.startsWith("FA")).map((x) => { const b = find(rs, "f", x, "bp")!, o = find(rs, "f", x, "bp+oja")!; return `${x}: FA ${pct(b.acc)}%, FA+Oja ${pct(o.acc)}% (${fmtDiff(pairedDiff(o, b))})`; });
+    out.push({
+      scenario: "f", claim: "7. Recurrent networks: Oja's rule improves short-term memory (accuracy after a delay of zero input).", holds: better(d),
+      evidence: `pooled over delays ${long.map(delayOf).join(", ")}: bp ${pct(B.acc)}%, bp+Oja ${pct(O.acc)}% (${fmtDiff(d)}). Per delay: ${per.join("; ")}.${fa.length ? ` Feedback alignment through time: ${fa.join("; ")}.` : ""}`,
+    });
+  }
   // Claim 6: mechanism, from the online paper-net cells and the deepest network.
   if (a1 && a2 && a1.diagnostics.length && a2.diagnostics.length) {
     const pr1 = finalMean(a1, (l) => l.pr), pr2 = finalMean(a2, (l) => l.pr);
@@ -166,6 +179,40 @@ function normChart(rs: CellResult[]): VlSpec {
   };
 }
 
+/** Scenario f: accuracy against the delay, one line per rule and error pathway. */
+function delayChart(rs: CellResult[]): VlSpec {
+  const rows = rs.filter((r) => r.scenario === "f").map((r) => ({ delay: Number(r.x.replace(/^.*delay /, "")), series: `${r.x.startsWith("FA") ? "FA" : "BPTT"}${r.rule === "bp" ? "" : " + Oja"}`, acc: r.acc, lo: r.acc - r.acc_ci95, hi: r.acc + r.acc_ci95 }));
+  return {
+    title: "Recurrent network: query accuracy after D steps of zero input", width: 420, height: 240, data: { values: rows },
+    encoding: { x: { field: "delay", type: "quantitative", title: "delay D (time steps)" }, color: { field: "series", type: "nominal", title: null } },
+    layer: [
+      { mark: { type: "line", point: true }, encoding: { y: { field: "acc", type: "quantitative", title: "query accuracy (95% CI)", scale: { domain: [0, 1] } } } },
+      { mark: { type: "rule" }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
+    ],
+  };
+}
+
+/** Scenario f at the longest shared BPTT delay of ≥ 10: ‖δₜ‖ over t after training, and ρ(J) over training. */
+function rnnCharts(rs: CellResult[]): { delta: VlSpec; radius: VlSpec; x: string } {
+  const xsF = [...new Set(rs.filter((r) => r.scenario === "f" && r.x.startsWith("BPTT")).map((r) => r.x))];
+  const x = xsF.find((v) => v.endsWith("delay 20")) ?? xsF[xsF.length - 1] ?? "";
+  const cs = rs.filter((r) => r.scenario === "f" && (r.x === x || r.x === x.replace("BPTT", "FA")));
+  const name = (r: CellResult) => `${r.x.startsWith("FA") ? "FA" : "BPTT"}${r.rule === "bp" ? "" : " + Oja"}`;
+  const delta = cs.flatMap((r) => { const d = r.diagnostics[r.diagnostics.length - 1]?.rnn; return d ? d.deltaNorm.map((v, t) => ({ t: t + 1, value: v, series: name(r) })) : []; });
+  const radius = cs.flatMap((r) => r.diagnostics.filter((d) => d.rnn).map((d) => ({ step: d.step, value: d.rnn!.specRadius, series: name(r) })));
+  return {
+    x,
+    delta: {
+      title: `‖δₜ‖ through time after training (${x}): vanishing or exploding errors`, width: 420, height: 220, data: { values: delta }, mark: { type: "line", point: false },
+      encoding: { x: { field: "t", type: "quantitative", title: "time step t" }, y: { field: "value", type: "quantitative", title: "mean ‖δₜ‖", scale: { type: "log" } }, color: { field: "series", type: "nominal", title: null } },
+    },
+    radius: {
+      title: `Spectral radius of J during training (${x})`, width: 420, height: 220, data: { values: radius }, mark: { type: "line", point: true },
+      encoding: { x: { field: "step", type: "quantitative", title: "online step (sequences)" }, y: { field: "value", type: "quantitative", title: "ρ(J)", scale: { zero: false } }, color: { field: "series", type: "nominal", title: null } },
+    },
+  };
+}
+
 function csv(rows: Record<string, unknown>[]): string {
   if (rows.length === 0) return "";
   const head = Object.keys(rows[0]);
@@ -173,8 +220,9 @@ function csv(rows: Record<string, unknown>[]): string {
   return [head.join(","), ...rows.map((r) => head.map((h) => esc(r[h])).join(","))].join("\n") + "\n";
 }
 
-const SCENARIO_TITLES: Record<string, string> = {
+const SCENARIO_TITLES: Record<ScenarioId, string> = {
   a: "a. Online vs mini-batch", b: "b. Depth", c: "c. Initialization", d: "d. Engineering tricks as baselines", e: "e. Feedback alignment",
+  f: "f. Recurrent networks: memory over a delay",
 };
 
 /** Write summary.md, index.html, results.json, results.csv, diagnostics.csv and figures/ into o.out. */
@@ -192,6 +240,11 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     ["mech-depth-act", "b", diagChart(rs, (r) => r.scenario === "b" && r.x === [...new Set(rs.filter((q) => q.scenario === "b").map((q) => q.x))].pop(), "actNorm", "Deepest network: activation norm per layer", "mean ‖yₗ‖", true)],
     ["mech-depth-err", "b", diagChart(rs, (r) => r.scenario === "b" && r.x === [...new Set(rs.filter((q) => q.scenario === "b").map((q) => q.x))].pop(), "errNorm", "Deepest network: error norm per layer", "mean ‖eₗ‖", true)],
   ];
+  if (rs.some((r) => r.scenario === "f")) {
+    const rc = rnnCharts(rs);
+    figs.push(["f-accuracy", "f", delayChart(rs)], ["f-delta", "f", rc.delta], ["f-radius", "f", rc.radius]);
+  }
+  const present = SCENARIOS.filter((s) => rs.some((r) => r.scenario === s));
   const svgs = new Map<string, string>();
   for (const [name, , spec] of figs) {
     const svg = await toSvg(spec);
@@ -216,17 +269,16 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     "",
     `Command: \`${meta.command}\` (${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, diagnostics on ${o.diagTasks} of them with a fixed probe set of ${o.probe} examples, seed ${o.seed}; compute time in timing.json).`,
     `Tasks: 5-way 50-shot, 10 query examples per class, ${o.dataset} test split; online learning (one pass, batch 1) unless stated; network 784-170-130-100-70-10 with softplus β = 10 unless stated.`,
+    ...(present.includes("f") ? [`Scenario f: the rate RNN of PAPER.md (our convention: N = 100 tanh units, no leak, no biases, Xavier init), each image presented as its 28 rows then D steps of zero input, read out at the last step; coefficients ${o.metaEpisodes > 0 ? "meta-learned from" : "fixed at"} bp = ${(o.rnnTheta ?? RNN_THETA).bp}, oja = ${(o.rnnTheta ?? RNN_THETA).oja}.`] : []),
     `Coefficients: ${o.metaEpisodes > 0 ? `meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split, starting from` : "fixed,"} bp = ${o.theta.bp}, oja = ${o.theta.oja}${o.metaEpisodes > 0 ? "; always on one pass over each task, the published protocol, also for cells that then train for several passes)" : ""}; mini-batch cells use θ × batch size (the same step per example). Every rule sees the same tasks and initial weights (paired comparisons).`,
     "A claim holds when the paired 95% confidence interval of the accuracy difference excludes zero in its favour (and, where stated, the extra condition holds).",
     "",
-    ...["a", "b", "c", "d", "e"].flatMap((s) => [`## ${SCENARIO_TITLES[s]}`, "", ...vs.filter((v) => v.scenario === s).map(verdictLine).flatMap((l) => [l, ""]), table(s), "", `![${s}](figures/${figs.find((f) => f[1] === s)![0]}.png)`, ""]),
+    ...present.flatMap((s) => [`## ${SCENARIO_TITLES[s]}`, "", ...vs.filter((v) => v.scenario === s).map(verdictLine).flatMap((l) => [l, ""]), table(s), "", ...figs.filter((f) => f[1] === s && !f[0].startsWith("mech")).map((f) => `![${f[0]}](figures/${f[0]}.png)`), ""]),
     "## Diagnostics",
     "",
     "Per layer, on the probe set, at six evenly spaced points of training (before the first step to after the last): participation ratio of the activation covariance, mean activation and error norms, ‖W‖_F, ‖WWᵀ − I‖_F/√n, and for feedback alignment the angle between its update and the true gradient (diagnostics.csv).",
     "",
     ...figs.filter((f) => f[0].startsWith("mech")).map((f) => `![${f[0]}](figures/${f[0]}.png)`),
-    "",
-    "Not run, not implemented yet: recurrent networks (claim 7).",
     "",
   ].join("\n");
   writeAtomic(join(o.out, "summary.md"), md);
@@ -241,11 +293,10 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
 .holds{color:#176b2c;font-weight:600}.fails{color:#a4161a;font-weight:600}figure{margin:1em 0}code{background:#f3f3f3;padding:0 .2em}</style></head><body>
 <h1>neuroplastic reproduce</h1>
 <p>Command: <code>${esc(meta.command)}</code> — ${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, seed ${o.seed}. Every number on this page comes from that run (results.json, results.csv, diagnostics.csv beside this file).</p>
-${["a", "b", "c", "d", "e"].map((s) => `<h2>${esc(SCENARIO_TITLES[s])}</h2>
+${present.map((s) => `<h2>${esc(SCENARIO_TITLES[s])}</h2>
 ${vs.filter((v) => v.scenario === s).map((v) => `<p><b>Claim ${esc(v.claim)}</b> — <span class="${v.holds ? "holds" : "fails"}">${v.holds === null ? "not tested" : v.holds ? "holds" : "does not hold"}</span>: ${esc(v.evidence)}</p>`).join("\n")}
 ${mdTable(s)}
 ${figs.filter((f) => f[1] === s).map((f) => `<figure>${svgs.get(f[0])}</figure>`).join("\n")}`).join("\n")}
-<p>Not run, not implemented yet: recurrent networks (claim 7).</p>
 </body></html>
 `;
   writeAtomic(join(o.out, "index.html"), html);

@@ -1,6 +1,5 @@
-import { ACT_CODE, heapArena, softmax, type Arena, type Buf, type DType, type Kernels } from "../../core/kernels.js";
+import { heapArena, softmax, type Arena, type Buf, type DType, type Kernels } from "../../core/kernels.js";
 import type { Rng } from "../../core/rng.js";
-import { tanh } from "../../nn/activations.js";
 import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
@@ -157,14 +156,14 @@ export class RNN implements TangentNetwork {
 
   /** hₜ for t = 1 … T and the read-out z, p of the current input (xs). */
   forward(): void {
-    const { N, nIn, T, rows, k, leak } = this, R = this.rowsOf, F = k.fused, code = ACT_CODE.tanh;
+    const { N, nIn, T, rows, k, leak } = this, R = this.rowsOf;
     for (let t = 1; t <= T; t++) {
       const a = R.a[t];
       // aₜ = U xₜ + J hₜ₋₁ (xₜ = 0 past the image's rows; h₀ = 0).
       if (t <= rows) k.matVec(a, this.U, R.x[t], N, nIn, null);
       else a.fill(0);
       if (t > 1) k.matVec(a, this.J, R.h[t - 1], N, N, a);
-      if (F === undefined || !F.activate(R.r[t], R.d[t], a, N, code, 1)) tanh.fdf(R.r[t], R.d[t], a, N);
+      k.tanh(R.r[t], R.d[t], a, N);
       if (leak !== 1) k.lin2(R.h[t], 1 - leak, R.h[t - 1], leak, R.r[t], N, false);
     }
     k.matVec(this.z, this.W, R.h[T], this.nOut, N, null);
