@@ -56,3 +56,32 @@ test("train --json prints one JSON line per rule with the contract's fields, and
   assert.equal(saved[0].results.length, 3);
   assert.equal(saved[0].acc, saved[0].results.reduce((s: number, x: { acc: number }) => s + x.acc, 0) / 3);
 });
+
+test("RNN bad input: one-line errors, non-zero exit, no stack trace", () => {
+  assertCleanError(["train", "--net", "lstm"], /--net must be one of mlp, rnn, got 'lstm'/);
+  assertCleanError(["train", "--net", "rnn", "--delay", "-2"], /--delay must be an integer ≥ 0, got '-2'/);
+  assertCleanError(["train", "--net", "rnn", "--hidden", "100,100", "--tasks", "1"], /one --hidden width/);
+  assertCleanError(["train", "--net", "rnn", "--bias", "--tasks", "1"], /no biases/);
+  assertCleanError(["train", "--delay", "5", "--tasks", "1"], /--delay applies to --net rnn only/);
+  assertCleanError(["train", "--net", "rnn", "--leak", "1.5", "--tasks", "1"], /--leak must be in \(0, 1\]/);
+  // Images without a 2-D shape cannot be presented row by row.
+  const flat = join(dir, "flat");
+  mkdirSync(flat);
+  writeFileSync(join(flat, "train-images-idx2-ubyte"), encodeIdx({ dtype: "u8", dims: [20, 4], data: new Uint8Array(80) }));
+  writeFileSync(join(flat, "train-labels-idx1-ubyte"), lbls);
+  assertCleanError(["train", "--dataset", flat, "--split", "train", "--net", "rnn", "--tasks", "1"], /(no 2-D image shape|3 dimensions)/);
+});
+
+test("train --net rnn --json: the contract's fields plus seq_len; the same seed gives the same bytes", () => {
+  const args = ["train", "--net", "rnn", "--hidden", "20", "--delay", "3", "--tasks", "2", "--shots", "5", "--query", "3", "--rule", "bp=0.003,oja=0.002", "--json"];
+  const a = cli([...args, "--workers", "1"]), b = cli([...args, "--workers", "2"]);
+  assert.equal(a.code, 0, a.err);
+  const ja = JSON.parse(a.out), jb = JSON.parse(b.out);
+  for (const k of ["acc", "acc_se", "loss", "tasks", "diverged", "steps_per_s", "seq_len"]) assert.ok(k in ja, `field ${k}`);
+  assert.equal(ja.seq_len, 28 + 3);
+  assert.equal(ja.config.net, "rnn");
+  for (const k of ["acc", "acc_se", "loss", "diverged"]) assert.equal(ja[k], jb[k], k);
+  const m = cli(["meta", "--net", "rnn", "--hidden", "12", "--delay", "2", "--shots", "4", "--query", "3", "--episodes", "2", "--workers", "1", "--eval-tasks", "1", "--no-figures", "--json", "--out", join(dir, "meta-rnn")]);
+  assert.equal(m.code, 0, m.err);
+  assert.ok("theta" in JSON.parse(m.out));
+});

@@ -57,11 +57,21 @@ test("diagnostics during a task leave training unchanged and report every layer"
   assert.ok(withDiag.diagnostics![0].layers[0].faAngle! > 1, "FA errors differ from backprop's at the first layer");
 });
 
-test("spectral radius: rotations, triangular and symmetric matrices", async () => {
+test("spectral radius: rotations, triangular, similar-to-block-diagonal and symmetric matrices; huge entries", async () => {
   const { spectralRadius } = await import("../src/diagnostics/rnn-probe.js");
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * Math.abs(b), `${what}: ${a} vs ${b}`);
   const c = Math.cos(0.7), s = Math.sin(0.7);
-  assert.ok(Math.abs(spectralRadius([0.9 * c, -0.9 * s, 0.9 * s, 0.9 * c], 2) - 0.9) < 1e-12, "complex pair on a circle of radius 0.9");
-  assert.ok(Math.abs(spectralRadius([0.5, 7, 3, 0, -1.5, 2, 0, 0, 1.2], 3) - 1.5) < 1e-12, "triangular: the largest |diagonal|");
+  close(spectralRadius([0.9 * c, -0.9 * s, 0.9 * s, 0.9 * c], 2), 0.9, "complex pair on a circle of radius 0.9");
+  close(spectralRadius([0.5, 7, 3, 0, -1.5, 2, 0, 0, 1.2], 3), 1.5, "triangular: the largest |diagonal|");
+  assert.equal(spectralRadius([0, 1, 0, 0], 2), 0, "nilpotent");
+  // A = S D S⁻¹ with D block-diagonal (rotation blocks of radii 0.7, 1.3, 0.4 and a real −1.1): ρ = 1.3.
+  const rng = new Rng(4), m = 7, radii = [0.7, 1.3, 0.4], D = new Float64Array(m * m);
+  radii.forEach((r, b) => { const a = 0.3 + b; D[2 * b * m + 2 * b] = r * Math.cos(a); D[2 * b * m + 2 * b + 1] = -r * Math.sin(a); D[(2 * b + 1) * m + 2 * b] = r * Math.sin(a); D[(2 * b + 1) * m + 2 * b + 1] = r * Math.cos(a); });
+  D[6 * m + 6] = -1.1;
+  const S = Float64Array.from({ length: m * m }, (_, i) => (i % (m + 1) === 0 ? 3 : 0) + 0.5 * rng.normal());
+  const Sinv = invert(S, m), SD = mm(S, D, m), SDS = mm(SD, Sinv, m);
+  close(spectralRadius(SDS, m), 1.3, "similar to a block-diagonal matrix");
+  close(spectralRadius(SDS.map((x) => x * 1e26), m), 1.3e26, "the same scaled by 1e26 (what a diverging J looks like)");
   // A symmetric matrix: the largest |eigenvalue| by power iteration on A².
   const n = 12, r = new Rng(9), A = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) { const v = r.normal(); A[i * n + j] = v; A[j * n + i] = v; }
@@ -73,7 +83,7 @@ test("spectral radius: rotations, triangular and symmetric matrices", async () =
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) u[i] += A[i * n + j] * w[j];
     const nu = Math.hypot(...u); lam = Math.sqrt(nu / Math.hypot(...v)); v = u.map((x) => x / nu);
   }
-  assert.ok(Math.abs(spectralRadius(A, n) - lam) < 1e-9, `${spectralRadius(A, n)} vs ${lam}`);
+  close(spectralRadius(A, n), lam, "symmetric");
 });
 
 test("RNN diagnostics: state and error through time, spectral radius, FA angle", async () => {
@@ -100,3 +110,24 @@ test("RNN diagnostics: state and error through time, spectral radius, FA angle",
   assert.ok(fa.layers[2].faAngle !== null && fa.layers[2].faAngle < 1e-3, `W: ${fa.layers[2].faAngle}`);
   for (const l of fa.layers.slice(0, 2)) assert.ok(l.faAngle !== null && l.faAngle > 1 && l.faAngle < 179, `site ${l.l}: ${l.faAngle}`);
 });
+
+function mm(A: Float64Array, B: Float64Array, n: number): Float64Array {
+  const C = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) C[i * n + j] += A[i * n + k] * B[k * n + j];
+  return C;
+}
+
+/** Gauss–Jordan inverse with partial pivoting (test helper). */
+function invert(A: Float64Array, n: number): Float64Array {
+  const M = Float64Array.from(A), I = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) I[i * n + i] = 1;
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[p * n + c])) p = r;
+    for (let j = 0; j < n; j++) { [M[c * n + j], M[p * n + j]] = [M[p * n + j], M[c * n + j]]; [I[c * n + j], I[p * n + j]] = [I[p * n + j], I[c * n + j]]; }
+    const d = M[c * n + c];
+    for (let j = 0; j < n; j++) { M[c * n + j] /= d; I[c * n + j] /= d; }
+    for (let r = 0; r < n; r++) if (r !== c) { const f = M[r * n + c]; for (let j = 0; j < n; j++) { M[r * n + j] -= f * M[c * n + j]; I[r * n + j] -= f * I[c * n + j]; } }
+  }
+  return I;
+}

@@ -11,8 +11,10 @@ after(closePools);
 
 function cell(scenario: CellResult["scenario"], x: string, rule: string, accs: number[]): CellResult {
   const acc = accs.reduce((s, a) => s + a, 0) / accs.length;
-  return { id: `${scenario}-${x}-${rule}`, key: "", scenario, x, rule, theta: { bp: 0.01 }, thetaSource: "fixed", acc, acc_ci95: 0.01, loss: 1, diverged: 0, weight_norm: 1,
-    tasks: accs.map((a) => ({ acc: a, loss: 1, diverged: false })), diagnostics: [], seconds: 0 };
+  const tasks = accs.map((a) => ({ acc: a, loss: 1, diverged: false }));
+  const run = { metaSeed: null, theta: { bp: 0.01 }, acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1, tasks };
+  return { id: `${scenario}-${x}-${rule}`, key: "", scenario, x, rule, theta: { bp: 0.01 }, thetaSource: "fixed", acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1,
+    tasks, runs: [run], diagnostics: [], seconds: 0 };
 }
 
 test("paired differences and verdicts follow the data", () => {

@@ -37,7 +37,7 @@ export function listArg(name: string) {
   });
 }
 
-function choice<T extends string>(name: string, allowed: readonly T[]) {
+export function choice<T extends string>(name: string, allowed: readonly T[]) {
   return (v: string): T => {
     if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${name} must be one of ${allowed.join(", ")}, got '${v}'`);
     return v as T;

@@ -5,10 +5,12 @@ import { metaFigures } from "../meta/figures.js";
 import { metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import { isTermName, TERM_NAMES, type TermName } from "../rules/registry.js";
 import { formatThetaSpec } from "../rules/rule.js";
-import { addRunOptions, configFrom, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, choice, configFrom, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean;
+  outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number;
   out?: string; resume: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
 };
 
@@ -17,7 +19,11 @@ export function registerMeta(program: Command): void {
     program.command("meta")
       .description("meta-learn the plasticity coefficients θ with the exact gradient through the online loop")
       .option("--episodes <n>", "meta-training episodes", intArg("--episodes"), 600)
-      .option("--meta-lr <lr>", "Adam learning rate on θ", numArg("--meta-lr"), 1e-3)
+      .option("--outer <loop>", "outer loop: robust (smoothed objective, exact + ES gradients, relative trust region; docs/meta-learning.md) | adam (the published Adam loop)", choice<OuterLoop>("--outer", OUTER_LOOPS), "robust")
+      .option("--meta-lr <lr>", "adam: learning rate on θ", numArg("--meta-lr"), 1e-3)
+      .option("--meta-step <eta>", "robust: largest relative change of a coefficient per episode", numArg("--meta-step"), 0.05)
+      .option("--theta-floor <f>", "robust: magnitude below which steps and perturbations are linear", numArg("--theta-floor"), 1e-3)
+      .option("--sigma <s>", "robust: relative scale of the smoothing perturbations", numArg("--sigma"), 0.1)
       .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
       .option("--learn <terms>", `terms whose coefficients are learned (${TERM_NAMES.join(",")})`, "bp,oja")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
@@ -45,7 +51,12 @@ async function runMeta(o: MetaFlags): Promise<void> {
   const cfg: MetaConfig = {
     run: { ...configFrom(o, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
     episodes: o.episodes, metaBatch: o.metaBatch, metaLr: o.metaLr, l1: o.l1, checkpointEvery: o.checkpointEvery,
+    outer: o.outer, ...(o.outer === "robust" ? { metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma } : {}),
   };
+  for (const [flag, v] of [["--meta-lr", o.metaLr], ["--meta-step", o.metaStep], ["--theta-floor", o.thetaFloor], ["--sigma", o.sigma]] as const) {
+    if (!(v > 0)) throw new UsageError(`${flag} must be positive, got ${v}`);
+  }
+  if (o.l1 < 0) throw new UsageError(`--l1 must be ≥ 0, got ${o.l1}`);
   const paths = o.out ? metaPaths(o.out) : null;
   if (paths) mkdirSync(paths.dir, { recursive: true });
   const bar = progressBar(cfg.episodes, !o.json, "meta");
@@ -62,15 +73,19 @@ async function runMeta(o: MetaFlags): Promise<void> {
       },
     });
   } finally { bar.stop(); }
-  const theta = specOf(cfg, res.state.theta);
+  if (res.state.episode > 0 && res.state.skipped === res.state.episode) {
+    throw new Error(`every one of the ${res.state.episode} episodes diverged, so no θ was learned; start from smaller coefficients (--init bp=…,oja=…) or a smaller --gain`);
+  }
+  // The learned θ: the mean of the last 10% of episodes' θ; the final iterate is reported beside it.
+  const theta = specOf(cfg, res.learned), final = specOf(cfg, res.state.theta);
   const last = res.log.slice(-10);
   const summary: Record<string, unknown> = {
-    theta, last10_acc: last.reduce((s, l) => s + l.acc, 0) / Math.max(1, last.length),
+    theta, final_theta: final, last10_acc: last.reduce((s, l) => s + l.acc, 0) / Math.max(1, last.length),
     last10_loss: last.reduce((s, l) => s + l.loss, 0) / Math.max(1, last.length),
     episodes: res.state.episode, episodes_per_s: res.episodes_per_s, skipped: res.state.skipped, seconds: res.seconds,
   };
   if (paths) {
-    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, config: cfg.run } }, null, 1) + "\n");
+    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run } }, null, 1) + "\n");
     if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
   }
   if (o.evalTasks > 0) {
@@ -84,7 +99,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   }
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
-    console.log(`learned θ: ${formatThetaSpec(theta)}   (${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
     console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);

@@ -1,4 +1,3 @@
-import { EigenvalueDecomposition, Matrix } from "ml-matrix";
 import { heapArena, type Buf } from "../core/kernels.js";
 import { loadPixels } from "../data/pixels.js";
 import { RNN, SITE_J, SITE_U, SITE_W } from "../nets/rnn/rnn.js";
@@ -20,15 +19,40 @@ export interface RnnDiagnostics {
   deltaNorm: number[];
 }
 
-/** Spectral radius of a square matrix A (n, n), from its eigenvalues (ml-matrix's Hessenberg QR). */
-export function spectralRadius(A: ArrayLike<number>, n: number): number {
-  const M = new Matrix(n, n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) M.set(i, j, A[i * n + j]);
-  for (let i = 0; i < n * n; i++) if (!Number.isFinite(A[i])) return NaN;
-  const e = new EigenvalueDecomposition(M, { assumeSymmetric: false });
-  let r = 0;
-  e.realEigenvalues.forEach((re, i) => { r = Math.max(r, Math.hypot(re, e.imaginaryEigenvalues[i])); });
-  return r;
+/**
+ * Spectral radius of a square matrix A (n, n), by Gelfand's formula
+ * ρ(A) = lim_k ‖Aᵏ‖^{1/k}, with k = 2^m reached by m squarings, each
+ * renormalized (the scale kept in logs, so nothing overflows). The error is
+ * about ln(c)/k for a transient factor c of the matrix, below 1e-6 relative
+ * after 24 squarings even for far-from-normal matrices; unlike a QR
+ * iteration it cannot fail to converge. Cost: m·n³ multiply-adds.
+ */
+export function spectralRadius(A: ArrayLike<number>, n: number, squarings = 24): number {
+  let B = Float64Array.from({ length: n * n }, (_, i) => A[i]), C = new Float64Array(n * n);
+  const fro = (M: Float64Array) => { let s = 0; for (let i = 0; i < M.length; i++) s += M[i] * M[i]; return Math.sqrt(s); };
+  const f0 = fro(B);
+  if (!Number.isFinite(f0)) return NaN;
+  if (f0 === 0) return 0;
+  for (let i = 0; i < B.length; i++) B[i] /= f0;
+  // ℓ = ln ‖(A/‖A‖)^(2^m)‖ after m squarings.
+  let ell = 0, est = f0;
+  for (let m = 1; m <= squarings; m++) {
+    C.fill(0);
+    for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) {
+      const b = B[i * n + k];
+      if (b === 0) continue;
+      for (let j = 0; j < n; j++) C[i * n + j] += b * B[k * n + j];
+    }
+    const s = fro(C);
+    if (s === 0) return 0; // nilpotent
+    for (let i = 0; i < C.length; i++) C[i] /= s;
+    ell = 2 * ell + Math.log(s);
+    [B, C] = [C, B];
+    const next = f0 * Math.exp(ell / 2 ** m);
+    if (Math.abs(next - est) <= 1e-13 * next) return next;
+    est = next;
+  }
+  return est;
 }
 
 /**

@@ -20,16 +20,18 @@ export interface EpisodeResult {
  * One meta-training episode (PAPER.md): sample task t, fresh weights, the
  * online loop with tangents, then the query loss and its exact gradient.
  */
-export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: readonly MetaParam[], theta: ArrayLike<number>, fixed: ThetaSpec, dtype: DType = "f32"): EpisodeResult {
+export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: readonly MetaParam[], theta: ArrayLike<number>, fixed: ThetaSpec, dtype: DType = "f32", opts: { gradient?: boolean } = {}): EpisodeResult {
+  // Without the gradient: the same step (same active terms, same kernel schedule) with no tangent directions.
+  const withGrad = opts.gradient ?? true;
   const task = sampleTask(ds, cfg, taskStreams(cfg.seed, t).sample);
   const spec = thetaSpec(layout, theta, fixed, sitesOf(cfg));
   const learned = [...new Set(layout.map((p) => p.term))];
-  const tl = onTaskArena(cfg.backend, dtype, shapeKey({ ...cfg, theta: spec }, { dtype, layout }), (arena) => {
+  const tl = onTaskArena(cfg.backend, dtype, shapeKey({ ...cfg, theta: spec }, { dtype, layout, withGrad }), (arena) => {
     const net = buildNetwork(cfg, ds, t, arena);
     const rule = makeRule(spec, net.S, { ojaOutput: cfg.ojaOutput });
     // Oja's term at the output is off with --no-oja-output: never differentiate a coefficient that is held at 0.
     const params = cfg.ojaOutput ? layout : layout.map((p) => (p.term === "oja" ? { ...p, layers: p.layers.filter((l) => l !== net.S) } : p));
-    return planTangentStep(net, rule, { always: learned, batch: cfg.batch, optimizer: cfg.optimizer }, params);
+    return planTangentStep(net, rule, { always: learned, batch: cfg.batch, optimizer: cfg.optimizer }, withGrad ? params : []);
   });
   const x = tl.primal.x;
   for (let ep = 0; ep < (cfg.epochs ?? 1); ep++) {
@@ -40,5 +42,5 @@ export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: reado
   }
   tl.finish();
   const r = tl.queryGrad(ds.images, ds.dim, task.queryIdx, task.queryLabels);
-  return { loss: r.loss, acc: r.acc, grad: Array.from(r.grad) };
+  return { loss: r.loss, acc: r.acc, grad: withGrad ? Array.from(r.grad) : [] };
 }

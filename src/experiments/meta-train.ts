@@ -6,7 +6,8 @@ import { runJobs } from "./pool.js";
 import { cachedDataset, checkConfig, sitesOf, type RunConfig } from "./task.js";
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { adamInit, adamUpdate, type AdamState } from "../meta/adam.js";
+import { adamInit, type AdamState } from "../meta/adam.js";
+import { backOff, cappedLoss, combine, esGradient, outerStep, perturbation, perturbed, robustInit, tailMean, type OuterLoop, type RobustState } from "../meta/outer.js";
 import { metaLayout, type MetaParam } from "../meta/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
 import type { EpisodeResult } from "./episode.js";
@@ -20,21 +21,39 @@ export interface MetaConfig {
   episodes: number;
   /** Tasks per meta-step; their gradients are averaged. */
   metaBatch: number;
+  /** Adam's learning rate on θ (outer "adam"). */
   metaLr: number;
+  /** The outer loop's step (src/meta/outer.ts); absent means "adam", the published protocol and what older runs used. */
+  outer?: OuterLoop;
+  /** "robust": the largest relative change of a coefficient per episode (default 0.05). */
+  metaStep?: number;
+  /** "robust": the magnitude below which steps are linear (default 1e-3). */
+  thetaFloor?: number;
+  /** "robust": σ, the relative scale of the smoothing perturbations (default 0.1). */
+  sigma?: number;
+  /** Episodes averaged into the learned θ (default: the last 10%, at least 1). */
+  tail?: number;
   /** λ of the L1 penalty λ Σ|θ| on the learned coefficients. */
   l1: number;
   /** Write a checkpoint every this many episodes. */
   checkpointEvery: number;
 }
 
+/**
+ * One line of meta.jsonl: episode e's tasks were run with the θ the previous
+ * line ended with (θ₀ for e = 0); `loss`, `acc` and `grad` are theirs; `theta`
+ * is θ after this episode's step.
+ */
 export interface MetaLogLine {
   episode: number;
   loss: number;
   acc: number;
   theta: ThetaSpec;
   grad: number[];
-  /** The meta-gradient was not finite: no Adam step; θ backed off halfway toward the last θ that gave a finite one. */
+  /** The meta-gradient was not finite: no step; θ backed off (halfway toward the last θ that gave a finite one, or halved). */
   skipped: boolean;
+  /** "robust": the weight of the exact gradient in the combined estimate, per meta-parameter (the rest is the ES estimate). */
+  wExact?: number[];
 }
 
 export interface MetaState {
@@ -42,8 +61,10 @@ export interface MetaState {
   theta: number[];
   adam: AdamState;
   skipped: number;
-  /** The θ of the last episode whose meta-gradient was finite (θ₀ until one is). */
-  good: number[];
+  /** The θ of the last episode whose meta-gradient was finite (θ₀ until one is for "adam"; null for "robust"). */
+  good: number[] | null;
+  /** "robust": running moments of the two gradient estimators. */
+  robust?: RobustState;
 }
 
 const CheckpointSchema = z.object({
@@ -54,7 +75,8 @@ const CheckpointSchema = z.object({
     theta: z.array(z.number()),
     adam: z.object({ t: z.number(), m: z.array(z.number()), v: z.array(z.number()) }),
     skipped: z.number().int().nonnegative(),
-    good: z.array(z.number()).optional(),
+    good: z.array(z.number()).nullable().optional(),
+    robust: z.object({ rp: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }), es: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }) }).optional(),
   }),
 });
 
@@ -97,7 +119,7 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
   const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as MetaConfig;
   if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration; use another --out or drop --resume`);
   const st = r.data.state;
-  return { ...st, good: st.good ?? st.theta };
+  return { ...st, good: st.good === undefined ? st.theta : st.good };
 }
 
 function writeCheckpoint(paths: MetaPaths, cfg: MetaConfig, state: MetaState): void {
@@ -106,6 +128,8 @@ function writeCheckpoint(paths: MetaPaths, cfg: MetaConfig, state: MetaState): v
 
 export interface MetaOutcome {
   state: MetaState;
+  /** The learned θ: the mean of the last `tail` finite episodes' θ (src/meta/outer.ts); state.theta is the final iterate. */
+  learned: number[];
   log: MetaLogLine[];
   seconds: number;
   /** Episodes run in this invocation, per second. */
@@ -116,7 +140,8 @@ export interface MetaOutcome {
  * The outer loop (PAPER.md "Meta-learning"): each episode samples metaBatch
  * tasks from fresh weights, takes the exact gradient of the query loss
  * through the online loop, adds the L1 subgradient λ·sign(θ), and takes one
- * Adam step. A non-finite meta-gradient (a diverged task) skips the step and
+ * step of the outer loop (src/meta/outer.ts: "robust" or the published
+ * "adam"). A non-finite meta-gradient (a diverged task) skips the step and
  * moves θ halfway back toward the last θ whose episode was finite: θ is never
  * poisoned, and a step into divergence is undone rather than kept.
  * Episode e uses tasks e·B … e·B + B − 1 of the seed's task streams, so a
@@ -127,7 +152,8 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   checkConfig({ ...cfg.run, tasks: 1 }, ds);
   const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
   const theta0 = initialTheta(cfg);
-  let state: MetaState = { episode: 0, theta: theta0, adam: adamInit(layout.length), skipped: 0, good: theta0 };
+  const oo = outerOptions(cfg), robust = oo.outer === "robust", P = layout.length;
+  let state: MetaState = { episode: 0, theta: theta0, adam: adamInit(P), skipped: 0, good: robust ? null : theta0, ...(robust ? { robust: robustInit(P) } : {}) };
   const log: MetaLogLine[] = [];
   if (out) {
     const ck = opts.resume ? readCheckpoint(out, cfg) : null;
@@ -138,27 +164,50 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     writeAtomic(out.log, kept.map((s) => s + "\n").join(""));
   }
   const t0 = performance.now(), start = state.episode;
+  // A run that blows up counts in the smoothed objective as ten times chance-level loss.
+  const cap = 10 * Math.log(cfg.run.way);
   while (state.episode < cfg.episodes) {
     const e = state.episode;
     const tasks = Array.from({ length: cfg.metaBatch }, (_, b) => e * cfg.metaBatch + b);
-    const rs = await runJobs<EpisodeResult>(tasks.map((t) => ({ kind: "episode", cfg: cfg.run, task: t, layout, theta: state.theta, fixed })), workers);
-    const n = rs.length;
-    const grad = layout.map((_, k) => rs.reduce((s, r) => s + r.grad[k], 0) / n);
-    const loss = rs.reduce((s, r) => s + r.loss, 0) / n, acc = rs.reduce((s, r) => s + r.acc, 0) / n;
-    const skipped = !grad.every(Number.isFinite);
-    // A diverged episode is no gradient, but it is a warning: θ backs off halfway toward the last θ
-    // whose episode was finite, so a step into a region where tasks diverge is undone instead of
-    // leaving θ stuck there (where every later episode would be skipped too).
-    const backOff = (): MetaState => ({ ...state, skipped: state.skipped + 1, theta: state.theta.map((x, k) => (x + state.good[k]) / 2) });
+    const job = (t: number, theta: number[], gradient = true) => ({ kind: "episode" as const, cfg: cfg.run, task: t, layout, theta, fixed, gradient });
+    let grad: number[], loss: number, acc: number, g: number[] | null, wExact: number[] | undefined, robustState = state.robust;
+    if (!robust) {
+      const rs = await runJobs<EpisodeResult>(tasks.map((t) => job(t, state.theta)), workers);
+      const n = rs.length;
+      grad = layout.map((_, k) => rs.reduce((s, r) => s + r.grad[k], 0) / n);
+      loss = rs.reduce((s, r) => s + r.loss, 0) / n; acc = rs.reduce((s, r) => s + r.acc, 0) / n;
+      g = grad.every(Number.isFinite) ? grad : null;
+    } else {
+      // Each task: the exact gradient at θ⁺ = θ + σsε and the loss at θ⁻ = θ − σsε, same task and initial weights.
+      const eps = tasks.map((_, b) => perturbation(cfg.run.seed, e, b, P));
+      const jobs = tasks.flatMap((t, b) => [job(t, perturbed(state.theta, eps[b], 1, oo)), job(t, perturbed(state.theta, eps[b], -1, oo), false)]);
+      const rs = await runJobs<EpisodeResult>(jobs, workers);
+      const n = tasks.length, plus = rs.filter((_, i) => i % 2 === 0), minus = rs.filter((_, i) => i % 2 === 1);
+      const finite = rs.filter((r) => Number.isFinite(r.loss));
+      grad = layout.map((_, k) => plus.reduce((s, r) => s + r.grad[k], 0) / n);
+      loss = finite.length ? finite.reduce((s, r) => s + r.loss, 0) / finite.length : NaN;
+      acc = rs.reduce((s, r) => s + r.acc, 0) / rs.length;
+      if (finite.length === 0) g = null;
+      else {
+        const es = layout.map((_, k) => eps.reduce((s, ep, b) => s + esGradient(cappedLoss(plus[b].loss, cap), cappedLoss(minus[b].loss, cap), ep, state.theta, oo)[k], 0) / n);
+        const exact = plus.filter((r) => r.grad.every(Number.isFinite));
+        const rp = exact.length ? layout.map((_, k) => exact.reduce((s, r) => s + r.grad[k], 0) / exact.length) : null;
+        const c = combine(rp, es, state.robust!);
+        g = c.g; robustState = c.st; wExact = c.wRp;
+      }
+    }
+    // A diverged episode is no gradient, but it is a warning: θ backs off (halfway toward the last θ
+    // whose episode was finite, or halved), so a step into a region where tasks diverge is undone
+    // instead of leaving θ stuck there (where every later episode would be skipped too).
+    const skip = (): MetaState => ({ ...state, skipped: state.skipped + 1, theta: backOff(state.theta, state.good) });
     let next: MetaState;
-    if (!skipped) {
-      const g = grad.map((gi, k) => gi + cfg.l1 * Math.sign(state.theta[k]));
-      const [step, adam] = adamUpdate(g, state.adam, { lr: cfg.metaLr });
-      const theta = state.theta.map((x, k) => x + step[k]);
-      next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta } : backOff();
-    } else next = backOff();
+    if (g !== null) {
+      const gl = g.map((gi, k) => gi + cfg.l1 * Math.sign(state.theta[k]));
+      const { theta, adam } = outerStep(state.theta, gl, state.adam, oo);
+      next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta, ...(robust ? { robust: robustState } : {}) } : skip();
+    } else next = skip();
     next = { ...next, episode: e + 1 };
-    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, sitesOf(cfg.run)), grad, skipped: next.skipped > state.skipped };
+    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, sitesOf(cfg.run)), grad, skipped: next.skipped > state.skipped, ...(wExact ? { wExact } : {}) };
     state = next;
     log.push(line);
     if (out) {
@@ -168,6 +217,18 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     opts.onEpisode?.(line, state);
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { state, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9) };
+  const history = log.filter((l) => !l.skipped).map((l) => vecOf(layout, l.theta));
+  const learned = tailMean(history, cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), state.theta);
+  return { state, learned, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9) };
+}
+
+/** The outer loop's options of a configuration, defaults filled in. */
+export function outerOptions(cfg: MetaConfig) {
+  return { outer: cfg.outer ?? "adam", lr: cfg.metaLr, step: cfg.metaStep ?? 0.05, floor: cfg.thetaFloor ?? 1e-3, sigma: cfg.sigma ?? 0.1 } as const;
+}
+
+/** θ as the flat vector of `layout` (the inverse of thetaSpec for the learned terms). */
+export function vecOf(layout: readonly MetaParam[], spec: ThetaSpec): number[] {
+  return layout.map((p) => { const v = spec[p.term]; return v === undefined ? 0 : Array.isArray(v) ? v[p.layers[0] - 1] : v; });
 }
 

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { Rng } from "../core/rng.js";
 import type { LayerDiagnostics } from "../diagnostics/probe.js";
-import { metaTrain, specOf } from "./meta-train.js";
+import { metaTrain, specOf, type MetaConfig } from "./meta-train.js";
+import type { OuterLoop } from "../meta/outer.js";
 import type { ThetaSpec } from "../rules/rule.js";
 import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 import { train } from "./train.js";
@@ -36,6 +37,12 @@ export interface ReproduceOptions {
   rnnTheta?: { bp: number; oja: number };
   /** > 0: meta-learn θ for every online configuration and rule with this many episodes (train split). */
   metaEpisodes: number;
+  /** The outer loop (src/meta/outer.ts); "adam" with one seed and no grid reproduces reports made before the robust loop. Default "robust". */
+  outer?: OuterLoop;
+  /** Meta-learning runs per cell, each from its own task streams (default 1); verdicts must hold for each. */
+  metaSeeds?: number;
+  /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
+  gridTasks?: number;
   dataset: string;
   backend: Backend;
 }
@@ -53,6 +60,38 @@ export interface Cell {
   theta?: ThetaSpec;
 }
 
+/** One θ of a cell evaluated on the cell's tasks (the same tasks for every θ: comparisons are paired). */
+export interface SeedRun {
+  /** The meta-learning seed, or null for fixed coefficients. */
+  metaSeed: number | null;
+  theta: ThetaSpec;
+  /** Meta-learning's final iterate (the learned θ is the mean of the last episodes'), and its skipped episodes. */
+  final?: ThetaSpec;
+  skipped?: number;
+  acc: number;
+  /** Half-width of the 95% confidence interval of the mean accuracy over tasks. */
+  acc_ci95: number;
+  loss: number;
+  loss_median: number;
+  diverged: number;
+  /** Tasks whose weights stayed finite but whose query loss exceeds 10 · ln N: exploded, counted apart from diverged. */
+  exploded: number;
+  weight_norm: number;
+  tasks: { acc: number; loss: number; diverged: boolean }[];
+}
+
+/** The check that meta-learning worked: fixed coefficients on a log grid around the published ones. */
+export interface GridCheck {
+  /** Each point's mean accuracy on the train-split tasks the grid is chosen on. */
+  points: { theta: ThetaSpec; acc: number; diverged: number }[];
+  /** The best point, scored on the cell's own tasks. */
+  best: SeedRun;
+  /** Per meta seed: meta-learned minus best grid point, paired over the cell's tasks (mean and 95% CI half-width). */
+  vsMeta: { mean: number; ci95: number }[];
+  /** Meta-learning did worse than the best grid point (some seed's whole interval below zero). */
+  worse: boolean;
+}
+
 export interface CellResult {
   id: string;
   /** The settings the cell was computed with (resume reuses only exact matches). */
@@ -60,15 +99,23 @@ export interface CellResult {
   scenario: ScenarioId;
   x: string;
   rule: string;
+  /** The first run's θ (every run's in `runs`). */
   theta: ThetaSpec;
   thetaSource: "fixed" | "meta-learned";
+  /** Mean accuracy over runs (meta seeds). */
   acc: number;
-  /** Half-width of the 95% confidence interval of the mean accuracy over tasks. */
+  /** Half-width of the 95% confidence interval over tasks of the run-averaged accuracy. */
   acc_ci95: number;
   loss: number;
+  loss_median: number;
   diverged: number;
+  exploded: number;
   weight_norm: number;
+  /** The first run's per-task results. */
   tasks: { acc: number; loss: number; diverged: boolean }[];
+  /** Every θ evaluated: one per meta seed, or the fixed one. */
+  runs: SeedRun[];
+  grid?: GridCheck;
   /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
   diagnostics: DiagnosticsAt[];
   seconds: number;
@@ -147,6 +194,54 @@ function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
   }));
 }
 
+/** One θ's results on a cell's tasks. */
+function seedRun(theta: ThetaSpec, rs: TaskResult[], way: number): Omit<SeedRun, "metaSeed"> {
+  const n = rs.length, acc = rs.reduce((s, r) => s + r.acc, 0) / n;
+  const sd = Math.sqrt(rs.reduce((s, r) => s + (r.acc - acc) ** 2, 0) / Math.max(1, n - 1));
+  const losses = rs.map((r) => r.loss).sort((a, b) => a - b);
+  const ok = rs.filter((r) => !r.diverged);
+  return {
+    theta, acc, acc_ci95: (1.96 * sd) / Math.sqrt(n), loss: losses.reduce((s, x) => s + x, 0) / n,
+    loss_median: n % 2 ? losses[(n - 1) / 2] : (losses[n / 2 - 1] + losses[n / 2]) / 2,
+    diverged: n - ok.length, exploded: ok.filter((r) => r.loss > 10 * Math.log(way)).length,
+    weight_norm: ok.length ? ok.reduce((s, r) => s + r.weightNorm, 0) / ok.length : NaN,
+    tasks: rs.map((r) => ({ acc: r.acc, loss: r.loss, diverged: r.diverged })),
+  };
+}
+
+/** Log-spaced factors around the published coefficients: ¼, ½, 1, 2, 4. */
+export const GRID_FACTORS = [0.25, 0.5, 1, 2, 4];
+
+/**
+ * The grid beside a meta-learned cell: θ_bp (× θ_oja for bp + Oja) over
+ * GRID_FACTORS around the cell's starting coefficients, each point scored on
+ * gridTasks train-split tasks; the best point is then scored on the cell's
+ * own tasks and compared, paired, with each meta seed's θ.
+ */
+async function gridFor(c: Cell, start: ThetaSpec, runs: SeedRun[], o: ReproduceOptions): Promise<GridCheck> {
+  const bp0 = start.bp as number, oja0 = start.oja as number | undefined;
+  const points: ThetaSpec[] = GRID_FACTORS.flatMap((fb) => (oja0 === undefined ? [{ bp: bp0 * fb }] : GRID_FACTORS.map((fo) => ({ bp: bp0 * fb, oja: oja0 * fo }))));
+  const scored: GridCheck["points"] = [];
+  for (const theta of points) {
+    const out = await train({ ...c.cfg, split: "train", tasks: o.gridTasks!, theta }, o.workers);
+    scored.push({ theta, acc: out.acc, diverged: out.diverged });
+  }
+  const bestPoint = scored.reduce((b, p) => (p.acc > b.acc ? p : b));
+  const out = await train({ ...c.cfg, theta: bestPoint.theta }, o.workers);
+  const best: SeedRun = { metaSeed: null, ...seedRun(bestPoint.theta, out.results, c.cfg.way) };
+  const vsMeta = runs.map((r) => paired(r.tasks, best.tasks));
+  return { points: scored, best, vsMeta, worse: vsMeta.some((d) => d.mean + d.ci95 < 0) };
+}
+
+/** Mean and 95% CI half-width of per-task differences a − b (the same tasks, so paired). */
+export function paired(a: readonly { acc: number }[], b: readonly { acc: number }[]): { mean: number; ci95: number } {
+  const n = Math.min(a.length, b.length);
+  const d = Array.from({ length: n }, (_, i) => a[i].acc - b[i].acc);
+  const mean = d.reduce((s, x) => s + x, 0) / n;
+  const sd = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1));
+  return { mean, ci95: (1.96 * sd) / Math.sqrt(n) };
+}
+
 function scaled(theta: ThetaSpec, k: number): ThetaSpec {
   return Object.fromEntries(Object.entries(theta).map(([t, v]) => [t, typeof v === "number" ? v * k : (v as number[]).map((x) => x * k)]));
 }
@@ -159,7 +254,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe });
+    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0 });
     if (existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
@@ -168,28 +263,41 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
     }
     const t0 = performance.now();
     const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
-    let theta: ThetaSpec = c.theta ?? (c.rule === "bp" ? { bp: th.bp } : { bp: th.bp, oja: th.oja });
-    let source: CellResult["thetaSource"] = "fixed";
+    const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : { bp: th.bp, oja: th.oja }), c.thetaScale);
     // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
-    const metaOk = c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
-    if (o.metaEpisodes > 0 && metaOk) {
-      theta = scaled(theta, c.thetaScale);
-      const learn = c.rule === "bp" ? ["bp" as const] : ["bp" as const, "oja" as const];
-      // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
-      // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
-      const mcfg = { run: { ...c.cfg, split: "train" as const, theta, tasks: 1, epochs: 1 }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes };
-      const m = await metaTrain(mcfg, 1, null);
-      theta = specOf(mcfg, m.state.theta);
-      source = "meta-learned";
-    } else theta = scaled(theta, c.thetaScale);
-    const out = await train({ ...c.cfg, theta }, o.workers, undefined, { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks });
-    const n = out.results.length;
-    const sd = Math.sqrt(out.results.reduce((s, r) => s + (r.acc - out.acc) ** 2, 0) / Math.max(1, n - 1));
+    const metaOk = o.metaEpisodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
+    const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
+    const runs: SeedRun[] = [];
+    let diagnostics: CellResult["diagnostics"] = [];
+    for (let sIdx = 0; sIdx < seeds; sIdx++) {
+      let theta = start, meta: Partial<SeedRun> = {};
+      if (metaOk) {
+        const learn = c.rule === "bp" ? ["bp" as const] : ["bp" as const, "oja" as const];
+        // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
+        // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
+        // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
+        const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes, ...(outer === "robust" ? { outer } : {}) };
+        const m = await metaTrain(mcfg, 1, null);
+        // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
+        theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
+        meta = { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped };
+      }
+      const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined);
+      if (sIdx === 0) diagnostics = meanDiagnostics(out.results);
+      runs.push({ metaSeed: null, ...meta, ...seedRun(theta, out.results, c.cfg.way) });
+    }
+    const gridCheck = metaOk && (o.gridTasks ?? 0) > 0 ? await gridFor(c, start, runs, o) : undefined;
+    const first = runs[0], n = first.tasks.length;
+    const taskMean = first.tasks.map((_, q) => runs.reduce((sm, r) => sm + r.tasks[q].acc, 0) / runs.length);
+    const accAll = taskMean.reduce((sm, a) => sm + a, 0) / n;
+    const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
+    const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
     const res: CellResult = {
-      id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta, thetaSource: source,
-      acc: out.acc, acc_ci95: (1.96 * sd) / Math.sqrt(n), loss: out.loss, diverged: out.diverged, weight_norm: out.weight_norm,
-      tasks: out.results.map((r) => ({ acc: r.acc, loss: r.loss, diverged: r.diverged })),
-      diagnostics: meanDiagnostics(out.results), seconds: (performance.now() - t0) / 1000,
+      id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
+      acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: mean((r) => r.loss_median),
+      diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
+      tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}),
+      diagnostics, seconds: (performance.now() - t0) / 1000,
     };
     writeAtomic(file, JSON.stringify(res) + "\n");
     results.push(res);

@@ -9,8 +9,8 @@ import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type Task
 
 /** Online learning on a chunk of tasks. */
 export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[]; plan?: DiagnosticsPlan; planTasks?: number }
-/** One meta-training episode: the query loss and its exact gradient in θ. */
-export interface EpisodeJob { kind: "episode"; cfg: RunConfig; task: number; layout: MetaParam[]; theta: number[]; fixed: ThetaSpec }
+/** One meta-training episode: the query loss and its exact gradient in θ (or the loss alone, `gradient` false). */
+export interface EpisodeJob { kind: "episode"; cfg: RunConfig; task: number; layout: MetaParam[]; theta: number[]; fixed: ThetaSpec; gradient?: boolean }
 export type Job = TrainJob | EpisodeJob;
 
 export default function run(job: Job): TaskResult[] | EpisodeResult {
@@ -18,6 +18,6 @@ export default function run(job: Job): TaskResult[] | EpisodeResult {
   switch (job.kind) {
     // The plan applies to the first planTasks tasks (diagnostics are costly; a few tasks suffice for means).
     case "train": return job.tasks.map((t) => runTask(job.cfg, ds, t, job.plan && t < (job.planTasks ?? Infinity) ? job.plan : undefined));
-    case "episode": return runEpisode(job.cfg, ds, job.task, job.layout, job.theta, job.fixed);
+    case "episode": return runEpisode(job.cfg, ds, job.task, job.layout, job.theta, job.fixed, "f32", { gradient: job.gradient ?? true });
   }
 }
