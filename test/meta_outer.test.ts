@@ -115,3 +115,29 @@ test("train --rule-file accepts the θ that meta writes", () => {
   assert.equal(t.code, 0, t.err);
   assert.deepEqual(JSON.parse(t.out).theta, summary.theta);
 });
+
+test("robust outer loop: from θ = (0.068, 0.053) at batch 10, θ ends finite and as good as the best fixed-grid point, within noise", async () => {
+  const { train } = await import("../src/experiments/train.js");
+  const { specOf } = await import("../src/experiments/meta-train.js");
+  const { GRID_FACTORS, paired } = await import("../src/experiments/reproduce.js");
+  const run = { ...DEFAULT_CONFIG, hidden: [40, 30], batch: 10, split: "train" as const, tasks: 1, theta: { bp: 0.068, oja: 0.053 } };
+  const cfg: MetaConfig = { run, learn: ["bp", "oja"], perLayer: false, episodes: 150, metaBatch: 1, metaLr: 1e-3, outer: "robust", l1: 0, checkpointEvery: 150 };
+  const m = await metaTrain(cfg, 2, null);
+  assert.ok(m.learned.every(Number.isFinite) && m.state.theta.every(Number.isFinite), `θ ${m.learned}`);
+  const learned = specOf(cfg, m.learned);
+  // The grid: ¼ … 4 × the start in each coefficient, chosen on train-split tasks, then both scored on the same test tasks.
+  let best = { theta: run.theta as Record<string, number>, acc: -1 };
+  for (const fb of GRID_FACTORS) for (const fo of GRID_FACTORS) {
+    const theta = { bp: 0.068 * fb, oja: 0.053 * fo };
+    const o = await train({ ...run, tasks: 16, theta }, 2);
+    if (o.acc > best.acc) best = { theta, acc: o.acc };
+  }
+  const test = { ...run, split: "test" as const, tasks: 60 };
+  const a = await train({ ...test, theta: learned }, 2), b = await train({ ...test, theta: best.theta }, 2);
+  const d = paired(a.results, b.results);
+  assert.ok(d.mean + d.ci95 >= 0, `meta-learned ${JSON.stringify(learned)} ${a.acc} vs best grid ${JSON.stringify(best.theta)} ${b.acc}: ${d.mean} ± ${d.ci95}`);
+  // The published loop from the same start stays where tasks fail (what the robust loop exists to fix).
+  const legacy = await metaTrain({ ...cfg, outer: "adam" }, 2, null);
+  const l = await train({ ...test, theta: specOf(cfg, legacy.state.theta) }, 2);
+  assert.ok(a.acc > l.acc + 0.1, `robust ${a.acc} vs published loop ${l.acc}`);
+});

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePools } from "../src/experiments/pool.js";
 import { cells, reproduce, type CellResult, type ReproduceOptions } from "../src/experiments/reproduce.js";
-import { pairedDiff, verdicts, writeReport } from "../src/report/reproduce-report.js";
+import { verdicts, writeReport } from "../src/report/reproduce-report.js";
+import { pairedDiff } from "../src/report/verdicts.js";
 
 after(closePools);
 
@@ -18,12 +19,12 @@ function cell(scenario: CellResult["scenario"], x: string, rule: string, accs: n
 }
 
 test("paired differences and verdicts follow the data", () => {
-  const d = pairedDiff(cell("a", "batch 1", "bp+oja", [0.8, 0.9, 0.7, 0.85]), cell("a", "batch 1", "bp", [0.6, 0.7, 0.6, 0.65]));
+  const d = pairedDiff(cell("a", "batch 1", "bp+oja", [0.8, 0.9, 0.7, 0.85]).tasks, cell("a", "batch 1", "bp", [0.6, 0.7, 0.6, 0.65]).tasks);
   assert.ok(Math.abs(d.mean - 0.175) < 1e-12 && d.ci95 > 0);
   const holds = verdicts([cell("a", "batch 1", "bp", [0.6, 0.7, 0.6, 0.65]), cell("a", "batch 1", "bp+oja", [0.8, 0.9, 0.7, 0.85])]);
-  assert.equal(holds[0].holds, true);
+  assert.equal(holds[0].outcome, "holds");
   const fails = verdicts([cell("a", "batch 1", "bp", [0.8, 0.9, 0.7, 0.85]), cell("a", "batch 1", "bp+oja", [0.6, 0.7, 0.6, 0.65])]);
-  assert.equal(fails[0].holds, false);
+  assert.equal(fails[0].outcome, "refuted");
 });
 
 test("reproduce runs every cell, writes the report, and an interrupted run reuses finished cells", async () => {
@@ -53,4 +54,39 @@ test("reproduce runs every cell, writes the report, and an interrupted run reuse
   // Changing a setting recomputes instead of reusing.
   const again = await reproduce({ ...o, theta: { bp: 0.005, oja: 0.0053 } });
   assert.equal(again[0].theta.bp, 0.005);
+});
+
+test("verdicts have three outcomes and follow the seed-aware rule", async () => {
+  const { superiority, nonInferiority, seedDiffs } = await import("../src/report/verdicts.js");
+  assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.04, ci95: 0.01 }]), "holds");
+  assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.01, ci95: 0.02 }]), "inconclusive", "one seed's interval reaches zero");
+  assert.equal(superiority([{ mean: -0.004, ci95: 0.01 }]), "refuted", "the whole interval lies below the smallest effect the claim needs");
+  assert.equal(superiority([{ mean: 0.002, ci95: 0.03 }]), "inconclusive", "too wide for the effect");
+  assert.equal(nonInferiority([{ mean: -0.01, ci95: 0.008 }]), "holds");
+  assert.equal(nonInferiority([{ mean: -0.08, ci95: 0.01 }]), "refuted");
+  assert.equal(nonInferiority([{ mean: -0.02, ci95: 0.01 }]), "inconclusive");
+  // Seeds pair by index; a cell with one (fixed θ) run pairs with each seed of the other.
+  const a = cell("a", "batch 1", "bp+oja", [0.8, 0.9]), b = cell("a", "batch 1", "bp", [0.6, 0.7]);
+  a.runs = [a.runs[0], { ...a.runs[0], tasks: [{ acc: 0.5, loss: 1, diverged: false }, { acc: 0.6, loss: 1, diverged: false }] }];
+  const ds = seedDiffs([a], [b]);
+  assert.equal(ds.length, 2);
+  assert.ok(Math.abs(ds[0].mean - 0.2) < 1e-12 && Math.abs(ds[1].mean + 0.1) < 1e-12);
+});
+
+test("a --quick report never refutes claim 5 from a few passes", () => {
+  const fa = (rule: string, accs: number[]) => cell("e", "feedback alignment", rule, accs);
+  const rs = [fa("bp", [0.9, 0.9, 0.9, 0.9]), fa("bp+oja", [0.5, 0.5, 0.5, 0.5]), cell("e", "backprop, 4 passes", "bp", [0.5]), cell("e", "backprop, 4 passes", "bp+oja", [0.5])];
+  assert.equal(verdicts(rs, { passes: 4 }).find((v) => v.scenario === "e")!.outcome, "inconclusive");
+  assert.equal(verdicts(rs, { passes: 10 }).find((v) => v.scenario === "e")!.outcome, "refuted");
+});
+
+test("numbers a reader can read: three significant digits, scientific where large, 'diverged' never NaN", async () => {
+  const { sig3, pct3, csvValue } = await import("../src/report/format.js");
+  assert.equal(sig3(3.39e30), "3.39e+30");
+  assert.equal(sig3(85204426586161.53), "8.52e+13");
+  assert.equal(sig3(0.95306), "0.953");
+  assert.equal(sig3(53.05), "53.0");
+  assert.equal(sig3(NaN), "diverged");
+  assert.equal(pct3(0.7611), "76.1");
+  assert.equal(csvValue(NaN), "");
 });

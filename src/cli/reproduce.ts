@@ -3,11 +3,13 @@ import { defaultWorkers } from "../experiments/pool.js";
 import { cells, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
 import { BACKENDS, type Backend } from "../experiments/task.js";
 import { writeReport } from "../report/reproduce-report.js";
-import { intArg, numArg, progressBar } from "./common.js";
+import { choice, intArg, numArg, progressBar } from "./common.js";
+import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
+  outer: OuterLoop; metaSeeds?: number; gridTasks?: number;
 }
 
 export function registerReproduce(program: Command): void {
@@ -23,6 +25,9 @@ export function registerReproduce(program: Command): void {
     .option("--rnn-bp <theta>", "θ_bp of the recurrent network in scenario f", numArg("--rnn-bp"), RNN_THETA.bp)
     .option("--rnn-oja <theta>", "θ_oja of the recurrent network in scenario f", numArg("--rnn-oja"), RNN_THETA.oja)
     .option("--meta-episodes <n>", "meta-learn θ for every online configuration and rule (0: fixed θ)", intArg("--meta-episodes", 0), 0)
+    .option("--outer <loop>", "meta-learning's outer loop: robust | adam (the published loop; with --meta-seeds 1 --grid-tasks 0 it reproduces older reports)", choice<OuterLoop>("--outer", OUTER_LOOPS), "robust")
+    .option("--meta-seeds <n>", "meta-learning runs per cell; verdicts must hold for each (default: 3, or 1 with --quick)", intArg("--meta-seeds"))
+    .option("--grid-tasks <n>", "tasks per point of the fixed-θ grid checked beside each meta-learned cell (0: none; default: 40, or 10 with --quick)", intArg("--grid-tasks", 0))
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
     .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files", "mnist")
@@ -32,6 +37,7 @@ export function registerReproduce(program: Command): void {
       const o: ReproduceOptions = {
         out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
         tasks: f.tasks ?? (f.quick ? 40 : 200), diagTasks: f.diagTasks ?? (f.quick ? 4 : 10), probe: f.probe,
+        outer: f.outer, metaSeeds: f.metaSeeds ?? (f.quick ? 1 : 3), gridTasks: f.gridTasks ?? (f.quick ? 10 : 40),
         theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
       const t0 = performance.now();
@@ -42,7 +48,7 @@ export function registerReproduce(program: Command): void {
       const vs = await writeReport(o, rs, { command, seconds: rs.reduce((s, r) => s + r.seconds, 0) });
       if (f.json) process.stdout.write(JSON.stringify({ out: o.out, verdicts: vs, seconds: (performance.now() - t0) / 1000 }) + "\n");
       else {
-        for (const v of vs) console.log(`${v.holds ? "HOLDS        " : "DOES NOT HOLD"}  claim ${v.claim}\n               ${v.evidence}`);
+        for (const v of vs) console.log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}\n              ${v.evidence}`);
         console.log(`report: ${o.out}/index.html, ${o.out}/summary.md`);
       }
     });

@@ -25,12 +25,14 @@ export interface MetaConfig {
   metaLr: number;
   /** The outer loop's step (src/meta/outer.ts); absent means "adam", the published protocol and what older runs used. */
   outer?: OuterLoop;
-  /** "robust": the largest relative change of a coefficient per episode (default 0.05). */
+  /** "robust": the largest relative change of a coefficient per episode at the first episode (default 0.1). */
   metaStep?: number;
-  /** "robust": the magnitude below which steps are linear (default 1e-3). */
+  /** "robust": the magnitude below which steps are linear (default 3e-3). */
   thetaFloor?: number;
   /** "robust": σ, the relative scale of the smoothing perturbations (default 0.1). */
   sigma?: number;
+  /** "robust": the step at the last episode as a fraction of metaStep (linear decay; default 0.1). */
+  stepDecay?: number;
   /** Episodes averaged into the learned θ (default: the last 10%, at least 1). */
   tail?: number;
   /** λ of the L1 penalty λ Σ|θ| on the learned coefficients. */
@@ -203,7 +205,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     let next: MetaState;
     if (g !== null) {
       const gl = g.map((gi, k) => gi + cfg.l1 * Math.sign(state.theta[k]));
-      const { theta, adam } = outerStep(state.theta, gl, state.adam, oo);
+      const { theta, adam } = outerStep(state.theta, gl, state.adam, oo, e / cfg.episodes);
       next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta, ...(robust ? { robust: robustState } : {}) } : skip();
     } else next = skip();
     next = { ...next, episode: e + 1 };
@@ -224,7 +226,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
 
 /** The outer loop's options of a configuration, defaults filled in. */
 export function outerOptions(cfg: MetaConfig) {
-  return { outer: cfg.outer ?? "adam", lr: cfg.metaLr, step: cfg.metaStep ?? 0.05, floor: cfg.thetaFloor ?? 1e-3, sigma: cfg.sigma ?? 0.1 } as const;
+  return { outer: cfg.outer ?? "adam", lr: cfg.metaLr, step: cfg.metaStep ?? 0.1, floor: cfg.thetaFloor ?? 3e-3, sigma: cfg.sigma ?? 0.1, decay: cfg.stepDecay ?? 0.1 } as const;
 }
 
 /** θ as the flat vector of `layout` (the inverse of thetaSpec for the learned terms). */

@@ -29,7 +29,8 @@ import { adamUpdate, type AdamState } from "./adam.js";
  *      episode's magnitude freezes later steps.
  *   3. Steps are relative, Δθₖ = η · sₖ · uₖ with uₖ = −m̂ₖ/(√v̂ₖ + ε) clipped to
  *      [−1, 1]: a trust region of a fraction η per episode, steps in log θ
- *      above `floor` and linear ones near zero (a coefficient may cross zero).
+ *      above `floor` and linear ones near zero (a coefficient may cross zero);
+ *      η decays linearly over the run (to a tenth by default).
  * Both loops back off from a diverged episode: θ halfway toward the last θ
  * whose episode was finite, or halved when none was yet.
  */
@@ -46,6 +47,8 @@ export interface OuterOptions {
   floor: number;
   /** "robust": σ, the relative scale of the smoothing perturbations. */
   sigma: number;
+  /** "robust": the step's final value as a fraction of `step` (linear decay over the episodes; 1 = constant). */
+  decay?: number;
 }
 
 /** Running mean and mean square per coordinate (β = 0.9), for the estimators' variances. */
@@ -118,7 +121,7 @@ export function combine(rp: readonly number[] | null, es: readonly number[], st:
 }
 
 /** The next θ and Adam state for gradient g (already including any penalty's subgradient). */
-export function outerStep(theta: readonly number[], g: readonly number[], adam: AdamState, o: OuterOptions): { theta: number[]; adam: AdamState } {
+export function outerStep(theta: readonly number[], g: readonly number[], adam: AdamState, o: OuterOptions, progress = 0): { theta: number[]; adam: AdamState } {
   if (o.outer === "adam") {
     const [d, next] = adamUpdate(g, adam, { lr: o.lr });
     return { theta: theta.map((x, k) => x + d[k]), adam: next };
@@ -126,8 +129,8 @@ export function outerStep(theta: readonly number[], g: readonly number[], adam: 
   const norm = Math.hypot(...g);
   const dir = norm > 0 ? g.map((x) => x / norm) : g.map(() => 0);
   const [u, next] = adamUpdate(dir, adam, { lr: 1 });
-  const s = scales(theta, o.floor);
-  return { theta: theta.map((x, k) => x + o.step * s[k] * Math.max(-1, Math.min(1, u[k]))), adam: next };
+  const s = scales(theta, o.floor), eta = o.step * (1 - (1 - (o.decay ?? 1)) * progress);
+  return { theta: theta.map((x, k) => x + eta * s[k] * Math.max(-1, Math.min(1, u[k]))), adam: next };
 }
 
 /** θ after a diverged episode: halfway toward the last θ whose episode was finite, or halved when there was none. */
