@@ -85,3 +85,18 @@ test("train --net rnn --json: the contract's fields plus seq_len; the same seed 
   assert.equal(m.code, 0, m.err);
   assert.ok("theta" in JSON.parse(m.out));
 });
+
+test("rule pools from the CLI: --terms, --learn pool with --l1, and bad input", () => {
+  const terms = join(new URL(".", import.meta.url).pathname, "fixtures", "antihebb.mjs");
+  const t = cli(["train", "--terms", terms, "--hidden", "20", "--tasks", "2", "--shots", "5", "--query", "3", "--rule", "bp=0.01,antihebb=0.001", "--workers", "2", "--json"]);
+  assert.equal(t.code, 0, t.err);
+  assert.deepEqual(JSON.parse(t.out).theta, { bp: 0.01, antihebb: 0.001 });
+  const m = cli(["meta", "--learn", "pool", "--l1", "0.5", "--hidden", "12", "--shots", "4", "--query", "3", "--episodes", "3", "--workers", "1", "--eval-tasks", "0", "--no-figures", "--json", "--out", join(dir, "pool")]);
+  assert.equal(m.code, 0, m.err);
+  const sum = JSON.parse(m.out);
+  assert.deepEqual(Object.keys(sum.theta), ["bp", "oja", "hebb", "ehebb", "ye", "eoja", "decay"]);
+  assert.ok(Array.isArray(sum.l1.near_zero));
+  assertCleanError(["meta", "--learn", "bp,nosuch", "--episodes", "1"], /unknown rule term 'nosuch' in --learn/);
+  assertCleanError(["meta", "--l1", "-1", "--episodes", "1"], /--l1 must be ≥ 0/);
+  assertCleanError(["train", "--terms", join(dir, "none.mjs")], /--terms: no module/);
+});

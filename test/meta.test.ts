@@ -5,6 +5,9 @@ import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
 import type { TermName } from "../src/rules/registry.js";
 import { tinyData } from "./helpers.js";
+import { TERM_NAMES } from "../src/rules/registry.js";
+
+const POOL = TERM_NAMES;
 
 const ds = tinyData();
 const base: RunConfig = { ...DEFAULT_CONFIG, hidden: [6, 5], way: 3, shots: 4, query: 3, seed: 5 };
@@ -21,6 +24,10 @@ const cases: Case[] = [
   { name: "three passes over the task (epochs), feedback alignment", cfg: { epochs: 3, feedback: "random" }, learn: ["bp", "oja"], perLayer: false, theta: [0.4, 0.2] },
   { name: "mini-batches of 5 (a trailing partial batch of 2), bp+oja shared", cfg: { batch: 5, shots: 4, way: 3 }, learn: ["bp", "oja"], perLayer: false, theta: [1.5, 0.6] },
   { name: "mini-batches of 4 with biases, feedback alignment, per layer", cfg: { batch: 4, bias: true, feedback: "random" }, learn: ["bp", "oja"], perLayer: true, theta: [1, 1.2, 0.8, 0.2, 0.3, 0.1] },
+  // The whole pool: seven active terms at every layer (the meta-gradient's buffers are sized from the rule, not for four).
+  { name: "the whole pool per layer, feedback alignment, tanh, biases", cfg: { feedback: "random", activation: "tanh", bias: true }, learn: [...POOL], perLayer: true,
+    theta: POOL.flatMap((t, i) => [0.3, 0.2, 0.1].map((v) => (t === "decay" ? 0.01 * (i + 1) : v * (i % 2 ? 0.5 : 1) * (t === "hebb" ? 0.1 : 1)))) },
+  { name: "the whole pool shared, backprop, biases, mini-batches of 3", cfg: { bias: true, batch: 3 }, learn: [...POOL], perLayer: false, theta: [0.5, 0.2, 0.03, 0.1, 0.05, 0.08, 0.02] },
 ];
 
 for (const c of cases) {

@@ -13,7 +13,7 @@ import { makeRule } from "../src/rules/rule.js";
 import { makeFeedback } from "../src/signals/feedback.js";
 import { assertClose, diff, maxAbs, tinyData } from "./helpers.js";
 
-const ALL_NEEDS = { needU: [false, true, true, true], needEPre: [false, true, true, true] };
+const ALL_NEEDS = { needU: [false, true, true, true], needEPre: [false, true, true, true], needUE: [false, true, true, true] };
 
 function rnn(o: { leak?: number; delay?: number; feedback?: "sym" | "random"; seed?: number; gainRec?: number } = {}) {
   const rng = new Rng(o.seed ?? 3);
@@ -135,6 +135,8 @@ function literal(net: RNN, name: TermName, theta: number): Float64Array[] {
   const UTh = (t: number) => { const u = new Float64Array(nIn); for (let j = 0; j < nIn; j++) for (let i = 0; i < N; i++) u[j] += net.U[i * nIn + j] * h(t)[i]; return u; };
   const WTp = () => { const u = new Float64Array(N); for (let j = 0; j < N; j++) for (let c = 0; c < C; c++) u[j] += net.W[c * N + j] * net.p[c]; return u; };
   const errX = (t: number) => { const u = new Float64Array(nIn); for (let j = 0; j < nIn; j++) for (let i = 0; i < N; i++) u[j] += net.U[i * nIn + j] * d(t)[i]; return u; };
+  const JTd = (t: number) => { const u = new Float64Array(N); for (let j = 0; j < N; j++) for (let i = 0; i < N; i++) u[j] += net.J[i * N + j] * d(t)[i]; return u; };
+  const WTe = () => { const u = new Float64Array(N); for (let j = 0; j < N; j++) for (let c = 0; c < C; c++) u[j] += net.W[c * N + j] * net.e[c]; return u; };
   const add = (M: Float64Array, m: number, post: ArrayLike<number>, pre: ArrayLike<number>, s: number) => { for (let i = 0; i < post.length; i++) for (let j = 0; j < m; j++) M[i * m + j] += theta * s * post[i] * pre[j]; };
   for (let t = 1; t <= T; t++) {
     const ePrevJ = t === 1 ? R.delta[0] : d(t - 1);
@@ -143,7 +145,15 @@ function literal(net: RNN, name: TermName, theta: number): Float64Array[] {
       case "hebb": add(out[0], nIn, h(t), x(t), 1); add(out[1], N, h(t), h(t - 1), 1); break;
       case "oja": add(out[0], nIn, h(t), Float64Array.from(x(t), (v, j) => v - UTh(t)[j]), 1); add(out[1], N, h(t), Float64Array.from(h(t - 1), (v, j) => v - JTh(t)[j]), 1); break;
       case "ehebb": add(out[0], nIn, d(t), errX(t), 1); add(out[1], N, d(t), ePrevJ, 1); break;
+      case "ye": add(out[0], nIn, h(t), errX(t), 1); add(out[1], N, h(t), ePrevJ, 1); break;
+      // With backprop the input's error is Uᵀδₜ itself, so eoja's U part is zero here; J's is not.
+      case "eoja": add(out[0], nIn, d(t), Float64Array.from(errX(t), (v, j) => v - errX(t)[j]), 1); add(out[1], N, d(t), Float64Array.from(ePrevJ, (v, j) => v - JTd(t)[j]), 1); break;
     }
+  }
+  if (name === "decay") {
+    // Once per sequence, not per time step: ΔU = −θU, ΔJ = −θJ, ΔW = −θW.
+    [net.U, net.J, net.W].forEach((M, i) => M.forEach((v, j) => { out[i][j] = -theta * v; }));
+    return out;
   }
   const hT = h(T);
   switch (name) {
@@ -151,6 +161,8 @@ function literal(net: RNN, name: TermName, theta: number): Float64Array[] {
     case "hebb": add(out[2], N, net.p, hT, 1); break;
     case "oja": add(out[2], N, net.p, Float64Array.from(hT, (v, j) => v - WTp()[j]), 1); break;
     case "ehebb": add(out[2], N, net.e, d(T), 1); break;
+    case "ye": add(out[2], N, net.p, d(T), 1); break;
+    case "eoja": add(out[2], N, net.e, Float64Array.from(d(T), (v, j) => v - WTe()[j]), 1); break;
   }
   return out;
 }
@@ -166,6 +178,9 @@ const metaCases: { name: string; cfg: Partial<RunConfig>; learn: TermName[]; per
     theta: [0.4, 0.3, 0.5, 0.1, 0.2, 0.05, 0.02, -0.03, 0.01, 0.1, -0.1, 0.05] },
   { name: "no delay, mini-batches of 5, bp+oja", cfg: { delay: 0, batch: 5 }, learn: ["bp", "oja"], perLayer: false, theta: [1.2, 0.5] },
   { name: "two passes, only oja learned, no oja at the output", cfg: { epochs: 2, ojaOutput: false }, learn: ["oja"], perLayer: false, theta: [0.2] },
+  { name: "the whole pool shared, BPTT, leak 0.7", cfg: { leak: 0.7 }, learn: [...TERM_NAMES], perLayer: false, theta: [0.4, 0.2, 0.03, 0.1, 0.05, 0.08, 0.02] },
+  { name: "the whole pool per site, feedback alignment through time", cfg: { feedback: "random" }, learn: [...TERM_NAMES], perLayer: true,
+    theta: TERM_NAMES.flatMap((t) => (t === "decay" ? [0.01, 0.02, 0.015] : t === "hebb" ? [0.01, 0.02, 0.01] : [0.3, 0.2, 0.25])) },
 ];
 for (const c of metaCases) {
   test(`RNN: exact meta-gradient equals central finite differences in float64: ${c.name}`, () => {

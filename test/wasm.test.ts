@@ -279,3 +279,18 @@ test("the RNN meta-gradient on wasm equals the plain reference (BPTT and FA, per
     a.grad.forEach((g, k) => assert.ok(Math.abs(g - b.grad[k]) < 1e-3 * Math.max(...b.grad.map(Math.abs)), `grad ${k}: ${g} vs ${b.grad[k]}`));
   }
 });
+
+test("the whole rule pool on wasm equals the plain reference: a task and the meta-gradient (MLP with FA and biases, RNN)", () => {
+  const pool = { bp: 0.005, oja: 0.003, hebb: 1e-4, ehebb: 1e-3, ye: 1e-3, eoja: 1e-3, decay: 1e-4 };
+  for (const over of [{ feedback: "random" as const, bias: true }, { net: "rnn" as const, hidden: [30], delay: 5 }]) {
+    const c: RunConfig = { ...cfg, ...over, way: 3, shots: 10, theta: pool }, ds = cachedDataset(c);
+    const a = runTask({ ...c, backend: "wasm" }, ds, 0), b = runTask({ ...c, backend: "js" }, ds, 0);
+    assert.ok(Math.abs(a.weightNorm - b.weightNorm) < 1e-4 * b.weightNorm, `Σ‖W‖ ${a.weightNorm} vs ${b.weightNorm}`);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-3 * b.loss, `loss ${a.loss} vs ${b.loss}`);
+    const layout = metaLayout(Object.keys(pool), over.net === "rnn" ? 3 : 5, false), theta = Object.values(pool);
+    const m = { ...c, split: "train" as const };
+    const ga = runEpisode({ ...m, backend: "wasm" }, cachedDataset(m), 2, layout, theta, {}), gb = runEpisode({ ...m, backend: "js" }, cachedDataset(m), 2, layout, theta, {});
+    assert.ok(Math.abs(ga.loss - gb.loss) < 1e-4 * gb.loss, `meta loss ${ga.loss} vs ${gb.loss}`);
+    ga.grad.forEach((g, k) => assert.ok(Math.abs(g - gb.grad[k]) < 2e-3 * Math.max(...gb.grad.map(Math.abs)), `grad ${layout[k].term}: ${g} vs ${gb.grad[k]}`));
+  }
+});

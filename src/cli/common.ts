@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { registerTermsModule } from "../rules/registry.js";
 export { writeAtomic } from "../core/files.js";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -75,7 +78,16 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}): 
     .option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)", choice<Backend>("--backend", BACKENDS), d.backend)
     .option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)", choice<Norm>("--norm", NORMS), d.norm)
     .option("--optimizer <name>", "sgd (the rule as is) | adam (the pseudo-gradient through Adam, θ_bp as learning rate; a baseline)", choice<Optimizer>("--optimizer", OPTIMIZERS), d.optimizer)
+    .option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)")
     .option("--json", "print one JSON line per result on stdout", false);
+}
+
+/** Register the rule terms of --terms before anything reads a rule. */
+export async function loadTermsFlag(file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  const abs = resolve(file);
+  if (!existsSync(abs)) throw new UsageError(`--terms: no module at ${abs}`);
+  await registerTermsModule(pathToFileURL(abs).href);
 }
 
 /** --init names the weight initializer, or (with '=') the initial θ of meta-learning; both may be given. */
@@ -90,7 +102,7 @@ export interface RunFlags {
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
   workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer; epochs: number;
-  net: NetKind; delay?: number; gainRec?: number; leak?: number;
+  net: NetKind; delay?: number; gainRec?: number; leak?: number; terms?: string;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {

@@ -2,10 +2,10 @@ import { mkdirSync } from "node:fs";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../meta/figures.js";
-import { metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
-import { isTermName, TERM_NAMES, type TermName } from "../rules/registry.js";
+import { layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
+import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
 import { formatThetaSpec } from "../rules/rule.js";
-import { addRunOptions, choice, configFrom, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 type MetaFlags = RunFlags & {
@@ -25,7 +25,7 @@ export function registerMeta(program: Command): void {
       .option("--theta-floor <f>", "robust: magnitude below which steps and perturbations are linear", numArg("--theta-floor"), 3e-3)
       .option("--sigma <s>", "robust: relative scale of the smoothing perturbations", numArg("--sigma"), 0.1)
       .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
-      .option("--learn <terms>", `terms whose coefficients are learned (${TERM_NAMES.join(",")})`, "bp,oja")
+      .option("--learn <terms>", `terms whose coefficients are learned, comma-separated (${TERM_NAMES.join(",")}), or 'pool' for every term`, "bp,oja")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
       .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
       .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json, summary.json and figures", "runs/meta")
@@ -41,8 +41,11 @@ export function registerMeta(program: Command): void {
 }
 
 async function runMeta(o: MetaFlags): Promise<void> {
-  const learn = o.learn.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const t of learn) if (!isTermName(t)) throw new UsageError(`unknown rule term '${t}' in --learn (known terms: ${TERM_NAMES.join(", ")})`);
+  await loadTermsFlag(o.terms);
+  const named = o.learn.split(",").map((s) => s.trim()).filter(Boolean);
+  // 'pool': every registered term (PAPER.md's pool, and any of --terms).
+  const learn = [...new Set(named.flatMap((t) => (t === "pool" ? termNames() : [t])))];
+  for (const t of learn) if (!isTermName(t)) throw new UsageError(`unknown rule term '${t}' in --learn (known terms: ${termNames().join(", ")}, or pool)`);
   if (learn.length === 0) throw new UsageError("--learn names no term");
   if (o.evalSplit !== "train" && o.evalSplit !== "test") throw new UsageError(`--eval-split must be train or test, got '${o.evalSplit}'`);
   if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
@@ -84,6 +87,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
     last10_loss: last.reduce((s, l) => s + l.loss, 0) / Math.max(1, last.length),
     episodes: res.state.episode, episodes_per_s: res.episodes_per_s, skipped: res.state.skipped, seconds: res.seconds,
   };
+  if (cfg.l1 > 0) summary.l1 = { lambda: cfg.l1, near_zero: nearZero(layoutNames(cfg), res.learned) };
   if (paths) {
     writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run } }, null, 1) + "\n");
     if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
@@ -103,6 +107,19 @@ async function runMeta(o: MetaFlags): Promise<void> {
     console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
+    const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;
+    if (l1) console.log(`L1 penalty λ = ${l1.lambda}: ${l1.near_zero.length ? `driven to about zero (|θ| < 2% of the largest): ${l1.near_zero.join(", ")}` : "no coefficient driven to about zero"}`);
     if (paths) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), ${paths.log}${o.figures ? ", figures" : ""}`);
   }
+}
+
+/** A name per meta-parameter: the term, with its layer when coefficients are per layer. */
+function layoutNames(cfg: MetaConfig): string[] {
+  return layoutOf(cfg).map((p) => (p.layers.length === 1 && cfg.perLayer ? `${p.term}@${p.layers[0]}` : p.term));
+}
+
+/** The coefficients an L1 penalty drove to about zero: |θ| below 2% of the largest |θ|. */
+export function nearZero(names: readonly string[], theta: readonly number[]): string[] {
+  const top = Math.max(...theta.map(Math.abs));
+  return names.filter((_, k) => Math.abs(theta[k]) < 0.02 * top);
 }

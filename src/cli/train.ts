@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { train } from "../experiments/train.js";
 import { cachedDataset, seqLen } from "../experiments/task.js";
-import { addRunOptions, configFrom, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, configFrom, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
@@ -20,6 +20,7 @@ export function registerTrain(program: Command): void {
 }
 
 async function runTrain(o: TrainFlags): Promise<void> {
+  await loadTermsFlag(o.terms);
   if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
   const rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[] = [];
   for (const r of o.rule) { const theta = parseRule(r); rules.push({ name: formatThetaSpec(theta), theta, ojaOutput: o.ojaOutput }); }

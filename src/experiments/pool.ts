@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { Job } from "./worker.js";
+import { TERM_MODULES } from "../rules/registry.js";
 
 /**
  * Worker threads (piscina). Pools are kept per size for the life of the
@@ -34,8 +35,12 @@ export async function closePools(): Promise<void> {
 export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i: number) => void): Promise<R[]> {
   if (workers <= 1 || jobs.length <= 1) {
     const { default: run } = await import("./worker.js");
-    return jobs.map((j, i) => { const r = run(j) as R; onDone?.(r, i); return r; });
+    const out: R[] = [];
+    for (const [i, j] of jobs.entries()) { const r = (await run(j)) as R; onDone?.(r, i); out.push(r); }
+    return out;
   }
+  // Worker threads learn the rule terms registered here by importing the same modules.
+  if (TERM_MODULES.length > 0) jobs = jobs.map((j) => ({ ...j, termModules: [...TERM_MODULES] }));
   const p = pool(workers);
   return Promise.all(jobs.map(async (j, i) => {
     const r = (await p.run(j)) as R;

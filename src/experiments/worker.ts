@@ -3,6 +3,7 @@
  * its datasets once.
  */
 import type { ThetaSpec } from "../rules/rule.js";
+import { registerTermsModule, TERM_MODULES } from "../rules/registry.js";
 import { runEpisode, type EpisodeResult } from "./episode.js";
 import type { MetaParam } from "../meta/tangent.js";
 import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
@@ -11,9 +12,10 @@ import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type Task
 export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[]; plan?: DiagnosticsPlan; planTasks?: number }
 /** One meta-training episode: the query loss and its exact gradient in θ (or the loss alone, `gradient` false). */
 export interface EpisodeJob { kind: "episode"; cfg: RunConfig; task: number; layout: MetaParam[]; theta: number[]; fixed: ThetaSpec; gradient?: boolean }
-export type Job = TrainJob | EpisodeJob;
+export type Job = (TrainJob | EpisodeJob) & { /** Modules of registered rule terms this thread must know (registerTermsModule). */ termModules?: string[] };
 
-export default function run(job: Job): TaskResult[] | EpisodeResult {
+export default async function run(job: Job): Promise<TaskResult[] | EpisodeResult> {
+  for (const url of job.termModules ?? []) if (!TERM_MODULES.includes(url)) await registerTermsModule(url);
   const ds = cachedDataset(job.cfg);
   switch (job.kind) {
     // The plan applies to the first planTasks tasks (diagnostics are costly; a few tasks suffice for means).

@@ -1,5 +1,5 @@
 import type { Buf, Kernels } from "../core/kernels.js";
-import { TERMS, type TermName } from "../rules/registry.js";
+import { BUILTIN_TERMS, termOf, TermError, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
 
@@ -26,6 +26,17 @@ export interface SiteShape {
   readonly m: number;
   readonly T: number;
   readonly sig: LayerSignals;
+  /** The site's weights and bias (read by terms that scale W). */
+  readonly W: Buf;
+  readonly b: Buf | null;
+}
+
+/** A term that scales W (learned weight decay): ΔW = coef · sign · W. */
+export interface ScaleTerm {
+  term: PlasticityTerm;
+  name: TermName;
+  coef: number;
+  sign: number;
 }
 
 export interface PlasticityOptions {
@@ -38,9 +49,16 @@ export class SitePlasticity {
   readonly n: number;
   readonly m: number;
   readonly T: number;
+  /** The active rank-1 terms. */
   readonly act: readonly ActiveTerm[];
-  /** Number of active terms. */
+  /** Number of active rank-1 terms. */
   readonly K: number;
+  /** The active terms that scale W (weight decay), applied with the rank-1 ones from the same old W. */
+  readonly scaleTerms: readonly ScaleTerm[];
+  /** Σ scale · coef · sign over scaleTerms, set by the last `factors` call. */
+  sScale = 0;
+  readonly W: Buf;
+  readonly b: Buf | null;
   /** The factors of the last `factors` call: ΔW = Σ_k s[k] · us[k] ⊗ vs[k] (over T rows). */
   readonly s: Float64Array;
   readonly us: Buf[];
@@ -52,23 +70,36 @@ export class SitePlasticity {
   readonly needsEPre: boolean;
 
   constructor(l: number, site: SiteShape, rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}) {
-    this.l = l; this.n = site.n; this.m = site.m; this.T = site.T;
+    this.l = l; this.n = site.n; this.m = site.m; this.T = site.T; this.W = site.W; this.b = site.b;
     this.sig = site.sig;
     this.sig0 = { ...site.sig, m: 0 };
-    const act: ActiveTerm[] = [];
+    const act: ActiveTerm[] = [], scaleTerms: ScaleTerm[] = [];
     for (const name of Object.keys(rule.coef) as TermName[]) {
       const c = rule.coef[name]![l];
       if (c === 0 && !(opts.always ?? []).includes(name)) continue;
-      act.push({ term: TERMS[name], name, coef: c, scratch: alloc(site.T * site.m), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } });
+      const term = termOf(name);
+      if (term.scalesW) {
+        const f: RankOne = { sign: -1, post: site.sig.post, pre: site.sig.pre, preBias: 0 };
+        term.factors(site.sig, site.sig.pre, f);
+        scaleTerms.push({ term, name, coef: c, sign: f.sign });
+        continue;
+      }
+      const a: ActiveTerm = { term, name, coef: c, scratch: alloc(site.T * site.m), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } };
+      if (!Object.prototype.hasOwnProperty.call(BUILTIN_TERMS, name) && site.n > 0) checkFactors(a, site);
+      act.push(a);
     }
     this.act = act;
+    this.scaleTerms = scaleTerms;
     this.K = act.length;
     this.s = new Float64Array(act.length);
     this.us = act.map((t) => t.f.post);
     this.vs = act.map((t) => t.f.pre);
     this.needsU = act.some((a) => a.term.needsU);
     this.needsEPre = act.some((a) => a.term.needsEPre);
+    this.needsUE = act.some((a) => a.term.needsUE === true);
   }
+
+  readonly needsUE: boolean;
 
   /**
    * The factors of every active term from `sig` into s, us, vs, scaled by
@@ -90,11 +121,26 @@ export class SitePlasticity {
       us[a] = t.f.post;
       vs[a] = t.f.pre;
     }
+    let sc = 0;
+    for (const t of this.scaleTerms) sc += scale * t.coef * t.sign;
+    this.sScale = sc;
     return K;
   }
 
-  /** W += Σ_k s_k us_k ⊗ vs_k (over T rows) and the bias part, from the last `factors`. */
+  /** Whether the last factors call left anything to apply. */
+  active(K: number): boolean { return K > 0 || this.sScale !== 0; }
+
+  /**
+   * target += Σ_k s_k us_k ⊗ vs_k (over T rows) and the bias part, from the
+   * last `factors`; and, first, the scaling terms' sScale · W of the site's
+   * (old) weights — with target = W, W ← (1 + sScale) W.
+   */
   addTo(W: Buf, b: Buf | null, K: number, k: Kernels): void {
+    const sc = this.sScale;
+    if (sc !== 0) {
+      k.lin2(W, 1, W, sc, this.W, this.n * this.m, false);
+      if (b !== null && this.b !== null) for (let i = 0; i < this.n; i++) b[i] += sc * this.b[i];
+    }
     if (K === 0) return;
     if (this.T === 1) k.addOuters(W, this.s, this.us, this.vs, K, this.n, this.m);
     else k.addOutersT(W, this.s, this.us, this.vs, K, this.T, this.n, this.m);
@@ -156,11 +202,20 @@ export class SiteTangent {
    * direction's, `inv` the update's scale (1 online, 1/batch in a mini-batch),
    * `zero` a tangent buffer known to be identically zero, or null.
    */
-  update(dW: Buf, db: Buf | null, dsig: LayerSignals, dsig0: LayerSignals, owner: readonly number[], dir: number, inv: number, zero: Buf | null, K: Kernels): void {
+  update(dW: Buf, db: Buf | null, dsig: LayerSignals, dsig0: LayerSignals, owner: readonly number[], dir: number, inv: number, zero: Buf | null, K: Kernels, cur?: { dW: Buf; db: Buf | null }): void {
     const pl = this.pl, act = pl.act, sig = pl.sig, sig0 = pl.sig0, n = pl.n, m = pl.m, rows = pl.T * m;
     const f = this.f, g = this.g, gb = this.gBias;
     // Bias factors read db, so take them all before any term writes to it.
     if (db !== null) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig, dsig, this.scrT[a], g); gb[a] = g.preBias; }
+    // Terms that scale W: d(c·sign·W) = c·sign·dW + dc·sign·W, from the old dW (and W), before the rank-1 pieces land
+    // (owner indices follow the rank-1 terms').
+    for (let j = 0; j < pl.scaleTerms.length; j++) {
+      const t = pl.scaleTerms[j], c = inv * t.coef * t.sign, dc = owner[act.length + j] === dir ? inv * t.sign : 0;
+      const dWcur = cur?.dW ?? dW, dbcur = cur?.db ?? db;
+      if (c !== 0) K.lin2(dW, 1, dW, c, dWcur, n * m, false);
+      if (dc !== 0) K.lin2(dW, 1, dW, dc, pl.W, n * m, false);
+      if (db !== null && dbcur !== null) for (let i = 0; i < n; i++) db[i] += c * dbcur[i] + (pl.b !== null ? dc * pl.b[i] : 0);
+    }
     const s = this.ps, us = this.pu, vs = this.pv;
     let q = 0;
     for (let a = 0; a < act.length; a++) {
@@ -212,9 +267,17 @@ export class SiteTangent {
 }
 
 /** The plasticity of every site of a network (index 0 unused), and what its signals must include. */
-export function plasticityOf(sites: readonly SiteShape[], rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}): { sites: SitePlasticity[]; needs: { needU: boolean[]; needEPre: boolean[] } } {
+export function plasticityOf(sites: readonly SiteShape[], rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}): { sites: SitePlasticity[]; needs: { needU: boolean[]; needEPre: boolean[]; needUE: boolean[] } } {
   if (rule.L !== sites.length - 1) throw new Error(`rule has ${rule.L} layers, network has ${sites.length - 1} plastic matrices`);
-  const pls = sites.map((s, l) => new SitePlasticity(l, s, rule, alloc, l === 0 ? { always: [] } : opts));
-  pls[0] = new SitePlasticity(0, sites[0], { L: rule.L, coef: {} }, alloc);
-  return { sites: pls, needs: { needU: pls.map((p, l) => l > 0 && p.needsU), needEPre: pls.map((p, l) => l > 0 && p.needsEPre) } };
+  const pls = sites.map((s, l) => new SitePlasticity(l, s, l === 0 ? { L: rule.L, coef: {} } : rule, alloc, l === 0 ? {} : opts));
+  return { sites: pls, needs: { needU: pls.map((p, l) => l > 0 && p.needsU), needEPre: pls.map((p, l) => l > 0 && p.needsEPre), needUE: pls.map((p, l) => l > 0 && p.needsUE) } };
+}
+
+/** A registered term's factors must fit its site (T·n post, T·m pre values): refused by name otherwise. */
+function checkFactors(a: ActiveTerm, site: SiteShape): void {
+  a.term.factors(site.sig, a.scratch, a.f);
+  const { n, m, T } = site;
+  if (a.f.post.length !== T * n || a.f.pre.length !== T * m) {
+    throw new TermError(`rule term '${a.name}': factors gave post × pre of ${a.f.post.length} × ${a.f.pre.length} values at a site of ${T} × (${n} × ${m}); expected ${T * n} × ${T * m}`);
+  }
 }

@@ -76,7 +76,7 @@ export class ComposedStep implements PlasticStep {
     for (let l = 1; l < pls.length; l++) {
       const pl = pls[l];
       const K = pl.factors(scale, k);
-      if (K === 0) continue;
+      if (!pl.active(K)) continue;
       transform.take(pl, K);
       pl.addTo(transform.targetW(l), transform.targetB(l), K, k);
     }

@@ -46,10 +46,12 @@ export interface TangentStep {
  * or −1; refuses a meta-parameter whose term is not active where it applies.
  */
 export function ownersOf(pls: readonly SitePlasticity[], params: readonly MetaParam[]): number[][] {
+  const names = (pl: SitePlasticity) => [...pl.act.map((a) => a.name), ...pl.scaleTerms.map((t) => t.name)];
   for (const p of params) for (const l of p.layers) {
-    if (!pls[l].act.some((a) => a.name === p.term)) throw new Error(`meta-parameter ${p.term} at layer ${l} is not active in the step (pass it in 'always')`);
+    if (!names(pls[l]).includes(p.term)) throw new Error(`meta-parameter ${p.term} at layer ${l} is not active in the step (pass it in 'always')`);
   }
-  return pls.map((pl, l) => pl.act.map((a) => params.findIndex((p) => p.term === a.name && p.layers.includes(l))));
+  // Rank-1 terms first, then the terms that scale W (SiteTangent reads them in that order).
+  return pls.map((pl, l) => names(pl).map((name) => params.findIndex((p) => p.term === name && p.layers.includes(l))));
 }
 
 /** dParams for `P` directions, their views per site, and mini-batch accumulators, allocated on the network's arena. */
@@ -128,7 +130,7 @@ export class ComposedTangentStep implements TangentStep {
     const online = this.batch === 1, inv = online ? 1 : 1 / this.batch, t = this.t, K = this.net.k, zero = this.pass.zeroOf(k);
     for (let l = 1; l < this.st.length; l++) {
       const dW = online ? t.dW[k][l] : t.accW[k][l], db = online ? t.db[k][l] : t.accb[k][l];
-      this.st[l].update(dW, db, this.pass.sig[k][l], this.dsig0[k][l], this.owner[l], k, inv, zero, K);
+      this.st[l].update(dW, db, this.pass.sig[k][l], this.dsig0[k][l], this.owner[l], k, inv, zero, K, { dW: t.dW[k][l], db: t.db[k][l] });
     }
   }
 

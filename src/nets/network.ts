@@ -34,6 +34,8 @@ export interface SignalNeeds {
   readonly needU: readonly boolean[];
   /** needEPre[i]: the error of site i's pre-synaptic units (a term with needsEPre is active there). */
   readonly needEPre: readonly boolean[];
+  /** needUE[i]: Wᵢᵀeᵢ through W itself (a term with needsUE is active there); absent means none. */
+  readonly needUE?: readonly boolean[];
 }
 
 export interface PlasticNetwork {

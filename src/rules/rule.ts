@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isTermName, TERM_NAMES, TERMS, type TermName } from "./registry.js";
+import { isTermName, TERM_NAMES, termNames, TERMS, type TermName } from "./registry.js";
 
 /**
  * θ as users write it: a coefficient per term, either shared by all layers or
@@ -40,7 +40,7 @@ export function makeRule(spec: ThetaSpec, L: number, opts: RuleOptions = {}): Ru
 }
 
 function unknownTerm(name: string): string {
-  return `unknown rule term '${name}' (known terms: ${TERM_NAMES.join(", ")})`;
+  return `unknown rule term '${name}' (known terms: ${termNames().join(", ")})`;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface LayerSignals {
   readonly ePre: Buf;
   /** uₗ = Wₗᵀ post (T × m), valid when the term declares needsU. */
   readonly u: Buf;
+  /** Wₗᵀ eₗ (T × m) through W itself (not the feedback matrix), valid when the term declares needsUE. */
+  readonly ue: Buf;
   /** Bias bₗ (n) or null: a bias is a weight from a constant input 1 (only where T = 1). */
   readonly b: Buf | null;
 }
@@ -59,6 +61,15 @@ export interface PlasticityTerm {
   readonly needsU: boolean;
   /** Reads eₗ₋₁ (so e₀ must be computed at l = 1). */
   readonly needsEPre: boolean;
+  /** Reads ue = Wₗᵀeₗ (Oja's form on errors). */
+  readonly needsUE?: boolean;
+  /**
+   * A term that scales W rather than adding a rank-1 update: ΔW = θ · sign · W
+   * (learned weight decay, sign −1), applied once per update. Its `factors`
+   * gives only the sign (post and pre unused) and its tangent is
+   * d(θ·sign·W) = dθ·sign·W + θ·sign·dW, formed by the engine.
+   */
+  readonly scalesW?: boolean;
   /**
    * At layer 1 (a hidden layer, post = y₁), the pre factor as a function of
    * one input pixel: xⱼ ("x": bp, hebb) or xⱼ − uⱼ ("x-u": Oja). Terms that

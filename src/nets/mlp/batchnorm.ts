@@ -90,6 +90,7 @@ export class BatchNormStep implements PlasticStep {
       for (let q = 0; q < P; q++) {
         if (wantE) k.matTVec(T[q].e[l - 1], fb.B[l], T[q].e[l], n, m);
         if (needU[l]) k.matTVec(T[q].u[l], W[l], T[q].y[l], n, m);
+        if (this.needs.needUE?.[l]) k.matTVec(T[q].ue[l], W[l], T[q].e[l], n, m);
       }
       if (l === 1) continue;
       const std = this.std[l - 1];

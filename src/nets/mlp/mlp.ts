@@ -178,7 +178,7 @@ export class MLP implements TangentNetwork {
     this.settle();
     const plan = this.planFor(needs);
     const zs = forwardTrain(this, label, plan.needUForward, null, true);
-    backward(this, this.feedback, this.tr, { needU: plan.needUAfter, needE0: needs.needEPre[1] ?? false });
+    backward(this, this.feedback, this.tr, { needU: plan.needUAfter, needE0: needs.needEPre[1] ?? false, needUE: needs.needUE });
     return zs;
   }
 
@@ -210,7 +210,7 @@ export function signalsOf(net: MLP, tr: Trace): LayerSignals[] {
   return dims.map((n, l) => ({
     l, L, n, m: l > 0 ? dims[l - 1] : 0, T: 1,
     pre: tr.y[Math.max(0, l - 1)], post: tr.y[l], e: tr.e[l], ePre: tr.e[Math.max(0, l - 1)],
-    u: tr.u[l], b: net.bias && l > 0 ? net.raw.b[l] : null,
+    u: tr.u[l], ue: tr.ue[l], b: net.bias && l > 0 ? net.raw.b[l] : null,
   }));
 }
 
@@ -229,6 +229,8 @@ export class Trace {
   readonly e: Buf[];
   /** uₗ = Wₗᵀ yₗ: the decay part of Oja's rule, from the same (old) Wₗ. */
   readonly u: Buf[];
+  /** ueₗ = Wₗᵀ eₗ through W itself (Oja's form on errors), when a term reads it. */
+  readonly ue: Buf[];
   /** bte[l−1] = Bₗᵀ eₗ before the σ' factor (forward-mode tangents need it). */
   readonly bte: Buf[];
   /** Layer normalization: √(var zₗ + ε) per hidden layer. */
@@ -241,6 +243,7 @@ export class Trace {
     this.dsig = d.map((n) => a.alloc(n));
     this.e = d.map((n) => a.alloc(n));
     this.u = d.map((_, l) => a.alloc(l === 0 ? 0 : d[l - 1]));
+    this.ue = d.map((_, l) => a.alloc(l === 0 ? 0 : d[l - 1]));
     this.bte = d.map((n) => a.alloc(n));
     this.lnStd = new Float64Array(d.length);
   }
@@ -310,6 +313,8 @@ export interface BackwardNeeds {
   needU: readonly boolean[];
   /** Compute e₀ = B₁ᵀ e₁ (the input is linear, so no σ' there); only terms reading eₗ₋₁ at layer 1 need it. */
   needE0: boolean;
+  /** needUE[l]: compute ueₗ = Wₗᵀ eₗ through W itself. */
+  needUE?: readonly boolean[];
 }
 
 /**
@@ -325,6 +330,7 @@ export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds
     const wantE = l > 1 || needs.needE0;
     const wantU = needs.needU[l];
     const g = tr.e[l - 1];
+    if (needs.needUE?.[l]) k.matTVec(tr.ue[l], W[l], tr.e[l], n, m);
     if (wantE && wantU && sym) k.matTVec2(g, tr.u[l], W[l], tr.e[l], tr.y[l], n, m);
     else {
       if (wantE) k.matTVec(g, fb.B[l], tr.e[l], n, m);

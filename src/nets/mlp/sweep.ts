@@ -19,7 +19,8 @@ export function sweepPlan(net: MLP, pls: readonly SitePlasticity[], opts: StepOp
   const adam = opts.optimizer === "adam", batch = opts.batch ?? 1;
   // The composite forward kernel (activations and Oja's u in wasm) has no normalization.
   const fusedForward = net.k.fused !== undefined && net.norm === "none";
-  if (adam || !fusedForward || opts.plan === "plain") return { fused: false, input: false };
+  // Terms that scale W (weight decay) or read Wᵀe take the composed step.
+  if (adam || !fusedForward || opts.plan === "plain" || pls.some((p) => p.scaleTerms.length > 0 || p.needsUE)) return { fused: false, input: false };
   // backUpdate applies up to three terms and cannot give eₗ₋₁ to a term at layer l (it forms it in the same sweep).
   const fused = net.feedback.name === "sym" && pls.every((p) => p.K <= 3 && !p.needsEPre);
   // The transposed first layer: online, a hidden layer 1, and every term there row-local (bp, hebb, Oja).

@@ -11,6 +11,8 @@ class TangentTrace {
   readonly dy: Buf[];
   readonly de: Buf[];
   readonly du: Buf[];
+  /** d(Wₗᵀeₗ) = dWₗᵀeₗ + Wₗᵀdeₗ. */
+  readonly due: Buf[];
   /** dbte[l] = d(Bₗ₊₁ᵀ eₗ₊₁), before the σ' factor. */
   readonly dbte: Buf[];
   readonly sig: LayerSignals[];
@@ -20,11 +22,12 @@ class TangentTrace {
     this.dy = d.map((n) => a.alloc(n));
     this.de = d.map((n) => a.alloc(n));
     this.du = d.map((_, i) => a.alloc(i === 0 ? 0 : d[i - 1]));
+    this.due = d.map((_, i) => a.alloc(i === 0 ? 0 : d[i - 1]));
     this.dbte = d.map((n) => a.alloc(n));
     this.sig = d.map((n, i) => ({
       l: i, L: net.L, n, m: i > 0 ? d[i - 1] : 0, T: 1,
       pre: this.dy[Math.max(0, i - 1)], post: this.dy[i], e: this.de[i], ePre: this.de[Math.max(0, i - 1)],
-      u: this.du[i], b: net.bias && i > 0 ? db[i] : null,
+      u: this.du[i], ue: this.due[i], b: net.bias && i > 0 ? db[i] : null,
     }));
   }
 }
@@ -127,6 +130,12 @@ export class MlpTangentPass implements TangentPass {
       // Fast path: du₁ is formed row by row in layer 1's sweep.
       const wantE = l > 1 || needs.needEPre[1], wantU = needs.needU[l] && !(l === 1 && this.fast !== null);
       const post = tr.y[l], dpost = T.dy[l], dbte = T.dbte[l - 1], du = T.du[l];
+      if (needs.needUE?.[l]) {
+        // d(Wᵀe) through W itself, whatever the feedback: dWᵀe + Wᵀde.
+        K.matTVec(T.due[l], dW[l], tr.e[l], n, m);
+        K.matTVec(A, W[l], T.de[l], n, m);
+        K.lin2(T.due[l], 1, T.due[l], 1, A, m, false);
+      }
       if (sym && wantE && wantU) {
         // One pass over W and dW gives both d(Wᵀe) = Wᵀde + dWᵀe and duₗ = Wᵀdy + dWᵀy.
         K.matTVec2x2(dbte, du, W[l], T.de[l], dpost, dW[l], tr.e[l], post, n, m);

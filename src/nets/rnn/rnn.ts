@@ -84,11 +84,15 @@ export class RNN implements TangentNetwork {
   readonly uW: Buf;
   /** The error reaching the input, B_Uᵀδₜ (T, nIn) (only when a term reads it). */
   readonly eX: Buf;
+  /** Wᵀe through each site's own weights (Oja's form on errors): Uᵀδₜ (T, nIn), Jᵀδₜ (T, N), Wᵀe (N). */
+  readonly ueU: Buf;
+  readonly ueJ: Buf;
+  readonly ueW: Buf;
   readonly z: Buf;
   readonly p: Buf;
   readonly e: Buf;
   /** Row views (index t = 0 … T) of the buffers above, made once so the loop never allocates. */
-  readonly rowsOf: { h: Buf[]; a: Buf[]; r: Buf[]; d: Buf[]; g: Buf[]; delta: Buf[]; uJ: Buf[]; uU: Buf[]; x: Buf[]; eX: Buf[] };
+  readonly rowsOf: { h: Buf[]; a: Buf[]; r: Buf[]; d: Buf[]; g: Buf[]; delta: Buf[]; uJ: Buf[]; uU: Buf[]; x: Buf[]; eX: Buf[]; ueU: Buf[]; ueJ: Buf[] };
 
   constructor(o: RNNOptions) {
     for (const [k, v] of [["nIn", o.nIn], ["rows", o.rows], ["N", o.N], ["nOut", o.nOut]] as const) {
@@ -120,6 +124,7 @@ export class RNN implements TangentNetwork {
     this.uU = a.alloc(T * nIn);
     this.uW = a.alloc(N);
     this.eX = a.alloc(T * nIn);
+    this.ueU = a.alloc(T * nIn); this.ueJ = a.alloc(T * N); this.ueW = a.alloc(N);
     this.z = a.alloc(C); this.p = a.alloc(C); this.e = a.alloc(C);
     const rowsOf = (b: Buf, w: number, n: number, first = 0) => Array.from({ length: n }, (_, t) => b.subarray((t - first) * w, (t - first + 1) * w));
     // Index t everywhere: h[t] = hₜ (t = 0 … T), a[t] = aₜ, r[t], d[t], uJ[t], uU[t], x[t], eX[t] for t = 1 … T (index 0 unused).
@@ -127,16 +132,16 @@ export class RNN implements TangentNetwork {
     this.rowsOf = {
       h: rowsOf(this.H, N, T + 1), g: rowsOf(this.G, N, T + 1), delta: rowsOf(this.D, N, T + 1),
       a: shifted(this.A, N), r: shifted(this.R, N), d: shifted(this.dsig, N), uJ: shifted(this.uJ, N), uU: shifted(this.uU, nIn),
-      x: shifted(this.xs, nIn), eX: shifted(this.eX, nIn),
+      x: shifted(this.xs, nIn), eX: shifted(this.eX, nIn), ueU: shifted(this.ueU, nIn), ueJ: shifted(this.ueJ, N),
     };
     const Hpre = this.H.subarray(0, T * N), Hpost = this.H.subarray(N), Dpost = this.D.subarray(N), Dpre = this.D.subarray(0, T * N);
     const sig = (l: number, n: number, m: number, Tr: number, s: Omit<LayerSignals, "l" | "L" | "n" | "m" | "T" | "b">): LayerSignals => ({ l, L: 3, n, m, T: Tr, b: null, ...s });
     const empty = this.params.subarray(0, 0);
     this.sites = [
-      { name: "input", n: 0, m: 0, T: 1, W: empty, b: null, sig: sig(0, 0, 0, 1, { pre: empty, post: empty, e: empty, ePre: empty, u: empty }) },
-      { name: "U", n: N, m: nIn, T, W: this.U, b: null, sig: sig(SITE_U, N, nIn, T, { pre: this.xs, post: Hpost, e: Dpost, ePre: this.eX, u: this.uU }) },
-      { name: "J", n: N, m: N, T, W: this.J, b: null, sig: sig(SITE_J, N, N, T, { pre: Hpre, post: Hpost, e: Dpost, ePre: Dpre, u: this.uJ }) },
-      { name: "W", n: C, m: N, T: 1, W: this.W, b: null, sig: sig(SITE_W, C, N, 1, { pre: this.rowsOf.h[T], post: this.p, e: this.e, ePre: this.rowsOf.delta[T], u: this.uW }) },
+      { name: "input", n: 0, m: 0, T: 1, W: empty, b: null, sig: sig(0, 0, 0, 1, { pre: empty, post: empty, e: empty, ePre: empty, u: empty, ue: empty }) },
+      { name: "U", n: N, m: nIn, T, W: this.U, b: null, sig: sig(SITE_U, N, nIn, T, { pre: this.xs, post: Hpost, e: Dpost, ePre: this.eX, u: this.uU, ue: this.ueU }) },
+      { name: "J", n: N, m: N, T, W: this.J, b: null, sig: sig(SITE_J, N, N, T, { pre: Hpre, post: Hpost, e: Dpost, ePre: Dpre, u: this.uJ, ue: this.ueJ }) },
+      { name: "W", n: C, m: N, T: 1, W: this.W, b: null, sig: sig(SITE_W, C, N, 1, { pre: this.rowsOf.h[T], post: this.p, e: this.e, ePre: this.rowsOf.delta[T], u: this.uW, ue: this.ueW }) },
     ];
     this.feedback = { name: "sym", B: this.sites.map((s) => s.W) };
   }
@@ -209,6 +214,13 @@ export class RNN implements TangentNetwork {
     }
     // J's pre-synaptic error at t = 1 is the error reaching h₀ (the initial state is not a tanh unit).
     if (needG0) R.delta[0].set(R.g[0]);
+    // Oja's form on errors reads Wᵀe through each site's own weights, whatever the feedback.
+    const ue = needs.needUE;
+    if (ue?.[SITE_W]) k.matTVec(this.ueW, this.W, this.e, C, N);
+    if (ue?.[SITE_J] || ue?.[SITE_U]) for (let t = 1; t <= T; t++) {
+      if (ue[SITE_J]) k.matTVec(R.ueJ[t], this.J, R.delta[t], N, N);
+      if (ue[SITE_U]) k.matTVec(R.ueU[t], this.U, R.delta[t], N, nIn);
+    }
   }
 
   tangents(dParams: readonly Buf[]): RnnTangentPass { return new RnnTangentPass(this, dParams); }

@@ -14,9 +14,12 @@ class RnnTangentTrace {
   readonly duU: Buf;
   readonly duW: Buf;
   readonly deX: Buf;
+  readonly dueU: Buf;
+  readonly dueJ: Buf;
+  readonly dueW: Buf;
   readonly dz: Buf;
   readonly dp: Buf;
-  readonly rows: { h: Buf[]; a: Buf[]; r: Buf[]; g: Buf[]; delta: Buf[]; uJ: Buf[]; uU: Buf[]; eX: Buf[] };
+  readonly rows: { h: Buf[]; a: Buf[]; r: Buf[]; g: Buf[]; delta: Buf[]; uJ: Buf[]; uU: Buf[]; eX: Buf[]; ueU: Buf[]; ueJ: Buf[] };
   readonly sig: LayerSignals[];
   readonly dU: Buf;
   readonly dJ: Buf;
@@ -29,20 +32,22 @@ class RnnTangentTrace {
     this.dR = net.leak === 1 ? this.dH.subarray(N) : a.alloc(T * N);
     this.dG = a.alloc((T + 1) * N); this.dD = a.alloc((T + 1) * N);
     this.duJ = a.alloc(T * N); this.duU = a.alloc(T * nIn); this.duW = a.alloc(N); this.deX = a.alloc(T * nIn);
+    this.dueU = a.alloc(T * nIn); this.dueJ = a.alloc(T * N); this.dueW = a.alloc(N);
     this.dz = a.alloc(C); this.dp = a.alloc(C);
     const rowsOf = (b: Buf, w: number, n: number) => Array.from({ length: n }, (_, t) => b.subarray(t * w, (t + 1) * w));
     const shifted = (b: Buf, w: number) => [b.subarray(0, 0), ...rowsOf(b, w, T)];
     this.rows = {
       h: rowsOf(this.dH, N, T + 1), g: rowsOf(this.dG, N, T + 1), delta: rowsOf(this.dD, N, T + 1),
       a: shifted(this.dA, N), r: shifted(this.dR, N), uJ: shifted(this.duJ, N), uU: shifted(this.duU, nIn), eX: shifted(this.deX, nIn),
+      ueU: shifted(this.dueU, nIn), ueJ: shifted(this.dueJ, N),
     };
     const base = net.sites.map((s) => s.sig);
     const empty = this.dz.subarray(0, 0);
     this.sig = [
-      { ...base[0], pre: empty, post: empty, e: empty, ePre: empty, u: empty },
-      { ...base[SITE_U], pre: zeroX, post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.deX, u: this.duU },
-      { ...base[SITE_J], pre: this.dH.subarray(0, T * N), post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.dD.subarray(0, T * N), u: this.duJ },
-      { ...base[SITE_W], pre: this.rows.h[T], post: this.dp, e: this.dp, ePre: this.rows.delta[T], u: this.duW },
+      { ...base[0], pre: empty, post: empty, e: empty, ePre: empty, u: empty, ue: empty },
+      { ...base[SITE_U], pre: zeroX, post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.deX, u: this.duU, ue: this.dueU },
+      { ...base[SITE_J], pre: this.dH.subarray(0, T * N), post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.dD.subarray(0, T * N), u: this.duJ, ue: this.dueJ },
+      { ...base[SITE_W], pre: this.rows.h[T], post: this.dp, e: this.dp, ePre: this.rows.delta[T], u: this.duW, ue: this.dueW },
     ];
   }
 }
@@ -145,5 +150,13 @@ export class RnnTangentPass implements TangentPass {
       }
     }
     if (needG0) D.delta[0].set(D.g[0]);
+    // d(Wᵀe) through each site's own weights: dWᵀe + Wᵀde.
+    const ue = needs.needUE;
+    const dTv = (out: Buf, dM: Buf, M: Buf, e: Buf, de: Buf, n: number, m: number) => { K.matTVec(out, dM, e, n, m); K.matTVec(tmp, M, de, n, m); K.lin2(out, 1, out, 1, tmp, m, false); };
+    if (ue?.[SITE_W]) dTv(tt.dueW, tt.dW, net.W, net.e, tt.dp, C, N);
+    if (ue?.[SITE_J] || ue?.[SITE_U]) for (let t = 1; t <= T; t++) {
+      if (ue[SITE_J]) dTv(D.ueJ[t], tt.dJ, net.J, R.delta[t], D.delta[t], N, N);
+      if (ue[SITE_U]) dTv(D.ueU[t], tt.dU, net.U, R.delta[t], D.delta[t], N, nIn);
+    }
   }
 }
