@@ -116,3 +116,35 @@ test("task sampler: N distinct classes, K + Q per class, disjoint sets, shuffled
   assert.throws(() => checkTaskOptions(ds, { way: 5, shots: 45, query: 10 }), /more examples than the smallest class/);
   assert.throws(() => checkTaskOptions(ds, { way: 13, shots: 1, query: 1 }), /more classes/);
 });
+
+test("Fashion-MNIST: the fixed split, a binary cache verified on every load, a corrupt cache rebuilt rather than trusted", async () => {
+  const { mkdtempSync, readFileSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const prev = process.env.NEUROPLASTIC_CACHE;
+  process.env.NEUROPLASTIC_CACHE = mkdtempSync(join(tmpdir(), "np-cache-"));
+  try {
+    const { fashionDataset, fashionCachePath, fashionPayload } = await import("../src/data/fashion.js");
+    const train = fashionDataset("train"), test = fashionDataset("test");
+    assert.equal(train.n, 60000);
+    assert.deepEqual(train.byClass.map((c) => c.length), new Array(10).fill(6000));
+    assert.ok(test.n > 9900 && test.n <= 10000, `test split ${test.n}`);
+    assert.equal(train.rows, 28); assert.equal(train.cols, 28); assert.equal(train.nClasses, 10);
+    // The splits share no image.
+    const { createHash } = await import("node:crypto");
+    const h = (ds: typeof train, i: number) => createHash("sha1").update(ds.images.subarray(i * 784, (i + 1) * 784)).digest("hex");
+    const seen = new Set(Array.from({ length: train.n }, (_, i) => h(train, i)));
+    assert.ok(Array.from({ length: test.n }, (_, i) => h(test, i)).every((k) => !seen.has(k)));
+    // Cached: the same bytes; then one flipped byte makes it rebuild.
+    assert.equal(fashionPayload().built, false);
+    const file = fashionCachePath(), buf = readFileSync(file);
+    buf[buf.length - 5] ^= 0xff;
+    writeFileSync(file, buf);
+    const again = fashionPayload();
+    assert.equal(again.built, true, "a corrupt cache is rebuilt");
+    assert.deepEqual(fashionDataset("train").images, train.images);
+    assert.equal(fashionPayload().built, false);
+  } finally {
+    if (prev === undefined) delete process.env.NEUROPLASTIC_CACHE; else process.env.NEUROPLASTIC_CACHE = prev;
+  }
+});

@@ -51,7 +51,7 @@ export function choice<T extends string>(name: string, allowed: readonly T[]) {
 export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}): Command {
   const d = { ...DEFAULT_CONFIG, ...defaults };
   return cmd
-    .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files (DIR/prefix picks one set)", d.dataset)
+    .option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix picks one set)", d.dataset)
     .addOption(new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split))
     .option("--transpose", "transpose images (EMNIST's stored orientation)", false)
     .option("--net <kind>", "network: mlp | rnn (the rate RNN of PAPER.md, images presented row by row)", choice<NetKind>("--net", NETS), "mlp")

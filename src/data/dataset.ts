@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import { IdxError, parseIdx } from "./idx.js";
+import { fashionDataset } from "./fashion.js";
 
 /** A labelled image set held as raw bytes; pixels are scaled to [0, 1] as examples are used. */
 export interface Dataset {
@@ -37,11 +38,15 @@ export function embeddedMnistDir(): string {
 }
 
 /**
- * Load `source` ("mnist" for the embedded copy, a directory of IDX files, or
+ * Load `source` ("mnist" or "fashion" for the embedded copies, a directory of IDX files, or
  * DIR/prefix to pick one set among several, e.g. .../emnist-balanced).
  * Train files match *train-images* / *train-labels*; test files *t10k-* or *test-*.
  */
 export function loadDataset(source: string, split: Split, opts: LoadOptions = {}): Dataset {
+  if (source === "fashion") {
+    if (opts.transpose) throw new IdxError("--transpose is for EMNIST's stored orientation; Fashion-MNIST is stored upright");
+    return fashionDataset(split);
+  }
   let dir = source === "mnist" ? embeddedMnistDir() : source;
   let prefix = "";
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
