@@ -100,3 +100,12 @@ test("rule pools from the CLI: --terms, --learn pool with --l1, and bad input", 
   assertCleanError(["meta", "--l1", "-1", "--episodes", "1"], /--l1 must be ≥ 0/);
   assertCleanError(["train", "--terms", join(dir, "none.mjs")], /--terms: no module/);
 });
+
+test("train --curve: JSON carries the curve; bad periods refused", () => {
+  const r = cli(["train", "--hidden", "20", "--tasks", "2", "--shots", "5", "--query", "3", "--rule", "bp=0.01", "--curve", "10", "--workers", "1", "--json"]);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.deepEqual(j.curve.map((p: { step: number }) => p.step), [0, 10, 20, 25]);
+  for (const k of ["acc", "acc_se", "loss", "loss_se"]) assert.ok(k in j.curve[0], k);
+  assertCleanError(["train", "--curve", "0"], /--curve must be an integer ≥ 1, got '0'/);
+});

@@ -135,3 +135,16 @@ test("optimizer adam: the pseudo-gradient goes through Adam with θ_bp as learni
     assertClose(net.params, ref.params, 1e-10, 1e-13, `params (batch ${batch})`);
   }
 });
+
+test("learning curves: query accuracy and loss every k steps; measuring them never changes training (MLP fast path, mini-batch, RNN)", async () => {
+  for (const over of [{}, { batch: 4, bias: true }, { net: "rnn" as const, hidden: [20], delay: 3 }]) {
+    const cfg: RunConfig = { ...small, ...over, tasks: 3 };
+    const plain = await train(cfg, 1), withCurve = await train(cfg, 1, undefined, undefined, { curve: 7 });
+    assert.deepEqual(withCurve.results.map((r) => [r.acc, r.loss, r.weightNorm]), plain.results.map((r) => [r.acc, r.loss, r.weightNorm]));
+    const steps = withCurve.curve!.map((p) => p.step);
+    assert.deepEqual(steps, [0, 7, 14, 21, 28, 35, 42, 49, 50]);
+    const last = withCurve.curve![withCurve.curve!.length - 1];
+    assert.ok(Math.abs(last.acc - withCurve.acc) < 1e-12, "the last point is the task's score");
+    assert.ok(withCurve.curve!.every((p) => Number.isFinite(p.acc_se) && p.acc_se >= 0));
+  }
+});

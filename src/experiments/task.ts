@@ -85,8 +85,29 @@ export interface TaskResult {
   steps: number;
   /** Σₗ ‖Wₗ‖_F after training (NaN when diverged). */
   weightNorm: number;
+  /** Query accuracy and loss every k examples while the task trains (only with a curve), and at the end. */
+  curve?: CurvePoint[];
   /** Per-layer (per-site) diagnostics at the planned steps (only when a DiagnosticsPlan was given); the RNN's own in `rnn`. */
   diagnostics?: DiagnosticsAt[];
+}
+
+/** One point of a learning curve: after `step` examples (online steps, or sequences), the query set's accuracy and loss. */
+export interface CurvePoint { step: number; acc: number; loss: number }
+
+/** A learning curve over tasks: mean and standard error per point. */
+export interface CurveSummary { step: number; acc: number; acc_se: number; loss: number; loss_se: number }
+
+/** Mean ± standard error over tasks at each point of their curves. */
+export function summarizeCurves(rs: readonly TaskResult[]): CurveSummary[] {
+  const withC = rs.filter((r) => r.curve);
+  if (withC.length === 0) return [];
+  const n = withC.length;
+  return withC[0].curve!.map((p0, k) => {
+    const accs = withC.map((r) => r.curve![k].acc), losses = withC.map((r) => r.curve![k].loss);
+    const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / n, se = (xs: number[], mu: number) => Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / n / n);
+    const acc = m(accs), loss = m(losses);
+    return { step: p0.step, acc, acc_se: se(accs, acc), loss, loss_se: se(losses, loss) };
+  });
 }
 
 /** Diagnostics of one network at one step of training. */
@@ -211,7 +232,7 @@ export interface DiagnosticsPlan {
  * Train on task t (one pass over its shuffled training set), then score on
  * its query set; with a plan, also measure the layers on the probe set.
  */
-export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan): TaskResult {
+export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0): TaskResult {
   const { step, task } = freshStep(cfg, ds, t);
   const net = step.net;
   const diagnostics: DiagnosticsAt[] = [];
@@ -221,6 +242,10 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
     else diagnostics.push({ step: at, layers: probe(net as MLP, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
   };
   let diverged = false;
+  // The learning curve: query accuracy and loss every `curveEvery` examples (reading weights never changes training).
+  const curve: CurvePoint[] = [];
+  const point = (at: number) => { if (curveEvery > 0) curve.push({ step: at, ...evaluate(net, ds.images, ds.dim, task.queryIdx, task.queryLabels) }); };
+  point(0);
   measure(0);
   const N = task.trainIdx.length, epochs = cfg.epochs ?? 1;
   // Passes over the same shuffled training set (PAPER.md: one; more to watch long-run stability).
@@ -229,6 +254,7 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
       loadPixels(step.x, ds.images, task.trainIdx[i], ds.dim);
       if (!Number.isFinite(step.step(task.trainLabels[i]))) { diverged = true; break train; }
       if (plan && (ep * N + i + 1) % cfg.batch === 0) measure(ep * N + i + 1);
+      if (curveEvery > 0 && (ep * N + i + 1) % curveEvery === 0 && ep * N + i + 1 < N * epochs) point(ep * N + i + 1);
     }
   }
   step.finish();
@@ -243,6 +269,12 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   for (let l = 1; l <= net.S; l++) { let s = 0; for (const w of net.sites[l].W) s += w * w; wn += Math.sqrt(s); }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
+  if (curveEvery > 0) {
+    // The last point is the task's score; points a diverged task never reached are at chance, as its score is.
+    const at = [...Array.from({ length: Math.ceil(end / curveEvery) }, (_, k) => k * curveEvery), end];
+    r.curve = at.map((step) => curve.find((c) => c.step === step) ?? (step === end ? { step, acc: sc.acc, loss: sc.loss } : { step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }));
+    r.curve = r.curve.map((c) => (Number.isFinite(c.loss) ? c : { step: c.step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }));
+  }
   return r;
 }
 
