@@ -29,7 +29,7 @@ test("paired differences and verdicts follow the data", () => {
 
 test("reproduce runs every cell, writes the report, and an interrupted run reuses finished cells", async () => {
   const out = mkdtempSync(join(tmpdir(), "np-rep-"));
-  const o: ReproduceOptions = { out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 0, dataset: "mnist", backend: "wasm" };
+  const o: ReproduceOptions = { out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 0, dataset: "mnist", backend: "wasm", scarcityEpisodes: 2 };
   const grid = cells(o);
   // Interrupt after three cells, then run again: those three come from disk.
   let seen = 0;

@@ -130,7 +130,7 @@ for (const [name, over, terms, perLayer] of mnistMeta) {
 test("frozen reproduce cells (quick grid, 2 tasks, 2 meta-episodes, diagnostics)", async () => {
   const out = mkdtempSync(join(tmpdir(), "np-frozen-"));
   // The published outer loop, one meta seed, no grid: what reports were made with before the robust loop.
-  const rs = await reproduce({ out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 2, dataset: "mnist", backend: "wasm", outer: "adam", metaSeeds: 1, gridTasks: 0 });
+  const rs = await reproduce({ out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 2, dataset: "mnist", backend: "wasm", outer: "adam", metaSeeds: 1, gridTasks: 0, transfer: "none" });
   // Scenarios a–e are the MLP's (frozen before the redesign); later scenarios are new.
   for (const r of rs.filter((c) => "abcde".includes(c.scenario))) {
     // The fields cells had then, in their order (later fields — runs, grid, median loss, exploded — are new).

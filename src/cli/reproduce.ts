@@ -1,6 +1,6 @@
 import { Option, type Command } from "commander";
 import { defaultWorkers } from "../experiments/pool.js";
-import { cells, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
+import { cells, POOL_L1, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
 import { BACKENDS, type Backend } from "../experiments/task.js";
 import { writeReport } from "../report/reproduce-report.js";
 import { choice, intArg, numArg, progressBar } from "./common.js";
@@ -9,12 +9,12 @@ import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
-  outer: OuterLoop; metaSeeds?: number; gridTasks?: number;
+  outer: OuterLoop; metaSeeds?: number; gridTasks?: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
 }
 
 export function registerReproduce(program: Command): void {
   program.command("reproduce")
-    .description("run the paper's comparisons (online vs mini-batch, depth, init, tricks, feedback alignment, recurrent memory) with diagnostics, and write a report")
+    .description("run the paper's comparisons (online vs mini-batch, depth, init, tricks, feedback alignment, recurrent memory, scarce data) with diagnostics, and write a report")
     .option("--out <dir>", "report directory (cells/ inside it makes an interrupted run resume)", "runs/reproduce")
     .option("--quick", "a smaller grid and fewer tasks (under 10 minutes on 2 cores)", false)
     .option("--tasks <n>", "tasks per cell (default: 200, or 40 with --quick)", intArg("--tasks"))
@@ -27,6 +27,9 @@ export function registerReproduce(program: Command): void {
     .option("--meta-episodes <n>", "meta-learn θ for every online configuration and rule (0: fixed θ)", intArg("--meta-episodes", 0), 0)
     .option("--outer <loop>", "meta-learning's outer loop: robust | adam (the published loop; with --meta-seeds 1 --grid-tasks 0 it reproduces older reports)", choice<OuterLoop>("--outer", OUTER_LOOPS), "robust")
     .option("--meta-seeds <n>", "meta-learning runs per cell; verdicts must hold for each (default: 3, or 1 with --quick)", intArg("--meta-seeds"))
+    .option("--scarcity-episodes <n>", "meta-learning episodes of scenario g (default: --meta-episodes, or 30 when that is 0)", intArg("--scarcity-episodes"))
+    .option("--pool-l1 <lambda>", "scenario g: L1 penalty on the rule pool's coefficients", numArg("--pool-l1"), POOL_L1)
+    .option("--transfer <dataset>", "scenario g: where MNIST-learned θ is also tested ('fashion', a directory of IDX files, or 'none')", "fashion")
     .option("--grid-tasks <n>", "tasks per point of the fixed-θ grid checked beside each meta-learned cell (0: none; default: 40, or 10 with --quick)", intArg("--grid-tasks", 0))
     .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
@@ -38,6 +41,7 @@ export function registerReproduce(program: Command): void {
         out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
         tasks: f.tasks ?? (f.quick ? 40 : 200), diagTasks: f.diagTasks ?? (f.quick ? 4 : 10), probe: f.probe,
         outer: f.outer, metaSeeds: f.metaSeeds ?? (f.quick ? 1 : 3), gridTasks: f.gridTasks ?? (f.quick ? 10 : 40),
+        ...(f.scarcityEpisodes !== undefined ? { scarcityEpisodes: f.scarcityEpisodes } : {}), poolL1: f.poolL1, transfer: f.transfer,
         theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
       const t0 = performance.now();

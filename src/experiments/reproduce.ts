@@ -6,7 +6,8 @@ import type { LayerDiagnostics } from "../diagnostics/probe.js";
 import { metaTrain, specOf, type MetaConfig } from "./meta-train.js";
 import type { OuterLoop } from "../meta/outer.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { cachedDataset, DEFAULT_CONFIG, type Backend, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { cachedDataset, DEFAULT_CONFIG, type Backend, type CurveSummary, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { TERM_NAMES } from "../rules/registry.js";
 import { train } from "./train.js";
 
 /**
@@ -14,8 +15,12 @@ import { train } from "./train.js";
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f";
-export const SCENARIOS: readonly ScenarioId[] = ["a", "b", "c", "d", "e", "f"];
+export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+export const SCENARIOS: readonly ScenarioId[] = ["a", "b", "c", "d", "e", "f", "g"];
+
+/** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
+export const POOL_L1 = 1;
+export type CellRule = "bp" | "bp+oja" | "pool";
 
 /** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
 export const RNN_THETA = { bp: 0.003, oja: 0.002 };
@@ -43,6 +48,12 @@ export interface ReproduceOptions {
   metaSeeds?: number;
   /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
   gridTasks?: number;
+  /** Scenario g (data scarcity) always meta-learns: its episodes (default: metaEpisodes, or 30 when that is 0). */
+  scarcityEpisodes?: number;
+  /** Scenario g: λ of the pool's L1 penalty (default POOL_L1). */
+  poolL1?: number;
+  /** Scenario g: the dataset the MNIST-learned θ is also tested on (default "fashion"; "none" to skip). */
+  transfer?: string;
   dataset: string;
   backend: Backend;
 }
@@ -52,12 +63,14 @@ export interface Cell {
   scenario: ScenarioId;
   /** The swept value (batch, depth, gain, baseline name, feedback). */
   x: string;
-  rule: "bp" | "bp+oja";
+  rule: CellRule;
   cfg: RunConfig;
   /** Scale applied to θ (mini-batches: per-example step kept equal). */
   thetaScale: number;
   /** Fixed coefficients for this cell (e.g. Adam's learning rate), overriding the run's θ. */
   theta?: ThetaSpec;
+  /** Scenario g: meta-learned whatever metaEpisodes says, with a learning curve every `curve` steps. */
+  scarcity?: { curve: number };
 }
 
 /** One θ of a cell evaluated on the cell's tasks (the same tasks for every θ: comparisons are paired). */
@@ -116,6 +129,11 @@ export interface CellResult {
   /** Every θ evaluated: one per meta seed, or the fixed one. */
   runs: SeedRun[];
   grid?: GridCheck;
+  /** Scenario g: each run's θ tested on another dataset at the same K (transfer). */
+  transfer?: SeedRun[];
+  transferDataset?: string;
+  /** Scenario g: the first run's learning curve. */
+  curve?: CurveSummary[];
   /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
   diagnostics: DiagnosticsAt[];
   seconds: number;
@@ -126,8 +144,8 @@ export interface CellResult {
 export function cells(o: ReproduceOptions): Cell[] {
   const base: RunConfig = { ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend };
   const out: Cell[] = [];
-  const add = (scenario: ScenarioId, x: string, rules: ("bp" | "bp+oja")[], over: Partial<RunConfig>, thetaScale = 1, theta?: ThetaSpec) => {
-    for (const rule of rules) out.push({ id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"), scenario, x, rule, cfg: { ...base, ...over }, thetaScale, theta });
+  const add = (scenario: ScenarioId, x: string, rules: CellRule[], over: Partial<RunConfig>, thetaScale = 1, theta?: ThetaSpec, scarcity?: Cell["scarcity"]) => {
+    for (const rule of rules) out.push({ id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"), scenario, x, rule, cfg: { ...base, ...over }, thetaScale, theta, ...(scarcity ? { scarcity } : {}) });
   };
   const both: ("bp" | "bp+oja")[] = ["bp", "bp+oja"];
   for (const b of o.quick ? [1, 10] : [1, 10, 50]) add("a", `batch ${b}`, both, { batch: b }, b);
@@ -151,6 +169,8 @@ export function cells(o: ReproduceOptions): Cell[] {
   const rnn: Partial<RunConfig> = { net: "rnn", hidden: [100] };
   for (const d of o.quick ? [0, 20] : [0, 5, 10, 20, 40]) add("f", `BPTT, delay ${d}`, both, { ...rnn, delay: d });
   for (const d of o.quick ? [20] : [0, 20]) add("f", `FA, delay ${d}`, both, { ...rnn, delay: d, feedback: "random" });
+  // Claim 8: scarce data. K shots per class; θ meta-learned at that K: bp alone, bp + Oja, the pool with L1.
+  for (const K of o.quick ? [1, 5, 50] : [1, 2, 5, 10, 20, 50]) add("g", `K = ${K}`, ["bp", "bp+oja", "pool"], { shots: K }, 1, undefined, { curve: Math.max(1, Math.round((5 * K) / 10)) });
   return out;
 }
 
@@ -254,7 +274,10 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0 });
+    const episodes = c.scarcity ? o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30) : o.metaEpisodes;
+    const l1 = c.rule === "pool" ? o.poolL1 ?? POOL_L1 : 0, transferTo = c.scarcity ? o.transfer ?? "fashion" : "none";
+    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
+      ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
     if (existsSync(file)) {
       try {
         const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
@@ -263,28 +286,36 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
     }
     const t0 = performance.now();
     const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
-    const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : { bp: th.bp, oja: th.oja }), c.thetaScale);
+    const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
+      : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
     // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
-    const metaOk = o.metaEpisodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
+    const metaOk = episodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
+    const transfer: SeedRun[] = [];
+    let curve: CurveSummary[] | undefined;
     const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
     const runs: SeedRun[] = [];
     let diagnostics: CellResult["diagnostics"] = [];
     for (let sIdx = 0; sIdx < seeds; sIdx++) {
       let theta = start, meta: Partial<SeedRun> = {};
       if (metaOk) {
-        const learn = c.rule === "bp" ? ["bp" as const] : ["bp" as const, "oja" as const];
+        const learn = c.rule === "bp" ? ["bp"] : c.rule === "bp+oja" ? ["bp", "oja"] : [...TERM_NAMES];
         // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
         // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
         // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
-        const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes: o.metaEpisodes, metaBatch: 1, metaLr: 1e-3, l1: 0, checkpointEvery: o.metaEpisodes, ...(outer === "robust" ? { outer } : {}) };
+        const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}) };
         const m = await metaTrain(mcfg, 1, null);
         // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
         theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
         meta = { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped };
       }
-      const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined);
-      if (sIdx === 0) diagnostics = meanDiagnostics(out.results);
+      const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined, { curve: sIdx === 0 ? c.scarcity?.curve : undefined });
+      if (sIdx === 0) { diagnostics = meanDiagnostics(out.results); curve = out.curve; }
       runs.push({ metaSeed: null, ...meta, ...seedRun(theta, out.results, c.cfg.way) });
+      if (transferTo !== "none") {
+        // Transfer: the θ learned on this dataset, tested at the same K on another one's test split.
+        const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
+        transfer.push({ metaSeed: meta.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
+      }
     }
     const gridCheck = metaOk && (o.gridTasks ?? 0) > 0 ? await gridFor(c, start, runs, o) : undefined;
     const first = runs[0], n = first.tasks.length;
@@ -296,7 +327,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
       id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
       acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: mean((r) => r.loss_median),
       diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
-      tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}),
+      tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),
       diagnostics, seconds: (performance.now() - t0) / 1000,
     };
     writeAtomic(file, JSON.stringify(res) + "\n");

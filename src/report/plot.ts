@@ -17,7 +17,8 @@ function fontFile(): string {
 
 /** Render a vega-lite spec to SVG in Node (no browser, no canvas). */
 export async function toSvg(spec: VlSpec): Promise<string> {
-  const full = { config: { font: FONT, background: "white" }, ...spec };
+  // Legends show whole labels (a cut label can hide which series is which).
+  const full = { config: { font: FONT, background: "white", legend: { labelLimit: 0 } }, ...spec };
   const compiled = vl.compile(full as never).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: "none" });
   const svg = await view.toSVG();

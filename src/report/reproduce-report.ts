@@ -1,8 +1,10 @@
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
-import { RNN_THETA, SCENARIOS, type CellResult, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
+import { POOL_L1, RNN_THETA, SCENARIOS, type CellResult, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
+import { TERM_NAMES } from "../rules/registry.js";
 import { csv, fmtPoints, MISSING, pct3, ruleName, sig3, thetaText } from "./format.js";
 import { toSvg, svgToPng, type VlSpec } from "./plot.js";
+import { curveChart } from "./curves.js";
 import { VERDICT_RULE, verdicts, type Outcome, type Verdict } from "./verdicts.js";
 
 export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
@@ -10,6 +12,7 @@ export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
 const SCENARIO_TITLES: Record<ScenarioId, string> = {
   a: "a. Online vs mini-batch", b: "b. Depth", c: "c. Initialization", d: "d. Engineering tricks as baselines", e: "e. Feedback alignment",
   f: "f. Recurrent networks: memory over a delay",
+  g: "g. Scarce data: meta-learned coefficients and rule pools",
 };
 
 /** Axis labels wrapped at spaces into lines of at most `width` characters ('|' separates lines for labelExpr). */
@@ -117,19 +120,48 @@ function rnnCharts(rs: CellResult[]): { delta: VlSpec; radius: VlSpec } {
   };
 }
 
+/** Scenario g: accuracy against K per rule (solid: MNIST; dashed: the transfer dataset). */
+function scarcityChart(rs: CellResult[]): VlSpec {
+  const kOf = (x: string) => Number(x.replace(/^K = /, ""));
+  const rows = rs.filter((r) => r.scenario === "g").flatMap((r) => [
+    { K: kOf(r.x), rule: ruleName(r.rule), data: "MNIST (meta-learned here)", acc: r.acc },
+    ...(r.transfer ? [{ K: kOf(r.x), rule: ruleName(r.rule), data: `${r.transferDataset} (transfer)`, acc: r.transfer.reduce((s, x) => s + x.acc, 0) / r.transfer.length }] : []),
+  ]);
+  return {
+    title: "Scarce data: query accuracy against shots per class, θ meta-learned at each K", width: 420, height: 240, data: { values: rows },
+    layer: [
+      { mark: { type: "line", point: true }, encoding: { x: { field: "K", type: "quantitative", scale: { type: "log" }, title: "K (training examples per class)" }, y: { field: "acc", type: "quantitative", title: "query accuracy", scale: { domain: [0, 1] } },
+        color: { field: "rule", type: "nominal", title: "rule" }, strokeDash: { field: "data", type: "nominal", title: "tested on" } } },
+      ...chance(5),
+    ],
+  };
+}
+
+/** Scenario g: the pool's meta-learned coefficients per K (first seed), on a symmetric log scale. */
+function poolThetaChart(rs: CellResult[]): VlSpec {
+  const kOf = (x: string) => Number(x.replace(/^K = /, ""));
+  const rows = rs.filter((r) => r.scenario === "g" && r.rule === "pool").flatMap((r) => Object.entries(r.runs[0].theta).map(([term, v]) => ({ K: kOf(r.x), term, value: v as number })));
+  return {
+    title: "The rule pool's meta-learned coefficients (L1-penalized) against K", width: 420, height: 240, data: { values: rows }, mark: { type: "line", point: true },
+    encoding: { x: { field: "K", type: "quantitative", scale: { type: "log" }, title: "K (training examples per class)" }, y: { field: "value", type: "quantitative", title: "θ (symmetric log scale)", scale: { type: "symlog", constant: 1e-4 } },
+      color: { field: "term", type: "nominal", title: "term" }, strokeDash: { field: "term", type: "nominal", title: "term" } },
+  };
+}
+
 const OUTCOME_TEXT: Record<Outcome, string> = { holds: "holds", refuted: "refuted", inconclusive: "inconclusive" };
 
 /** The cells of a scenario as a markdown table: θ per meta seed, accuracy, losses, failures, and the grid check. */
 function table(rs: CellResult[], s: ScenarioId): string {
   const cs = rs.filter((r) => r.scenario === s);
-  const grid = cs.some((r) => r.grid);
-  const head = ["configuration", "rule", "θ", "query accuracy ± 95% CI", "mean loss", "median loss", "diverged", "exploded", ...(grid ? ["best grid θ (accuracy)", "meta − grid"] : [])];
+  const grid = cs.some((r) => r.grid), transfer = cs.find((r) => r.transfer)?.transferDataset;
+  const head = ["configuration", "rule", "θ", "query accuracy ± 95% CI", ...(transfer ? [`${transfer} (transfer)`] : []), "mean loss", "median loss", "diverged", "exploded", ...(grid ? ["best grid θ (accuracy)", "meta − grid"] : [])];
   const rows = cs.map((r) => {
     const seeds = r.runs.length > 1;
     const theta = r.runs.map((x) => thetaText(x.theta)).join("; ") + (r.thetaSource === "meta-learned" ? ` (meta-learned${seeds ? `, ${r.runs.length} seeds` : ""})` : "");
     const range = seeds ? ` (seeds ${r.runs.map((x) => pct3(x.acc)).join(", ")})` : "";
     const g = r.grid;
-    return [r.x, ruleName(r.rule), theta, `${pct3(r.acc)}% ± ${sig3(100 * r.acc_ci95)}${range}`, sig3(r.loss), sig3(r.loss_median),
+    const tr = r.transfer ? `${pct3(r.transfer.reduce((sm, x) => sm + x.acc, 0) / r.transfer.length)}%` : "";
+    return [r.x, ruleName(r.rule), theta, `${pct3(r.acc)}% ± ${sig3(100 * r.acc_ci95)}${range}`, ...(transfer ? [tr] : []), sig3(r.loss), sig3(r.loss_median),
       `${r.diverged}/${r.tasks.length}`, `${r.exploded}/${r.tasks.length}`,
       ...(grid ? (g ? [`${thetaText(g.best.theta)} (${pct3(g.best.acc)}%)`, `${g.vsMeta.map(fmtPoints).join("; ")}${g.worse ? " — **meta-learning did worse**" : ""}`] : ["", ""]) : [])];
   });
@@ -162,6 +194,11 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     ["mech-depth-act", "b", diagChart(rs, (r) => r.scenario === "b" && r.x === deepest, "actNorm", "Deepest network: activation norm per layer", "mean ‖yₗ‖", true)],
     ["mech-depth-err", "b", diagChart(rs, (r) => r.scenario === "b" && r.x === deepest, "errNorm", "Deepest network: error norm per layer", "mean ‖eₗ‖", true)],
   ];
+  if (rs.some((r) => r.scenario === "g")) {
+    const k5 = rs.filter((r) => r.scenario === "g" && r.x === "K = 5" && r.curve);
+    figs.push(["g-accuracy", "g", scarcityChart(rs)], ["g-theta", "g", poolThetaChart(rs)]);
+    if (k5.length) figs.push(["g-curves", "g", curveChart(k5.map((r) => ({ rule: ruleName(r.rule), curve: r.curve! })), 5, "Learning curves at K = 5 (first meta seed's θ)")]);
+  }
   if (rs.some((r) => r.scenario === "f")) {
     const rc = rnnCharts(rs);
     figs.push(["f-accuracy", "f", delayChart(rs)], ["f-delta", "f", rc.delta], ["f-radius", "f", rc.radius]);
@@ -194,6 +231,7 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     "",
     `Command: \`${meta.command}\` (${o.quick ? "quick" : "full"} run, ${o.tasks} tasks per cell, diagnostics on ${o.diagTasks} of them with a fixed probe set of ${o.probe} examples, seed ${o.seed}; compute time in timing.json).`,
     `Tasks: 5-way 50-shot, 10 query examples per class, ${o.dataset} test split; online learning (one pass, batch 1) unless stated; network 784-170-130-100-70-10 with softplus β = 10 unless stated.`,
+    ...(present.includes("g") ? [`Scenario g: 5-way K-shot MNIST tasks for K = ${[...new Set(rs.filter((r) => r.scenario === "g").map((r) => r.x.replace("K = ", "")))].join(", ")}, 10 query examples per class; at each K, θ is meta-learned on train-split tasks at that K (${o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30)} episodes, the ${o.outer ?? "robust"} outer loop): bp alone (a learning rate tuned for K), bp + Oja, and the whole rule pool (${TERM_NAMES.join(", ")}) with an L1 penalty λ = ${o.poolL1 ?? POOL_L1}, all starting from the published coefficients (the pool's other terms at 0); each learned θ is scored on the MNIST test split and, unchanged, on the ${o.transfer ?? "fashion"} test split at the same K.`] : []),
     ...(present.includes("f") ? [`Scenario f: the rate RNN of PAPER.md (our convention: N = 100 tanh units, no leak, no biases, Xavier init), each image presented as its 28 rows then D steps of zero input, read out at the last step; coefficients ${o.metaEpisodes > 0 ? "meta-learned from" : "fixed at"} bp = ${(o.rnnTheta ?? RNN_THETA).bp}, oja = ${(o.rnnTheta ?? RNN_THETA).oja}.`] : []),
     o.metaEpisodes > 0
       ? `Coefficients: meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split with the ${outer} outer loop${outer === "robust" ? ", docs/meta-learning.md; the learned θ is the mean of the last 10% of episodes'" : ", its final iterate"}; ${seeds} meta-learning seed${seeds > 1 ? "s" : ""} per cell, each scored on the cell's tasks), starting from bp = ${o.theta.bp}, oja = ${o.theta.oja}; always on one pass over each task, the published protocol, also for cells that then train for several passes. Mini-batch cells start from θ × batch size (the same step per example); the Adam and normalization baselines use fixed coefficients.`
