@@ -49,12 +49,21 @@ test("train --json prints one JSON line per rule with the contract's fields, and
   assert.equal(j.tasks, 3);
   assert.deepEqual(j.theta, { bp: 0.01, oja: 0.005 });
   const savedBytes = readFileSync(out);
-  const again = cli(["train", "--hidden", "30", "--tasks", "3", "--shots", "5", "--query", "3", "--workers", "2", "--rule", "bp=0.01,oja=0.005", "--json", "--out", out]);
+  // An earlier run's results are never overwritten silently.
+  const refused = cli(["train", "--hidden", "30", "--tasks", "3", "--shots", "5", "--query", "3", "--rule", "bp=0.01,oja=0.005", "--json", "--out", out]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /holds an earlier run's results; resume it with --resume, or overwrite it with --force/);
+  const again = cli(["train", "--hidden", "30", "--tasks", "3", "--shots", "5", "--query", "3", "--workers", "2", "--rule", "bp=0.01,oja=0.005", "--json", "--out", out, "--force"]);
   assert.equal(again.code, 0, again.err);
   assert.ok(readFileSync(out).equals(savedBytes), "same seed, same bytes (whatever the number of workers)");
   const saved = JSON.parse(savedBytes.toString("utf8"));
-  assert.equal(saved[0].results.length, 3);
-  assert.equal(saved[0].acc, saved[0].results.reduce((s: number, x: { acc: number }) => s + x.acc, 0) / 3);
+  for (const k of ["neuroplastic", "node"]) assert.ok(k in saved.provenance, `provenance ${k}`);
+  assert.equal(saved.runs[0].results.length, 3);
+  assert.equal(saved.runs[0].acc, saved.runs[0].results.reduce((s: number, x: { acc: number }) => s + x.acc, 0) / 3);
+  // Each task streamed as a line of FILE.tasks.jsonl, after a header with the configuration.
+  const streamed = readFileSync(out.replace(/\.json$/, ".tasks.jsonl"), "utf8").trim().split("\n");
+  assert.equal(streamed.length, 4);
+  assert.deepEqual(streamed.slice(1).map((l) => JSON.parse(l).task), [0, 1, 2]);
 });
 
 test("RNN bad input: one-line errors, non-zero exit, no stack trace", () => {

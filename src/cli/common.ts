@@ -13,13 +13,15 @@ import { BACKENDS, DEFAULT_CONFIG, NETS, OPTIMIZERS, type Backend, type NetKind,
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
-/** An error whose message is the whole story: printed as one line, no stack. */
-export class UsageError extends Error {}
+import { UsageError } from "./errors.js";
+export { UsageError } from "./errors.js";
 
 export function intArg(name: string, min = 1) {
   return (v: string): number => {
     const x = Number(v);
-    if (!Number.isInteger(x) || x < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    if (v.trim() === "" || !Number.isInteger(x) || x < min) throw new UsageError(`${name} must be an integer ≥ ${min}, got '${v}'`);
+    // Seeds and counts above 2⁵³ do not survive as exact integers.
+    if (!Number.isSafeInteger(x)) throw new UsageError(`${name} must be at most 2^53 − 1 (${Number.MAX_SAFE_INTEGER}) to stay an exact integer, got '${v}'`);
     return x;
   };
 }
@@ -33,7 +35,8 @@ export function numArg(name: string) {
 }
 
 export function listArg(name: string) {
-  return (v: string): number[] => v.split(",").map((s) => s.trim()).filter((s) => s !== "").map((s) => {
+  return (v: string): number[] => v.split(",").map((s) => s.trim()).map((s, i, all) => {
+    if (s === "") throw new UsageError(`${name} has an empty width at position ${i + 1} of ${all.length} in '${v}'`);
     const x = Number(s);
     if (!Number.isInteger(x) || x <= 0) throw new UsageError(`${name} widths must be positive integers, got '${s}'`);
     return x;
@@ -47,39 +50,45 @@ export function choice<T extends string>(name: string, allowed: readonly T[]) {
   };
 }
 
-/** The flags shared by every command that runs tasks (a contract scripts rely on). */
-export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}): Command {
+/** The flags shared by every command that runs tasks (a contract scripts rely on); `omit` drops those a command ignores. */
+export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, omit: readonly string[] = []): Command {
   const d = { ...DEFAULT_CONFIG, ...defaults };
-  return cmd
-    .option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix picks one set)", d.dataset)
-    .addOption(new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split))
-    .option("--transpose", "transpose images (EMNIST's stored orientation)", false)
-    .option("--net <kind>", "network: mlp | rnn (the rate RNN of PAPER.md, images presented row by row)", choice<NetKind>("--net", NETS), "mlp")
-    .option("--hidden <widths>", "hidden layer widths, comma-separated (rnn: one width, N)", listArg("--hidden"), d.hidden)
-    .option("--delay <D>", "rnn: steps of zero input between the last image row and the read-out", intArg("--delay", 0))
-    .option("--gain-rec <g>", "rnn: initializer gain of the recurrent weights J (default: --gain)", numArg("--gain-rec"))
-    .option("--leak <alpha>", "rnn: leak α in (0, 1] (default 1)", numArg("--leak"))
-    .option("--activation <name>", `hidden activation: ${ACTIVATIONS.join("|")}`, choice<ActivationName>("--activation", ACTIVATIONS), d.activation)
-    .option("--beta <b>", "softplus β", numArg("--beta"), d.beta)
-    .option("--bias", "give every layer a bias (off by default, as in the paper)", false)
-    .option("--init <name|theta>", `weight initializer (${INITS.join("|")}); for meta also the initial θ, e.g. bp=0.001,oja=0 (repeatable)`, initArg, { weights: d.init, theta: null })
-    .option("--gain <g>", "initializer gain", numArg("--gain"), d.gain)
-    .option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)", choice<FeedbackName>("--feedback", FEEDBACKS), d.feedback)
-    .option("--no-oja-output", "leave the output layer out of Oja's rule")
-    .option("--batch <n>", "examples per update (1 = online)", intArg("--batch"), d.batch)
-    .option("--way <n>", "N: classes per task", intArg("--way"), d.way)
-    .option("--shots <k>", "K: training examples per class", intArg("--shots"), d.shots)
-    .option("--query <q>", "Q: query examples per class", intArg("--query", 0), d.query)
-    .option("--remap", "output layer of N units with labels 0…N−1 (default: whole label set, as published)", false)
-    .option("--tasks <n>", "number of tasks", intArg("--tasks"), d.tasks)
-    .option("--epochs <n>", "passes over each task's training set (published: 1)", intArg("--epochs"), 1)
-    .option("--seed <s>", "random seed", intArg("--seed", 0), d.seed)
-    .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
-    .option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)", choice<Backend>("--backend", BACKENDS), d.backend)
-    .option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)", choice<Norm>("--norm", NORMS), d.norm)
-    .option("--optimizer <name>", "sgd (the rule as is) | adam (the pseudo-gradient through Adam, θ_bp as learning rate; a baseline)", choice<Optimizer>("--optimizer", OPTIMIZERS), d.optimizer)
-    .option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)")
-    .option("--json", "print one JSON line per result on stdout", false);
+  const opts: Option[] = [
+    new Option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix picks one set)").default(d.dataset),
+    new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split),
+    new Option("--transpose", "transpose images (EMNIST's stored orientation)").default(false),
+    new Option("--sparse-labels", "accept a label set with gaps (classes with no example); refused by default, as a corrupt label would widen the output").default(false),
+    new Option("--net <kind>", "network: mlp | rnn (the rate RNN of PAPER.md, images presented row by row)").argParser(choice<NetKind>("--net", NETS)).default("mlp"),
+    new Option("--hidden <widths>", "hidden layer widths, comma-separated (rnn: one width, N)").argParser(listArg("--hidden")).default(d.hidden, `${d.hidden.join(",")}; rnn: 100`),
+    new Option("--delay <D>", "rnn: steps of zero input between the last image row and the read-out (default: 0)").argParser(intArg("--delay", 0)),
+    new Option("--gain-rec <g>", "rnn: initializer gain of the recurrent weights J (default: --gain)").argParser(numArg("--gain-rec")),
+    new Option("--leak <alpha>", "rnn: leak α in (0, 1] (default: 1)").argParser(numArg("--leak")),
+    new Option("--activation <name>", `hidden activation: ${ACTIVATIONS.join(" | ")}`).argParser(choice<ActivationName>("--activation", ACTIVATIONS)).default(d.activation),
+    new Option("--beta <b>", "softplus β").argParser(numArg("--beta")).default(d.beta),
+    new Option("--bias", "give every layer a bias (off by default, as in the paper)").default(false),
+    new Option("--init <name|theta>", `weight initializer (${INITS.join(" | ")})${cmd.name() === "meta" ? "; also the initial θ, e.g. bp=0.001,oja=0 (both may be given)" : ""}`).argParser(initArg).default({ weights: d.init, theta: null }, d.init),
+    new Option("--gain <g>", "initializer gain").argParser(numArg("--gain")).default(d.gain),
+    new Option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)").argParser(choice<FeedbackName>("--feedback", FEEDBACKS)).default(d.feedback),
+    new Option("--no-oja-output", "leave the output layer out of Oja's rule"),
+    new Option("--batch <n>", "examples per update (1 = online)").argParser(intArg("--batch")).default(d.batch),
+    new Option("--way <n>", "N: classes per task").argParser(intArg("--way")).default(d.way),
+    new Option("--shots <k>", "K: training examples per class").argParser(intArg("--shots")).default(d.shots),
+    new Option("--query <q>", "Q: query examples per class").argParser(intArg("--query")).default(d.query),
+    new Option("--remap", "output layer of N units with labels 0…N−1 (default: the whole label set, as published)").default(false),
+    new Option("--tasks <n>", "number of tasks").argParser(intArg("--tasks")).default(d.tasks),
+    new Option("--epochs <n>", "passes over each task's training set (published: 1)").argParser(intArg("--epochs")).default(1),
+    new Option("--seed <s>", "random seed").argParser(intArg("--seed", 0)).default(d.seed),
+    new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
+    new Option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)").argParser(choice<Backend>("--backend", BACKENDS)).default(d.backend),
+    new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)").argParser(choice<Norm>("--norm", NORMS)).default(d.norm),
+    new Option("--optimizer <name>", "sgd (the rule as is) | adam (the pseudo-gradient through Adam, θ_bp as learning rate; a baseline, about 20× slower per step)").argParser(choice<Optimizer>("--optimizer", OPTIMIZERS)).default(d.optimizer),
+    new Option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)"),
+    new Option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in a result file's `config`); flags given here win"),
+    new Option("--print-config", "print the fully resolved configuration as JSON and exit").default(false),
+    new Option("--json", "print one JSON line per result on stdout").default(false),
+  ];
+  for (const o of opts) if (!omit.includes(o.long!)) cmd.addOption(o);
+  return cmd;
 }
 
 /** Register the rule terms of --terms before anything reads a rule. */
@@ -98,6 +107,7 @@ function initArg(v: string, prev: InitFlag): InitFlag {
 }
 
 export interface RunFlags {
+  sparseLabels: boolean; printConfig: boolean;
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
@@ -108,6 +118,7 @@ export interface RunFlags {
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
   if (!(f.beta > 0)) throw new UsageError(`--beta must be positive, got ${f.beta}`);
   if (!(f.gain > 0)) throw new UsageError(`--gain must be positive, got ${f.gain}`);
+  if (f.query === 0) throw new UsageError("--query must be at least 1: the query set is what a task is scored on");
   if (f.net === "rnn" && f.hidden === DEFAULT_CONFIG.hidden) f = { ...f, hidden: [100] }; // the RNN's default N
   return {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
@@ -118,7 +129,16 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     ...(f.delay !== undefined ? { delay: f.delay } : {}),
     ...(f.gainRec !== undefined ? { gainRec: f.gainRec } : {}),
     ...(f.leak !== undefined ? { leak: f.leak } : {}),
+    ...(f.sparseLabels ? { sparseLabels: true } : {}),
   };
+}
+
+/** --workers within the machine: more threads than cores only contend (and thousands exhaust memory). */
+export function cappedWorkers(n: number): number {
+  const cores = defaultWorkers();
+  if (n <= cores) return n;
+  process.stderr.write(`neuroplastic: --workers ${n} is more than this machine's ${cores} cores; using ${cores}\n`);
+  return cores;
 }
 
 export function readRuleFile(file: string): { theta: ThetaSpec; ojaOutput?: boolean } {
@@ -126,7 +146,9 @@ export function readRuleFile(file: string): { theta: ThetaSpec; ojaOutput?: bool
   try { text = readFileSync(file, "utf8"); } catch { throw new UsageError(`cannot read rule file ${file}`); }
   let json: unknown;
   try { json = JSON.parse(text); } catch { throw new UsageError(`rule file ${file} is not valid JSON`); }
-  return parseRuleFile(json, file);
+  const r = parseRuleFile(json, file);
+  if (Object.keys(r.theta).length === 0) throw new UsageError(`rule file ${file} has an empty θ (expected e.g. {"theta": {"bp": 0.0068}})`);
+  return r;
 }
 
 export function parseRule(text: string): ThetaSpec {

@@ -5,29 +5,48 @@ import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
 import { registerReproduce } from "./reproduce.js";
 import { closePools } from "../experiments/pool.js";
+import { ConfigError } from "../experiments/task.js";
+import { TermError } from "../rules/registry.js";
+import { withConfig } from "./config.js";
+import { restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
 
 const program = new Command()
   .name("neuroplastic")
   .description("Deep networks trained one example at a time with backprop or feedback alignment plus Oja's rule")
   .version(version())
-  .exitOverride();
+  .exitOverride()
+  .configureOutput({ outputError: (s, write) => write(s.split("\n")[0] + "\n") });
 registerTrain(program);
 registerMeta(program);
 registerReproduce(program);
 
+// `… --json | head -1`: the reader went away; stop quietly, as a Unix tool does.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
+// Interrupted: save what there is to save, put the terminal back, say how to go on, exit 128 + signal.
+for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  process.on(sig, () => {
+    runInterruptHooks();
+    restoreTerminal();
+    process.stderr.write("\nneuroplastic: interrupted — resume with --resume\n");
+    process.exit(code);
+  });
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(withConfig(process.argv.slice(2), program), { from: "user" });
   await closePools();
 } catch (e) {
   if (e instanceof CommanderError) {
-    // Commander printed its own one-line message; help and version exit 0.
+    // Commander printed its own one-line message; help and version exit 0, its usage errors 2.
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`neuroplastic: ${msg.split("\n")[0]}\n`);
     if (process.env.NEUROPLASTIC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exitCode = 1;
+    // Usage errors (a flag, a value, a combination of them) exit 2; everything that went wrong at run time exits 1.
+    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError ? 2 : 1;
   }
+  restoreTerminal();
   await closePools().catch(() => {});
 }
 

@@ -1,17 +1,23 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../meta/figures.js";
 import { layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
+import { cachedDataset, checkConfig } from "../experiments/task.js";
+import { writeNpy } from "../data/npy.js";
+import { describeFsError } from "./fs-errors.js";
+import { whenInterrupted } from "./errors.js";
+import { provenance } from "./provenance.js";
 import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
 import { formatThetaSpec } from "../rules/rule.js";
-import { addRunOptions, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, cappedWorkers, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean;
   outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number;
-  out?: string; resume: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
+  out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
 };
 
 export function registerMeta(program: Command): void {
@@ -30,12 +36,15 @@ export function registerMeta(program: Command): void {
       .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
       .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json, summary.json and figures", "runs/meta")
       .option("--resume", "continue from the checkpoint in --out", false)
+      .option("--force", "overwrite an earlier run in --out", false)
       .option("--checkpoint-every <n>", "episodes between checkpoints", intArg("--checkpoint-every"), 10)
       .option("--eval-tasks <n>", "after meta-training, evaluate the learned θ on this many tasks (0: skip)", intArg("--eval-tasks", 0), 100)
       .option("--eval-split <split>", "split the evaluation tasks come from", "test")
-      .option("--no-figures", "skip the SVG/PNG figures"),
-    // Meta-training draws its tasks from the training split unless told otherwise.
-    { split: "train" },
+      .option("--no-figures", "skip the SVG/PNG figures")
+      .addHelpText("after", "\nExample:\n  neuroplastic meta --learn bp,oja --init bp=0.001,oja=0 --episodes 600 --out runs/meta"),
+    // Meta-training draws its tasks from the training split unless told otherwise; it runs one task per
+    // meta-batch slot (no --tasks) and differentiates neither normalization layers nor Adam.
+    { split: "train" }, ["--tasks", "--norm", "--optimizer"],
   );
   cmd.action(runMeta);
 }
@@ -52,7 +61,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   const theta0 = o.init.theta ?? { bp: 0.001, ...Object.fromEntries(learn.filter((t) => t !== "bp").map((t) => [t, 0])) };
   for (const t of learn) if (theta0[t as TermName] === undefined) theta0[t as TermName] = 0;
   const cfg: MetaConfig = {
-    run: { ...configFrom(o, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
+    run: { ...configFrom({ ...o, tasks: 1, norm: "none", optimizer: "sgd" }, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
     episodes: o.episodes, metaBatch: o.metaBatch, metaLr: o.metaLr, l1: o.l1, checkpointEvery: o.checkpointEvery,
     outer: o.outer, ...(o.outer === "robust" ? { metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma } : {}),
   };
@@ -60,14 +69,27 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (!(v > 0)) throw new UsageError(`${flag} must be positive, got ${v}`);
   }
   if (o.l1 < 0) throw new UsageError(`--l1 must be ≥ 0, got ${o.l1}`);
+  if (o.printConfig) { process.stdout.write(JSON.stringify(metaFlatConfig(cfg, o), null, 1) + "\n"); return; }
+  // Everything is checked before anything is written: bad input leaves no files or directories behind.
+  checkConfig({ ...cfg.run, tasks: 1 }, cachedDataset(cfg.run));
+  const workers = cappedWorkers(o.workers);
   const paths = o.out ? metaPaths(o.out) : null;
-  if (paths) mkdirSync(paths.dir, { recursive: true });
+  if (paths) {
+    const earlier = [paths.checkpoint, paths.log].filter((f) => existsSync(f));
+    if (earlier.length && !o.resume && !o.force) {
+      const ep = existsSync(paths.checkpoint) ? (() => { try { return JSON.parse(readFileSync(paths.checkpoint, "utf8")).state.episode; } catch { return "?"; } })() : "?";
+      throw new UsageError(`${paths.dir} already holds a meta run (${ep} episodes checkpointed, ${earlier.join(", ")}); continue it with --resume, or overwrite it with --force`);
+    }
+    if (o.force && !o.resume) for (const f of earlier) unlinkSync(f);
+    if (o.resume && !existsSync(paths.checkpoint)) process.stderr.write(`neuroplastic: --resume: no checkpoint in ${paths.dir}; starting from episode 0\n`);
+    try { mkdirSync(paths.dir, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${paths.dir}: ${describeFsError(e)}`); }
+  }
   const bar = progressBar(cfg.episodes, !o.json, "meta");
   let accAvg = NaN, lossAvg = NaN;
   let res;
   try {
-    res = await metaTrain(cfg, o.workers, paths, {
-      resume: o.resume,
+    res = await metaTrain(cfg, workers, paths, {
+      resume: o.resume, whenInterrupted,
       onEpisode: (l, s) => {
         const a = 0.05;
         accAvg = Number.isNaN(accAvg) ? l.acc : (1 - a) * accAvg + a * l.acc;
@@ -88,19 +110,11 @@ async function runMeta(o: MetaFlags): Promise<void> {
     episodes: res.state.episode, episodes_per_s: res.episodes_per_s, skipped: res.state.skipped, seconds: res.seconds,
   };
   if (cfg.l1 > 0) summary.l1 = { lambda: cfg.l1, near_zero: nearZero(layoutNames(cfg), res.learned) };
-  if (paths) {
-    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run } }, null, 1) + "\n");
-    if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
-  }
   if (o.evalTasks > 0) {
-    const ev = await train({ ...cfg.run, theta, split: o.evalSplit, tasks: o.evalTasks }, o.workers);
+    const ev = await train({ ...cfg.run, theta, split: o.evalSplit, tasks: o.evalTasks }, workers);
     summary.eval = { split: o.evalSplit, tasks: ev.tasks, acc: ev.acc, acc_se: ev.acc_se, loss: ev.loss, diverged: ev.diverged };
   }
-  // summary.json holds no timing (same seed, same bytes); episodes_per_s and seconds are on stdout.
-  if (paths) {
-    const { episodes_per_s: _r, seconds: _s, ...kept } = summary;
-    writeAtomic(`${paths.dir}/summary.json`, JSON.stringify(kept, null, 1) + "\n");
-  }
+  // stdout first: a failed write never swallows the results.
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
     console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
@@ -109,8 +123,25 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
     const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;
     if (l1) console.log(`L1 penalty λ = ${l1.lambda}: ${l1.near_zero.length ? `driven to about zero (|θ| < 2% of the largest): ${l1.near_zero.join(", ")}` : "no coefficient driven to about zero"}`);
-    if (paths) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), ${paths.log}${o.figures ? ", figures" : ""}`);
   }
+  if (paths) {
+    const config = metaFlatConfig(cfg, o), prov = provenance();
+    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run }, provenance: prov }, null, 1) + "\n");
+    writeNpy(join(paths.dir, "theta.npy"), Float32Array.from(res.learned));
+    writeAtomic(join(paths.dir, "theta.npy.json"), JSON.stringify({ names: layoutNames(cfg), theta: res.learned, config }, null, 1) + "\n");
+    if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
+    // summary.json holds no timing (same seed, same bytes); episodes_per_s and seconds are on stdout.
+    const { episodes_per_s: _r, seconds: _s, ...kept } = summary;
+    writeAtomic(`${paths.dir}/summary.json`, JSON.stringify({ ...kept, config, provenance: prov }, null, 1) + "\n");
+    if (!o.json) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), theta.npy, ${paths.log}${o.figures ? ", figures" : ""}`);
+  }
+}
+
+/** The run's flags as one flat object (long flag names), accepted back by --config. */
+function metaFlatConfig(cfg: MetaConfig, o: MetaFlags): Record<string, unknown> {
+  const { tasks: _t, norm: _n, optimizer: _o, ...run } = cfg.run;
+  return { ...run, learn: cfg.learn.join(","), perLayer: cfg.perLayer, episodes: cfg.episodes, metaBatch: cfg.metaBatch, metaLr: cfg.metaLr, l1: cfg.l1,
+    outer: cfg.outer, metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma, checkpointEvery: cfg.checkpointEvery, evalTasks: o.evalTasks, evalSplit: o.evalSplit };
 }
 
 /** A name per meta-parameter: the term, with its layer when coefficients are per layer. */

@@ -3,13 +3,18 @@ import { defaultWorkers } from "../experiments/pool.js";
 import { cells, POOL_L1, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
 import { BACKENDS, type Backend } from "../experiments/task.js";
 import { writeReport } from "../report/reproduce-report.js";
-import { choice, intArg, numArg, progressBar } from "./common.js";
+import { mkdirSync } from "node:fs";
+import { cappedWorkers, choice, intArg, numArg, progressBar, UsageError } from "./common.js";
+import { describeFsError } from "./fs-errors.js";
+import { provenance } from "./provenance.js";
+import { verdicts } from "../report/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
   outer: OuterLoop; metaSeeds?: number; gridTasks?: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
+  resume: boolean; printConfig: boolean; config?: string;
 }
 
 export function registerReproduce(program: Command): void {
@@ -31,11 +36,15 @@ export function registerReproduce(program: Command): void {
     .option("--pool-l1 <lambda>", "scenario g: L1 penalty on the rule pool's coefficients", numArg("--pool-l1"), POOL_L1)
     .option("--transfer <dataset>", "scenario g: where MNIST-learned θ is also tested ('fashion', a directory of IDX files, or 'none')", "fashion")
     .option("--grid-tasks <n>", "tasks per point of the fixed-θ grid checked beside each meta-learned cell (0: none; default: 40, or 10 with --quick)", intArg("--grid-tasks", 0))
-    .option("--workers <n>", "worker threads", intArg("--workers"), defaultWorkers())
+    .addOption(new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"))
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
-    .option("--dataset <name|dir>", "'mnist' (embedded) or a directory of IDX files", "mnist")
+    .option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded) or a directory of IDX files", "mnist")
     .addOption(new Option("--backend <name>", "kernels").choices(BACKENDS as string[]).default("wasm"))
+    .option("--resume", "reuse the finished cells in --out (what a rerun does anyway: a cell is recomputed only when its settings changed)", false)
+    .option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in results.json's `config`); flags given here win")
+    .option("--print-config", "print the fully resolved configuration as JSON and exit", false)
     .option("--json", "print the verdicts as one JSON line", false)
+    .addHelpText("after", "\nExample:\n  neuroplastic reproduce --quick --out runs/reproduce-quick")
     .action(async (f: Flags) => {
       const o: ReproduceOptions = {
         out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
@@ -44,16 +53,30 @@ export function registerReproduce(program: Command): void {
         ...(f.scarcityEpisodes !== undefined ? { scarcityEpisodes: f.scarcityEpisodes } : {}), poolL1: f.poolL1, transfer: f.transfer,
         theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
+      if (f.printConfig) { process.stdout.write(JSON.stringify(reproduceFlatConfig(o), null, 1) + "\n"); return; }
+      o.workers = cappedWorkers(o.workers);
+      try { mkdirSync(o.out, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${o.out}: ${describeFsError(e)}`); }
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");
       let rs;
       try { rs = await reproduce(o, (done, _total, id) => bar.update(done, { info: id })); } finally { bar.stop(); }
       const command = `neuroplastic ${process.argv.slice(2).join(" ")}`;
-      const vs = await writeReport(o, rs, { command, seconds: rs.reduce((s, r) => s + r.seconds, 0) });
+      // The verdicts reach stdout before the report is written: a failed write never swallows them.
+      const passes = rs.find((r) => r.scenario === "e")?.x.match(/(\d+) passes/)?.[1];
+      const vs = verdicts(rs, { passes: passes ? Number(passes) : undefined });
       if (f.json) process.stdout.write(JSON.stringify({ out: o.out, verdicts: vs, seconds: (performance.now() - t0) / 1000 }) + "\n");
-      else {
-        for (const v of vs) console.log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}\n              ${v.evidence}`);
-        console.log(`report: ${o.out}/index.html, ${o.out}/summary.md`);
-      }
+      else for (const v of vs) console.log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}\n              ${v.evidence}`);
+      await writeReport(o, rs, { command, seconds: rs.reduce((s, r) => s + r.seconds, 0), config: reproduceFlatConfig(o), provenance: provenance() });
+      if (!f.json) console.log(`report: ${o.out}/index.html, ${o.out}/summary.md`);
     });
+}
+
+/** The run's options as one flat object of long flag names, accepted back by --config. */
+export function reproduceFlatConfig(o: ReproduceOptions): Record<string, unknown> {
+  return {
+    out: o.out, quick: o.quick, tasks: o.tasks, diagTasks: o.diagTasks, probe: o.probe, bp: o.theta.bp, oja: o.theta.oja,
+    rnnBp: (o.rnnTheta ?? RNN_THETA).bp, rnnOja: (o.rnnTheta ?? RNN_THETA).oja, metaEpisodes: o.metaEpisodes, outer: o.outer ?? "robust",
+    metaSeeds: o.metaSeeds ?? 1, gridTasks: o.gridTasks ?? 0, ...(o.scarcityEpisodes !== undefined ? { scarcityEpisodes: o.scarcityEpisodes } : {}),
+    poolL1: o.poolL1 ?? POOL_L1, transfer: o.transfer ?? "fashion", seed: o.seed, dataset: o.dataset, backend: o.backend,
+  };
 }

@@ -1,65 +1,156 @@
-import type { Command } from "commander";
+import { existsSync, readFileSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
-import { train } from "../experiments/train.js";
-import { cachedDataset, seqLen } from "../experiments/task.js";
+import { train, type TrainOutcome } from "../experiments/train.js";
+import { cachedDataset, checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
 import { writeCurves } from "../report/curves.js";
-import { addRunOptions, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, cappedWorkers, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { provenance } from "./provenance.js";
+import { describeFsError } from "./fs-errors.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
 
-type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number };
+type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean };
 
 export function registerTrain(program: Command): void {
   addRunOptions(
     program.command("train")
-      .description("online learning over N-way K-shot tasks; one row per --rule (default: bp vs bp+oja)")
-      .option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-      .option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)", (v: string, acc: string[]) => [...acc, v], [] as string[])
-      .option("--out <file>", "also write every task's result as JSON (atomically)")
-      .option("--curve <k>", "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)", intArg("--curve", 1)),
+      .description("online learning over N-way K-shot tasks; one row per --rule")
+      .addOption(new Option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)").argParser((v: string, acc: string[]) => [...acc, v]).default([], `${DEFAULT_RULES.join(" and ")}, unless --rule-file`))
+      .addOption(new Option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)").argParser((v: string, acc: string[]) => [...acc, v]).default([], "none"))
+      .option("--out <file>", "write the results: each task as a line of FILE.tasks.jsonl as it ends, the summary to FILE at the end")
+      .option("--resume", "continue the run whose tasks are in --out's FILE.tasks.jsonl (skipping the tasks done)", false)
+      .option("--force", "overwrite the results of an earlier run at --out", false)
+      .option("--curve <k>", "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)", intArg("--curve", 1))
+      .addHelpText("after", "\nExample:\n  neuroplastic train --rule bp=0.0068 --rule bp=0.0068,oja=0.0053 --tasks 200 --out runs/train.json"),
   ).action(runTrain);
+}
+
+/** The rules to compare: --rule, --rule-file, or the default pair. */
+function rulesOf(o: TrainFlags): { name: string; theta: ThetaSpec; ojaOutput: boolean }[] {
+  const rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[] = [];
+  for (const r of o.rule) { const theta = parseRule(r); rules.push({ name: formatThetaSpec(theta), theta, ojaOutput: o.ojaOutput }); }
+  for (const f of o.ruleFile) { const rf = readRuleFile(f); rules.push({ name: formatThetaSpec(rf.theta), theta: rf.theta, ojaOutput: rf.ojaOutput ?? o.ojaOutput }); }
+  if (rules.length === 0) for (const r of DEFAULT_RULES) rules.push({ name: r, theta: parseRule(r), ojaOutput: o.ojaOutput });
+  return rules;
+}
+
+/**
+ * The per-task stream of a run (FILE.tasks.jsonl): a header with the
+ * configurations, then one line per task in task order, rule after rule —
+ * so a resumed run writes exactly the bytes an uninterrupted one would.
+ */
+class TaskStream {
+  readonly file: string;
+  readonly done = new Map<string, TaskResult[]>();
+  constructor(out: string, header: object, resume: boolean, force: boolean) {
+    this.file = `${out.replace(/\.json$/i, "")}.tasks.jsonl`;
+    const head = JSON.stringify(header);
+    const earlier = existsSync(this.file) || existsSync(out);
+    if (!resume && earlier && !force) throw new UsageError(`${existsSync(out) ? out : this.file} holds an earlier run's results; resume it with --resume, or overwrite it with --force`);
+    if (resume && existsSync(this.file)) {
+      const text = readFileSync(this.file, "utf8"), lines = text.split("\n");
+      // A kill during a write leaves a partial last line: drop it.
+      const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines.slice(0, -1);
+      if (complete[0] !== head) throw new UsageError(`${this.file} was written by a different configuration (${differing(complete[0], head)}); use another --out or drop --resume`);
+      for (const l of complete.slice(1)) {
+        const r = JSON.parse(l) as TaskResult & { rule: string };
+        const list = this.done.get(r.rule) ?? [];
+        const { rule: _r, ...rest } = r;
+        list.push({ ...rest, weightNorm: rest.weightNorm ?? NaN });
+        this.done.set(r.rule, list);
+      }
+      const keep = complete.map((l) => l + "\n").join("");
+      if (keep.length !== text.length) truncateSync(this.file, Buffer.byteLength(keep));
+    } else {
+      if (resume) process.stderr.write(`neuroplastic: --resume: no earlier run at ${this.file}; starting from the first task\n`);
+      writeFileSync(this.file, head + "\n");
+    }
+  }
+  append(rule: string, r: TaskResult): void {
+    appendFileSync(this.file, JSON.stringify({ rule, ...r }) + "\n");
+  }
+}
+
+/** Which top-level configuration fields differ between two JSON headers. */
+function differing(a: string | undefined, b: string): string {
+  try {
+    const x = JSON.parse(a ?? "{}").config ?? [], y = JSON.parse(b).config ?? [];
+    const keys = new Set<string>();
+    for (let i = 0; i < Math.max(x.length, y.length); i++) for (const k of new Set([...Object.keys(x[i] ?? {}), ...Object.keys(y[i] ?? {})])) if (JSON.stringify(x[i]?.[k]) !== JSON.stringify(y[i]?.[k])) keys.add(k);
+    return keys.size ? `fields that differ: ${[...keys].join(", ")}` : "another set of rules";
+  } catch { return "an unreadable header"; }
+}
+
+/** Fail before any training if --out cannot be written (a path under a file, a directory, no permission). */
+function checkWritable(out: string): void {
+  try {
+    if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a directory; give a file name, e.g. ${out}/results.json`);
+    mkdirSync(dirname(out), { recursive: true });
+    const probe = `${out}.${process.pid}.probe`;
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot write --out ${out}: ${describeFsError(e)}`);
+  }
 }
 
 async function runTrain(o: TrainFlags): Promise<void> {
   await loadTermsFlag(o.terms);
   if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
-  const rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[] = [];
-  for (const r of o.rule) { const theta = parseRule(r); rules.push({ name: formatThetaSpec(theta), theta, ojaOutput: o.ojaOutput }); }
-  for (const f of o.ruleFile) { const rf = readRuleFile(f); rules.push({ name: formatThetaSpec(rf.theta), theta: rf.theta, ojaOutput: rf.ojaOutput ?? o.ojaOutput }); }
-  if (rules.length === 0) for (const r of DEFAULT_RULES) rules.push({ name: r, theta: parseRule(r), ojaOutput: o.ojaOutput });
-
-  const outcomes = [];
-  for (const r of rules) {
-    const cfg = { ...configFrom(o, r.theta), ojaOutput: r.ojaOutput };
+  if (o.resume && !o.out) throw new UsageError("--resume needs --out FILE (where the earlier run's tasks are)");
+  const rules = rulesOf(o);
+  const cfgs = rules.map((r) => ({ ...configFrom(o, r.theta), ojaOutput: r.ojaOutput }));
+  if (o.printConfig) {
+    // One configuration per rule, each accepted back by --config.
+    process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : cfgs, null, 1) + "\n");
+    return;
+  }
+  // Everything is checked before anything is written: bad input leaves no files or directories behind.
+  for (const c of cfgs) checkConfig(c, cachedDataset(c));
+  const workers = cappedWorkers(o.workers);
+  if (cfgs[0].optimizer === "adam") process.stderr.write("neuroplastic: --optimizer adam updates every weight through Adam in plain JavaScript, about 20× slower per step than the default rule\n");
+  if (o.out) checkWritable(o.out);
+  const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
+  const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
+  for (const [i, r] of rules.entries()) {
+    const cfg = cfgs[i];
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
-    try { out = await train(cfg, o.workers, (n) => bar.update(n), undefined, { curve: o.curve }); } finally { bar.stop(); }
+    try {
+      out = await train(cfg, workers, (n) => bar.update(n), undefined, { curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => stream?.append(r.name, t) });
+    } finally { bar.stop(); }
     outcomes.push({ rule: r.name, cfg, out });
     if (o.json) {
       const { results: _r, ...s } = out;
       process.stdout.write(JSON.stringify({ rule: r.name, theta: r.theta, ...round(s), seq_len: seqLen(cfg, cachedDataset(cfg)), config: cfg }) + "\n");
     }
   }
-  // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).
-  if (o.out) writeAtomic(o.out, JSON.stringify(outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })), null, 1) + "\n");
   const curves = outcomes.filter((x) => x.out.curve).map((x) => ({ rule: x.rule, curve: x.out.curve! }));
-  let curveFiles: string[] = [];
-  if (o.out && curves.length) curveFiles = await writeCurves(o.out.replace(/\.json$/i, ""), curves, outcomes[0].cfg.way);
+  // The table (or JSON) reaches stdout before the summary files are written: a failed write never swallows results.
   if (!o.json) {
-    const c = outcomes[0].cfg;
-    const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, cachedDataset(c))} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
-    console.log(`${c.dataset}:${c.split}  ${net}  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
+    const c = outcomes[0].cfg, ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
+    const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, ds)} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
+    console.log(`${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
     console.log(table(
       ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
-      outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), out.weight_norm.toFixed(2), out.steps_per_s.toFixed(0)]),
+      outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), Number.isFinite(out.weight_norm) ? out.weight_norm.toFixed(2) : "diverged", out.steps_per_s.toFixed(0)]),
     ));
     if (curves.length) {
       const steps = curves[0].curve.map((p) => p.step);
       const shown = steps.length <= 12 ? steps.map((_, i) => i) : Array.from({ length: 12 }, (_, i) => Math.round((i * (steps.length - 1)) / 11));
       console.log(`\nlearning curve (query accuracy ± se after k examples)${shown.length < steps.length ? `, ${shown.length} of ${steps.length} points` : ""}:`);
-      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((c) => [c.rule, ...shown.map((i) => `${c.curve[i].acc.toFixed(3)}±${c.curve[i].acc_se.toFixed(3)}`)])));
-      if (curveFiles.length) console.log(`wrote ${curveFiles.join(", ")}`);
+      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${cv.curve[i].acc.toFixed(3)}±${cv.curve[i].acc_se.toFixed(3)}`)])));
     }
+  }
+  // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).
+  if (o.out) {
+    writeAtomic(o.out, JSON.stringify({ provenance: provenance(), runs: outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })) }, null, 1) + "\n");
+    const files = [o.out, stream!.file];
+    if (curves.length) files.push(...(await writeCurves(o.out.replace(/\.json$/i, ""), curves, outcomes[0].cfg.way)));
+    if (!o.json) console.log(`wrote ${files.join(", ")}`);
   }
 }

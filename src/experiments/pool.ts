@@ -36,7 +36,14 @@ export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i
   if (workers <= 1 || jobs.length <= 1) {
     const { default: run } = await import("./worker.js");
     const out: R[] = [];
-    for (const [i, j] of jobs.entries()) { const r = (await run(j)) as R; onDone?.(r, i); out.push(r); }
+    for (const [i, j] of jobs.entries()) {
+      const r = (await run(j)) as R;
+      onDone?.(r, i);
+      out.push(r);
+      // Yield to the event loop between jobs (an awaited resolved promise does not): signals are handled
+      // and output flushed while a long in-process run goes on.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return out;
   }
   // Worker threads learn the rule terms registered here by importing the same modules.

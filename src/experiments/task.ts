@@ -1,3 +1,4 @@
+import { totalmem } from "node:os";
 import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
 import { sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
@@ -55,7 +56,12 @@ export interface RunConfig {
   gainRec?: number;
   /** RNN: leak α ∈ (0, 1] (default 1). */
   leak?: number;
+  /** Accept a label set with gaps (classes with no example); refused by default. */
+  sparseLabels?: boolean;
 }
+
+/** A configuration that cannot run (a bad value or combination), reported as a usage error. */
+export class ConfigError extends RangeError {}
 
 export type NetKind = "mlp" | "rnn";
 export const NETS: readonly NetKind[] = ["mlp", "rnn"];
@@ -129,29 +135,39 @@ export function seqLen(cfg: RunConfig, ds: Dataset): number {
 
 /** Validate a configuration against its dataset; throws a one-line error. */
 export function checkConfig(cfg: RunConfig, ds: Dataset): void {
-  for (const h of cfg.hidden) if (!Number.isInteger(h) || h <= 0) throw new RangeError(`--hidden widths must be positive integers, got ${h}`);
-  if (!(cfg.gain > 0) || !Number.isFinite(cfg.gain)) throw new RangeError(`--gain must be a positive number, got ${cfg.gain}`);
-  if (!Number.isInteger(cfg.batch) || cfg.batch < 1) throw new RangeError(`--batch must be a positive integer, got ${cfg.batch}`);
-  if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new RangeError(`--tasks must be a positive integer, got ${cfg.tasks}`);
-  if (cfg.norm === "batch" && cfg.batch < 2) throw new RangeError("--norm batch needs mini-batches (--batch 2 or more)");
+  for (const h of cfg.hidden) if (!Number.isInteger(h) || h <= 0) throw new ConfigError(`--hidden widths must be positive integers, got ${h}`);
+  if (!(cfg.gain > 0) || !Number.isFinite(cfg.gain)) throw new ConfigError(`--gain must be a positive number, got ${cfg.gain}`);
+  if (!Number.isInteger(cfg.batch) || cfg.batch < 1) throw new ConfigError(`--batch must be a positive integer, got ${cfg.batch}`);
+  if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new ConfigError(`--tasks must be a positive integer, got ${cfg.tasks}`);
+  if (cfg.norm === "batch" && cfg.batch < 2) throw new ConfigError("--norm batch needs mini-batches (--batch 2 or more)");
   const net = cfg.net ?? "mlp";
-  if (!NETS.includes(net)) throw new RangeError(`--net must be one of ${NETS.join(", ")}, got '${net}'`);
+  if (!NETS.includes(net)) throw new ConfigError(`--net must be one of ${NETS.join(", ")}, got '${net}'`);
   if (net === "rnn") {
-    if (cfg.hidden.length !== 1) throw new RangeError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
-    if (cfg.bias) throw new RangeError("--net rnn has no biases (PAPER.md's convention); drop --bias");
-    if (cfg.norm !== "none") throw new RangeError("--net rnn has no normalization layers; drop --norm");
-    if (ds.rows * ds.cols !== ds.dim || ds.rows < 1) throw new RangeError(`--net rnn presents images row by row, but ${ds.source} has no 2-D image shape`);
+    if (cfg.hidden.length !== 1) throw new ConfigError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
+    if (cfg.bias) throw new ConfigError("--net rnn has no biases (PAPER.md's convention); drop --bias");
+    if (cfg.norm !== "none") throw new ConfigError("--net rnn has no normalization layers; drop --norm");
+    if (ds.rows * ds.cols !== ds.dim || ds.rows < 1) throw new ConfigError(`--net rnn presents images row by row, but ${ds.source} has no 2-D image shape`);
   } else {
     for (const [flag, v] of [["--delay", cfg.delay], ["--gain-rec", cfg.gainRec], ["--leak", cfg.leak]] as const) {
-      if (v !== undefined) throw new RangeError(`${flag} applies to --net rnn only`);
+      if (v !== undefined) throw new ConfigError(`${flag} applies to --net rnn only`);
     }
   }
   const delay = cfg.delay ?? 0, leak = cfg.leak ?? 1;
-  if (!Number.isInteger(delay) || delay < 0) throw new RangeError(`--delay must be a non-negative integer, got ${delay}`);
-  if (!(leak > 0 && leak <= 1)) throw new RangeError(`--leak must be in (0, 1], got ${leak}`);
-  if (cfg.gainRec !== undefined && !(cfg.gainRec > 0 && Number.isFinite(cfg.gainRec))) throw new RangeError(`--gain-rec must be a positive number, got ${cfg.gainRec}`);
-  checkTaskOptions(ds, cfg);
-  makeRule(cfg.theta, sitesOf(cfg), { ojaOutput: cfg.ojaOutput });
+  if (!Number.isInteger(delay) || delay < 0) throw new ConfigError(`--delay must be a non-negative integer, got ${delay}`);
+  if (!(leak > 0 && leak <= 1)) throw new ConfigError(`--leak must be in (0, 1], got ${leak}`);
+  if (cfg.gainRec !== undefined && !(cfg.gainRec > 0 && Number.isFinite(cfg.gainRec))) throw new ConfigError(`--gain-rec must be a positive number, got ${cfg.gainRec}`);
+  // Task options and the rule are checked by their own modules; here their refusals are usage errors.
+  try {
+    checkTaskOptions(ds, cfg);
+    makeRule(cfg.theta, sitesOf(cfg), { ojaOutput: cfg.ojaOutput });
+  } catch (e) { throw new ConfigError((e as Error).message); }
+  // A network too large for memory is refused before anything is allocated, with what it would need.
+  const d = cfg.net === "rnn" ? [ds.cols, cfg.hidden[0], cfg.hidden[0], cfg.remap ? cfg.way : ds.nClasses] : dims(cfg, ds);
+  let params = 0;
+  for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1];
+  const bytes = 4 * params * 4; // weights, feedback, an accumulator and a transposed copy, at least
+  const limit = Math.min(2 ** 31, totalmem() / 2);
+  if (bytes > limit) throw new ConfigError(`the network has ${params.toExponential(2)} weights and needs at least ${(bytes / 2 ** 30).toFixed(1)} GiB per task; the limit here is ${(limit / 2 ** 30).toFixed(1)} GiB (smaller --hidden widths)`);
 }
 
 /** The random streams of task t: the same for every rule, worker count and run order (paired comparisons). */
@@ -280,10 +296,10 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
 
 const cache = new Map<string, Dataset>();
 /** Datasets are read once per thread. */
-export function cachedDataset(cfg: Pick<RunConfig, "dataset" | "split" | "transpose">): Dataset {
-  const key = `${cfg.dataset}\0${cfg.split}\0${cfg.transpose}`;
+export function cachedDataset(cfg: Pick<RunConfig, "dataset" | "split" | "transpose" | "sparseLabels">): Dataset {
+  const key = `${cfg.dataset}\0${cfg.split}\0${cfg.transpose}\0${cfg.sparseLabels ?? false}`;
   let ds = cache.get(key);
-  if (ds === undefined) { ds = loadDataset(cfg.dataset, cfg.split, { transpose: cfg.transpose }); cache.set(key, ds); }
+  if (ds === undefined) { ds = loadDataset(cfg.dataset, cfg.split, { transpose: cfg.transpose, sparseLabels: cfg.sparseLabels }); cache.set(key, ds); }
   return ds;
 }
 

@@ -45,6 +45,11 @@ export interface PlasticStep {
   finish(): void;
 }
 
+/** A class label for a step must be an integer output index: anything else would corrupt e = p − onehot silently. */
+export function checkLabel(label: number, nOut: number): void {
+  if (!Number.isInteger(label) || label < 0 || label >= nOut) throw new RangeError(`label must be an integer in 0 … ${nOut - 1} (the network's outputs), got ${label}`);
+}
+
 /** The reference step, for any network: propagate, then every site's factors land through the transform. */
 export class ComposedStep implements PlasticStep {
   readonly name = "composed";
@@ -64,6 +69,7 @@ export class ComposedStep implements PlasticStep {
   get x(): Buf { return this.net.x; }
 
   step(label: number): number {
+    checkLabel(label, this.net.nOut);
     const zs = this.net.propagate(label, this.needs);
     this.apply();
     this.transform.endExample();

@@ -1,6 +1,6 @@
 import type { Buf } from "../core/kernels.js";
 import { SiteTangent, type SitePlasticity } from "../learn/plasticity.js";
-import type { ComposedStep, PlasticStep } from "../learn/step.js";
+import { checkLabel, type ComposedStep, type PlasticStep } from "../learn/step.js";
 import { Adam, MeanOver } from "../learn/transforms.js";
 import type { TangentNetwork, TangentPass } from "../nets/network.js";
 import { correct, crossEntropy } from "../nn/loss.js";
@@ -116,6 +116,7 @@ export class ComposedTangentStep implements TangentStep {
   }
 
   step(label: number): number {
+    checkLabel(label, this.net.nOut);
     const primal = this.primal, net = this.net, needs = primal.needs, pass = this.pass;
     const zs = net.propagate(label, needs);
     pass.prepare();

@@ -14,6 +14,7 @@ export const INITS: readonly InitName[] = ["xavier", "xavier-normal", "he", "ort
  *                     when nOut > nIn)                          (Saxe et al. 2014)
  */
 export function initWeights(W: Buf, nOut: number, nIn: number, name: InitName, gain: number, rng: Rng): void {
+  if (!(gain > 0) || !Number.isFinite(gain)) throw new RangeError(`the initializer's gain must be a positive number, got ${gain}`);
   const n = nOut * nIn;
   switch (name) {
     case "xavier": {

@@ -178,7 +178,7 @@ function gridLine(rs: CellResult[], s: ScenarioId): string | null {
 }
 
 /** Write summary.md, index.html, results.json, results.csv, diagnostics.csv and figures/ into o.out. */
-export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: { command: string; seconds: number }): Promise<Verdict[]> {
+export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: { command: string; seconds: number; config?: Record<string, unknown>; provenance?: object }): Promise<Verdict[]> {
   const passes = rs.find((r) => r.scenario === "e")?.x.match(/(\d+) passes/)?.[1];
   const vs = verdicts(rs, { passes: passes ? Number(passes) : undefined });
   const deepest = [...new Set(rs.filter((q) => q.scenario === "b").map((q) => q.x))].pop();
@@ -214,7 +214,7 @@ export async function writeReport(o: ReproduceOptions, rs: CellResult[], meta: {
     writeAtomic(join(o.out, "figures", `${name}.png`), svgToPng(svg));
   }
   // Everything but timing.json is a function of the options and the seed: the same run gives the same bytes.
-  writeAtomic(join(o.out, "results.json"), JSON.stringify({ options: o, verdicts: vs, cells: rs.map(({ key: _k, seconds: _s, ...r }) => r) }, null, 1) + "\n");
+  writeAtomic(join(o.out, "results.json"), JSON.stringify({ ...(meta.provenance ? { provenance: meta.provenance } : {}), options: o, ...(meta.config ? { config: meta.config } : {}), verdicts: vs, cells: rs.map(({ key: _k, seconds: _s, ...r }) => r) }, null, 1) + "\n");
   writeAtomic(join(o.out, "timing.json"), JSON.stringify({ seconds: meta.seconds, cells: Object.fromEntries(rs.map((r) => [r.id, r.seconds])) }, null, 1) + "\n");
   writeAtomic(join(o.out, "results.csv"), csv(rs.flatMap((r) => r.runs.map((run, i) => ({
     scenario: r.scenario, x: r.x, rule: ruleName(r.rule), meta_seed: run.metaSeed ?? "", theta: JSON.stringify(run.theta), theta_source: r.thetaSource,

@@ -1,6 +1,6 @@
 import { softmax, type Buf } from "../../core/kernels.js";
 import { plasticityOf, type SitePlasticity } from "../../learn/plasticity.js";
-import type { PlasticStep, StepOptions } from "../../learn/step.js";
+import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step.js";
 import { MeanOver } from "../../learn/transforms.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Rule } from "../../rules/rule.js";
@@ -49,6 +49,7 @@ export class BatchNormStep implements PlasticStep {
 
   /** Keep the example (x is copied); the whole batch is processed once it is full. */
   step(label: number): number {
+    checkLabel(label, this.net.nOut);
     this.xs[this.count].set(this.net.x);
     this.labels[this.count++] = label;
     return this.count === this.batch ? this.batchStep() : 0;

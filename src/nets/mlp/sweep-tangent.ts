@@ -1,5 +1,6 @@
 import type { Buf, InputTangent } from "../../core/kernels.js";
 import { SiteTangent } from "../../learn/plasticity.js";
+import { checkLabel } from "../../learn/step.js";
 import { ownersOf, queryGrad, Tangents, type MetaParam, type QueryGrad, type TangentStep } from "../../meta/tangent.js";
 import type { LayerSignals, RankOne } from "../../rules/types.js";
 import { InputLayer } from "./input-layer.js";
@@ -64,6 +65,7 @@ export class SweepTangentStep implements TangentStep {
    * and the primal update row by row.
    */
   step(label: number): number {
+    checkLabel(label, this.primal.net.nOut);
     const primal = this.primal, needs = primal.needs, pass = this.pass, K = primal.net.k;
     const zs = primal.propagateInput(label);
     pass.prepare();

@@ -1,6 +1,6 @@
 import type { Buf, InputTangent } from "../../core/kernels.js";
 import { plasticityOf, type SitePlasticity } from "../../learn/plasticity.js";
-import type { PlasticStep, StepOptions } from "../../learn/step.js";
+import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step.js";
 import { makeTransform, type UpdateTransform } from "../../learn/transforms.js";
 import type { Rule } from "../../rules/rule.js";
 import type { SignalNeeds } from "../network.js";
@@ -76,6 +76,7 @@ export class SweepStep implements PlasticStep {
   get x(): Buf { return this.net.x; }
 
   step(label: number): number {
+    checkLabel(label, this.net.nOut);
     if (this.fused) return this.fusedStep(label);
     const zs = this.propagateInput(label);
     this.updateUpper();
