@@ -11,7 +11,8 @@
 import { cpus } from "node:os";
 import { writeAtomic } from "../src/core/files.js";
 import { wasmAvailable } from "../src/core/wasm.js";
-import { cachedDataset, DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
+import { DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
 import { runEpisode } from "../src/experiments/episode.js";

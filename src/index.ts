@@ -1,30 +1,10 @@
-/** neuroplastic: the public library API. */
-export { Rng } from "./core/rng.js";
-export { heapArena, jsKernels, CountingArena, type Arena, type Buf, type DType, type Kernels } from "./core/kernels.js";
-export { WasmArena, wasmAvailable } from "./core/wasm.js";
+/** neuroplastic: the public library API for Node (the browser-safe core, plus files, datasets on disk, worker pools and the meta-training driver). */
+export * from "./browser.js";
 export { writeAtomic } from "./core/files.js";
-export { loadPixels } from "./data/pixels.js";
-export { makeActivation, ACTIVATIONS, type Activation, type ActivationName } from "./nn/activations.js";
-export { initWeights, INITS, type InitName } from "./nn/init.js";
-export { outputError, crossEntropy } from "./nn/loss.js";
-export { makeFeedback, FEEDBACKS, type Feedback, type FeedbackName } from "./signals/feedback.js";
-export { TERMS, TERM_NAMES, type TermName } from "./rules/registry.js";
-export { makeRule, parseThetaSpec, formatThetaSpec, type Rule, type ThetaSpec } from "./rules/rule.js";
-export type { PlasticityTerm, LayerSignals, RankOne } from "./rules/types.js";
-export type { PlasticNetwork, TangentNetwork, TangentPass, Site, SignalNeeds } from "./nets/network.js";
-export { MLP, Trace, forward, backward, type MLPOptions } from "./nets/mlp/mlp.js";
-export { planStep, planTangentStep } from "./nets/plan.js";
-export { ComposedStep, type PlasticStep, type StepOptions } from "./learn/step.js";
-export { SitePlasticity, SiteTangent } from "./learn/plasticity.js";
-export { Online, MeanOver, Adam, type UpdateTransform } from "./learn/transforms.js";
-export { evaluate } from "./learn/evaluate.js";
-export { ComposedTangentStep, metaLayout, type MetaParam, type TangentStep } from "./meta/tangent.js";
-export { adamInit, adamUpdate, type AdamState } from "./meta/adam.js";
-export { parseIdx, encodeIdx, IdxError, type IdxArray } from "./data/idx.js";
-export { loadDataset, fromArrays, embeddedMnistDir, type Dataset } from "./data/dataset.js";
-export { sampleTask, checkTaskOptions, type Task, type TaskOptions } from "./data/tasks.js";
-export { runTask, freshStep, summarize, DEFAULT_CONFIG, type RunConfig, type TaskResult } from "./experiments/task.js";
+export { parseIdx } from "./data/idx.js";
+export { loadDataset, embeddedMnistDir } from "./data/dataset.js";
+export { cachedDataset } from "./experiments/datasets.js";
+export { registerTermsModule } from "./rules/registry.js";
 export { train } from "./experiments/train.js";
 export { closePools } from "./experiments/pool.js";
-export { runEpisode } from "./experiments/episode.js";
 export { metaTrain, type MetaConfig } from "./experiments/meta-train.js";

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
 import { angleDeg, orthonormalityError, participationRatio } from "../src/diagnostics/metrics.js";
 import { initWeights } from "../src/nn/init.js";
-import { cachedDataset, DEFAULT_CONFIG, runTask } from "../src/experiments/task.js";
+import { DEFAULT_CONFIG, runTask } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
 
 function covSums(samples: number[][]) {
   const n = samples[0].length, sum = new Float64Array(n), outer = new Float64Array(n * n);

@@ -6,7 +6,8 @@ import { forward, MLP, Trace } from "../src/nets/mlp/mlp.js";
 import { makeRule } from "../src/rules/rule.js";
 import { makeFeedback } from "../src/signals/feedback.js";
 import { backward } from "../src/nets/mlp/mlp.js";
-import { runTask, cachedDataset, DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
+import { runTask, DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
 import { train } from "../src/experiments/train.js";
 import { assertClose, diff, stepFor } from "./helpers.js";
 

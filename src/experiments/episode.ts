@@ -1,5 +1,5 @@
 import type { DType } from "../core/kernels.js";
-import type { Dataset } from "../data/dataset.js";
+import type { Dataset } from "../data/dataset-core.js";
 import { loadPixels } from "../data/pixels.js";
 import { sampleTask } from "../data/tasks.js";
 import { planTangentStep } from "../nets/plan.js";

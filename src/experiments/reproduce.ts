@@ -6,7 +6,8 @@ import type { LayerDiagnostics } from "../diagnostics/probe.js";
 import { metaTrain, specOf, type MetaConfig } from "./meta-train.js";
 import type { OuterLoop } from "../meta/outer.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { cachedDataset, DEFAULT_CONFIG, type Backend, type CurveSummary, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { DEFAULT_CONFIG, type Backend, type CurveSummary, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { cachedDataset } from "./datasets.js";
 import { TERM_NAMES } from "../rules/registry.js";
 import { train } from "./train.js";
 

@@ -1,8 +1,7 @@
-import { totalmem } from "node:os";
 import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
 import { sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
-import { loadDataset, type Dataset, type Split } from "../data/dataset.js";
+import type { Dataset, Split } from "../data/dataset-core.js";
 import { loadPixels } from "../data/pixels.js";
 import { checkTaskOptions, sampleTask, type Task } from "../data/tasks.js";
 import { evaluate } from "../learn/evaluate.js";
@@ -166,7 +165,7 @@ export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   let params = 0;
   for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1];
   const bytes = 4 * params * 4; // weights, feedback, an accumulator and a transposed copy, at least
-  const limit = Math.min(2 ** 31, totalmem() / 2);
+  const limit = memoryLimit;
   if (bytes > limit) throw new ConfigError(`the network has ${params.toExponential(2)} weights and needs at least ${(bytes / 2 ** 30).toFixed(1)} GiB per task; the limit here is ${(limit / 2 ** 30).toFixed(1)} GiB (smaller --hidden widths)`);
 }
 
@@ -177,6 +176,9 @@ export function taskStreams(seed: number, t: number): { sample: Rng; init: Rng; 
 }
 
 let warned = false;
+/** Bytes one task's network may take: 2 GiB (a wasm32 arena) unless the host says less (experiments/datasets.ts sets it from Node's totalmem). */
+let memoryLimit = 2 ** 31;
+export function setMemoryLimit(bytes: number): void { memoryLimit = Math.min(2 ** 31, bytes); }
 let countingKernels: Kernels | null = null;
 const arenaBytes = new Map<string, number>();
 
@@ -191,7 +193,7 @@ export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, buil
   if (backend === "js" || dtype === "f64") return build(heapArena(dtype));
   if (!wasmAvailable()) {
     // A runtime without WebAssembly SIMD still runs, on the plain kernels.
-    if (!warned) { warned = true; process.emitWarning("WebAssembly SIMD is not available: using the plain JS kernels"); }
+    if (!warned) { warned = true; console.warn("neuroplastic: WebAssembly SIMD is not available: using the plain JS kernels"); }
     return build(heapArena(dtype));
   }
   let bytes = arenaBytes.get(key);
@@ -292,15 +294,6 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
     r.curve = r.curve.map((c) => (Number.isFinite(c.loss) ? c : { step: c.step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }));
   }
   return r;
-}
-
-const cache = new Map<string, Dataset>();
-/** Datasets are read once per thread. */
-export function cachedDataset(cfg: Pick<RunConfig, "dataset" | "split" | "transpose" | "sparseLabels">): Dataset {
-  const key = `${cfg.dataset}\0${cfg.split}\0${cfg.transpose}\0${cfg.sparseLabels ?? false}`;
-  let ds = cache.get(key);
-  if (ds === undefined) { ds = loadDataset(cfg.dataset, cfg.split, { transpose: cfg.transpose, sparseLabels: cfg.sparseLabels }); cache.set(key, ds); }
-  return ds;
 }
 
 export interface Summary {

@@ -1,5 +1,6 @@
 import { runJobs } from "./pool.js";
-import { cachedDataset, checkConfig, summarize, summarizeCurves, type CurveSummary, type DiagnosticsPlan, type RunConfig, type Summary, type TaskResult } from "./task.js";
+import { checkConfig, summarize, summarizeCurves, type CurveSummary, type DiagnosticsPlan, type RunConfig, type Summary, type TaskResult } from "./task.js";
+import { cachedDataset } from "./datasets.js";
 
 export interface TrainOutcome extends Summary {
   results: TaskResult[];

@@ -6,7 +6,8 @@ import type { ThetaSpec } from "../rules/rule.js";
 import { registerTermsModule, TERM_MODULES } from "../rules/registry.js";
 import { runEpisode, type EpisodeResult } from "./episode.js";
 import type { MetaParam } from "../meta/tangent.js";
-import { cachedDataset, runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
+import { cachedDataset } from "./datasets.js";
 
 /** Online learning on a chunk of tasks. */
 export interface TrainJob { kind: "train"; cfg: RunConfig; tasks: number[]; plan?: DiagnosticsPlan; planTasks?: number; curve?: number }

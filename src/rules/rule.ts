@@ -1,4 +1,3 @@
-import { z } from "zod";
 import { isTermName, TERM_NAMES, termNames, TERMS, type TermName } from "./registry.js";
 
 /**
@@ -39,7 +38,7 @@ export function makeRule(spec: ThetaSpec, L: number, opts: RuleOptions = {}): Ru
   return { L, coef };
 }
 
-function unknownTerm(name: string): string {
+export function unknownTerm(name: string): string {
   return `unknown rule term '${name}' (known terms: ${termNames().join(", ")})`;
 }
 
@@ -75,19 +74,6 @@ export function formatThetaSpec(spec: ThetaSpec): string {
 
 function fmt(x: number): string {
   return String(Number(x.toPrecision(6)));
-}
-
-/** The JSON rule file that `meta` writes and `train --rule-file` reads. */
-export const RuleFileSchema = z.object({
-  theta: z.record(z.string(), z.union([z.number(), z.array(z.number())])),
-  ojaOutput: z.boolean().optional(),
-}).passthrough();
-
-export function parseRuleFile(json: unknown, file: string): { theta: ThetaSpec; ojaOutput?: boolean } {
-  const r = RuleFileSchema.safeParse(json);
-  if (!r.success) throw new Error(`rule file ${file} is not a rule (expected {"theta": {"bp": 0.001, ...}})`);
-  for (const k of Object.keys(r.data.theta)) if (!isTermName(k)) throw new Error(`${unknownTerm(k)} in rule file ${file}`);
-  return { theta: r.data.theta as ThetaSpec, ojaOutput: r.data.ojaOutput };
 }
 
 export { TERMS, TERM_NAMES };

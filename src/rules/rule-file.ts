@@ -1,0 +1,16 @@
+import { z } from "zod";
+import { isTermName } from "./registry.js";
+import { unknownTerm, type ThetaSpec } from "./rule.js";
+
+/** The JSON rule file that `meta` writes and `train --rule-file` reads. */
+export const RuleFileSchema = z.object({
+  theta: z.record(z.string(), z.union([z.number(), z.array(z.number())])),
+  ojaOutput: z.boolean().optional(),
+}).passthrough();
+
+export function parseRuleFile(json: unknown, file: string): { theta: ThetaSpec; ojaOutput?: boolean } {
+  const r = RuleFileSchema.safeParse(json);
+  if (!r.success) throw new Error(`rule file ${file} is not a rule (expected {"theta": {"bp": 0.001, ...}})`);
+  for (const k of Object.keys(r.data.theta)) if (!isTermName(k)) throw new Error(`${unknownTerm(k)} in rule file ${file}`);
+  return { theta: r.data.theta as ThetaSpec, ojaOutput: r.data.ojaOutput };
+}
