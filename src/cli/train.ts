@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
@@ -9,11 +9,13 @@ import { writeCurves } from "../report/curves.js";
 import { addRunOptions, cappedWorkers, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
+import { writeNpy } from "../data/npy.js";
+import type { SavedTask } from "../experiments/export.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
 
-type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean };
+type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number };
 
 export function registerTrain(program: Command): void {
   addRunOptions(
@@ -24,6 +26,8 @@ export function registerTrain(program: Command): void {
       .option("--out <file>", "write the results: each task as a line of FILE.tasks.jsonl as it ends, the summary to FILE at the end")
       .option("--resume", "continue the run whose tasks are in --out's FILE.tasks.jsonl (skipping the tasks done)", false)
       .option("--force", "overwrite the results of an earlier run at --out", false)
+      .option("--save-weights <dir>", "write the trained weights of the first --save-tasks tasks as NumPy .npy files with a JSON sidecar (DIR/rule<i>/task<t>/)")
+      .option("--save-tasks <n>", "how many tasks --save-weights keeps (default 1)", intArg("--save-tasks", 1))
       .option("--curve <k>", "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)", intArg("--curve", 1))
       .addHelpText("after", "\nExample:\n  neuroplastic train --rule bp=0.0068 --rule bp=0.0068,oja=0.0053 --tasks 200 --out runs/train.json"),
   ).action(runTrain);
@@ -85,6 +89,50 @@ function differing(a: string | undefined, b: string): string {
   } catch { return "an unreadable header"; }
 }
 
+/** --save-weights DIR: refuse to mix with an earlier run's files unless resuming or forced; check it can be written. */
+function checkWeightsDir(dir: string, resume: boolean, force: boolean): void {
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--save-weights ${dir} is a file; give a directory`);
+  if (existsSync(dir) && readdirSync(dir).some((f) => /^rule\d+$/.test(f)) && !resume && !force) {
+    throw new UsageError(`--save-weights ${dir} holds an earlier run's weights; resume it with --resume, or overwrite it with --force`);
+  }
+  try {
+    mkdirSync(dir, { recursive: true });
+    const probe = join(dir, `.${process.pid}.probe`);
+    writeFileSync(probe, "");
+    unlinkSync(probe);
+  } catch (e) { throw new UsageError(`cannot write --save-weights ${dir}: ${describeFsError(e)}`); }
+}
+
+/**
+ * One task's trained arrays: DIR/rule<i>/task<t>/<name>.npy (NumPy v1.0,
+ * little-endian float32, C order) and task.json, written last, so a task
+ * whose sidecar exists is complete. The sidecar holds what a reader needs to
+ * rebuild the forward pass and rescore the task: shape and conventions, θ,
+ * the run's configuration, the example indices (into the dataset split, in
+ * the order trained) and labels (as the network saw them), and the scores.
+ */
+function writeSavedTask(dir: string, i: number, rule: { name: string; theta: ThetaSpec }, cfg: RunConfig, r: TaskResult, saved: SavedTask): void {
+  const at = join(dir, `rule${i}`, `task${r.task}`);
+  const files = saved.tensors.map((x) => {
+    const file = `${x.name}.npy`;
+    writeNpy(join(at, file), x.data, x.shape);
+    return { name: x.name, file, shape: x.shape, dtype: x.data instanceof Float64Array ? "<f8" : "<f4" };
+  });
+  const ds = cachedDataset(cfg);
+  const sidecar = {
+    format: "neuroplastic weights 1", rule: rule.name, theta: rule.theta, task: r.task,
+    ...saved.network, files,
+    pixels: "x = image bytes / 255 as float32, row-major (the dataset's rows × cols)",
+    dataset: { source: cfg.dataset, split: cfg.split, rows: ds.rows, cols: ds.cols, transposed: ds.transposed ?? false },
+    scores: { acc: r.acc, loss: r.loss, diverged: r.diverged },
+    trainIdx: saved.trainIdx, trainLabels: saved.trainLabels, queryIdx: saved.queryIdx, queryLabels: saved.queryLabels,
+    config: cfg, provenance: provenance(),
+  };
+  // Lists of numbers on one line each: the sidecar stays readable.
+  const text = JSON.stringify(sidecar, null, 1).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, xs: string) => `[${xs.split(/,\s*/).join(", ")}]`);
+  writeAtomic(join(at, "task.json"), text + "\n");
+}
+
 /** Fail before any training if --out cannot be written (a path under a file, a directory, no permission). */
 function checkWritable(out: string): void {
   try {
@@ -103,6 +151,7 @@ async function runTrain(o: TrainFlags): Promise<void> {
   await loadTermsFlag(o.terms);
   if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
   if (o.resume && !o.out) throw new UsageError("--resume needs --out FILE (where the earlier run's tasks are)");
+  if (o.saveTasks !== undefined && !o.saveWeights) throw new UsageError("--save-tasks needs --save-weights DIR");
   const rules = rulesOf(o);
   const cfgs = rules.map((r) => ({ ...configFrom(o, r.theta), ojaOutput: r.ojaOutput }));
   if (o.printConfig) {
@@ -115,6 +164,9 @@ async function runTrain(o: TrainFlags): Promise<void> {
   const workers = cappedWorkers(o.workers);
   if (cfgs[0].optimizer === "adam") process.stderr.write("neuroplastic: --optimizer adam updates every weight through Adam in plain JavaScript, about 20× slower per step than the default rule\n");
   if (o.out) checkWritable(o.out);
+  const saveTasks = o.saveWeights ? (o.saveTasks ?? 1) : 0;
+  if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);
+  if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
   for (const [i, r] of rules.entries()) {
@@ -122,7 +174,10 @@ async function runTrain(o: TrainFlags): Promise<void> {
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
     try {
-      out = await train(cfg, workers, (n) => bar.update(n), undefined, { curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => stream?.append(r.name, t) });
+      out = await train(cfg, workers, (n) => bar.update(n), undefined, {
+        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => stream?.append(r.name, t),
+        save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved),
+      });
     } finally { bar.stop(); }
     outcomes.push({ rule: r.name, cfg, out });
     if (o.json) {

@@ -16,6 +16,7 @@ import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
 import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
 import { probeRnn, type RnnDiagnostics } from "../diagnostics/rnn-probe.js";
+import { savedTask, type SavedTask } from "./export.js";
 
 /** Everything that defines a run of online (or mini-batch) learning over many tasks. Plain data: it crosses to worker threads. */
 export interface RunConfig {
@@ -94,6 +95,8 @@ export interface TaskResult {
   curve?: CurvePoint[];
   /** Per-layer (per-site) diagnostics at the planned steps (only when a DiagnosticsPlan was given); the RNN's own in `rnn`. */
   diagnostics?: DiagnosticsAt[];
+  /** The trained arrays and the task's examples (only when asked to keep them: train --save-weights). */
+  saved?: SavedTask;
 }
 
 /** One point of a learning curve: after `step` examples (online steps, or sequences), the query set's accuracy and loss. */
@@ -250,7 +253,7 @@ export interface DiagnosticsPlan {
  * Train on task t (one pass over its shuffled training set), then score on
  * its query set; with a plan, also measure the layers on the probe set.
  */
-export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0): TaskResult {
+export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0, keep = false): TaskResult {
   const { step, task } = freshStep(cfg, ds, t);
   const net = step.net;
   const diagnostics: DiagnosticsAt[] = [];
@@ -287,6 +290,7 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   for (let l = 1; l <= net.S; l++) { let s = 0; for (const w of net.sites[l].W) s += w * w; wn += Math.sqrt(s); }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
+  if (keep) r.saved = savedTask(net, task);
   if (curveEvery > 0) {
     // The last point is the task's score; points a diverged task never reached are at chance, as its score is.
     const at = [...Array.from({ length: Math.ceil(end / curveEvery) }, (_, k) => k * curveEvery), end];

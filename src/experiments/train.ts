@@ -1,6 +1,7 @@
 import { runJobs } from "./pool.js";
 import { checkConfig, summarize, summarizeCurves, type CurveSummary, type DiagnosticsPlan, type RunConfig, type Summary, type TaskResult } from "./task.js";
 import { cachedDataset } from "./datasets.js";
+import type { SavedTask } from "./export.js";
 
 export interface TrainOutcome extends Summary {
   results: TaskResult[];
@@ -18,6 +19,9 @@ export interface TrainOptions {
   done?: readonly TaskResult[];
   /** Called with each task's result in task order, as soon as every earlier task has one (streaming to a file). */
   onResult?: (r: TaskResult) => void;
+  /** Keep the trained arrays of the first `save` tasks: each goes to onSaved (before onResult of the same task), never into the results. */
+  save?: number;
+  onSaved?: (r: TaskResult, saved: SavedTask) => void;
 }
 
 export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void, diag?: { plan: DiagnosticsPlan; tasks: number }, opts: TrainOptions = {}): Promise<TrainOutcome> {
@@ -27,12 +31,19 @@ export async function train(cfg: RunConfig, workers: number, onProgress?: (done:
   const size = Math.max(1, Math.min(10, Math.ceil(todo.length / (8 * Math.max(1, workers)))));
   let done = have.size, next = 0;
   // Results reach onResult in task order: completions that arrive early wait for the ones before them.
-  const flush = () => { while (next < cfg.tasks && have.has(next)) { if (!old.has(next)) opts.onResult?.(have.get(next)!); next++; } };
+  const flush = () => {
+    while (next < cfg.tasks && have.has(next)) {
+      const r = have.get(next)!;
+      if (r.saved) { const saved = r.saved; delete r.saved; opts.onSaved?.(r, saved); }
+      if (!old.has(next)) opts.onResult?.(r);
+      next++;
+    }
+  };
   flush();
   const t0 = performance.now();
   const parts: number[][] = [];
   for (let i = 0; i < todo.length; i += size) parts.push(todo.slice(i, i + size));
-  await runJobs<TaskResult[]>(parts.map((tasks) => ({ kind: "train", cfg, tasks, plan: diag?.plan, planTasks: diag?.tasks, curve: opts.curve })), workers, (r) => {
+  await runJobs<TaskResult[]>(parts.map((tasks) => ({ kind: "train", cfg, tasks, plan: diag?.plan, planTasks: diag?.tasks, curve: opts.curve, save: opts.save })), workers, (r) => {
     for (const x of r) have.set(x.task, x);
     done += r.length;
     onProgress?.(done);
