@@ -57,6 +57,10 @@ export function configTokens(cfg: Record<string, unknown>, cmd: Command, argv: r
       if (flag === null) throw new UsageError(`config file ${file}: 'theta' applies to train and meta, not ${cmd.name()}`);
       if (typeof value !== "object" || Array.isArray(value)) throw new UsageError(`config file ${file}: 'theta' must be an object such as {"bp": 0.0068, "oja": 0.0053}`);
       if (Object.keys(value as object).length === 0) throw new UsageError(`config file ${file}: 'theta' is empty`);
+      for (const [term, c] of Object.entries(value as object)) {
+        const ok = typeof c === "number" || (Array.isArray(c) && c.length > 0 && c.every((x) => typeof x === "number"));
+        if (!ok) throw new UsageError(`config file ${file}: theta.${term} must be a number or a list of numbers, got ${JSON.stringify(c)}`);
+      }
       if (!given.has(flag) && !(flag === "--rule" && given.has("--rule-file"))) out.push(flag, formatThetaSpec(value as ThetaSpec));
       continue;
     }

@@ -7,6 +7,7 @@ import { registerReproduce } from "./reproduce.js";
 import { closePools } from "../experiments/pool.js";
 import { ConfigError } from "../experiments/task.js";
 import { TermError } from "../rules/registry.js";
+import { RuleError } from "../rules/rule.js";
 import { withConfig } from "./config.js";
 import { restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
 
@@ -44,7 +45,7 @@ try {
     process.stderr.write(`neuroplastic: ${msg.split("\n")[0]}\n`);
     if (process.env.NEUROPLASTIC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     // Usage errors (a flag, a value, a combination of them) exit 2; everything that went wrong at run time exits 1.
-    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError ? 2 : 1;
+    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError || e instanceof RuleError ? 2 : 1;
   }
   restoreTerminal();
   await closePools().catch(() => {});

@@ -60,8 +60,10 @@ class TaskStream {
       // A kill during a write leaves a partial last line: drop it.
       const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines.slice(0, -1);
       if (complete[0] !== head) throw new UsageError(`${this.file} was written by a different configuration (${differing(complete[0], head)}); use another --out or drop --resume`);
-      for (const l of complete.slice(1)) {
-        const r = JSON.parse(l) as TaskResult & { rule: string };
+      for (const [k, l] of complete.slice(1).entries()) {
+        let r: TaskResult & { rule: string };
+        try { r = JSON.parse(l); } catch { throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`); }
+        if (typeof r !== "object" || r === null || typeof r.rule !== "string" || !Number.isInteger(r.task)) throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`);
         const list = this.done.get(r.rule) ?? [];
         const { rule: _r, ...rest } = r;
         list.push({ ...rest, weightNorm: rest.weightNorm ?? NaN });

@@ -72,7 +72,7 @@ export interface MetaState {
 
 const CheckpointSchema = z.object({
   version: z.literal(1),
-  config: z.unknown(),
+  config: z.record(z.string(), z.unknown()),
   state: z.object({
     episode: z.number().int().nonnegative(),
     theta: z.array(z.number()),
@@ -111,17 +111,29 @@ export function metaPaths(dir: string): MetaPaths {
   return { dir, log: join(dir, "meta.jsonl"), checkpoint: join(dir, "checkpoint.json"), rule: join(dir, "theta.json") };
 }
 
+/** A checkpoint that cannot be used: unreadable, not a checkpoint, or another configuration's. */
+export class CheckpointError extends Error {}
+
 /** The checkpoint in `dir`, if any, after checking it belongs to this configuration. */
 export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | null {
   if (!existsSync(paths.checkpoint)) return null;
   let json: unknown;
-  try { json = JSON.parse(readFileSync(paths.checkpoint, "utf8")); } catch { throw new Error(`checkpoint ${paths.checkpoint} is not valid JSON`); }
+  try { json = JSON.parse(readFileSync(paths.checkpoint, "utf8")); } catch { throw new CheckpointError(`checkpoint ${paths.checkpoint} is not valid JSON`); }
   const r = CheckpointSchema.safeParse(json);
-  if (!r.success) throw new Error(`checkpoint ${paths.checkpoint} is not a neuroplastic meta checkpoint`);
+  if (!r.success) throw new CheckpointError(`checkpoint ${paths.checkpoint} is not a neuroplastic meta checkpoint`);
   const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
-  const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as MetaConfig;
-  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new Error(`checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop --resume`);
-  const st = r.data.state;
+  const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as unknown as MetaConfig;
+  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new CheckpointError(`checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop --resume`);
+  const st = r.data.state, P = layoutOf(cfg).length;
+  // The right shapes, and a θ a run can continue from (a hand-edited or damaged file is refused, not half-used).
+  const vectors: [string, readonly number[] | null | undefined][] = [["theta", st.theta], ["adam.m", st.adam.m], ["adam.v", st.adam.v], ["good", st.good],
+    ["robust.rp.m", st.robust?.rp.m], ["robust.rp.s", st.robust?.rp.s], ["robust.es.m", st.robust?.es.m], ["robust.es.s", st.robust?.es.s]];
+  for (const [name, v] of vectors) {
+    if (v === undefined || v === null) continue;
+    if (v.length !== P) throw new CheckpointError(`checkpoint ${paths.checkpoint}: ${name} has ${v.length} entries, the configuration learns ${P} coefficients`);
+  }
+  if (!st.theta.every(Number.isFinite)) throw new CheckpointError(`checkpoint ${paths.checkpoint}: θ is not finite`);
+  if ((cfg.outer ?? "adam") === "robust" && st.robust === undefined) throw new CheckpointError(`checkpoint ${paths.checkpoint} lacks the robust outer loop's state`);
   return { ...st, good: st.good === undefined ? st.theta : st.good };
 }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { isTermName } from "./registry.js";
-import { unknownTerm, type ThetaSpec } from "./rule.js";
+import { RuleError, unknownTerm, type ThetaSpec } from "./rule.js";
 
 /** The JSON rule file that `meta` writes and `train --rule-file` reads. */
 export const RuleFileSchema = z.object({
@@ -10,7 +10,7 @@ export const RuleFileSchema = z.object({
 
 export function parseRuleFile(json: unknown, file: string): { theta: ThetaSpec; ojaOutput?: boolean } {
   const r = RuleFileSchema.safeParse(json);
-  if (!r.success) throw new Error(`rule file ${file} is not a rule (expected {"theta": {"bp": 0.001, ...}})`);
-  for (const k of Object.keys(r.data.theta)) if (!isTermName(k)) throw new Error(`${unknownTerm(k)} in rule file ${file}`);
+  if (!r.success) throw new RuleError(`rule file ${file} is not a rule (expected {"theta": {"bp": 0.001, ...}})`);
+  for (const k of Object.keys(r.data.theta)) if (!isTermName(k)) throw new RuleError(`${unknownTerm(k)} in rule file ${file}`);
   return { theta: r.data.theta as ThetaSpec, ojaOutput: r.data.ojaOutput };
 }

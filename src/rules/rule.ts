@@ -20,18 +20,21 @@ export interface RuleOptions {
   ojaOutput?: boolean;
 }
 
+/** A rule that cannot be built or parsed: an unknown term, a bad or non-finite coefficient, a wrong number of layers. */
+export class RuleError extends Error {}
+
 export function makeRule(spec: ThetaSpec, L: number, opts: RuleOptions = {}): Rule {
   const coef: Partial<Record<TermName, Float64Array>> = {};
   for (const [name, v] of Object.entries(spec)) {
-    if (!isTermName(name)) throw new Error(unknownTerm(name));
+    if (!isTermName(name)) throw new RuleError(unknownTerm(name));
     if (v === undefined) continue;
     const c = new Float64Array(L + 1);
     if (typeof v === "number") c.fill(v, 1);
     else {
-      if (v.length !== L) throw new Error(`rule term '${name}' has ${v.length} per-layer coefficients, the network has ${L} layers`);
+      if (v.length !== L) throw new RuleError(`rule term '${name}' has ${v.length} per-layer coefficients, the network has ${L} layers`);
       c.set(v, 1);
     }
-    for (let l = 1; l <= L; l++) if (!Number.isFinite(c[l])) throw new Error(`rule term '${name}' has a non-finite coefficient`);
+    for (let l = 1; l <= L; l++) if (!Number.isFinite(c[l])) throw new RuleError(`rule term '${name}' has a non-finite coefficient`);
     if (name === "oja" && opts.ojaOutput === false) c[L] = 0;
     coef[name] = c;
   }
@@ -49,16 +52,16 @@ export function unknownTerm(name: string): string {
 export function parseThetaSpec(text: string): ThetaSpec {
   const spec: ThetaSpec = {};
   const parts = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
-  if (parts.length === 0) throw new Error(`empty rule '${text}' (expected e.g. bp=0.0068,oja=0.0053)`);
+  if (parts.length === 0) throw new RuleError(`empty rule '${text}' (expected e.g. bp=0.0068,oja=0.0053)`);
   for (const part of parts) {
     const eq = part.indexOf("=");
-    if (eq < 0) throw new Error(`rule term '${part}' has no coefficient (expected name=value, e.g. oja=0.0053)`);
+    if (eq < 0) throw new RuleError(`rule term '${part}' has no coefficient (expected name=value, e.g. oja=0.0053)`);
     const name = part.slice(0, eq).trim();
-    if (!isTermName(name)) throw new Error(unknownTerm(name));
-    if (spec[name] !== undefined) throw new Error(`rule term '${name}' is given twice`);
+    if (!isTermName(name)) throw new RuleError(unknownTerm(name));
+    if (spec[name] !== undefined) throw new RuleError(`rule term '${name}' is given twice`);
     const vals = part.slice(eq + 1).split(":").map((s) => {
       const x = Number(s);
-      if (s.trim() === "" || !Number.isFinite(x)) throw new Error(`rule term '${name}' has a bad coefficient '${s}'`);
+      if (s.trim() === "" || !Number.isFinite(x)) throw new RuleError(`rule term '${name}' has a bad coefficient '${s}'`);
       return x;
     });
     spec[name] = vals.length === 1 ? vals[0] : vals;
