@@ -4,6 +4,8 @@ import { Command, CommanderError } from "commander";
 import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
 import { registerReproduce } from "./reproduce.js";
+import { registerSweep } from "./sweep.js";
+import { SweepError } from "../sweep/plan.js";
 import { closePools } from "../experiments/pool.js";
 import { ConfigError } from "../experiments/task.js";
 import { TermError } from "../rules/registry.js";
@@ -20,6 +22,7 @@ const program = new Command()
 registerTrain(program);
 registerMeta(program);
 registerReproduce(program);
+registerSweep(program);
 
 // `… --json | head -1`: the reader went away; stop quietly, as a Unix tool does.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
@@ -45,7 +48,7 @@ try {
     process.stderr.write(`neuroplastic: ${msg.split("\n")[0]}\n`);
     if (process.env.NEUROPLASTIC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     // Usage errors (a flag, a value, a combination of them) exit 2; everything that went wrong at run time exits 1.
-    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError || e instanceof RuleError ? 2 : 1;
+    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError || e instanceof RuleError || e instanceof SweepError ? 2 : 1;
   }
   restoreTerminal();
   await closePools().catch(() => {});

@@ -15,7 +15,7 @@ import { formatThetaSpec } from "../rules/rule.js";
 import { addRunOptions, cappedWorkers, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
-type MetaFlags = RunFlags & {
+export type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean; tail?: number;
   outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number;
   out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
@@ -51,15 +51,14 @@ export function registerMeta(program: Command): void {
   cmd.action(runMeta);
 }
 
-async function runMeta(o: MetaFlags): Promise<void> {
-  await loadTermsFlag(o.terms);
+/** The meta-training configuration the flags describe (checked; nothing run). Also how `sweep` resolves a meta cell. */
+export function metaConfigOf(o: MetaFlags): MetaConfig {
   const named = o.learn.split(",").map((s) => s.trim()).filter(Boolean);
   // 'pool': every registered term (PAPER.md's pool, and any of --terms).
   const learn = [...new Set(named.flatMap((t) => (t === "pool" ? termNames() : [t])))];
   for (const t of learn) if (!isTermName(t)) throw new UsageError(`unknown rule term '${t}' in --learn (known terms: ${termNames().join(", ")}, or pool)`);
   if (learn.length === 0) throw new UsageError("--learn names no term");
   if (o.evalSplit !== "train" && o.evalSplit !== "test") throw new UsageError(`--eval-split must be train or test, got '${o.evalSplit}'`);
-  if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
   const theta0 = o.init.theta ?? { bp: 0.001, ...Object.fromEntries(learn.filter((t) => t !== "bp").map((t) => [t, 0])) };
   for (const t of learn) if (theta0[t as TermName] === undefined) theta0[t as TermName] = 0;
   const cfg: MetaConfig = {
@@ -72,6 +71,13 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (!(v > 0)) throw new UsageError(`${flag} must be positive, got ${v}`);
   }
   if (o.l1 < 0) throw new UsageError(`--l1 must be ≥ 0, got ${o.l1}`);
+  return cfg;
+}
+
+async function runMeta(o: MetaFlags): Promise<void> {
+  await loadTermsFlag(o.terms);
+  if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
+  const cfg = metaConfigOf(o);
   if (o.printConfig) { process.stdout.write(JSON.stringify(metaFlatConfig(cfg, o), null, 1) + "\n"); return; }
   // Everything is checked before anything is written: bad input leaves no files or directories behind.
   checkConfig({ ...cfg.run, tasks: 1 }, cachedDataset(cfg.run));
@@ -141,14 +147,14 @@ async function runMeta(o: MetaFlags): Promise<void> {
 }
 
 /** The run's flags as one flat object (long flag names), accepted back by --config. */
-function metaFlatConfig(cfg: MetaConfig, o: MetaFlags): Record<string, unknown> {
+export function metaFlatConfig(cfg: MetaConfig, o: MetaFlags): Record<string, unknown> {
   const { tasks: _t, norm: _n, optimizer: _o, ...run } = cfg.run;
   return { ...run, learn: cfg.learn.join(","), perLayer: cfg.perLayer, episodes: cfg.episodes, metaBatch: cfg.metaBatch, metaLr: cfg.metaLr, l1: cfg.l1,
     outer: cfg.outer, metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma, checkpointEvery: cfg.checkpointEvery, evalTasks: o.evalTasks, evalSplit: o.evalSplit };
 }
 
 /** A name per meta-parameter: the term, with its layer when coefficients are per layer. */
-function layoutNames(cfg: MetaConfig): string[] {
+export function layoutNames(cfg: MetaConfig): string[] {
   return layoutOf(cfg).map((p) => (p.layers.length === 1 && cfg.perLayer ? `${p.term}@${p.layers[0]}` : p.term));
 }
 

@@ -9,12 +9,13 @@ import { describeFsError } from "./fs-errors.js";
 import { provenance } from "./provenance.js";
 import { verdicts } from "../report/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
+import { planReproduce } from "../sweep/plan.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
   outer: OuterLoop; metaSeeds?: number; gridTasks?: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
-  resume: boolean; printConfig: boolean; config?: string;
+  resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean;
 }
 
 export function registerReproduce(program: Command): void {
@@ -44,6 +45,8 @@ export function registerReproduce(program: Command): void {
     .option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in results.json's `config`); flags given here win")
     .option("--print-config", "print the fully resolved configuration as JSON and exit", false)
     .option("--json", "print the verdicts as one JSON line", false)
+    .option("--plan <dir>", "do not run: write the cells as a sweep in DIR (manifest.jsonl) to run as a SLURM array or Kubernetes indexed job; `sweep collect DIR` writes the report there")
+    .option("--force", "with --plan: replace a plan whose cells already ran", false)
     .addHelpText("after", "\nExample:\n  neuroplastic reproduce --quick --out runs/reproduce-quick")
     .action(async (f: Flags) => {
       const o: ReproduceOptions = {
@@ -54,6 +57,12 @@ export function registerReproduce(program: Command): void {
         theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
       if (f.printConfig) { process.stdout.write(JSON.stringify(reproduceFlatConfig(o), null, 1) + "\n"); return; }
+      if (f.plan) {
+        const lines = planReproduce({ ...o, out: f.plan }, f.plan, f.force);
+        console.log(`planned ${lines.length} reproduce cells in ${f.plan}/manifest.jsonl`);
+        console.log(`next: neuroplastic sweep slurm ${f.plan} --submit   (or sweep run ${f.plan}); then neuroplastic sweep collect ${f.plan} writes the report there`);
+        return;
+      }
       o.workers = cappedWorkers(o.workers);
       try { mkdirSync(o.out, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${o.out}: ${describeFsError(e)}`); }
       const t0 = performance.now();

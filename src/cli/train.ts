@@ -15,7 +15,7 @@ import type { SavedTask } from "../experiments/export.js";
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
 
-type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number };
+export type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number };
 
 export function registerTrain(program: Command): void {
   addRunOptions(
@@ -149,13 +149,18 @@ function checkWritable(out: string): void {
   }
 }
 
+/** The rules and one run configuration per rule that the flags describe (checked; nothing run). Also how `sweep` resolves a train cell. */
+export function trainConfigsOf(o: TrainFlags): { rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[]; cfgs: RunConfig[] } {
+  if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
+  const rules = rulesOf(o);
+  return { rules, cfgs: rules.map((r) => ({ ...configFrom(o, r.theta), ojaOutput: r.ojaOutput })) };
+}
+
 async function runTrain(o: TrainFlags): Promise<void> {
   await loadTermsFlag(o.terms);
-  if (o.init.theta) throw new UsageError("--init with coefficients sets the initial θ of `meta`; `train` takes --rule");
   if (o.resume && !o.out) throw new UsageError("--resume needs --out FILE (where the earlier run's tasks are)");
   if (o.saveTasks !== undefined && !o.saveWeights) throw new UsageError("--save-tasks needs --save-weights DIR");
-  const rules = rulesOf(o);
-  const cfgs = rules.map((r) => ({ ...configFrom(o, r.theta), ojaOutput: r.ojaOutput }));
+  const { rules, cfgs } = trainConfigsOf(o);
   if (o.printConfig) {
     // One configuration per rule, each accepted back by --config.
     process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : cfgs, null, 1) + "\n");

@@ -271,69 +271,90 @@ function scaled(theta: ThetaSpec, k: number): ThetaSpec {
 export async function reproduce(o: ReproduceOptions, onCell?: (done: number, total: number, id: string) => void): Promise<CellResult[]> {
   const dir = join(o.out, "cells");
   mkdirSync(dir, { recursive: true });
-  const grid = cells(o), plan = probePlan(o), results: CellResult[] = [];
+  const grid = cells(o), results: CellResult[] = [];
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const episodes = c.scarcity ? o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30) : o.metaEpisodes;
-    const l1 = c.rule === "pool" ? o.poolL1 ?? POOL_L1 : 0, transferTo = c.scarcity ? o.transfer ?? "fashion" : "none";
-    const key = JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
-      ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
-    if (existsSync(file)) {
-      try {
-        const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
-        if (saved.key === key) { results.push(saved); onCell?.(i + 1, grid.length, c.id); continue; }
-      } catch { /* unreadable: recompute */ }
-    }
-    const t0 = performance.now();
-    const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
-    const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
-      : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
-    // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
-    const metaOk = episodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
-    const transfer: SeedRun[] = [];
-    let curve: CurveSummary[] | undefined;
-    const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
-    const runs: SeedRun[] = [];
-    let diagnostics: CellResult["diagnostics"] = [];
-    for (let sIdx = 0; sIdx < seeds; sIdx++) {
-      let theta = start, meta: Partial<SeedRun> = {};
-      if (metaOk) {
-        const learn = c.rule === "bp" ? ["bp"] : c.rule === "bp+oja" ? ["bp", "oja"] : [...TERM_NAMES];
-        // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
-        // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
-        // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
-        const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}) };
-        const m = await metaTrain(mcfg, 1, null);
-        // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
-        theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
-        meta = { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped };
-      }
-      const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined, { curve: sIdx === 0 ? c.scarcity?.curve : undefined });
-      if (sIdx === 0) { diagnostics = meanDiagnostics(out.results); curve = out.curve; }
-      runs.push({ metaSeed: null, ...meta, ...seedRun(theta, out.results, c.cfg.way) });
-      if (transferTo !== "none") {
-        // Transfer: the θ learned on this dataset, tested at the same K on another one's test split.
-        const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
-        transfer.push({ metaSeed: meta.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
-      }
-    }
-    const gridCheck = metaOk && (o.gridTasks ?? 0) > 0 ? await gridFor(c, start, runs, o) : undefined;
-    const first = runs[0], n = first.tasks.length;
-    const taskMean = first.tasks.map((_, q) => runs.reduce((sm, r) => sm + r.tasks[q].acc, 0) / runs.length);
-    const accAll = taskMean.reduce((sm, a) => sm + a, 0) / n;
-    const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
-    const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
-    const res: CellResult = {
-      id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
-      acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: mean((r) => r.loss_median),
-      diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
-      tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),
-      diagnostics, seconds: (performance.now() - t0) / 1000,
-    };
+    const saved = savedCell(file, cellKey(c, o));
+    if (saved) { results.push(saved); onCell?.(i + 1, grid.length, c.id); continue; }
+    const res = await computeCell(c, o);
     writeAtomic(file, JSON.stringify(res) + "\n");
     results.push(res);
     onCell?.(i + 1, grid.length, c.id);
   }
   return results;
+}
+
+/** Everything a cell's result depends on: a cached cell is reused only when its key is the same. */
+export function cellKey(c: Cell, o: ReproduceOptions): string {
+  const { episodes, l1, transferTo } = cellSettings(c, o);
+  return JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
+    ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
+}
+
+function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: number; transferTo: string } {
+  const episodes = c.scarcity ? o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30) : o.metaEpisodes;
+  return { episodes, l1: c.rule === "pool" ? o.poolL1 ?? POOL_L1 : 0, transferTo: c.scarcity ? o.transfer ?? "fashion" : "none" };
+}
+
+/** The cached result in `file` when it was computed with `key`, else null (absent, unreadable or stale). */
+export function savedCell(file: string, key: string): CellResult | null {
+  if (!existsSync(file)) return null;
+  try {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
+    return saved.key === key ? saved : null;
+  } catch { return null; }
+}
+
+/** Compute one cell: meta-learn θ (per seed) where it applies, train its tasks, the grid check and transfer. */
+export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellResult> {
+  const plan = probePlan(o), key = cellKey(c, o);
+  const { episodes, l1, transferTo } = cellSettings(c, o);
+  const t0 = performance.now();
+  const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
+  const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
+    : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
+  // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
+  const metaOk = episodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
+  const transfer: SeedRun[] = [];
+  let curve: CurveSummary[] | undefined;
+  const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
+  const runs: SeedRun[] = [];
+  let diagnostics: CellResult["diagnostics"] = [];
+  for (let sIdx = 0; sIdx < seeds; sIdx++) {
+    let theta = start, meta: Partial<SeedRun> = {};
+    if (metaOk) {
+      const learn = c.rule === "bp" ? ["bp"] : c.rule === "bp+oja" ? ["bp", "oja"] : [...TERM_NAMES];
+      // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
+      // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
+      // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
+      const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}) };
+      const m = await metaTrain(mcfg, 1, null);
+      // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
+      theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
+      meta = { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped };
+    }
+    const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined, { curve: sIdx === 0 ? c.scarcity?.curve : undefined });
+    if (sIdx === 0) { diagnostics = meanDiagnostics(out.results); curve = out.curve; }
+    runs.push({ metaSeed: null, ...meta, ...seedRun(theta, out.results, c.cfg.way) });
+    if (transferTo !== "none") {
+      // Transfer: the θ learned on this dataset, tested at the same K on another one's test split.
+      const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
+      transfer.push({ metaSeed: meta.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
+    }
+  }
+  const gridCheck = metaOk && (o.gridTasks ?? 0) > 0 ? await gridFor(c, start, runs, o) : undefined;
+  const first = runs[0], n = first.tasks.length;
+  const taskMean = first.tasks.map((_, q) => runs.reduce((sm, r) => sm + r.tasks[q].acc, 0) / runs.length);
+  const accAll = taskMean.reduce((sm, a) => sm + a, 0) / n;
+  const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
+  const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
+  const res: CellResult = {
+    id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
+    acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: mean((r) => r.loss_median),
+    diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
+    tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),
+    diagnostics, seconds: (performance.now() - t0) / 1000,
+  };
+  return res;
 }
