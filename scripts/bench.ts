@@ -21,6 +21,7 @@ import { loadPixels } from "../src/data/pixels.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
 import { anchorAvailable, jaxAvailable, runAnchor, runJax, runRnnAnchor } from "./anchor.js";
 import { profile } from "./profile.js";
+import { browserStepRate, CHROMIUM } from "./browser-rate.js";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -72,6 +73,18 @@ res.online = {
   js_bp: stepRate(BP, "js", Math.max(3, R - 4), 500),
   js_bp_oja: stepRate(BPOJA, "js", Math.max(3, R - 4), 500),
 };
+if (CHROMIUM) {
+  // The same bare-step loop in a Web Worker of headless Chromium, alternating with Node's (this machine drifts).
+  log("online steps in headless Chromium (a Web Worker)…");
+  const rounds = quick ? 1 : 3, node: number[] = [], browser: number[] = [], ratio: number[] = [];
+  let userAgent = "";
+  for (let k = 0; k < rounds; k++) {
+    const nr = stepRate(BPOJA, "wasm", R, 2000);
+    const br = await browserStepRate(BPOJA as Record<string, number>, R, 2000);
+    node.push(nr); browser.push(br.rate); ratio.push(br.rate / nr); userAgent = br.userAgent;
+  }
+  res.browser = { rounds, node_bp_oja: median(node), chromium_bp_oja: median(browser), ratio: median(ratio), userAgent, per_round: { node, browser, ratio } };
+} else log("bench: no chromium; skipping the browser row (apt-get install -y chromium)");
 log("recurrent network, N = 100, delay 20, bp + Oja (single thread)…");
 const RNN: RunConfig = { ...base, net: "rnn", hidden: [100], delay: 20, theta: { bp: 0.003, oja: 0.002 } };
 res.rnn = {
@@ -162,6 +175,7 @@ const f2 = (x: number) => x.toFixed(2);
 const rows: [string, string, string][] = [
   ["online bp, steps/s (wasm SIMD)", f0(res.online.wasm_bp), res.torch ? `${f0(res.torch.bp_steps_per_s)} (${f2(res.ratios.online_bp_vs_torch)}×)` : "–"],
   ["online bp+oja, steps/s (wasm SIMD)", f0(res.online.wasm_bp_oja), res.torch ? `${f0(res.torch.bp_oja_steps_per_s)} (${f2(res.ratios.online_bp_oja_vs_torch)}×)` : "–"],
+  ...(res.browser ? [["online bp+oja, steps/s, headless Chromium (wasm SIMD, a Web Worker)", `${f0(res.browser.chromium_bp_oja)} (${f2(res.browser.ratio)}× Node's ${f0(res.browser.node_bp_oja)} in the same rounds)`, ""] as [string, string, string]] : []),
   ["online bp, steps/s (plain JS reference)", f0(res.online.js_bp), ""],
   ["online bp+oja, steps/s (plain JS reference)", f0(res.online.js_bp_oja), ""],
   ["meta-training bp+oja, episodes/s (wasm SIMD)", f2(res.meta.wasm_bp_oja_episodes_per_s), res.torch ? `${f2(res.torch.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_torch)}×)` : "–"],
@@ -194,6 +208,7 @@ res.targets = {
   rnn_meta_10x_torch: res.ratios ? res.ratios.rnn_meta_vs_torch >= 10 : undefined,
   online_2x_jax: res.jax ? res.ratios.train_end_to_end_vs_jax >= 2 : undefined,
   meta_10x_jax: res.jax ? res.ratios.meta_vs_jax >= 10 : undefined,
+  browser_80pct_of_node: res.browser ? res.browser.ratio >= 0.8 : undefined,
 };
 const targets = [
   "| target (single thread unless stated) | this run | |",
@@ -206,6 +221,7 @@ const targets = [
   `| RNN meta-training ≥ 10× PyTorch autograd | ${res.ratios ? f2(res.ratios.rnn_meta_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_meta_10x_torch)} |`,
   `| online bp+oja ≥ 2× JAX jit (end to end, one core) | ${res.jax ? f2(res.ratios.train_end_to_end_vs_jax) + "×" : "–"} | ${met(res.targets.online_2x_jax)} |`,
   `| meta-training ≥ 10× JAX reverse mode | ${res.jax ? f2(res.ratios.meta_vs_jax) + "×" : "–"} | ${met(res.targets.meta_10x_jax)} |`,
+  `| browser (headless Chromium) ≥ 80% of Node's online step rate | ${res.browser ? Math.round(100 * res.browser.ratio) + "%" : "–"} | ${res.browser ? met(res.targets.browser_80pct_of_node) : "no browser"} |`,
 ].join("\n");
 console.log(targets);
 writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");

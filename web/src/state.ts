@@ -1,0 +1,159 @@
+/**
+ * The app's state: every setting, the seed included, as a plain object that
+ * round-trips through the URL hash (so every view is a link), becomes the
+ * library's RunConfig for each of the twin runs, and prints as the
+ * `neuroplastic train` command that gives the same numbers.
+ */
+import { DEFAULT_CONFIG, TERM_NAMES, type RunConfig, type ThetaSpec } from "neuroplastic";
+
+export type PresetId = "online" | "depth" | "init" | "fa" | "rnn";
+
+export interface AppState {
+  preset: PresetId | "custom";
+  dataset: "mnist" | "fashion";
+  net: "mlp" | "rnn";
+  /** Hidden widths (rnn: one width, N). */
+  hidden: number[];
+  init: "xavier" | "xavier-normal" | "he" | "orthogonal";
+  gain: number;
+  feedback: "sym" | "random";
+  /** Twin rules: A (left) and B (right), one coefficient per term (0: the term is off). */
+  a: Record<string, number>;
+  b: Record<string, number>;
+  way: number;
+  shots: number;
+  query: number;
+  tasks: number;
+  seed: number;
+  epochs: number;
+  delay: number;
+}
+
+export const TERMS: readonly string[] = TERM_NAMES;
+
+export const DEFAULTS: AppState = {
+  preset: "online", dataset: "mnist", net: "mlp", hidden: [170, 130, 100, 70], init: "xavier", gain: 1, feedback: "sym",
+  a: { bp: 0.0068 }, b: { bp: 0.0068, oja: 0.0053 }, way: 5, shots: 50, query: 10, tasks: 100, seed: 1, epochs: 1, delay: 20,
+};
+
+export interface Preset { id: PresetId; label: string; claim: string; look: string; state: Partial<AppState> }
+
+/** One preset per claim of PAPER.md, each with what to look for. */
+export const PRESETS: readonly Preset[] = [
+  { id: "online", label: "Online", claim: "Claim 1: online learning", state: {},
+    look: "One example at a time from careless defaults: backprop + Oja (right) ends each task more accurate than backprop alone (left), and its activations stay higher-dimensional (participation ratio)." },
+  { id: "depth", label: "Depth (8 layers)", claim: "Claim 2: depth", state: { hidden: [100, 100, 100, 100, 100, 100, 100, 100], tasks: 40 },
+    look: "Eight hidden layers: backprop's activation and error norms sag in the middle layers and its accuracy falls; with Oja every layer keeps its activity, and accuracy holds up." },
+  { id: "init", label: "Small init (gain 0.25)", claim: "Claim 3: careless initialization", state: { gain: 0.25, tasks: 60 },
+    look: "Initial weights four times too small: backprop barely moves off chance, while Oja's rule grows the rows of W toward unit norm (‖WWᵀ − I‖ falls) and learning recovers." },
+  { id: "fa", label: "Feedback alignment", claim: "Claim 5: feedback alignment", state: { feedback: "random", epochs: 10, tasks: 20 },
+    look: "Random fixed feedback weights, ten passes per task: with feedback alignment alone the weight norms explode; with Oja they stay flat, and the updates still align with the true gradient (FA angle below 90°)." },
+  { id: "rnn", label: "Recurrent memory", claim: "Claim 7: recurrent networks", state: { net: "rnn", hidden: [100], delay: 20, a: { bp: 0.003 }, b: { bp: 0.003, oja: 0.002 }, tasks: 40 },
+    look: "A rate RNN reads a digit row by row, then 20 steps of silence, then answers: with Oja on U, J and W it remembers more often than BPTT alone, and J's spectral radius stays near 1." },
+];
+
+export function presetState(id: PresetId): AppState {
+  const p = PRESETS.find((x) => x.id === id)!;
+  return { ...structuredClone(DEFAULTS), ...structuredClone(p.state), preset: id };
+}
+
+/** The library's configuration of run A or B. */
+export function runConfig(s: AppState, which: "a" | "b"): RunConfig {
+  const theta: ThetaSpec = {};
+  for (const [k, v] of Object.entries(s[which])) if (v !== 0) theta[k] = v;
+  return {
+    ...DEFAULT_CONFIG, dataset: s.dataset, split: "test", hidden: s.hidden, init: s.init, gain: s.gain, feedback: s.feedback, theta,
+    way: s.way, shots: s.shots, query: s.query, tasks: s.tasks, seed: s.seed, epochs: s.epochs, backend: "wasm",
+    ...(s.net === "rnn" ? { net: "rnn" as const, delay: s.delay } : {}),
+  };
+}
+
+/** "bp=0.0068,oja=0.0053": a rule as the CLI writes it (terms at 0 left out). */
+export function ruleText(r: Record<string, number>): string {
+  return Object.entries(r).filter(([, v]) => v !== 0).map(([k, v]) => `${k}=${v}`).join(",");
+}
+
+/** The command that prints the same accuracies (same seed, tasks, initial weights). */
+export function cliCommand(s: AppState): string {
+  const parts = ["neuroplastic train", `--dataset ${s.dataset}`, "--split test", `--net ${s.net}`, `--hidden ${s.hidden.join(",")}`];
+  if (s.net === "rnn") parts.push(`--delay ${s.delay}`);
+  parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`, `--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`,
+    `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`, `--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
+  return parts.join(" ");
+}
+
+/** The state as a URL hash: short keys, rules as term:value lists. */
+export function toHash(s: AppState): string {
+  const rule = (r: Record<string, number>) => Object.entries(r).filter(([, v]) => v !== 0).map(([k, v]) => `${k}:${v}`).join(",");
+  const p = new URLSearchParams({
+    preset: s.preset, data: s.dataset, net: s.net, hidden: s.hidden.join(","), init: s.init, gain: String(s.gain), fb: s.feedback,
+    a: rule(s.a), b: rule(s.b), way: String(s.way), shots: String(s.shots), query: String(s.query), tasks: String(s.tasks),
+    seed: String(s.seed), epochs: String(s.epochs), delay: String(s.delay),
+  });
+  // Commas and colons are fine in a fragment: keep the link readable.
+  return "#" + p.toString().replace(/%2C/gi, ",").replace(/%3A/gi, ":");
+}
+
+/**
+ * Read a hash. Every field is checked; a mangled one is reported and its
+ * default kept, so a bad link still opens a working app. Returns the state
+ * and the problems found (empty when the link was clean).
+ */
+export function fromHash(hash: string): { state: AppState; problems: string[] } {
+  const problems: string[] = [];
+  const text = hash.replace(/^#/, "");
+  if (text.trim() === "") return { state: structuredClone(DEFAULTS), problems };
+  let p: URLSearchParams;
+  try { p = new URLSearchParams(text); } catch { return { state: structuredClone(DEFAULTS), problems: ["the link's settings could not be read"] }; }
+  const preset = p.get("preset");
+  const base: AppState = preset && PRESETS.some((x) => x.id === preset) ? presetState(preset as PresetId) : structuredClone(DEFAULTS);
+  if (preset === "custom") base.preset = "custom";
+  else if (preset !== null && !PRESETS.some((x) => x.id === preset)) problems.push(`unknown preset '${preset}'`);
+  const s = base;
+  const known = new Set(["preset", "data", "net", "hidden", "init", "gain", "fb", "a", "b", "way", "shots", "query", "tasks", "seed", "epochs", "delay"]);
+  for (const k of p.keys()) if (!known.has(k)) problems.push(`unknown setting '${k}'`);
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], set: (v: T) => void) => {
+    const v = p.get(key);
+    if (v === null) return;
+    if ((allowed as readonly string[]).includes(v)) set(v as T); else problems.push(`${key} must be one of ${allowed.join(", ")} (got '${v}')`);
+  };
+  const int = (key: string, min: number, max: number, set: (v: number) => void) => {
+    const v = p.get(key);
+    if (v === null) return;
+    const x = Number(v);
+    if (v.trim() !== "" && Number.isInteger(x) && x >= min && x <= max) set(x); else problems.push(`${key} must be an integer from ${min} to ${max} (got '${v}')`);
+  };
+  oneOf("data", ["mnist", "fashion"] as const, (v) => { s.dataset = v; });
+  oneOf("net", ["mlp", "rnn"] as const, (v) => { s.net = v; });
+  oneOf("init", ["xavier", "xavier-normal", "he", "orthogonal"] as const, (v) => { s.init = v; });
+  oneOf("fb", ["sym", "random"] as const, (v) => { s.feedback = v; });
+  const hidden = p.get("hidden");
+  if (hidden !== null) {
+    const ws = hidden.split(",").map((w) => Number(w));
+    if (hidden.trim() !== "" && ws.length <= 32 && ws.every((w) => Number.isInteger(w) && w >= 1 && w <= 4096)) s.hidden = ws;
+    else problems.push(`hidden must be widths from 1 to 4096 separated by commas (got '${hidden}')`);
+  }
+  const gain = p.get("gain");
+  if (gain !== null) { const g = Number(gain); if (gain.trim() !== "" && Number.isFinite(g) && g > 0) s.gain = g; else problems.push(`gain must be a positive number (got '${gain}')`); }
+  for (const which of ["a", "b"] as const) {
+    const v = p.get(which);
+    if (v === null) continue;
+    const r: Record<string, number> = {};
+    let ok = v.trim() !== "";
+    for (const part of v.split(",")) {
+      const [k, x, ...rest] = part.split(":");
+      const n = Number(x);
+      if (rest.length || !TERMS.includes(k) || x === undefined || x.trim() === "" || !Number.isFinite(n)) { ok = false; break; }
+      r[k] = n;
+    }
+    if (ok) s[which] = r; else problems.push(`rule ${which.toUpperCase()} must be term:value pairs of ${TERMS.join(", ")} (got '${v}')`);
+  }
+  int("way", 2, 10, (v) => { s.way = v; });
+  int("shots", 1, 1000, (v) => { s.shots = v; });
+  int("query", 1, 1000, (v) => { s.query = v; });
+  int("tasks", 1, 10000, (v) => { s.tasks = v; });
+  int("seed", 0, 2 ** 31 - 1, (v) => { s.seed = v; });
+  int("epochs", 1, 100, (v) => { s.epochs = v; });
+  int("delay", 0, 200, (v) => { s.delay = v; });
+  return { state: s, problems };
+}
