@@ -120,7 +120,7 @@ function buildForm(): void {
   for (const p of PRESETS) {
     const b = document.createElement("button");
     b.type = "button"; b.textContent = p.label; b.dataset.preset = p.id; b.title = p.claim;
-    b.addEventListener("click", () => { state = presetState(p.id as PresetId); toForm(state); start(); });
+    b.addEventListener("click", () => { state = presetState(p.id as PresetId); toForm(state); pickMetric(p.metric); start(); });
     bar.append(b);
   }
   $("#controls").addEventListener("submit", (e) => { e.preventDefault(); applyForm(); });
@@ -136,6 +136,13 @@ function buildForm(): void {
     catch { $("#copied").textContent = "Select the command above and copy it (the clipboard is not available here)."; }
   });
   $("#metric").addEventListener("change", () => drawDiagnostics());
+}
+
+/** Show a preset's diagnostic first (the metric list depends on the network type). */
+function pickMetric(key: string): void {
+  drawDiagnostics();
+  const sel = $("#metric") as HTMLSelectElement;
+  if ([...sel.options].some((o) => o.value === key)) sel.value = key;
 }
 
 function applyForm(): void {
@@ -289,13 +296,13 @@ function drawAccuracy(): void {
   } else accPlot.setData(d);
 }
 
-type Metric = { key: string; label: string; over: "tasks" | "time"; get: (d: RunView["diag"][number]["d"]) => number[] | null };
+type Metric = { key: string; label: string; over: "tasks" | "time"; log?: boolean; get: (d: RunView["diag"][number]["d"]) => number[] | null };
 
 function metrics(): Metric[] {
   if (state.net === "rnn") return [
     { key: "spec", label: "spectral radius of J", over: "tasks", get: (d) => (d.rnn ? [d.rnn.specRadius] : null) },
     { key: "orthoJ", label: "‖JJᵀ − I‖ / √N", over: "tasks", get: (d) => (d.rnn ? [d.rnn.orthoErrJ] : null) },
-    { key: "wn", label: "weight norm ‖W‖ per site (U, J, W)", over: "tasks", get: (d) => d.layers.map((l) => l.weightNorm) },
+    { key: "wn", label: "weight norm ‖W‖ per site (U, J, W), log scale", over: "tasks", log: true, get: (d) => d.layers.map((l) => l.weightNorm) },
     { key: "h", label: "state norm ‖hₜ‖ over time (latest task)", over: "time", get: (d) => d.rnn?.hNorm ?? null },
     { key: "delta", label: "error norm ‖δₜ‖ over time (latest task)", over: "time", get: (d) => d.rnn?.deltaNorm ?? null },
     { key: "prt", label: "participation ratio of hₜ over time (latest task)", over: "time", get: (d) => d.rnn?.pr ?? null },
@@ -305,7 +312,7 @@ function metrics(): Metric[] {
     { key: "ortho", label: "‖WWᵀ − I‖ / √n", over: "tasks", get: (d) => d.layers.map((l) => l.orthoErr) },
     { key: "act", label: "activation norm ‖yₗ‖", over: "tasks", get: (d) => d.layers.map((l) => l.actNorm) },
     { key: "err", label: "error norm ‖eₗ‖", over: "tasks", get: (d) => d.layers.map((l) => l.errNorm) },
-    { key: "wn", label: "weight norm ‖Wₗ‖", over: "tasks", get: (d) => d.layers.map((l) => l.weightNorm) },
+    { key: "wn", label: "weight norm ‖Wₗ‖ (log scale)", over: "tasks", log: true, get: (d) => d.layers.map((l) => l.weightNorm) },
     ...(state.feedback === "random" ? [{ key: "fa", label: "FA angle to the true gradient (degrees)", over: "tasks" as const, get: (d: RunView["diag"][number]["d"]) => d.layers.map((l) => l.faAngle ?? NaN) }] : []),
   ];
 }
@@ -334,7 +341,7 @@ function drawDiagnostics(): void {
       cols.push(tasks.map((t) => { const v = byTask.get(t); return v === undefined || v === null || !Number.isFinite(v) ? null : v; }));
       sers.push({ label: `${r.toUpperCase()} ${L > 1 ? (state.net === "rnn" && m.key === "wn" ? ["U", "J", "W"][l] : `l${l + 1}`) : ""}`.trim(), stroke: shade(COLORS[r], l, L), dash: r === "b" ? [6, 4] : undefined, width: 1.5, spanGaps: true });
     }
-    diagPlot = new uPlot({ width: width(el), height: 240, title: `${m.label}, over training (A solid, B dashed)`, scales: { x: { time: false } }, axes: [{ label: "task", incrs: INT_STEPS }, {}], series: sers }, [tasks.map((t) => t + 1), ...cols] as uPlot.AlignedData, el);
+    diagPlot = new uPlot({ width: width(el), height: 240, title: `${m.label}, over training (A solid, B dashed)`, scales: { x: { time: false }, ...(m.log ? { y: { distr: 3 } } : {}) }, axes: [{ label: "task", incrs: INT_STEPS }, { size: 64 }], series: sers }, [tasks.map((t) => t + 1), ...cols] as uPlot.AlignedData, el);
     // Profile: the latest measurement per layer.
     const la = last("a"), lb = last("b");
     const va = la ? m.get(la.d) : null, vb = lb ? m.get(lb.d) : null;
@@ -342,7 +349,7 @@ function drawDiagnostics(): void {
     if (n > 1) {
       const xs = Array.from({ length: n }, (_, i) => i + 1);
       const clean = (v: number[] | null) => xs.map((_, i) => (v && Number.isFinite(v[i]) ? v[i] : null));
-      profilePlot = new uPlot({ width: width(pel), height: 200, title: `${m.label}, per layer (latest)`, scales: { x: { time: false } }, axes: [{ label: state.net === "rnn" ? "site (U, J, W)" : "layer l", incrs: INT_STEPS }, {}],
+      profilePlot = new uPlot({ width: width(pel), height: 200, title: `${m.label}, per layer (latest)`, scales: { x: { time: false }, ...(m.log ? { y: { distr: 3 } } : {}) }, axes: [{ label: state.net === "rnn" ? "site (U, J, W)" : "layer l", incrs: INT_STEPS }, { size: 64 }],
         series: [{ label: "layer" }, { label: "A", stroke: COLORS.a, width: 2, points: { show: true } }, { label: "B", stroke: COLORS.b, width: 2, dash: [6, 4], points: { show: true } }] }, [xs, clean(va), clean(vb)] as uPlot.AlignedData, pel);
     }
   } else {
@@ -351,7 +358,7 @@ function drawDiagnostics(): void {
     const n = Math.max(va?.length ?? 0, vb?.length ?? 0);
     const xs = Array.from({ length: n }, (_, i) => i + 1);
     const clean = (v: number[] | null) => xs.map((_, i) => (v && Number.isFinite(v[i]) ? v[i] : null));
-    diagPlot = new uPlot({ width: width(el), height: 240, title: m.label, scales: { x: { time: false } }, axes: [{ label: "time step t (the image's rows, then the delay)", incrs: INT_STEPS }, {}],
+    diagPlot = new uPlot({ width: width(el), height: 240, title: m.label, scales: { x: { time: false } }, axes: [{ label: "time step t (the image's rows, then the delay)", incrs: INT_STEPS }, { size: 64 }],
       series: [{ label: "t" }, { label: "A", stroke: COLORS.a, width: 2 }, { label: "B", stroke: COLORS.b, width: 2, dash: [6, 4] }] }, [xs, clean(va), clean(vb)] as uPlot.AlignedData, el);
   }
 }
@@ -399,7 +406,9 @@ function fromLocation(): string[] {
 }
 
 buildForm();
-void start(fromLocation());
+const notes = fromLocation();
+pickMetric(PRESETS.find((p) => p.id === state.preset)?.metric ?? "pr");
+void start(notes);
 window.addEventListener("hashchange", () => { if (location.hash !== toHash(state)) void start(fromLocation()); });
 window.addEventListener("resize", () => { accPlot?.setSize({ width: width($("#acc-chart")), height: 220 }); drawDiagnostics(); });
 

@@ -36,19 +36,19 @@ export const DEFAULTS: AppState = {
   a: { bp: 0.0068 }, b: { bp: 0.0068, oja: 0.0053 }, way: 5, shots: 50, query: 10, tasks: 100, seed: 1, epochs: 1, delay: 20,
 };
 
-export interface Preset { id: PresetId; label: string; claim: string; look: string; state: Partial<AppState> }
+export interface Preset { id: PresetId; label: string; claim: string; look: string; state: Partial<AppState>; /** The diagnostic shown first. */ metric: string }
 
 /** One preset per claim of PAPER.md, each with what to look for. */
 export const PRESETS: readonly Preset[] = [
-  { id: "online", label: "Online", claim: "Claim 1: online learning", state: {},
+  { id: "online", label: "Online", claim: "Claim 1: online learning", state: {}, metric: "pr",
     look: "One example at a time from careless defaults: backprop + Oja (right) ends each task more accurate than backprop alone (left), and its activations stay higher-dimensional (participation ratio)." },
-  { id: "depth", label: "Depth (8 layers)", claim: "Claim 2: depth", state: { hidden: [100, 100, 100, 100, 100, 100, 100, 100], tasks: 40 },
+  { id: "depth", label: "Depth (8 layers)", claim: "Claim 2: depth", state: { hidden: [100, 100, 100, 100, 100, 100, 100, 100], tasks: 40 }, metric: "act",
     look: "Eight hidden layers: backprop's activation and error norms sag in the middle layers and its accuracy falls; with Oja every layer keeps its activity, and accuracy holds up." },
-  { id: "init", label: "Small init (gain 0.25)", claim: "Claim 3: careless initialization", state: { gain: 0.25, tasks: 60 },
+  { id: "init", label: "Small init (gain 0.25)", claim: "Claim 3: careless initialization", state: { gain: 0.25, tasks: 60 }, metric: "ortho",
     look: "Initial weights four times too small: backprop barely moves off chance, while Oja's rule grows the rows of W toward unit norm (‖WWᵀ − I‖ falls) and learning recovers." },
-  { id: "fa", label: "Feedback alignment", claim: "Claim 5: feedback alignment", state: { feedback: "random", epochs: 10, tasks: 20 },
-    look: "Random fixed feedback weights, ten passes per task: with feedback alignment alone the weight norms explode; with Oja they stay flat, and the updates still align with the true gradient (FA angle below 90°)." },
-  { id: "rnn", label: "Recurrent memory", claim: "Claim 7: recurrent networks", state: { net: "rnn", hidden: [100], delay: 20, a: { bp: 0.003 }, b: { bp: 0.003, oja: 0.002 }, tasks: 40 },
+  { id: "fa", label: "Feedback alignment", claim: "Claim 5: feedback alignment", state: { feedback: "random", epochs: 10, tasks: 20, a: { bp: 0.015 }, b: { bp: 0.015, oja: 0.007 } }, metric: "wn",
+    look: "Random fixed feedback weights, ten passes per task, θ near the meta-learned values: with feedback alignment alone the weight norms explode (log scale); with Oja they stay flat, and the updates still align with the true gradient (FA angle below 90°)." },
+  { id: "rnn", label: "Recurrent memory", claim: "Claim 7: recurrent networks", state: { net: "rnn", hidden: [100], delay: 20, a: { bp: 0.003 }, b: { bp: 0.003, oja: 0.002 }, tasks: 40 }, metric: "spec",
     look: "A rate RNN reads a digit row by row, then 20 steps of silence, then answers: with Oja on U, J and W it remembers more often than BPTT alone, and J's spectral radius stays near 1." },
 ];
 
