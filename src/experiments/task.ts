@@ -287,7 +287,8 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
   if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
   let wn = 0;
-  for (let l = 1; l <= net.S; l++) { let s = 0; for (const w of net.sites[l].W) s += w * w; wn += Math.sqrt(s); }
+  // Indexed, not for-of: iterating a typed array costs ~5× more here (0.7 ms a task for the paper network); the sum is the same.
+  for (let l = 1; l <= net.S; l++) { const W = net.sites[l].W; let s = 0; for (let i = 0; i < W.length; i++) s += W[i] * W[i]; wn += Math.sqrt(s); }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
   if (keep) r.saved = savedTask(net, task);
