@@ -173,8 +173,10 @@ function gridLine(rs: CellResult[], s: ScenarioId): string | null {
   const cs = rs.filter((r) => r.scenario === s && r.grid);
   if (cs.length === 0) return null;
   const worse = cs.filter((r) => r.grid!.worse);
-  const points = cs[0].grid!.points.length;
-  return `Grid check: beside each meta-learned cell, fixed coefficients on a log grid (×¼ … ×4 of the starting θ, ${points} points for bp + Oja, chosen on train-split tasks) — meta-learning did no worse than the best grid point (scored on the cell's tasks, paired) in ${cs.length - worse.length} of ${cs.length} cells${worse.length ? `; it did worse in ${worse.map((r) => `${r.x}, ${ruleName(r.rule)}`).join("; ")}` : ""}.`;
+  // A bp cell's grid is θ_bp alone (5 points); a bp + Oja cell's is θ_bp × θ_oja (5 × 5).
+  const sizes = [...new Set(cs.map((r) => r.grid!.points.length))].sort((a, b) => a - b);
+  const points = sizes.map((n) => (n === 5 ? "5 points for bp alone" : n === 25 ? "5 × 5 for bp + Oja" : `${n} points`)).join(", ");
+  return `Grid check: beside each meta-learned cell, fixed coefficients on a log grid (×¼ … ×4 of the starting θ, ${points}, chosen on train-split tasks) — meta-learning did no worse than the best grid point (scored on the cell's tasks, paired) in ${cs.length - worse.length} of ${cs.length} cells${worse.length ? `; it did worse in ${worse.map((r) => `${r.x}, ${ruleName(r.rule)}`).join("; ")}` : ""}.`;
 }
 
 /** Write summary.md, index.html, results.json, results.csv, diagnostics.csv and figures/ into o.out. */
