@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePools } from "../src/experiments/pool.js";
-import { cells, reproduce, type CellResult, type ReproduceOptions } from "../src/experiments/reproduce.js";
+import { cells, pooled, reproduce, type CellResult, type ReproduceOptions } from "../src/experiments/reproduce.js";
 import { verdicts, writeReport } from "../src/report/reproduce-report.js";
 import { pairedDiff } from "../src/report/verdicts.js";
 
@@ -25,6 +25,19 @@ test("paired differences and verdicts follow the data", () => {
   assert.equal(holds[0].outcome, "holds");
   const fails = verdicts([cell("a", "batch 1", "bp", [0.8, 0.9, 0.7, 0.85]), cell("a", "batch 1", "bp+oja", [0.6, 0.7, 0.6, 0.65])]);
   assert.equal(fails[0].outcome, "refuted");
+});
+
+test("a cell's losses and failures count every meta seed's tasks, not the first seed's alone", () => {
+  const c = cell("a", "batch 50", "bp+oja", [0.5, 0.4, 0.6, 0.5]);
+  const bad = { ...c.runs[0], metaSeed: 1, diverged: 2, exploded: 1, weight_norm: 9,
+    tasks: [{ acc: 0.2, loss: Math.log(5), diverged: true }, { acc: 0.2, loss: Math.log(5), diverged: true }, { acc: 0.2, loss: 1e30, diverged: false }, { acc: 0.5, loss: 3, diverged: false }] };
+  const p = pooled({ ...c, runs: [{ ...c.runs[0], metaSeed: 0 }, bad] });
+  assert.equal(p.diverged, 2);
+  assert.equal(p.exploded, 1);
+  assert.equal(p.loss, (4 * 1 + 2 * Math.log(5) + 1e30 + 3) / 8);
+  assert.equal(p.loss_median, (1 + Math.log(5)) / 2); // sorted: 1, 1, 1, 1, ln 5, ln 5, 3, 1e30
+  assert.equal(p.weight_norm, (4 * 1 + 2 * 9) / 6); // finite tasks only, weighted by their count
+  assert.deepEqual(pooled(p), p); // idempotent: saved cells are pooled again on load
 });
 
 test("reproduce runs every cell, writes the report, and an interrupted run reuses finished cells", async () => {

@@ -120,6 +120,7 @@ export interface CellResult {
   acc: number;
   /** Half-width of the 95% confidence interval over tasks of the run-averaged accuracy. */
   acc_ci95: number;
+  /** Over every task of every run (meta seed): mean and median query loss, diverged and exploded tasks out of tasks × runs, mean Σ‖W‖ of the finite ones. */
   loss: number;
   loss_median: number;
   diverged: number;
@@ -302,7 +303,7 @@ export function savedCell(file: string, key: string): CellResult | null {
   if (!existsSync(file)) return null;
   try {
     const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
-    return saved.key === key ? saved : null;
+    return saved.key === key ? pooled(saved) : null;
   } catch { return null; }
 }
 
@@ -351,10 +352,32 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
   const res: CellResult = {
     id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
-    acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: mean((r) => r.loss_median),
+    acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: first.loss_median,
     diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
     tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),
     diagnostics, seconds: (performance.now() - t0) / 1000,
   };
-  return res;
+  return pooled(res);
+}
+
+/**
+ * A cell's loss, failure and weight-norm summary over every task of every run
+ * (the runs of a meta-learned cell are its meta seeds, on the same tasks), so
+ * that a table never shows one seed's failures beside all seeds' mean loss.
+ * Cells saved before this summary (first seed only) are brought up to it on load.
+ */
+export function pooled(r: CellResult): CellResult {
+  const all = r.runs.flatMap((x) => x.tasks), n = all.length;
+  if (n === 0) return r;
+  const losses = all.map((t) => t.loss).sort((a, b) => a - b);
+  const finite = r.runs.filter((x) => Number.isFinite(x.weight_norm));
+  const w = finite.reduce((s, x) => s + x.weight_norm * (x.tasks.length - x.diverged), 0), k = finite.reduce((s, x) => s + x.tasks.length - x.diverged, 0);
+  return {
+    ...r,
+    loss: losses.reduce((s, x) => s + x, 0) / n,
+    loss_median: n % 2 ? losses[(n - 1) / 2] : (losses[n / 2 - 1] + losses[n / 2]) / 2,
+    diverged: r.runs.reduce((s, x) => s + x.diverged, 0),
+    exploded: r.runs.reduce((s, x) => s + x.exploded, 0),
+    weight_norm: k > 0 ? w / k : NaN,
+  };
 }

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
-import { POOL_L1, RNN_THETA, SCENARIOS, type CellResult, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
+import { POOL_L1, RNN_THETA, SCENARIOS, type CellResult, type SeedRun, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
 import { TERM_NAMES } from "../rules/registry.js";
 import { csv, fmtPoints, MISSING, pct3, ruleName, sig3, thetaText } from "./format.js";
 import { toSvg, svgToPng, type VlSpec } from "./plot.js";
@@ -150,6 +150,12 @@ function poolThetaChart(rs: CellResult[]): VlSpec {
 
 const OUTCOME_TEXT: Record<Outcome, string> = { holds: "holds", refuted: "refuted", inconclusive: "inconclusive" };
 
+/** Failed tasks over every run of a cell, with each meta seed's count when there are several and any failed. */
+function failures(r: CellResult, f: (x: SeedRun) => number): string {
+  const total = r.runs.reduce((s, x) => s + f(x), 0), n = r.runs.reduce((s, x) => s + x.tasks.length, 0);
+  return `${total}/${n}${r.runs.length > 1 && total > 0 ? ` (seeds ${r.runs.map(f).join(", ")})` : ""}`;
+}
+
 /** The cells of a scenario as a markdown table: θ per meta seed, accuracy, losses, failures, and the grid check. */
 function table(rs: CellResult[], s: ScenarioId): string {
   const cs = rs.filter((r) => r.scenario === s);
@@ -162,7 +168,7 @@ function table(rs: CellResult[], s: ScenarioId): string {
     const g = r.grid;
     const tr = r.transfer ? `${pct3(r.transfer.reduce((sm, x) => sm + x.acc, 0) / r.transfer.length)}%` : "";
     return [r.x, ruleName(r.rule), theta, `${pct3(r.acc)}% ± ${sig3(100 * r.acc_ci95)}${range}`, ...(transfer ? [tr] : []), sig3(r.loss), sig3(r.loss_median),
-      `${r.diverged}/${r.tasks.length}`, `${r.exploded}/${r.tasks.length}`,
+      failures(r, (x) => x.diverged), failures(r, (x) => x.exploded),
       ...(grid ? (g ? [`${thetaText(g.best.theta)} (${pct3(g.best.acc)}%)`, `${g.vsMeta.map(fmtPoints).join("; ")}${g.worse ? " — **meta-learning did worse**" : ""}`] : ["", ""]) : [])];
   });
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
