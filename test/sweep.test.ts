@@ -21,6 +21,9 @@ import { k8sManifests, slurmScripts } from "../src/sweep/scripts.js";
 import { writeReport } from "../src/report/reproduce-report.js";
 import { cli } from "./helpers.js";
 
+// Fuzzing with a fixed seed (repeatable CI); FUZZ_SEED=<n> replays a run, FUZZ_SEED=random explores (as in fuzz.test.ts).
+fc.configureGlobal({ seed: process.env.FUZZ_SEED === "random" ? Date.now() ^ (Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261122) });
+
 after(closePools);
 const dir = mkdtempSync(join(tmpdir(), "np-sweep-"));
 const quiet = () => {};

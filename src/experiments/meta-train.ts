@@ -260,5 +260,7 @@ export function diffFields(a: unknown, b: unknown, at = ""): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   const obj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
   if (!obj(a) || !obj(b)) return [at || "(the whole value)"];
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffFields(a[k], b[k], at ? `${at}.${k}` : k));
+  // A key from a damaged file may hold any character: quote one that is not a plain name, so the message stays on one line.
+  const name = (k: string) => (/^[\w-]+$/.test(k) ? k : JSON.stringify(k));
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((k) => diffFields(a[k], b[k], at ? `${at}.${name(k)}` : name(k)));
 }
