@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adamInit, adamUpdate } from "../src/meta/adam.js";
-import { metaPaths, metaTrain, type MetaConfig } from "../src/experiments/meta-train.js";
+import { BRACKET_FACTORS, bracketStart, layoutOf, metaPaths, metaTrain, type MetaConfig } from "../src/experiments/meta-train.js";
 import { DEFAULT_CONFIG } from "../src/experiments/task.js";
 import { cli } from "./helpers.js";
 
@@ -140,4 +140,32 @@ test("robust outer loop: from θ = (0.068, 0.053) at batch 10, θ ends finite an
   const legacy = await metaTrain({ ...cfg, outer: "adam" }, 2, null);
   const l = await train({ ...test, theta: specOf(cfg, legacy.state.theta) }, 2);
   assert.ok(a.acc > l.acc + 0.1, `robust ${a.acc} vs published loop ${l.acc}`);
+});
+
+test("bracketing the start: from a plateau (θ × 50 at batch 50) θ₀ is the best of 13 paired candidates, deterministic, and a resumed run does not bracket again", async () => {
+  // The paper network, 5-way 50-shot at batch 50: five updates a task; from θ × 50 tasks end at chance or blow up.
+  const run = { ...DEFAULT_CONFIG, batch: 50, split: "train" as const, tasks: 1, theta: { bp: 0.34, oja: 0.265 } };
+  const cfg: MetaConfig = { run, learn: ["bp", "oja"], perLayer: false, episodes: 6, metaBatch: 1, metaLr: 1e-3, outer: "robust", l1: 0, checkpointEvery: 3, bracket: 6 };
+  const layout = layoutOf(cfg);
+  const a = await bracketStart(cfg, layout, {}, [0.34, 0.265], 1), b = await bracketStart(cfg, layout, {}, [0.34, 0.265], 2);
+  assert.deepEqual(a, b, "the same candidates and choice on one thread or two");
+  // The start, 4 joint scalings, then 4 per coefficient: 1 + 4 + 2 · 4.
+  assert.equal(a.candidates.length, 1 + BRACKET_FACTORS.length * 3);
+  const best = Math.min(...a.candidates.map((c) => c.loss));
+  assert.deepEqual(a.theta, a.candidates.find((c) => c.loss === best)!.theta);
+  assert.ok(best < a.candidates[0].loss, `a scaled start beats the plateau: ${best} vs ${a.candidates[0].loss}`);
+  assert.ok(a.theta[0] < 0.34, `θ_bp comes down from the plateau: ${a.theta}`);
+  // Inside metaTrain: θ₀ is the bracketed θ, written to bracket.json; an interrupted and resumed run ends where an uninterrupted one does.
+  const full = await metaTrain(cfg, 1, metaPaths(mkdtempSync(join(tmpdir(), "np-bracket-"))));
+  assert.deepEqual(full.bracket?.theta, a.theta);
+  const dir = mkdtempSync(join(tmpdir(), "np-bracket-"));
+  // Interrupted after episode 4 (its checkpoint is from episode 3), as a crash would.
+  await assert.rejects(metaTrain(cfg, 1, metaPaths(dir), { onEpisode: (_l, st) => { if (st.episode === 4) throw new Error("killed"); } }), /killed/);
+  assert.ok(existsSync(metaPaths(dir).bracket));
+  const resumed = await metaTrain(cfg, 1, metaPaths(dir), { resume: true });
+  assert.equal(resumed.bracket, undefined, "a resumed run keeps its bracketed θ and does not bracket again");
+  assert.deepEqual(resumed.state.theta, full.state.theta);
+  // Off (absent or 0), nothing changes: θ₀ is the start.
+  const off = await metaTrain({ ...cfg, bracket: 0, episodes: 1 }, 1, null);
+  assert.equal(off.bracket, undefined);
 });

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../meta/figures.js";
-import { layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
+import { BRACKET_DEFAULT, layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import { checkConfig } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
@@ -17,7 +17,7 @@ import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 
 export type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean; tail?: number;
-  outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number;
+  outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number; bracket: number;
   out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
 };
 
@@ -31,6 +31,7 @@ export function registerMeta(program: Command): void {
       .option("--meta-step <eta>", "robust: largest relative change of a coefficient per episode (decays linearly to a tenth)", numArg("--meta-step"), 0.1)
       .option("--theta-floor <f>", "robust: magnitude below which steps and perturbations are linear", numArg("--theta-floor"), 3e-3)
       .option("--sigma <s>", "robust: relative scale of the smoothing perturbations", numArg("--sigma"), 0.1)
+      .option("--bracket <k>", "robust: before the first episode, try the start θ × ¼, ½, 2, 4 (together, then each coefficient) on k train tasks each and start from the best (0: off)", intArg("--bracket", 0), BRACKET_DEFAULT)
       .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
       .option("--learn <terms>", `terms whose coefficients are learned, comma-separated (${TERM_NAMES.join(",")}), or 'pool' for every term`, "bp,oja")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
@@ -65,7 +66,7 @@ export function metaConfigOf(o: MetaFlags): MetaConfig {
     run: { ...configFrom({ ...o, tasks: 1, norm: "none", optimizer: "sgd" }, theta0), tasks: 1 }, learn: learn as TermName[], perLayer: o.perLayer,
     episodes: o.episodes, metaBatch: o.metaBatch, metaLr: o.metaLr, l1: o.l1, checkpointEvery: o.checkpointEvery,
     ...(o.tail !== undefined ? { tail: o.tail } : {}),
-    outer: o.outer, ...(o.outer === "robust" ? { metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma } : {}),
+    outer: o.outer, ...(o.outer === "robust" ? { metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma, ...(o.bracket > 0 ? { bracket: o.bracket } : {}) } : {}),
   };
   for (const [flag, v] of [["--meta-lr", o.metaLr], ["--meta-step", o.metaStep], ["--theta-floor", o.thetaFloor], ["--sigma", o.sigma]] as const) {
     if (!(v > 0)) throw new UsageError(`${flag} must be positive, got ${v}`);
@@ -127,6 +128,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
     console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    if (res.bracket) console.log(`bracketed start: θ₀ = ${formatThetaSpec(specOf(cfg, res.bracket.theta))}, the best of ${res.bracket.candidates.length} candidates (θ × ¼ … 4) on ${cfg.bracket} train tasks each${paths ? ` (${paths.bracket})` : ""}`);
     console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
@@ -150,7 +152,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
 export function metaFlatConfig(cfg: MetaConfig, o: MetaFlags): Record<string, unknown> {
   const { tasks: _t, norm: _n, optimizer: _o, ...run } = cfg.run;
   return { ...run, learn: cfg.learn.join(","), perLayer: cfg.perLayer, episodes: cfg.episodes, metaBatch: cfg.metaBatch, metaLr: cfg.metaLr, l1: cfg.l1,
-    outer: cfg.outer, metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma, checkpointEvery: cfg.checkpointEvery, evalTasks: o.evalTasks, evalSplit: o.evalSplit };
+    outer: cfg.outer, metaStep: o.metaStep, thetaFloor: o.thetaFloor, sigma: o.sigma, bracket: cfg.bracket ?? 0, checkpointEvery: cfg.checkpointEvery, evalTasks: o.evalTasks, evalSplit: o.evalSplit };
 }
 
 /** A name per meta-parameter: the term, with its layer when coefficients are per layer. */

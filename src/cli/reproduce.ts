@@ -10,11 +10,12 @@ import { provenance } from "./provenance.js";
 import { verdicts } from "../report/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { planReproduce } from "../sweep/plan.js";
+import { BRACKET_DEFAULT } from "../experiments/meta-train.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
-  outer: OuterLoop; metaSeeds?: number; gridTasks?: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
+  outer: OuterLoop; metaSeeds?: number; gridTasks?: number; bracket: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
   resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean;
 }
 
@@ -36,6 +37,7 @@ export function registerReproduce(program: Command): void {
     .option("--scarcity-episodes <n>", "meta-learning episodes of scenario g (default: --meta-episodes, or 30 when that is 0)", intArg("--scarcity-episodes"))
     .option("--pool-l1 <lambda>", "scenario g: L1 penalty on the rule pool's coefficients", numArg("--pool-l1"), POOL_L1)
     .option("--transfer <dataset>", "scenario g: where MNIST-learned θ is also tested ('fashion', a directory of IDX files, or 'none')", "fashion")
+    .option("--bracket <k>", "robust loop: before meta-learning, try the start θ × ¼, ½, 2, 4 (together, then each coefficient) on k train tasks each and start from the best (0: off)", intArg("--bracket", 0), BRACKET_DEFAULT)
     .option("--grid-tasks <n>", "tasks per point of the fixed-θ grid checked beside each meta-learned cell (0: none; default: 40, or 10 with --quick)", intArg("--grid-tasks", 0))
     .addOption(new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"))
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
@@ -52,7 +54,7 @@ export function registerReproduce(program: Command): void {
       const o: ReproduceOptions = {
         out: f.out, quick: f.quick, workers: f.workers, seed: f.seed,
         tasks: f.tasks ?? (f.quick ? 40 : 200), diagTasks: f.diagTasks ?? (f.quick ? 4 : 10), probe: f.probe,
-        outer: f.outer, metaSeeds: f.metaSeeds ?? (f.quick ? 1 : 3), gridTasks: f.gridTasks ?? (f.quick ? 10 : 40),
+        outer: f.outer, metaSeeds: f.metaSeeds ?? (f.quick ? 1 : 3), gridTasks: f.gridTasks ?? (f.quick ? 10 : 40), bracket: f.bracket,
         ...(f.scarcityEpisodes !== undefined ? { scarcityEpisodes: f.scarcityEpisodes } : {}), poolL1: f.poolL1, transfer: f.transfer,
         theta: { bp: f.bp, oja: f.oja }, rnnTheta: { bp: f.rnnBp, oja: f.rnnOja }, metaEpisodes: f.metaEpisodes, dataset: f.dataset, backend: f.backend,
       };
@@ -85,7 +87,7 @@ export function reproduceFlatConfig(o: ReproduceOptions): Record<string, unknown
   return {
     out: o.out, quick: o.quick, tasks: o.tasks, diagTasks: o.diagTasks, probe: o.probe, bp: o.theta.bp, oja: o.theta.oja,
     rnnBp: (o.rnnTheta ?? RNN_THETA).bp, rnnOja: (o.rnnTheta ?? RNN_THETA).oja, metaEpisodes: o.metaEpisodes, outer: o.outer ?? "robust",
-    metaSeeds: o.metaSeeds ?? 1, gridTasks: o.gridTasks ?? 0, ...(o.scarcityEpisodes !== undefined ? { scarcityEpisodes: o.scarcityEpisodes } : {}),
+    metaSeeds: o.metaSeeds ?? 1, gridTasks: o.gridTasks ?? 0, bracket: o.bracket ?? 0, ...(o.scarcityEpisodes !== undefined ? { scarcityEpisodes: o.scarcityEpisodes } : {}),
     poolL1: o.poolL1 ?? POOL_L1, transfer: o.transfer ?? "fashion", seed: o.seed, dataset: o.dataset, backend: o.backend,
   };
 }

@@ -36,6 +36,8 @@ export interface MetaConfig {
   stepDecay?: number;
   /** Episodes averaged into the learned θ (default: the last 10%, at least 1). */
   tail?: number;
+  /** Bracket the start before the first episode, scoring each candidate on this many train-split tasks (absent or 0: off; see bracketStart). */
+  bracket?: number;
   /** λ of the L1 penalty λ Σ|θ| on the learned coefficients. */
   l1: number;
   /** Write a checkpoint every this many episodes. */
@@ -106,9 +108,9 @@ export function specOf(cfg: MetaConfig, theta: readonly number[]): ThetaSpec {
   return thetaSpec(layoutOf(cfg), theta, fixedTheta(cfg), sitesOf(cfg.run));
 }
 
-export interface MetaPaths { dir: string; log: string; checkpoint: string; rule: string }
+export interface MetaPaths { dir: string; log: string; checkpoint: string; rule: string; /** With --bracket: the candidates tried for θ₀ and the one chosen. */ bracket: string }
 export function metaPaths(dir: string): MetaPaths {
-  return { dir, log: join(dir, "meta.jsonl"), checkpoint: join(dir, "checkpoint.json"), rule: join(dir, "theta.json") };
+  return { dir, log: join(dir, "meta.jsonl"), checkpoint: join(dir, "checkpoint.json"), rule: join(dir, "theta.json"), bracket: join(dir, "bracket.json") };
 }
 
 /** A checkpoint that cannot be used: unreadable, not a checkpoint, or another configuration's. */
@@ -149,6 +151,8 @@ export interface MetaOutcome {
   seconds: number;
   /** Episodes run in this invocation, per second. */
   episodes_per_s: number;
+  /** The bracketing of the start, when cfg.bracket > 0 and the run started fresh. */
+  bracket?: BracketResult;
 }
 
 /**
@@ -181,6 +185,13 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
     const kept = ck && existsSync(out.log) ? readFileSync(out.log, "utf8").split("\n").filter((s) => s.trim() !== "").slice(0, ck.episode) : [];
     for (const s of kept) log.push(JSON.parse(s));
     writeAtomic(out.log, kept.map((s) => s + "\n").join(""));
+  }
+  // A fresh run (no checkpoint: episode 0) brackets its start first; a resumed one already holds the bracketed θ.
+  let bracket: BracketResult | undefined;
+  if ((cfg.bracket ?? 0) > 0 && state.episode === 0) {
+    bracket = await bracketStart(cfg, layout, fixed, state.theta, workers);
+    state = { ...state, theta: bracket.theta, ...(robust ? {} : { good: bracket.theta }) };
+    if (out) writeAtomic(out.bracket, JSON.stringify({ tasks: cfg.bracket, candidates: bracket.candidates.map((c) => ({ theta: thetaSpec(layout, c.theta, fixed, sitesOf(cfg.run)), loss: c.loss })), chosen: thetaSpec(layout, bracket.theta, fixed, sitesOf(cfg.run)) }, null, 1) + "\n");
   }
   const t0 = performance.now(), start = state.episode;
   // Interrupted: a final checkpoint of the last finished episode (its log line is already on disk).
@@ -241,7 +252,60 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   const seconds = (performance.now() - t0) / 1000;
   const history = log.filter((l) => !l.skipped).map((l) => vecOf(layout, l.theta));
   const learned = tailMean(history, cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), state.theta);
-  return { state, learned, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9) };
+  return { state, learned, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9), ...(bracket ? { bracket } : {}) };
+}
+
+/** Task ids of the bracketing tasks: far above any episode's (e · metaBatch + b), so the two never share a task. */
+const BRACKET_TASK0 = 2 ** 31;
+/** Tasks per candidate when bracketing the start, the CLI's default for the robust loop: enough that a factor of 2 beats task-to-task noise on a plateau (docs/meta-learning.md). */
+export const BRACKET_DEFAULT = 16;
+/** The factors a coefficient is tried at: a factor-of-2 grid in log θ, two steps each way. */
+export const BRACKET_FACTORS = [0.25, 0.5, 2, 4];
+
+export interface BracketResult {
+  /** θ₀ of the gradient phase: the best candidate. */
+  theta: number[];
+  /** Every candidate tried, in order, with its mean capped query loss (the start first). */
+  candidates: { theta: number[]; loss: number }[];
+}
+
+/**
+ * Bracketing the start (opt-in: cfg.bracket = K tasks per candidate). Before
+ * the first episode, the start θ is scaled by ¼, ½, 2 and 4 — all learned
+ * coefficients together, then each nonzero one alone, greedily from the best
+ * so far — and the candidate with the lowest mean query loss on K train-split
+ * tasks becomes θ₀ (every candidate runs the same tasks from the same initial
+ * weights; a diverged or exploded task counts as 10 · ln N, as in the robust
+ * loop's objective). Why: from a start on a plateau, where every task ends
+ * at chance (a step far too large for mini-batches, weights too small to
+ * learn), neither the exact gradient nor the ES difference at σ = 10% carries
+ * a signal, and the trust region random-walks (docs/meta-learning.md); a
+ * factor-of-2 grid in log θ reaches past the plateau's edge. Coefficients at
+ * 0 (pool terms not yet in use) are left to the gradient phase.
+ */
+export async function bracketStart(cfg: MetaConfig, layout: readonly MetaParam[], fixed: ThetaSpec, theta0: readonly number[], workers: number): Promise<BracketResult> {
+  const K = cfg.bracket ?? 0, cap = 10 * Math.log(cfg.run.way);
+  const score = async (theta: number[]): Promise<number> => {
+    const jobs = Array.from({ length: K }, (_, i) => ({ kind: "episode" as const, cfg: cfg.run, task: BRACKET_TASK0 + i, layout: [...layout], theta, fixed, gradient: false }));
+    const rs = await runJobs<EpisodeResult>(jobs, workers);
+    return rs.reduce((s, r) => s + cappedLoss(r.loss, cap), 0) / K;
+  };
+  const candidates: BracketResult["candidates"] = [];
+  let best = [...theta0], bestLoss = await score(best);
+  candidates.push({ theta: best, loss: bestLoss });
+  const tryAll = async (make: (f: number) => number[]) => {
+    const from = best;
+    for (const f of BRACKET_FACTORS) {
+      const theta = make(f), loss = await score(theta);
+      candidates.push({ theta, loss });
+      if (loss < bestLoss) { best = theta; bestLoss = loss; }
+    }
+    return from;
+  };
+  if (theta0.some((v) => v !== 0)) await tryAll((f) => theta0.map((v) => v * f));
+  const nonzero = layout.map((_, k) => k).filter((k) => theta0[k] !== 0);
+  if (nonzero.length > 1) for (const k of nonzero) { const from = best; await tryAll((f) => from.map((v, j) => (j === k ? v * f : v))); }
+  return { theta: best, candidates };
 }
 
 /** The outer loop's options of a configuration, defaults filled in. */

@@ -49,6 +49,8 @@ export interface ReproduceOptions {
   metaSeeds?: number;
   /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
   gridTasks?: number;
+  /** Robust loop: bracket each meta-learning start on this many train-split tasks per candidate (src/experiments/meta-train.ts bracketStart; 0 or absent: off). */
+  bracket?: number;
   /** Scenario g (data scarcity) always meta-learns: its episodes (default: metaEpisodes, or 30 when that is 0). */
   scarcityEpisodes?: number;
   /** Scenario g: λ of the pool's L1 penalty (default POOL_L1). */
@@ -290,7 +292,12 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
 export function cellKey(c: Cell, o: ReproduceOptions): string {
   const { episodes, l1, transferTo } = cellSettings(c, o);
   return JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
-    ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
+    ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}), ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
+}
+
+/** The bracketing of meta-learning starts a run uses: only with the robust loop (the published loop stays as published). */
+function bracketOf(o: ReproduceOptions): number {
+  return (o.outer ?? "robust") === "robust" ? o.bracket ?? 0 : 0;
 }
 
 function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: number; transferTo: string } {
@@ -329,7 +336,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
       // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
       // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
       // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
-      const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}) };
+      const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}), ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}) };
       const m = await metaTrain(mcfg, 1, null);
       // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
       theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
