@@ -229,8 +229,8 @@ export function axesText(axes: Record<string, unknown>): string {
   return Object.entries(axes).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v)}`).join(" ");
 }
 
-/** "0-3, 7, 9-10": indices as ranges. */
-export function ranges(xs: readonly number[]): string {
+/** "0-3, 7, 9-10": indices as ranges (sep "," gives SLURM's --array syntax). */
+export function ranges(xs: readonly number[], sep = ", "): string {
   const out: string[] = [];
   for (let i = 0; i < xs.length; i++) {
     let j = i;
@@ -238,7 +238,7 @@ export function ranges(xs: readonly number[]): string {
     out.push(i === j ? String(xs[i]) : `${xs[i]}-${xs[j]}`);
     i = j;
   }
-  return out.join(", ");
+  return out.join(sep);
 }
 
 export { basename };

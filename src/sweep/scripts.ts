@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify as toYaml } from "yaml";
+import { ranges } from "./plan.js";
 
 /**
  * Job scripts for the engines that run sweeps: SLURM job arrays (sweep.sbatch
@@ -44,16 +45,7 @@ export function cliCommand(node?: string, cli?: string): string[] {
 const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
 
 /** "0-3,7,9-10": array indices in SLURM's syntax. */
-function arraySpec(xs: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < xs.length; i++) {
-    let j = i;
-    while (j + 1 < xs.length && xs[j + 1] === xs[j] + 1) j++;
-    out.push(i === j ? String(xs[i]) : `${xs[i]}-${xs[j]}`);
-    i = j;
-  }
-  return out.join(",");
-}
+const arraySpec = (xs: readonly number[]): string => ranges(xs, ",");
 
 export function slurmScripts(dir: string, cells: number, o: SlurmOptions): { sweep: string; collect: string; elements: number } {
   const abs = resolve(dir);
