@@ -56,3 +56,8 @@ export function stepFor(net: MLP, fb: Feedback, rule: Rule, opts: StepOptions = 
   net.feedback = fb;
   return planStep(net, rule, opts);
 }
+
+/** fast-check's seed: fixed by default (repeatable CI); FUZZ_SEED=<n> replays a run, FUZZ_SEED=random explores new inputs. */
+export function fuzzSeed(): number {
+  return process.env.FUZZ_SEED === "random" ? Date.now() ^ (Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261122);
+}

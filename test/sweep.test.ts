@@ -19,10 +19,9 @@ import { cellRange, runSweep, sweepStatus } from "../src/sweep/run.js";
 import { collectSweep } from "../src/sweep/collect.js";
 import { k8sManifests, slurmScripts } from "../src/sweep/scripts.js";
 import { writeReport } from "../src/report/reproduce-report.js";
-import { cli } from "./helpers.js";
+import { cli, fuzzSeed } from "./helpers.js";
 
-// Fuzzing with a fixed seed (repeatable CI); FUZZ_SEED=<n> replays a run, FUZZ_SEED=random explores (as in fuzz.test.ts).
-fc.configureGlobal({ seed: process.env.FUZZ_SEED === "random" ? Date.now() ^ (Math.random() * 2 ** 31) : Number(process.env.FUZZ_SEED ?? 20261122) });
+fc.configureGlobal({ seed: fuzzSeed() }); // fixed unless FUZZ_SEED says otherwise (helpers.ts)
 
 after(closePools);
 const dir = mkdtempSync(join(tmpdir(), "np-sweep-"));

@@ -196,8 +196,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   const t0 = performance.now(), start = state.episode;
   // Interrupted: a final checkpoint of the last finished episode (its log line is already on disk).
   const unhook = out && opts.whenInterrupted ? opts.whenInterrupted(() => writeCheckpoint(out, cfg, state)) : () => {};
-  // A run that blows up counts in the smoothed objective as ten times chance-level loss.
-  const cap = 10 * Math.log(cfg.run.way);
+  const cap = failedLoss(cfg.run.way);
   while (state.episode < cfg.episodes) {
     const e = state.episode;
     const tasks = Array.from({ length: cfg.metaBatch }, (_, b) => e * cfg.metaBatch + b);
@@ -255,6 +254,9 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   return { state, learned, log, seconds, episodes_per_s: (state.episode - start) / Math.max(seconds, 1e-9), ...(bracket ? { bracket } : {}) };
 }
 
+/** The loss a run that blew up counts as, in the smoothed objective and in bracketing: ten times chance level, 10 · ln N. */
+export const failedLoss = (way: number): number => 10 * Math.log(way);
+
 /** Task ids of the bracketing tasks: far above any episode's (e · metaBatch + b), so the two never share a task. */
 const BRACKET_TASK0 = 2 ** 31;
 /** Tasks per candidate when bracketing the start, the CLI's default for the robust loop: enough that a factor of 2 beats task-to-task noise on a plateau (docs/meta-learning.md). */
@@ -284,7 +286,7 @@ export interface BracketResult {
  * 0 (pool terms not yet in use) are left to the gradient phase.
  */
 export async function bracketStart(cfg: MetaConfig, layout: readonly MetaParam[], fixed: ThetaSpec, theta0: readonly number[], workers: number): Promise<BracketResult> {
-  const K = cfg.bracket ?? 0, cap = 10 * Math.log(cfg.run.way);
+  const K = cfg.bracket ?? 0, cap = failedLoss(cfg.run.way);
   const score = async (theta: number[]): Promise<number> => {
     const jobs = Array.from({ length: K }, (_, i) => ({ kind: "episode" as const, cfg: cfg.run, task: BRACKET_TASK0 + i, layout: [...layout], theta, fixed, gradient: false }));
     const rs = await runJobs<EpisodeResult>(jobs, workers);
@@ -294,13 +296,11 @@ export async function bracketStart(cfg: MetaConfig, layout: readonly MetaParam[]
   let best = [...theta0], bestLoss = await score(best);
   candidates.push({ theta: best, loss: bestLoss });
   const tryAll = async (make: (f: number) => number[]) => {
-    const from = best;
     for (const f of BRACKET_FACTORS) {
       const theta = make(f), loss = await score(theta);
       candidates.push({ theta, loss });
       if (loss < bestLoss) { best = theta; bestLoss = loss; }
     }
-    return from;
   };
   if (theta0.some((v) => v !== 0)) await tryAll((f) => theta0.map((v) => v * f));
   const nonzero = layout.map((_, k) => k).filter((k) => theta0[k] !== 0);
