@@ -61,6 +61,123 @@ export function matVec(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize)
   }
 }
 
+/**
+ * matVec for a sparse x (an image scored on a query set), equal to matVec
+ * bit for bit when W is finite: matVec's lane accumulators a_r (lane l sums
+ * the j ≡ l mod 4 in order of j), hsum and tail, but the four-float groups
+ * where x is +0 in every lane are skipped. Their products are ±0 for finite
+ * W, and adding ±0 leaves an accumulator that starts at +0 unchanged (it is
+ * never −0: x + (−x) rounds to +0). With a non-finite W, 0·∞ would be NaN:
+ * the caller checks finite() first. GIDX: scratch for the byte offsets of
+ * the groups kept, room for `groups` of them; returns 0 (nothing done) when
+ * x has more groups than that.
+ */
+export function matVecNZ(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize, GIDX: usize, groups: i32): i32 {
+  const m4 = m & ~3;
+  if ((m4 >> 2) > groups) return 0;
+  let G = 0;
+  for (let j = 0; j < m4; j += 4) {
+    const o = <u32>j << 2;
+    if (v128.any_true(v128.load(x + o))) { store<u32>(GIDX + (<usize>G << 2), o); G++; }
+  }
+  const gEnd = GIDX + (<usize>G << 2);
+  const stride = <usize>m << 2;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = W + <usize>i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let g = GIDX; g < gEnd; g += 4) {
+      const o = <usize>load<u32>(g);
+      const xv = v128.load(x + o);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), xv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), xv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), xv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), xv));
+    }
+    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2;
+      const xj = load<f32>(x + o);
+      s0 += load<f32>(r0 + o) * xj;
+      s1 += load<f32>(r1 + o) * xj;
+      s2 += load<f32>(r2 + o) * xj;
+      s3 += load<f32>(r3 + o) * xj;
+    }
+    const io = <usize>i << 2;
+    if (b != 0) { s0 += load<f32>(b + io); s1 += load<f32>(b + io + 4); s2 += load<f32>(b + io + 8); s3 += load<f32>(b + io + 12); }
+    store<f32>(out + io, s0);
+    store<f32>(out + io + 4, s1);
+    store<f32>(out + io + 8, s2);
+    store<f32>(out + io + 12, s3);
+  }
+  for (; i < n; i++) {
+    const r0 = W + <usize>i * stride;
+    let a0 = f32x4.splat(0);
+    for (let g = GIDX; g < gEnd; g += 4) {
+      const o = <usize>load<u32>(g);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), v128.load(x + o)));
+    }
+    let s0 = hsum(a0);
+    for (let j = m4; j < m; j++) s0 += load<f32>(r0 + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
+    if (b != 0) s0 += load<f32>(b + (<usize>i << 2));
+    store<f32>(out + (<usize>i << 2), s0);
+  }
+  return 1;
+}
+
+/** 1 when all n floats at p are finite, else 0. */
+export function finite(p: usize, n: i32): i32 {
+  const n4 = n & ~3;
+  // x − x is 0 for finite x and NaN for ±∞ and NaN: OR the NaN tests of every vector.
+  let bad = v128.splat<i32>(0);
+  for (let i = 0; i < n4; i += 4) {
+    const v = v128.load(p + (<usize>i << 2)), d = f32x4.sub(v, v);
+    bad = v128.or(bad, f32x4.ne(d, d));
+  }
+  if (v128.any_true(bad)) return 0;
+  for (let i = n4; i < n; i++) { const v = load<f32>(p + (<usize>i << 2)); if (v - v != 0) return 0; }
+  return 1;
+}
+
+/**
+ * Σ p[i]² over n floats in float64, in order: the same double as the
+ * TypeScript loop `s += W[i] * W[i]` (each square is exact in float64; the
+ * sum rounds at every step, so the order is kept), for runTask's Σ‖W‖.
+ */
+export function sumSq(p: usize, n: i32): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < n; i++) { const v = <f64>load<f32>(p + (<usize>i << 2)); s += v * v; }
+  return s;
+}
+
+// The state of src/core/rng.ts's xoshiro128** (s0 … s3), handed in and out by uniformFill.
+const RNG_STATE = memory.data(16, 16);
+export function rngState(): usize { return RNG_STATE; }
+
+/**
+ * W[i] = (2u − 1)·a for n draws u = Rng.uniform() (53 bits from two
+ * xoshiro128** outputs): the xavier initializer (src/nn/init.ts) with the
+ * same integer steps and the same float64 arithmetic, rounded to f32 as a
+ * Float32Array store rounds, so the same bytes as the TypeScript loop.
+ */
+export function uniformFill(W: usize, n: i32, a: f64): void {
+  let s0 = load<u32>(RNG_STATE), s1 = load<u32>(RNG_STATE, 4), s2 = load<u32>(RNG_STATE, 8), s3 = load<u32>(RNG_STATE, 12);
+  for (let i = 0; i < n; i++) {
+    let r = rotl<u32>(s1 * 5, 7) * 9;
+    let t = s1 << 9;
+    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+    const hi = r >>> 5;
+    r = rotl<u32>(s1 * 5, 7) * 9;
+    t = s1 << 9;
+    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = rotl<u32>(s3, 11);
+    const lo = r >>> 6;
+    // × 2⁻⁵³ rather than ÷ 2⁵³: the same double (a power of two scales exactly), without a division.
+    const u = (<f64>hi * 67108864.0 + <f64>lo) * 1.1102230246251565e-16;
+    store<f32>(W + (<usize>i << 2), <f32>((2.0 * u - 1.0) * a));
+  }
+  store<u32>(RNG_STATE, s0); store<u32>(RNG_STATE, s1, 4); store<u32>(RNG_STATE, s2, 8); store<u32>(RNG_STATE, s3, 12);
+}
+
 /** out(len) += s0·r0 + s1·r1 + s2·r2 + s3·r3: four rows into one vector, which is read and written once. */
 @inline function accRows4(out: usize, r0: usize, r1: usize, r2: usize, r3: usize, s0: f32, s1: f32, s2: f32, s3: f32, len: i32): void {
   const n4 = len & ~3;
@@ -434,10 +551,20 @@ export function heapBase(): usize {
 // the layer's update is one sweep of its rows (each row read for its dot
 // products, then updated while it is in L1).
 
-/** Writes the indices j with x_j ≠ 0 to idx (i32) and returns their number. */
+/** Writes the indices j with x_j ≠ 0 to idx (i32) and returns their number. Four at a time past blank stretches (most of an image). */
 export function nonzeros(idx: usize, x: usize, m: i32): i32 {
-  let c = 0;
-  for (let j = 0; j < m; j++) {
+  let c = 0, j = 0;
+  const zero = f32x4.splat(0);
+  for (; j + 4 <= m; j += 4) {
+    // f32x4.ne: −0 counts as zero, as the scalar test does.
+    if (!v128.any_true(f32x4.ne(v128.load(x + (<usize>j << 2)), zero))) continue;
+    // Branch-free within a group: write j, advance only past a nonzero (a mispredicted branch costs more).
+    for (let q = j; q < j + 4; q++) {
+      store<i32>(idx + (<usize>c << 2), q);
+      c += i32(load<f32>(x + (<usize>q << 2)) != 0);
+    }
+  }
+  for (; j < m; j++) {
     if (load<f32>(x + (<usize>j << 2)) != 0) { store<i32>(idx + (<usize>c << 2), j); c++; }
   }
   return c;
@@ -551,6 +678,43 @@ const SCR = memory.data(128, 16);
     p += 4; o0 += 4; o1 += 4; o2 += 4; o3 += 4;
   }
   store<f32>(SCR + so, s0); store<f32>(SCR + so + 4, s1); store<f32>(SCR + so + 8, s2); store<f32>(SCR + so + 12, s3);
+}
+
+/**
+ * dot4's four sums as one vector [s0, s1, s2, s3], the same floats: the
+ * lane accumulators are transposed so that lane r of ((t0 + t1) + t2) + t3
+ * is hsum(a_r) in hsum's order, and the tail adds r_r[k]·v[k] lane-wise in
+ * order of k, as dot4's scalar tail does (rows r + q·sb).
+ */
+@inline function dot4v(r: usize, sb: usize, v: usize, n: i32): v128 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const end4 = v + (<usize>(n & ~3) << 2);
+  const s2 = sb << 1, s3 = s2 + sb;
+  let p = v, o = r;
+  while (p < end4) {
+    const w = v128.load(p);
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(o), w));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(o + sb), w));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(o + s2), w));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(o + s3), w));
+    p += 16; o += 16;
+  }
+  const b0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), b1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+  const b2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), b3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+  // t_l = [a0.l, a1.l, a2.l, a3.l]
+  const t0 = v128.shuffle<f32>(b0, b2, 0, 1, 4, 5), t1 = v128.shuffle<f32>(b0, b2, 2, 3, 6, 7);
+  const t2 = v128.shuffle<f32>(b1, b3, 0, 1, 4, 5), t3 = v128.shuffle<f32>(b1, b3, 2, 3, 6, 7);
+  let sv = f32x4.add(f32x4.add(f32x4.add(t0, t1), t2), t3);
+  const end = v + (<usize>n << 2);
+  while (p < end) {
+    let col = f32x4.splat(load<f32>(o));
+    col = f32x4.replace_lane(col, 1, load<f32>(o + sb));
+    col = f32x4.replace_lane(col, 2, load<f32>(o + s2));
+    col = f32x4.replace_lane(col, 3, load<f32>(o + s3));
+    sv = f32x4.add(sv, f32x4.mul(col, f32x4.splat(load<f32>(p))));
+    p += 4; o += 4;
+  }
+  return sv;
 }
 
 /** SCR[r] = a_r·v + b_r·w for four row pairs (a_r = a0 + r·sb, b_r = b0 + r·sb). */
@@ -679,6 +843,23 @@ export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: 
     return;
   }
   let j = 0;
+  if (P == 0 && B != 0) {
+    // The online step (no tangents, Oja's term present), four rows at a time: the block's uⱼ and
+    // xⱼ − uⱼ as vectors, the same floats as the general loop below, which takes the last m mod 4 rows.
+    const zero = f32x4.splat(0);
+    for (; j + 4 <= m; j += 4) {
+      const row = WT + <usize>j * sb, jo = <usize>j << 2;
+      const uv = dot4v(row, sb, y, n);
+      v128.store(u + jo, uv);
+      const xv = v128.load(x + jo);
+      v128.store(SCR + 32, f32x4.sub(xv, uv));
+      if (A == 0 || !v128.any_true(f32x4.ne(xv, zero))) { upd4(row, sb, n, 1, B, B, 32, 32); continue; }
+      for (let q = 0; q < 4; q++) {
+        const qo = <usize>q << 2;
+        rowUpdate2(row + <usize>q * sb, n, load<f32>(x + jo + qo), A, load<f32>(SCR + 32 + qo), B);
+      }
+    }
+  }
   for (; j < m; j += 4) {
     const R = m - j < 4 ? m - j : 4;
     const row = WT + <usize>j * sb;
@@ -727,15 +908,33 @@ export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: 
   }
 }
 
-/** WT(m, stride) = W(n, m)ᵀ and back (toW = 1): the first layer between its two layouts. */
+/**
+ * WT(m, stride) = W(n, m)ᵀ and back (toW = 1): the first layer between its
+ * two layouts. A copy, so any order gives the same bytes: 4 × 4 blocks
+ * through registers (four loads, eight shuffles, four stores), the ragged
+ * edges one float at a time.
+ */
 export function transpose(WT: usize, W: usize, n: i32, m: i32, stride: i32, toW: i32): void {
   const sb = <usize>stride << 2, mb = <usize>m << 2;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      const a = WT + <usize>j * sb + (<usize>i << 2), w = W + <usize>i * mb + (<usize>j << 2);
-      if (toW) store<f32>(w, load<f32>(a)); else store<f32>(a, load<f32>(w));
+  // Source S (rows of sr bytes) to destination D (rows of dr bytes): D[c][r] = S[r][c], S having R rows and C columns.
+  const S = toW ? WT : W, D = toW ? W : WT, sr = toW ? sb : mb, dr = toW ? mb : sb, R = toW ? m : n, C = toW ? n : m;
+  const R4 = R & ~3, C4 = C & ~3;
+  for (let r = 0; r < R4; r += 4) {
+    const s0 = S + <usize>r * sr, s1 = s0 + sr, s2 = s1 + sr, s3 = s2 + sr;
+    for (let c = 0; c < C4; c += 4) {
+      const o = <usize>c << 2;
+      const a = v128.load(s0 + o), b = v128.load(s1 + o), e = v128.load(s2 + o), f = v128.load(s3 + o);
+      const ab0 = v128.shuffle<f32>(a, b, 0, 4, 1, 5), ab1 = v128.shuffle<f32>(a, b, 2, 6, 3, 7);
+      const ef0 = v128.shuffle<f32>(e, f, 0, 4, 1, 5), ef1 = v128.shuffle<f32>(e, f, 2, 6, 3, 7);
+      const d0 = D + <usize>c * dr + (<usize>r << 2);
+      v128.store(d0, v128.shuffle<f32>(ab0, ef0, 0, 1, 4, 5));
+      v128.store(d0 + dr, v128.shuffle<f32>(ab0, ef0, 2, 3, 6, 7));
+      v128.store(d0 + 2 * dr, v128.shuffle<f32>(ab1, ef1, 0, 1, 4, 5));
+      v128.store(d0 + 3 * dr, v128.shuffle<f32>(ab1, ef1, 2, 3, 6, 7));
     }
+    for (let c = C4; c < C; c++) for (let q = 0; q < 4; q++) store<f32>(D + <usize>c * dr + (<usize>(r + q) << 2), load<f32>(S + <usize>(r + q) * sr + (<usize>c << 2)));
   }
+  for (let r = R4; r < R; r++) for (let c = 0; c < C; c++) store<f32>(D + <usize>c * dr + (<usize>r << 2), load<f32>(S + <usize>r * sr + (<usize>c << 2)));
 }
 
 // ---- Tangent passes of the meta-gradient (src/meta/tangent.ts), layers ≥ 2 ----

@@ -3,6 +3,7 @@
  * Matrices are row-major flat buffers; shapes are given in comments as
  * (rows, cols). Kernels know nothing of networks and never allocate.
  */
+import type { Rng } from "./rng.js";
 
 export type Buf = Float32Array | Float64Array;
 export type DType = "f32" | "f64";
@@ -40,6 +41,22 @@ export interface Kernels {
   tanh(y: Buf, d: Buf, z: Buf, n: number): void;
   /** Fused forms of the online step, where a backend has them (see FusedKernels). */
   readonly fused?: FusedKernels;
+  /**
+   * matVec, bit for bit, for a finite W and an x that is mostly +0 (an image
+   * being scored): the groups of x that are +0 throughout are skipped. Returns
+   * false, having done nothing, where the backend has no such form.
+   */
+  matVecSparse?(out: Buf, W: Buf, x: Buf, n: number, m: number, b?: Buf | null): boolean;
+  /** Whether every value of a is finite. */
+  finite?(a: Buf): boolean;
+  /** Σ a[i]² in float64, summed in order (the same double as the plain loop). */
+  sumSq?(a: Buf): number;
+  /**
+   * W[i] = (2·rng.uniform() − 1)·a for i < n, the same bytes and the same
+   * stream position as that loop (the xavier initializer); false, having
+   * drawn nothing, where the backend has no such form.
+   */
+  uniformFill?(W: Buf, n: number, a: number, rng: Rng): boolean;
 }
 
 /** Activation codes shared with the WebAssembly kernels. */
@@ -72,7 +89,7 @@ export interface FusedKernels {
 export interface InputKernels {
   /** WT = Wᵀ (back = false) or W = WTᵀ (back = true). */
   transpose(WT: Buf, W: Buf, n: number, m: number, stride: number, back: boolean): void;
-  /** Indices of the nonzero x_j into idx; returns their number. */
+  /** Indices of the nonzero x_j into idx; returns their number (idx past that number may be overwritten). */
   nonzeros(idx: Int32Array, x: Buf, m: number): number;
   /** z(n) = Σ_t x[idx_t] WT[idx_t, :] (+ b): z = W x over the nonzero inputs. */
   matVecT(z: Buf, WT: Buf, stride: number, x: Buf, idx: Int32Array, cnt: number, n: number, b: Buf | null): void;

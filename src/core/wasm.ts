@@ -1,4 +1,4 @@
-import { jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import { allFinite, jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -28,11 +28,21 @@ interface Exports {
   matTVec2x2(outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
   addOutersT(W: number, n: number, m: number, K: number, T: number, desc: number, cbuf: number): void;
   tanhv(y: number, d: number, z: number, n: number): void;
+  matVecNZ(out: number, W: number, x: number, n: number, m: number, b: number, gidx: number, groups: number): number;
+  finite(p: number, n: number): number;
+  sumSq(p: number, n: number): number;
+  rngState(): number;
+  uniformFill(W: number, n: number, a: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
 
-/** The compiled module (compiled once per thread; 2 KB, so synchronous compilation is allowed everywhere). */
+/**
+ * The compiled module (about 33 KB, compiled once per thread). Compiled
+ * synchronously: Node and Web Workers (where the app and the browser bench
+ * run the kernels) allow that at any size; a browser's main thread may refuse
+ * a module this large, and then the plain kernels run (wasmAvailable).
+ */
 export function wasmModule(): WebAssembly.Module {
   if (compiled === null) {
     const bin = atob(KERNELS_WASM_BASE64);
@@ -125,6 +135,7 @@ export class WasmArena implements Arena {
 
   private makeKernels(): Kernels {
     const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr, cbufPtr = this.cbufPtr;
+    const rngState = new Uint32Array(this.memory.buffer, x.rngState(), 4);
     // o(b): offset or −1; on(b): 0 for null. A bitwise OR of offsets is negative iff one of them is −1.
     const o = (b: Buf) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
     /** Descriptor records (s, u, v) of K rank-1 terms; false when a vector is foreign. */
@@ -207,6 +218,30 @@ export class WasmArena implements Arena {
       tanh(y, d, z, n) {
         const p0 = o(y), p1 = o(d), p2 = o(z);
         if ((p0 | p1 | p2) >= 0) x.tanhv(p0, p1, p2, n); else jsTanh(y, d, z, n);
+      },
+      matVecSparse(out, W, v, n, m, b = null) {
+        // The scratch of addOutersT holds the group offsets (the two never run at once).
+        const p0 = o(out), p1 = o(W), p2 = o(v), p3 = on(b);
+        return (p0 | p1 | p2 | p3) >= 0 && x.matVecNZ(p0, p1, p2, n, m, p3, cbufPtr, CBUF_FLOATS) === 1;
+      },
+      finite(a) {
+        const p = o(a);
+        return p >= 0 ? x.finite(p, a.length) === 1 : allFinite(a);
+      },
+      sumSq(a) {
+        const p = o(a);
+        if (p >= 0) return x.sumSq(p, a.length);
+        let s = 0;
+        for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+        return s;
+      },
+      uniformFill(W, n, a, rng) {
+        const p = o(W);
+        if (p < 0) return false;
+        rng.saveState(rngState);
+        x.uniformFill(p, n, a);
+        rng.loadState(rngState);
+        return true;
       },
       addOuters(W, s, u, v, K, n, m) {
         const pW = o(W);

@@ -279,7 +279,8 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
     }
   }
   step.finish();
-  diverged ||= !allFinite(net.params);
+  const params = net.params;
+  diverged ||= !(net.k.finite?.(params) ?? allFinite(params));
   // A trailing partial mini-batch is applied by finish(): measure the end of training after it.
   const end = N * epochs;
   if (plan && !diverged && !diagnostics.some((d) => d.step === end)) measure(end);
@@ -287,8 +288,14 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
   if (!diverged && !Number.isFinite(sc.loss)) diverged = true;
   if (diverged) sc = { acc: 1 / cfg.way, loss: Math.log(cfg.way) };
   let wn = 0;
-  // Indexed, not for-of: iterating a typed array costs ~5× more here (0.7 ms a task for the paper network); the sum is the same.
-  for (let l = 1; l <= net.S; l++) { const W = net.sites[l].W; let s = 0; for (let i = 0; i < W.length; i++) s += W[i] * W[i]; wn += Math.sqrt(s); }
+  // Σ‖W‖, each sum of squares in order (the backend's loop gives the same double; indexed, not for-of, in plain JS:
+  // iterating a typed array costs ~5× more).
+  for (let l = 1; l <= net.S; l++) {
+    const W = net.sites[l].W;
+    let s = net.k.sumSq?.(W);
+    if (s === undefined) { s = 0; for (let i = 0; i < W.length; i++) s += W[i] * W[i]; }
+    wn += Math.sqrt(s);
+  }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
   if (plan) r.diagnostics = diagnostics;
   if (keep) r.saved = savedTask(net, task);

@@ -142,7 +142,8 @@ export class ComposedTangentStep implements TangentStep {
   }
 
   queryGrad(images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): QueryGrad {
-    return queryGrad(this.net, () => this.net.logits(), this.pass, this.P, images, dim, idx, labels);
+    // The scorer gives logits() by a faster path (the same floats) while the weights stay fixed, as they do here.
+    return queryGrad(this.net, this.net.scorer?.() ?? (() => this.net.logits()), this.pass, this.P, images, dim, idx, labels);
   }
 }
 

@@ -64,6 +64,13 @@ export interface PlasticNetwork {
   propagate(label: number, needs: SignalNeeds): number;
   /** The forward pass alone, for scoring: the logits of x (a view, valid until the next pass). */
   logits(): Buf;
+  /**
+   * For scoring many examples while the weights stay as they are: a function
+   * that gives logits() of the current x, the same values, by a faster path
+   * where the network has one (read once, at this call, what it may assume
+   * of the weights). Absent: use logits().
+   */
+  scorer?(): () => Buf;
   /** The softmax output p of the last pass (a view). */
   readonly p: Buf;
   /** The part of a params-shaped buffer `buf` holding the same parameter as the view `v` of params. */

@@ -36,7 +36,7 @@ export function makeFeedback(name: FeedbackName, net: FeedbackTarget, init: Init
   if (name !== "random") throw new Error(`unknown feedback '${name}' (expected sym or random)`);
   const B = net.sites.map((s, i) => {
     const m = net.arena.alloc(s.W.length); // same arena (so the fast kernels apply), own storage
-    if (i > 0) initWeights(m, s.n, s.m, init, typeof gain === "number" ? gain : gain(i), rng);
+    if (i > 0) initWeights(m, s.n, s.m, init, typeof gain === "number" ? gain : gain(i), rng, net.arena.kernels);
     return m;
   });
   return { name, B };

@@ -139,7 +139,7 @@ export class MLP implements TangentNetwork {
   init(name: InitName, gain: number, rng: Rng): this {
     this.settle();
     const { W, b } = this.raw;
-    for (let l = 1; l <= this.L; l++) initWeights(W[l], this.dims[l], this.dims[l - 1], name, gain, rng);
+    for (let l = 1; l <= this.L; l++) initWeights(W[l], this.dims[l], this.dims[l - 1], name, gain, rng, this.k);
     for (let l = 1; l <= this.L; l++) b[l].fill(0);
     for (let l = 0; l <= this.L; l++) { this.bnMean[l].fill(0); this.bnVar[l].fill(1); }
     return this;
@@ -185,6 +185,17 @@ export class MLP implements TangentNetwork {
   logits(): Buf {
     forward(this, this.tr);
     return this.tr.z[this.L];
+  }
+
+  /**
+   * logits() for a query set. An image is mostly 0, so z₁ = W₁x may skip its
+   * blank groups (Kernels.matVecSparse): the same floats as matVec when W₁ is
+   * finite, which is checked here once for the whole set.
+   */
+  scorer(): () => Buf {
+    const k = this.k, W1 = this.W[1]; // the getter writes a fast step's layer 1 back
+    const sparse = k.matVecSparse !== undefined && k.finite !== undefined && k.finite(W1);
+    return () => { forward(this, this.tr, sparse); return this.tr.z[this.L]; };
   }
 
   tangents(dParams: readonly Buf[]): MlpTangentPass { return new MlpTangentPass(this, dParams); }
@@ -254,10 +265,13 @@ export class Trace {
  * with the plain activations (used to score query sets and by diagnostics).
  * Reads x from tr.y[0].
  */
-export function forward(net: MLP, tr: Trace): void {
+export function forward(net: MLP, tr: Trace, sparseInput = false): void {
   const { L, dims, act } = net, { W, b } = net; // the getters write a fast step's layer 1 back first
   for (let l = 1; l <= L; l++) {
-    net.k.matVec(tr.z[l], W[l], tr.y[l - 1], dims[l], dims[l - 1], net.bias ? b[l] : null);
+    // sparseInput: the caller knows W₁ is finite (MLP.scorer), so skipping x's blank groups changes no float.
+    if (!(l === 1 && sparseInput && net.k.matVecSparse!(tr.z[1], W[1], tr.y[0], dims[1], dims[0], net.bias ? b[1] : null))) {
+      net.k.matVec(tr.z[l], W[l], tr.y[l - 1], dims[l], dims[l - 1], net.bias ? b[l] : null);
+    }
     if (l < L) {
       if (net.norm === "layer") tr.lnStd[l] = layerNorm(tr.z[l], dims[l]);
       else if (net.norm === "batch") {

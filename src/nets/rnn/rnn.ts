@@ -148,9 +148,9 @@ export class RNN implements TangentNetwork {
 
   /** Xavier-uniform weights (PAPER.md), J with its own gain; one stream, in the order U, J, W. */
   init(name: InitName, gain: number, gainRec: number, rng: Rng): this {
-    initWeights(this.U, this.N, this.nIn, name, gain, rng);
-    initWeights(this.J, this.N, this.N, name, gainRec, rng);
-    initWeights(this.W, this.nOut, this.N, name, gain, rng);
+    initWeights(this.U, this.N, this.nIn, name, gain, rng, this.k);
+    initWeights(this.J, this.N, this.N, name, gainRec, rng, this.k);
+    initWeights(this.W, this.nOut, this.N, name, gain, rng, this.k);
     return this;
   }
 

@@ -1,0 +1,186 @@
+/**
+ * Speed-ups that must not change a bit: end-to-end tasks and a meta-gradient
+ * episode on the WebAssembly backend, at the paper's widths and at odd ones
+ * (ragged SIMD tails), hashed. The fixture (test/fixtures/exact.json) was
+ * written by the code at commit 38fa3a8, before the kernels of the online
+ * step's input layer, the initializer, scoring (blank pixel groups skipped),
+ * Σ‖W‖ and task sampling were reworked for speed; they must reproduce it.
+ * test/trajectory.test.ts freezes the engine the same way at small widths.
+ *   UPDATE_EXACT=1 node --import tsx --test test/exact.test.ts   rewrites it (only when a change is meant to alter results)
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { DEFAULT_CONFIG, runTask, taskStreams, type RunConfig } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
+import { runEpisode } from "../src/experiments/episode.js";
+import { metaLayout } from "../src/meta/tangent.js";
+import { sampleTask } from "../src/data/tasks.js";
+import { loadPixels } from "../src/data/pixels.js";
+import { Rng } from "../src/core/rng.js";
+import { WasmArena } from "../src/core/wasm.js";
+import { MLP } from "../src/nets/mlp/mlp.js";
+import type { Dataset } from "../src/data/dataset.js";
+import { freshPlasticStep } from "./trajectory-helpers.js";
+
+const FIXTURE = new URL("./fixtures/exact.json", import.meta.url);
+const update = process.env.UPDATE_EXACT === "1";
+const expected: Record<string, string> = !update && existsSync(FIXTURE) ? JSON.parse(readFileSync(FIXTURE, "utf8")) : {};
+const got: Record<string, string> = {};
+after(() => { if (update) writeFileSync(FIXTURE, JSON.stringify(got, null, 1) + "\n"); });
+
+function check(name: string, parts: unknown[]): void {
+  const h = createHash("sha256");
+  for (const p of parts) {
+    if (ArrayBuffer.isView(p)) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
+    else h.update(JSON.stringify(p));
+  }
+  got[name] = h.digest("hex");
+  if (update) return;
+  assert.ok(name in expected, `no frozen hash for ${name}`);
+  assert.equal(got[name], expected[name], `${name}: results changed`);
+}
+
+const paper: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend: "wasm" };
+const cases: [string, Partial<RunConfig>][] = [
+  ["paper net bp+oja", {}],
+  ["paper net bp", { theta: { bp: 0.0068 } }],
+  ["odd widths bp+oja", { hidden: [37, 21, 10] }],
+  ["odd widths feedback alignment", { hidden: [37, 21], feedback: "random" }],
+  ["odd widths bias, all terms", { hidden: [37, 21], bias: true, theta: { bp: 0.0068, oja: 0.0053, hebb: 1e-4, ehebb: 1e-3 } }],
+  ["rnn", { net: "rnn", hidden: [30], delay: 2, theta: { bp: 0.003, oja: 0.002 } }],
+];
+
+for (const [name, over] of cases) {
+  test(`bit for bit as before the speed-ups: a task end to end, ${name}`, () => {
+    const cfg: RunConfig = { ...paper, ...over };
+    const ds = cachedDataset(cfg);
+    // runTask: initialization, the online steps, scoring (learning-curve points too) and Σ‖W‖.
+    const rs = [0, 1].map((t) => runTask(cfg, ds, t, undefined, 60));
+    // The weights themselves after 100 steps.
+    const { step, task, params } = freshPlasticStep(cfg, ds, 2, "f32");
+    for (let i = 0; i < 100; i++) step(task.trainIdx[i], task.trainLabels[i]);
+    check(`task ${name}`, [rs.map((r) => [r.acc, r.loss, r.weightNorm, r.diverged, r.curve]), Float32Array.from(params())]);
+  });
+}
+
+test("bit for bit as before the speed-ups: a meta-gradient episode on wasm (paper net, train split)", () => {
+  const cfg: RunConfig = { ...paper, split: "train" };
+  const ds = cachedDataset(cfg);
+  const layout = metaLayout(["bp", "oja"], 5, false);
+  const e = runEpisode(cfg, ds, 3, layout, [0.0068, 0.0053], {});
+  check("meta episode paper net", [Float64Array.from([e.loss, e.acc, ...e.grad])]);
+});
+
+test("bit for bit as before the speed-ups: task sampling from both splits", () => {
+  const parts: Int32Array[] = [];
+  for (const split of ["test", "train"] as const) {
+    const cfg: RunConfig = { ...paper, split };
+    const ds = cachedDataset(cfg);
+    for (let t = 0; t < 20; t++) {
+      const task = sampleTask(ds, { ...cfg, shots: 1 + (t % 7) * 9, query: t % 4 }, taskStreams(t, t).sample);
+      parts.push(task.trainIdx, task.trainLabels, task.queryIdx, task.queryLabels);
+    }
+  }
+  check("task sampling", parts);
+});
+
+/** A freshly initialized wasm MLP of cfg's shape (xavier). */
+function freshNet(cfg: RunConfig, ds: Dataset): MLP {
+  return new MLP({ dims: [ds.dim, ...cfg.hidden, ds.nClasses], activation: cfg.activation, beta: cfg.beta, bias: false, norm: "none", arena: new WasmArena(1 << 22) }).init("xavier", 1, new Rng(1));
+}
+
+// The new exact fast paths, each against the plain loop it replaces, on inputs built to reach their edges.
+
+function rngFill(b: Float32Array, r: Rng, density = 1): Float32Array {
+  for (let i = 0; i < b.length; i++) b[i] = r.uniform() < density ? r.normal() : 0;
+  return b;
+}
+
+test("matVecSparse equals matVec bit for bit for a finite W (blank groups, −0, ragged shapes); foreign buffers are declined", () => {
+  const r = new Rng(11), w = new WasmArena(1 << 22), k = w.kernels;
+  for (const [n, m] of [[1, 1], [3, 5], [5, 8], [13, 29], [170, 784], [7, 3]]) {
+    for (const density of [0, 0.05, 0.3, 1]) {
+      const W = rngFill(w.alloc(n * m) as Float32Array, r), x = rngFill(w.alloc(m) as Float32Array, r, density), b = rngFill(w.alloc(n) as Float32Array, r);
+      // Negative zeros in x and W: a −0 pixel is kept, and ±0 products must not change a sum's sign.
+      if (m > 2) { x[1] = -0; W[0] = -0; }
+      for (const bias of [null, b]) {
+        const dense = w.alloc(n), sparse = w.alloc(n);
+        k.matVec(dense, W, x, n, m, bias);
+        assert.equal(k.matVecSparse!(sparse, W, x, n, m, bias), true);
+        assert.deepEqual(new Uint32Array(sparse.buffer, sparse.byteOffset, n), new Uint32Array(dense.buffer, dense.byteOffset, n), `${n}×${m} density ${density}`);
+      }
+    }
+  }
+  assert.equal(k.matVecSparse!(new Float32Array(2), w.alloc(4), w.alloc(2), 2, 2), false);
+});
+
+test("scoring skips blank pixels only when W₁ is finite: with ∞ in W₁ it gives logits() exactly (NaN where 0·∞ is)", () => {
+  const cfg: RunConfig = { ...paper, hidden: [21, 9] };
+  const ds = cachedDataset(cfg);
+  const task = sampleTask(ds, cfg, taskStreams(1, 0).sample);
+  const net = freshNet(cfg, ds);
+  for (const poison of [false, true]) {
+    // Pixel 0 is blank in every MNIST image: 0·∞ = NaN in the dense sum, skipped by the sparse one.
+    if (poison) net.W[1][0] = Infinity;
+    const score = net.scorer!(), want: number[][] = [], have: number[][] = [];
+    for (const q of task.queryIdx) {
+      loadPixels(net.x, ds.images, q, ds.dim);
+      have.push(Array.from(score()));
+      want.push(Array.from(net.logits()));
+    }
+    assert.deepEqual(have, want, poison ? "∞ in W₁" : "finite W₁");
+    if (poison) assert.ok(have.every((z) => z.every(Number.isNaN)));
+  }
+});
+
+test("finite, sumSq and uniformFill equal their plain loops (values, NaN and ∞ anywhere, the Rng's position after)", () => {
+  const r = new Rng(5), w = new WasmArena(1 << 22), k = w.kernels;
+  for (const n of [0, 1, 3, 4, 7, 64, 1001]) {
+    const a = rngFill(w.alloc(n) as Float32Array, r);
+    let s = 0;
+    for (let i = 0; i < n; i++) s += a[i] * a[i];
+    assert.equal(k.sumSq!(a), s, `sumSq n = ${n}`);
+    assert.equal(k.finite!(a), true);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      for (const at of n > 0 ? [0, n - 1, n >> 1] : []) {
+        const v = a[at]; a[at] = bad;
+        assert.equal(k.finite!(a), false, `finite n = ${n}, ${bad} at ${at}`);
+        a[at] = v;
+      }
+    }
+    for (const gain of [1, 0.1, 4]) {
+      const W = w.alloc(n) as Float32Array, plain = new Float32Array(n), r1 = new Rng([n, 9]), r2 = new Rng([n, 9]);
+      const scale = gain * Math.sqrt(6 / (n + 3));
+      assert.equal(k.uniformFill!(W, n, scale, r1), true);
+      for (let i = 0; i < n; i++) plain[i] = (2 * r2.uniform() - 1) * scale;
+      assert.deepEqual(new Uint32Array(W.buffer, W.byteOffset, n), new Uint32Array(plain.buffer), `uniformFill n = ${n}`);
+      assert.equal(r1.nextU32(), r2.nextU32(), "the stream continues where the plain loop left it");
+    }
+  }
+});
+
+test("Rng.sample draws what a partial shuffle of a full copy draws", () => {
+  const reference = <T>(rng: Rng, pool: ArrayLike<T>, k: number): T[] => {
+    const a = Array.from(pool);
+    for (let i = 0; i < k; i++) { const j = i + rng.int(a.length - i); const t = a[i]; a[i] = a[j]; a[j] = t; }
+    return a.slice(0, k);
+  };
+  const r = new Rng(3);
+  for (let c = 0; c < 200; c++) {
+    const n = 1 + r.int(300), k = r.int(n + 1), pool = Int32Array.from({ length: n }, (_, i) => 7 * i + 1);
+    const seed: [number, number] = [c, 77];
+    const a = new Rng(seed), b = new Rng(seed);
+    assert.deepEqual(a.sample(pool, k), reference(b, pool, k), `n = ${n}, k = ${k}`);
+    assert.equal(a.nextU32(), b.nextU32());
+  }
+  assert.throws(() => r.sample([1, 2], 3), /cannot draw 3 distinct items from 2/);
+});
+
+test("pixels load as the same f32 values into float32 and float64 inputs", () => {
+  const images = Uint8Array.from({ length: 512 }, (_, i) => i & 255);
+  const x32 = new Float32Array(256), x64 = new Float64Array(256);
+  loadPixels(x32, images, 1, 256); loadPixels(x64, images, 1, 256);
+  for (let v = 0; v < 256; v++) { assert.equal(x64[v], v / 255); assert.equal(x32[v], Math.fround(v / 255)); }
+});
