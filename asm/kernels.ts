@@ -16,6 +16,16 @@
 
 /** out(n) = W(n, m) · x(m) [+ b(n) when b ≠ 0] */
 export function matVec(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize): void {
+  matVecRows(out, W, x, n, m, b, 0, <usize>(m & ~3) << 2, 16, false);
+}
+
+/**
+ * matVec's rows over the four-float groups of x at byte offsets q0, q0 + dq,
+ * … < q1 (sparse: the offsets are read from a list there; see matVecNZ), then
+ * the scalar tail j ≥ m & ~3 and the bias. Each lane accumulator sums its
+ * groups in order.
+ */
+@inline function matVecRows(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize, q0: usize, q1: usize, dq: usize, sparse: bool): void {
   const m4 = m & ~3;
   const stride = <usize>m << 2;
   let i = 0;
@@ -23,8 +33,8 @@ export function matVec(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize)
   for (; i + 4 <= n; i += 4) {
     const r0 = W + <usize>i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let j = 0; j < m4; j += 4) {
-      const o = <usize>j << 2;
+    for (let q = q0; q < q1; q += dq) {
+      const o = sparse ? <usize>load<u32>(q) : q;
       const xv = v128.load(x + o);
       a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), xv));
       a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), xv));
@@ -50,8 +60,8 @@ export function matVec(out: usize, W: usize, x: usize, n: i32, m: i32, b: usize)
   for (; i < n; i++) {
     const r0 = W + <usize>i * stride;
     let a0 = f32x4.splat(0);
-    for (let j = 0; j < m4; j += 4) {
-      const o = <usize>j << 2;
+    for (let q = q0; q < q1; q += dq) {
+      const o = sparse ? <usize>load<u32>(q) : q;
       a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), v128.load(x + o)));
     }
     let s0 = hsum(a0);
@@ -80,48 +90,7 @@ export function matVecNZ(out: usize, W: usize, x: usize, n: i32, m: i32, b: usiz
     const o = <u32>j << 2;
     if (v128.any_true(v128.load(x + o))) { store<u32>(GIDX + (<usize>G << 2), o); G++; }
   }
-  const gEnd = GIDX + (<usize>G << 2);
-  const stride = <usize>m << 2;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const r0 = W + <usize>i * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-    for (let g = GIDX; g < gEnd; g += 4) {
-      const o = <usize>load<u32>(g);
-      const xv = v128.load(x + o);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), xv));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(r1 + o), xv));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(r2 + o), xv));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(r3 + o), xv));
-    }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (let j = m4; j < m; j++) {
-      const o = <usize>j << 2;
-      const xj = load<f32>(x + o);
-      s0 += load<f32>(r0 + o) * xj;
-      s1 += load<f32>(r1 + o) * xj;
-      s2 += load<f32>(r2 + o) * xj;
-      s3 += load<f32>(r3 + o) * xj;
-    }
-    const io = <usize>i << 2;
-    if (b != 0) { s0 += load<f32>(b + io); s1 += load<f32>(b + io + 4); s2 += load<f32>(b + io + 8); s3 += load<f32>(b + io + 12); }
-    store<f32>(out + io, s0);
-    store<f32>(out + io + 4, s1);
-    store<f32>(out + io + 8, s2);
-    store<f32>(out + io + 12, s3);
-  }
-  for (; i < n; i++) {
-    const r0 = W + <usize>i * stride;
-    let a0 = f32x4.splat(0);
-    for (let g = GIDX; g < gEnd; g += 4) {
-      const o = <usize>load<u32>(g);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(r0 + o), v128.load(x + o)));
-    }
-    let s0 = hsum(a0);
-    for (let j = m4; j < m; j++) s0 += load<f32>(r0 + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
-    if (b != 0) s0 += load<f32>(b + (<usize>i << 2));
-    store<f32>(out + (<usize>i << 2), s0);
-  }
+  matVecRows(out, W, x, n, m, b, GIDX, GIDX + (<usize>G << 2), 4, true);
   return 1;
 }
 
