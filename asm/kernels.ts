@@ -388,6 +388,101 @@ export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: 
   }
 }
 
+// ---- Scoring's softplus, the same f32 bytes as the plain loop (src/nn/activations.ts) ----
+// The plain loop rounds y = (max(t, 0) + log1p(exp(−|t|))) / β, t = βz, to f32
+// from doubles made by the runtime's exp and log1p (each within 1 ulp). Here
+// the same double is approximated to a relative error below 3.1e-11 (bounds
+// at each function), and a unit's f32 is taken only when the whole interval
+// ŷ·(1 ± 2⁻³³) rounds to one f32: then the runtime's double, which lies in
+// it, rounds to that f32 too (rounding is monotone). The rest (about 0.3% of
+// units, those within 2⁻³³ of an f32 rounding boundary, |t| > 700, NaN, and
+// the last n mod 4) are listed for the caller to compute with the plain loop.
+
+const SP_E: f64 = 1.1641532182693481e-10; // 2⁻³³
+
+/**
+ * exp(−a) for 0 ≤ a ≤ 700, two f64 lanes: a = k ln2 − x with k = nearest(a/ln2),
+ * |x| ≤ ln2/2 + 1.2e-16 (ln2 split so that k·ln2hi is exact), exp(x) by its
+ * Taylor polynomial to x⁹ (truncation ≤ |x|¹⁰/10! · e^{2|x|} < 1.4e-11
+ * relative), 2⁻ᵏ from the exponent bits (a normal double for k ≤ 1010).
+ */
+@inline function vexpNeg64(a: v128): v128 {
+  const k = f64x2.nearest(f64x2.mul(a, f64x2.splat(1.4426950408889634)));
+  const x = f64x2.add(f64x2.sub(f64x2.mul(k, f64x2.splat(6.93147180369123816490e-01)), a), f64x2.mul(k, f64x2.splat(1.90821492927058770002e-10)));
+  // Estrin's scheme (pairs, then x², x⁴, x⁸): a third of Horner's dependent chain; the rounding stays near 1e-15.
+  const x2 = f64x2.mul(x, x), x4 = f64x2.mul(x2, x2), x8 = f64x2.mul(x4, x4);
+  const p01 = f64x2.add(f64x2.splat(1), x), p23 = f64x2.add(f64x2.splat(0.5), f64x2.mul(x, f64x2.splat(1.0 / 6)));
+  const p45 = f64x2.add(f64x2.splat(1.0 / 24), f64x2.mul(x, f64x2.splat(1.0 / 120)));
+  const p67 = f64x2.add(f64x2.splat(1.0 / 720), f64x2.mul(x, f64x2.splat(1.0 / 5040)));
+  const p89 = f64x2.add(f64x2.splat(1.0 / 40320), f64x2.mul(x, f64x2.splat(1.0 / 362880)));
+  const p03 = f64x2.add(p01, f64x2.mul(x2, p23)), p47 = f64x2.add(p45, f64x2.mul(x2, p67));
+  const p = f64x2.add(f64x2.add(p03, f64x2.mul(x4, p47)), f64x2.mul(x8, p89));
+  const e = i64x2.shl(i64x2.sub(i64x2.splat(1023), i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k))), 52);
+  return f64x2.mul(p, e);
+}
+
+/**
+ * log1p(q) for 0 < q ≤ 1, two f64 lanes: 2 atanh(s) with s = q / (2 + q) ≤ 1/3,
+ * the odd series to s¹⁹ (truncation ≤ s²⁰/(21(1 − s²)) < 1.6e-11 relative;
+ * log1p's condition number is below 1 here, so exp's error passes through
+ * no larger). Estrin's scheme in w = s².
+ */
+@inline function vlog1p64(q: v128): v128 {
+  const s = f64x2.div(q, f64x2.add(q, f64x2.splat(2)));
+  const w = f64x2.mul(s, s), w2 = f64x2.mul(w, w), w4 = f64x2.mul(w2, w2), w8 = f64x2.mul(w4, w4);
+  const p01 = f64x2.add(f64x2.splat(1), f64x2.mul(w, f64x2.splat(1.0 / 3)));
+  const p23 = f64x2.add(f64x2.splat(1.0 / 5), f64x2.mul(w, f64x2.splat(1.0 / 7)));
+  const p45 = f64x2.add(f64x2.splat(1.0 / 9), f64x2.mul(w, f64x2.splat(1.0 / 11)));
+  const p67 = f64x2.add(f64x2.splat(1.0 / 13), f64x2.mul(w, f64x2.splat(1.0 / 15)));
+  const p89 = f64x2.add(f64x2.splat(1.0 / 17), f64x2.mul(w, f64x2.splat(1.0 / 19)));
+  const p03 = f64x2.add(p01, f64x2.mul(w2, p23)), p47 = f64x2.add(p45, f64x2.mul(w2, p67));
+  const p = f64x2.add(f64x2.add(p03, f64x2.mul(w4, p47)), f64x2.mul(w8, p89));
+  return f64x2.mul(f64x2.add(s, s), p);
+}
+
+/** ŷ for two lanes of t = βz: (max(t, 0) + log1p(exp(−|t|))) / β (lanes outside the range are flagged by the caller). */
+@inline function softplusHalf(t: v128, rb: v128): v128 {
+  const a = f64x2.min(f64x2.abs(t), f64x2.splat(700));
+  return f64x2.mul(f64x2.add(f64x2.max(t, f64x2.splat(0)), vlog1p64(vexpNeg64(a))), rb);
+}
+
+/** Lanes of two f64x2 where ŷ is in range (|t| ≤ 700, ŷ a normal double) and ŷ·(1 ± 2⁻³³) round to one f32: an i32x4 mask. */
+@inline function softplusOk(t: v128, yh: v128): v128 {
+  const rng = v128.and(f64x2.le(f64x2.abs(t), f64x2.splat(700)), f64x2.ge(yh, f64x2.splat(1e-300)));
+  const lo = v128.demote_zero<f64>(f64x2.mul(yh, f64x2.splat(1 - SP_E)));
+  const hi = v128.demote_zero<f64>(f64x2.mul(yh, f64x2.splat(1 + SP_E)));
+  // 64-bit range lanes to 32 (their low halves), beside the two f32 comparisons.
+  return v128.and(i32x4.eq(lo, hi), i8x16.shuffle(rng, rng, 0, 1, 2, 3, 8, 9, 10, 11, 0, 1, 2, 3, 8, 9, 10, 11));
+}
+
+/**
+ * y(n) = softplus_β(z) in f32 as the plain loop makes it, for the units it
+ * can vouch for; returns how many it could not, their indices written to
+ * bad (i32), for the caller to compute with the plain loop.
+ */
+export function softplusF(y: usize, z: usize, n: i32, beta: f64, bad: usize): i32 {
+  // × (1/β) for ÷ β: one more rounding (2⁻⁵³), well inside the margin.
+  const n4 = n & ~3, b = f64x2.splat(beta), rb = f64x2.splat(1 / beta);
+  let c = 0;
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2, zv = v128.load(z + o);
+    const zh = i8x16.shuffle(zv, zv, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const z0: v128 = v128.promote_low<f32>(zv), z1: v128 = v128.promote_low<f32>(zh);
+    const t0 = f64x2.mul(b, z0), t1 = f64x2.mul(b, z1);
+    const y0 = softplusHalf(t0, rb), y1 = softplusHalf(t1, rb);
+    const r0 = v128.demote_zero<f64>(y0), r1 = v128.demote_zero<f64>(y1);
+    v128.store(y + o, i8x16.shuffle(r0, r1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+    const k0 = softplusOk(t0, y0), k1 = softplusOk(t1, y1);
+    const ok = i8x16.shuffle(k0, k1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    if (!i32x4.all_true(ok)) {
+      const mask = i32x4.bitmask(ok);
+      for (let q = 0; q < 4; q++) if (((mask >> q) & 1) == 0) { store<i32>(bad + (<usize>c << 2), i + q); c++; }
+    }
+  }
+  for (let i = n4; i < n; i++) { store<i32>(bad + (<usize>c << 2), i); c++; }
+  return c;
+}
+
 /**
  * The backward pass and the update of one layer in a single sweep of its
  * rows: g(m) = Wᵀe (when g ≠ 0; the old W, read before the row is written),
@@ -1143,3 +1238,27 @@ export function tanhv(y: usize, d: usize, z: usize, n: i32): void {
     store<f32>(d + o, <f32>1 - t * t);
   }
 }
+
+/**
+ * out(n) = (first ? 0 : out) + s·u in f64, each element rounded to f32 once:
+ * the plain loop `out[i] += s * u[i]` on a Float32Array (s a double), as
+ * layer 1's A and B vectors are summed (src/nets/mlp/sweep.ts).
+ */
+export function addScaled64(out: usize, s: f64, u: usize, n: i32, first: i32): void {
+  const n4 = n & ~3, sv = f64x2.splat(s), zero = f64x2.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2, uv = v128.load(u + o), ov = v128.load(out + o);
+    const uh = i8x16.shuffle(uv, uv, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const oh = i8x16.shuffle(ov, ov, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+    const u0: v128 = v128.promote_low<f32>(uv), u1: v128 = v128.promote_low<f32>(uh);
+    const o0: v128 = first ? zero : v128.promote_low<f32>(ov), o1: v128 = first ? zero : v128.promote_low<f32>(oh);
+    const r0: v128 = v128.demote_zero<f64>(f64x2.add(o0, f64x2.mul(sv, u0)));
+    const r1: v128 = v128.demote_zero<f64>(f64x2.add(o1, f64x2.mul(sv, u1)));
+    v128.store(out + o, i8x16.shuffle(r0, r1, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>((first ? 0.0 : <f64>load<f32>(out + o)) + s * <f64>load<f32>(u + o)));
+  }
+}
+

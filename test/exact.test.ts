@@ -19,6 +19,7 @@ import { metaLayout } from "../src/meta/tangent.js";
 import { sampleTask } from "../src/data/tasks.js";
 import { loadPixels } from "../src/data/pixels.js";
 import { Rng } from "../src/core/rng.js";
+import { softplusAt } from "../src/core/kernels.js";
 import { WasmArena } from "../src/core/wasm.js";
 import { MLP } from "../src/nets/mlp/mlp.js";
 import type { Dataset } from "../src/data/dataset.js";
@@ -157,6 +158,49 @@ test("finite, sumSq and uniformFill equal their plain loops (values, NaN and ∞
       for (let i = 0; i < n; i++) plain[i] = (2 * r2.uniform() - 1) * scale;
       assert.deepEqual(new Uint32Array(W.buffer, W.byteOffset, n), new Uint32Array(plain.buffer), `uniformFill n = ${n}`);
       assert.equal(r1.nextU32(), r2.nextU32(), "the stream continues where the plain loop left it");
+    }
+  }
+});
+
+test("scoring's softplus kernel gives the plain loop's f32 bytes (any z, NaN, ±∞, ±0, subnormals, ragged n, several β), its fallback exercised", () => {
+  const r = new Rng(11), w = new WasmArena(1 << 22), k = w.kernels;
+  const bits = (b: Float32Array, n: number) => new Uint32Array(b.buffer, b.byteOffset, n);
+  let listed = 0, units = 0;
+  for (const beta of [10, 1, 3.7, 0.25, 100]) {
+    for (const n of [0, 1, 3, 4, 7, 170, 1001]) {
+      for (const scale of [1e-6, 0.05, 1, 8, 100]) {
+        const z = w.alloc(n) as Float32Array, y = w.alloc(n) as Float32Array, plain = new Float32Array(n);
+        for (let i = 0; i < n; i++) z[i] = (2 * r.uniform() - 1) * scale;
+        if (n >= 7) { z[0] = NaN; z[1] = Infinity; z[2] = -Infinity; z[3] = -0; z[4] = 0; z[5] = 1e-40; z[6] = -3e-39; }
+        y.fill(123); // the kernel must write every unit
+        const c = k.softplus!(y, z, n, beta);
+        for (let i = 0; i < n; i++) plain[i] = softplusAt(z[i], beta);
+        assert.deepEqual(bits(y, n), bits(plain, n), `β = ${beta}, n = ${n}, scale = ${scale}`);
+        // The last n mod 4 units always take the plain formula; count the rest.
+        assert.ok(c >= n % 4 && c <= n, `${c} of ${n} listed`);
+        listed += c - (n % 4); units += n - (n % 4);
+      }
+    }
+  }
+  // Units near an f32 rounding boundary (or out of range, or NaN) took the plain formula: the guard of exactness ran,
+  // and it passed most units (the fast form is the common case).
+  assert.ok(listed > 0 && listed < 0.2 * units, `${listed} of ${units} units listed`);
+});
+
+test("addScaled equals the plain float64 loop on f32 buffers (first or accumulating, −0, NaN, ±∞, ragged n)", () => {
+  const r = new Rng(12), w = new WasmArena(1 << 20), k = w.kernels;
+  for (const n of [0, 1, 2, 5, 8, 170, 171]) {
+    for (const first of [true, false]) {
+      for (const s of [0.0068, -0.0053, -0, 1e30, NaN]) {
+        const out = w.alloc(n) as Float32Array, u = w.alloc(n) as Float32Array;
+        for (let i = 0; i < n; i++) { out[i] = r.normal(); u[i] = r.normal(); }
+        if (n > 4) { u[0] = -0; out[1] = -0; u[2] = Infinity; out[3] = NaN; u[4] = 0; }
+        const plain = Float32Array.from(out);
+        if (first) plain.fill(0);
+        for (let i = 0; i < n; i++) plain[i] += s * u[i];
+        assert.equal(k.addScaled!(out, s, u, n, first), true);
+        assert.deepEqual(new Uint32Array(out.buffer, out.byteOffset, n), new Uint32Array(plain.buffer), `n = ${n}, first = ${first}, s = ${s}`);
+      }
     }
   }
 });

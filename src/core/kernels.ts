@@ -57,6 +57,29 @@ export interface Kernels {
    * drawn nothing, where the backend has no such form.
    */
   uniformFill?(W: Buf, n: number, a: number, rng: Rng): boolean;
+  /**
+   * y(n) = softplus_β(z) in f32 (y only), the same bytes as the plain loop
+   * (softplusAt per unit). Returns how many units took the plain formula
+   * (those the fast form could not vouch for), or −1, having done nothing,
+   * where the backend has no such form.
+   */
+  softplus?(y: Buf, z: Buf, n: number, beta: number): number;
+  /**
+   * out(n) = (first ? 0 : out) + s·u with s a double: the floats of the
+   * plain loop `out[i] += s * u[i]` (after out.fill(0) when first); false,
+   * having done nothing, where the backend has no such form.
+   */
+  addScaled?(out: Buf, s: number, u: Buf, n: number, first: boolean): boolean;
+}
+
+/**
+ * softplus_β(z) = log1p(exp(βz)) / β as max(t, 0) + log1p(exp(−|t|)), t = βz,
+ * over β (never overflows): the plain activation's formula
+ * (src/nn/activations.ts) and the reference the fast kernel answers to.
+ */
+export function softplusAt(z: number, beta: number): number {
+  const t = beta * z;
+  return (Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)))) / beta;
 }
 
 /** Activation codes shared with the WebAssembly kernels. */

@@ -1,4 +1,4 @@
-import { allFinite, jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import { allFinite, softplusAt, jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -33,6 +33,8 @@ interface Exports {
   sumSq(p: number, n: number): number;
   rngState(): number;
   uniformFill(W: number, n: number, a: number): void;
+  softplusF(y: number, z: number, n: number, beta: number, bad: number): number;
+  addScaled64(out: number, s: number, u: number, n: number, first: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -136,6 +138,7 @@ export class WasmArena implements Arena {
   private makeKernels(): Kernels {
     const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr, cbufPtr = this.cbufPtr;
     const rngState = new Uint32Array(this.memory.buffer, x.rngState(), 4);
+    const cbufI = new Int32Array(this.memory.buffer, cbufPtr, CBUF_FLOATS);
     // o(b): offset or −1; on(b): 0 for null. A bitwise OR of offsets is negative iff one of them is −1.
     const o = (b: Buf) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
     /** Descriptor records (s, u, v) of K rank-1 terms; false when a vector is foreign. */
@@ -241,6 +244,20 @@ export class WasmArena implements Arena {
         rng.saveState(rngState);
         x.uniformFill(p, n, a);
         rng.loadState(rngState);
+        return true;
+      },
+      softplus(y, z, n, beta) {
+        // The kernel lists the units it cannot vouch for (scratch of addOutersT, free here); they take the plain formula.
+        const py = o(y), pz = o(z);
+        if ((py | pz) < 0 || n > CBUF_FLOATS) return -1;
+        const c = x.softplusF(py, pz, n, beta, cbufPtr);
+        for (let j = 0; j < c; j++) { const i = cbufI[j]; y[i] = softplusAt(z[i], beta); }
+        return c;
+      },
+      addScaled(out, s, u, n, first) {
+        const p0 = o(out), p1 = o(u);
+        if ((p0 | p1) < 0) return false;
+        x.addScaled64(p0, s, p1, n, first ? 1 : 0);
         return true;
       },
       addOuters(W, s, u, v, K, n, m) {

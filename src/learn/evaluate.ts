@@ -8,7 +8,7 @@ export interface Scores { loss: number; acc: number }
 export function evaluate(net: PlasticNetwork, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): Scores {
   const nL = net.nOut;
   let loss = 0, hits = 0;
-  const logits = net.scorer?.() ?? (() => net.logits());
+  const logits = net.scorer?.({ logitsOnly: true }) ?? (() => net.logits());
   for (let q = 0; q < idx.length; q++) {
     loadPixels(net.x, images, idx[q], dim);
     const z = logits();

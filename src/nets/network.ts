@@ -38,6 +38,15 @@ export interface SignalNeeds {
   readonly needUE?: readonly boolean[];
 }
 
+/** What a scorer's caller reads of each pass. */
+export interface ScorerOptions {
+  /**
+   * Only the logits (evaluation): the pass may leave p and every layer's σ'
+   * unwritten. Default false (the meta-gradient's query pass reads both).
+   */
+  logitsOnly?: boolean;
+}
+
 export interface PlasticNetwork {
   /** "mlp" or "rnn": for reports and errors only; the engine never branches on it. */
   readonly kind: string;
@@ -70,7 +79,7 @@ export interface PlasticNetwork {
    * where the network has one (read once, at this call, what it may assume
    * of the weights). Absent: use logits().
    */
-  scorer?(): () => Buf;
+  scorer?(opts?: ScorerOptions): () => Buf;
   /** The softmax output p of the last pass (a view). */
   readonly p: Buf;
   /** The part of a params-shaped buffer `buf` holding the same parameter as the view `v` of params. */

@@ -1,4 +1,4 @@
-import type { Buf } from "../core/kernels.js";
+import { softplusAt, type Buf } from "../core/kernels.js";
 
 export type ActivationName = "softplus" | "relu" | "tanh" | "linear";
 export const ACTIVATIONS: readonly ActivationName[] = ["softplus", "relu", "tanh", "linear"];
@@ -29,11 +29,7 @@ export function softplus(beta = 10): Activation {
   return {
     name: "softplus",
     f(y, z, n) {
-      for (let i = 0; i < n; i++) {
-        const t = beta * z[i];
-        // log1p(exp(t)) = max(t, 0) + log1p(exp(−|t|)): never overflows.
-        y[i] = (Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)))) / beta;
-      }
+      for (let i = 0; i < n; i++) y[i] = softplusAt(z[i], beta);
     },
     df(d, y, _z, n) {
       // σ'(z) = sigmoid(βz) = 1 − exp(−βy), the published form.

@@ -5,7 +5,7 @@ import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Feedback } from "../../signals/feedback.js";
-import type { SignalNeeds, Site, TangentNetwork } from "../network.js";
+import type { ScorerOptions, SignalNeeds, Site, TangentNetwork } from "../network.js";
 import { MlpTangentPass } from "./tangent.js";
 import type { InputLayer } from "./input-layer.js";
 
@@ -192,10 +192,11 @@ export class MLP implements TangentNetwork {
    * blank groups (Kernels.matVecSparse): the same floats as matVec when W₁ is
    * finite, which is checked here once for the whole set.
    */
-  scorer(): () => Buf {
+  scorer(opts: ScorerOptions = {}): () => Buf {
     const k = this.k, W1 = this.W[1]; // the getter writes a fast step's layer 1 back
     const sparse = k.matVecSparse !== undefined && k.finite !== undefined && k.finite(W1);
-    return () => { forward(this, this.tr, sparse); return this.tr.z[this.L]; };
+    const only = opts.logitsOnly === true;
+    return () => { forward(this, this.tr, sparse, only); return this.tr.z[this.L]; };
   }
 
   tangents(dParams: readonly Buf[]): MlpTangentPass { return new MlpTangentPass(this, dParams); }
@@ -265,7 +266,7 @@ export class Trace {
  * with the plain activations (used to score query sets and by diagnostics).
  * Reads x from tr.y[0].
  */
-export function forward(net: MLP, tr: Trace, sparseInput = false): void {
+export function forward(net: MLP, tr: Trace, sparseInput = false, logitsOnly = false): void {
   const { L, dims, act } = net, { W, b } = net; // the getters write a fast step's layer 1 back first
   for (let l = 1; l <= L; l++) {
     // sparseInput: the caller knows W₁ is finite (MLP.scorer), so skipping x's blank groups changes no float.
@@ -279,10 +280,12 @@ export function forward(net: MLP, tr: Trace, sparseInput = false): void {
         const z = tr.z[l], mu = net.bnMean[l], v = net.bnVar[l];
         for (let i = 0; i < dims[l]; i++) z[i] = (z[i] - mu[i]) / Math.sqrt(v[i] + BN_EPS);
       }
-      act.fdf(tr.y[l], tr.dsig[l], tr.z[l], dims[l]);
+      // logitsOnly (scoring): y alone, the same floats, and softplus by the backend's kernel where it has one.
+      if (!logitsOnly) act.fdf(tr.y[l], tr.dsig[l], tr.z[l], dims[l]);
+      else if (!(act.name === "softplus" && (net.k.softplus?.(tr.y[l], tr.z[l], dims[l], net.beta) ?? -1) >= 0)) act.f(tr.y[l], tr.z[l], dims[l]);
     }
   }
-  softmax(tr.y[L], tr.z[L], dims[L]);
+  if (!logitsOnly) softmax(tr.y[L], tr.z[L], dims[L]);
 }
 
 /**

@@ -135,13 +135,19 @@ export class SweepStep implements PlasticStep {
    */
   inputUpdate(K: number, tangents: readonly InputTangent[]): void {
     const I = this.input!, net = this.net, tr = net.tr, n = net.dims[1], pl = this.plasticity[1], act = pl.act;
-    const A = this.inA, B = this.inB, s = pl.s, us = pl.us;
-    if (A !== null) A.fill(0);
-    if (B !== null) B.fill(0);
+    const A = this.inA, B = this.inB, s = pl.s, us = pl.us, kn = net.k;
+    // A, B = Σ s_k u_k in float64, rounded once per term: by the backend's kernel where it has one (the same floats).
+    let firstA = true, firstB = true;
     for (let k = 0; k < K; k++) {
-      const t = act[k].term.inputPre === "x" ? A! : B!, sk = s[k], u = us[k];
+      const isA = act[k].term.inputPre === "x", t = isA ? A! : B!, sk = s[k], u = us[k];
+      const first = isA ? firstA : firstB;
+      if (isA) firstA = false; else firstB = false;
+      if (kn.addScaled?.(t, sk, u, n, first)) continue;
+      if (first) t.fill(0);
       for (let i = 0; i < n; i++) t[i] += sk * u[i];
     }
+    if (A !== null && firstA) A.fill(0);
+    if (B !== null && firstB) B.fill(0);
     I.k.inputSweep(I.WT, I.stride, I.m, n, tr.y[0], tr.y[1], A, B, tr.u[1], I.idx, I.cnt, tangents);
     if (net.bias) pl.biasUpdate(net.raw.b[1], K);
   }
