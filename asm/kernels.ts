@@ -1262,3 +1262,21 @@ export function addScaled64(out: usize, s: f64, u: usize, n: i32, first: i32): v
   }
 }
 
+/**
+ * x(m) = bytes / 255 in f32, sixteen pixels at a time: f32 division of the
+ * integer rounds each of the 256 byte values to the same float as the
+ * double v/255 rounded to f32 (src/data/pixels.ts; checked for all 256).
+ */
+export function pixels(x: usize, bytes: usize, m: i32): void {
+  const m16 = m & ~15, d = f32x4.splat(255);
+  for (let i = 0; i < m16; i += 16) {
+    const v = v128.load(bytes + <usize>i), o = x + (<usize>i << 2);
+    const lo = i16x8.extend_low_i8x16_u(v), hi = i16x8.extend_high_i8x16_u(v);
+    v128.store(o, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(lo)), d));
+    v128.store(o + 16, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(lo)), d));
+    v128.store(o + 32, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(hi)), d));
+    v128.store(o + 48, f32x4.div(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(hi)), d));
+  }
+  for (let i = m16; i < m; i++) store<f32>(x + (<usize>i << 2), <f32>load<u8>(bytes + <usize>i) / <f32>255);
+}
+

@@ -205,6 +205,26 @@ test("addScaled equals the plain float64 loop on f32 buffers (first or accumulat
   }
 });
 
+test("pixels load into a wasm arena's view as the plain loop loads them (all 256 values, ragged lengths, the guards)", () => {
+  const w = new WasmArena(1 << 20), r = new Rng(13);
+  const images = Uint8Array.from({ length: 4096 }, (_, i) => (i < 512 ? i & 255 : r.int(256)));
+  for (const dim of [0, 1, 15, 16, 17, 256, 784, 785]) {
+    for (const i of [0, 1, 2]) {
+      const x = w.alloc(dim) as Float32Array, plain = new Float32Array(dim);
+      w.offsetOf(x); // a kernel has seen it: loadPixels takes the arena's path
+      x.fill(7);
+      loadPixels(x, images, i, dim);
+      loadPixels(plain, images, i, dim); // a plain Float32Array: the loop
+      assert.deepEqual(new Uint32Array(x.buffer, x.byteOffset, dim), new Uint32Array(plain.buffer), `dim = ${dim}, example ${i}`);
+      assert.equal(w.pixels(x, images, i, dim), true);
+    }
+  }
+  const x = w.alloc(16) as Float32Array;
+  assert.equal(w.pixels(x, images, 0, 17), false, "a view shorter than dim");
+  assert.equal(w.pixels(x, images, 4090, 16), false, "an image past the end of the array");
+  assert.equal(w.pixels(new Float32Array(16), images, 0, 16), false, "a view outside the arena");
+});
+
 test("Rng.sample draws what a partial shuffle of a full copy draws", () => {
   const reference = <T>(rng: Rng, pool: ArrayLike<T>, k: number): T[] => {
     const a = Array.from(pool);

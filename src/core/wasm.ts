@@ -35,6 +35,7 @@ interface Exports {
   uniformFill(W: number, n: number, a: number): void;
   softplusF(y: number, z: number, n: number, beta: number, bad: number): number;
   addScaled64(out: number, s: number, u: number, n: number, first: number): void;
+  pixels(x: number, bytes: number, m: number): void;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -79,6 +80,8 @@ export class WasmArena implements Arena {
   private readonly tdescU: Uint32Array;
   private readonly tdescPtr: number;
   private readonly cbufPtr: number;
+  /** The scratch of addOutersT as bytes (pixels stage an image there: the two never run at once). */
+  private readonly scratchBytes: Uint8Array;
   private readonly base: number;
   private top: number;
 
@@ -94,6 +97,7 @@ export class WasmArena implements Arena {
     this.tdescPtr = this.descPtr + DESC_RECORDS * 12 + 16;
     this.tdescU = new Uint32Array(this.memory.buffer, this.tdescPtr, TANGENT_RECORDS * 6);
     this.cbufPtr = this.tdescPtr + TANGENT_RECORDS * 24 + 16;
+    this.scratchBytes = new Uint8Array(this.memory.buffer, this.cbufPtr, 4 * CBUF_FLOATS);
     this.base = this.cbufPtr + 4 * CBUF_FLOATS + 16;
     this.top = this.base;
     this.kernels = this.makeKernels();
@@ -108,6 +112,20 @@ export class WasmArena implements Arena {
     const v = new Float32Array(this.memory.buffer, start, n);
     v.fill(0);
     return v;
+  }
+
+  /**
+   * loadPixels of example bytes images[o … o + dim) into x, a view of this
+   * arena: the bytes are copied into the kernels' scratch and scaled there.
+   * False, having done nothing, where that cannot be done exactly as the
+   * plain loop does it (a short x, a short image array, a large dim).
+   */
+  pixels(x: Float32Array, images: Uint8Array, o: number, dim: number): boolean {
+    const p = this.offsetOf(x);
+    if (p < 0 || x.length < dim || o < 0 || o + dim > images.length || dim > this.scratchBytes.length) return false;
+    this.scratchBytes.set(images.subarray(o, o + dim));
+    this.x.pixels(p, this.cbufPtr, dim);
+    return true;
   }
 
   /** Free everything at once (every view handed out before is now invalid for new owners). */
@@ -331,6 +349,16 @@ export class WasmArena implements Arena {
 
 const OWNER = Symbol("neuroplastic wasm arena"), OFFSET = Symbol("neuroplastic byte offset");
 interface Marked { [OWNER]?: WasmArena; [OFFSET]?: number }
+
+/**
+ * loadPixels into x by its arena's kernel (WasmArena.pixels) when x is a
+ * view some kernel has already been given (its arena is known then without
+ * reading .buffer); false otherwise, having done nothing.
+ */
+export function arenaPixels(x: Float32Array, images: Uint8Array, o: number, dim: number): boolean {
+  const a = (x as Marked)[OWNER];
+  return a !== undefined && a.pixels(x, images, o, dim);
+}
 
 let shared: WasmArena | null = null;
 
