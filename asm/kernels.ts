@@ -625,18 +625,41 @@ export function heapBase(): usize {
 // the layer's update is one sweep of its rows (each row read for its dot
 // products, then updated while it is in L1).
 
-/** Writes the indices j with x_j ≠ 0 to idx (i32) and returns their number. Four at a time past blank stretches (most of an image). */
+// For each 4-bit mask of nonzero lanes, those lanes in order (padded with 0): nonzeros' compaction table.
+const NZ_LANES = memory.data<i32>([
+  0, 0, 0, 0,
+  0, 0, 0, 0,
+  1, 0, 0, 0,
+  0, 1, 0, 0,
+  2, 0, 0, 0,
+  0, 2, 0, 0,
+  1, 2, 0, 0,
+  0, 1, 2, 0,
+  3, 0, 0, 0,
+  0, 3, 0, 0,
+  1, 3, 0, 0,
+  0, 1, 3, 0,
+  2, 3, 0, 0,
+  0, 2, 3, 0,
+  1, 2, 3, 0,
+  0, 1, 2, 3,
+], 16);
+
+/**
+ * Writes the indices j with x_j ≠ 0 to idx (i32, ascending) and returns
+ * their number. Branch-free, four at a time: the group's mask of nonzero
+ * lanes picks its lanes from a table, all four slots are stored at idx[c]
+ * and c advances by the mask's popcount (slots past the count are
+ * scratch, overwritten by the next group; c ≤ j, so they stay below m).
+ */
 export function nonzeros(idx: usize, x: usize, m: i32): i32 {
   let c = 0, j = 0;
   const zero = f32x4.splat(0);
   for (; j + 4 <= m; j += 4) {
     // f32x4.ne: −0 counts as zero, as the scalar test does.
-    if (!v128.any_true(f32x4.ne(v128.load(x + (<usize>j << 2)), zero))) continue;
-    // Branch-free within a group: write j, advance only past a nonzero (a mispredicted branch costs more).
-    for (let q = j; q < j + 4; q++) {
-      store<i32>(idx + (<usize>c << 2), q);
-      c += i32(load<f32>(x + (<usize>q << 2)) != 0);
-    }
+    const mask = i32x4.bitmask(f32x4.ne(v128.load(x + (<usize>j << 2)), zero));
+    v128.store(idx + (<usize>c << 2), i32x4.add(v128.load(NZ_LANES + (<usize>mask << 4)), i32x4.splat(j)));
+    c += popcnt<i32>(mask);
   }
   for (; j < m; j++) {
     if (load<f32>(x + (<usize>j << 2)) != 0) { store<i32>(idx + (<usize>c << 2), j); c++; }

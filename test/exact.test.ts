@@ -225,6 +225,25 @@ test("pixels load into a wasm arena's view as the plain loop loads them (all 256
   assert.equal(w.pixels(new Float32Array(16), images, 0, 16), false, "a view outside the arena");
 });
 
+test("nonzeros lists what the plain scan lists (every 4-lane pattern, −0, NaN, ±∞, ragged m, none and all)", async () => {
+  const { jsInputKernels } = await import("../src/core/kernels.js");
+  const w = new WasmArena(1 << 20), K = w.kernels.fused!.input, r = new Rng(14);
+  for (const m of [0, 1, 3, 4, 5, 64, 67, 784]) {
+    for (const fill of ["patterns", "random", "none", "all"]) {
+      const x = w.alloc(m) as Float32Array;
+      for (let j = 0; j < m; j++) {
+        // "patterns": group g's lanes follow the bits of g mod 16, so every mask occurs.
+        const on = fill === "all" || (fill === "patterns" && ((j >> 2) % 16 >> (j & 3)) & 1) === 1 || (fill === "random" && r.uniform() < 0.3);
+        x[j] = on ? [0.5, NaN, Infinity, -Infinity, 1e-40, -2][j % 6] : j % 5 === 0 ? -0 : 0;
+      }
+      const ib = w.alloc(m), idx = new Int32Array(ib.buffer, ib.byteOffset, m), plain = new Int32Array(m);
+      const cnt = K.nonzeros(idx, x, m);
+      assert.equal(cnt, jsInputKernels.nonzeros(plain, x, m), `count, m = ${m}, ${fill}`);
+      assert.deepEqual(idx.subarray(0, cnt), plain.subarray(0, cnt), `indices, m = ${m}, ${fill}`);
+    }
+  }
+});
+
 test("Rng.sample draws what a partial shuffle of a full copy draws", () => {
   const reference = <T>(rng: Rng, pool: ArrayLike<T>, k: number): T[] => {
     const a = Array.from(pool);
