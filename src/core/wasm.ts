@@ -41,7 +41,7 @@ interface Exports {
 let compiled: WebAssembly.Module | null = null;
 
 /**
- * The compiled module (about 33 KB, compiled once per thread). Compiled
+ * The compiled module (about 37 KB, compiled once per thread). Compiled
  * synchronously: Node and Web Workers (where the app and the browser bench
  * run the kernels) allow that at any size; a browser's main thread may refuse
  * a module this large, and then the plain kernels run (wasmAvailable).
