@@ -368,7 +368,7 @@ export function addOuters(W: usize, n: i32, m: i32, K: i32, desc: usize): void {
   return f32x4.mul(f32x4.add(s, s), p);
 }
 
-/** y(n) = σ(z), d(n) = σ'(z). Softplus runs four units at a time (the scalar act() per unit costs two libm calls). */
+/** y(n) = σ(z), d(n) = σ'(z). Softplus runs four or eight units at a time (the scalar act() per unit costs two libm calls). */
 export function activate(y: usize, d: usize, z: usize, n: i32, code: i32, beta: f32): void {
   let i = 0;
   if (code == 0) {
