@@ -10,7 +10,8 @@ import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { parseRuleFile } from "../rules/rule-file.js";
-import { BACKENDS, DEFAULT_CONFIG, NETS, OPTIMIZERS, type Backend, type NetKind, type Optimizer, type RunConfig } from "../experiments/task.js";
+import { BACKENDS, DEFAULT_CONFIG, NETS, type Backend, type NetKind, type RunConfig } from "../experiments/task.js";
+import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
 
@@ -82,7 +83,7 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
     new Option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)").argParser(choice<Backend>("--backend", BACKENDS)).default(d.backend),
     new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)").argParser(choice<Norm>("--norm", NORMS)).default(d.norm),
-    new Option("--optimizer <name>", "sgd (the rule as is) | adam (the pseudo-gradient through Adam, θ_bp as learning rate; a baseline, about 20× slower per step)").argParser(choice<Optimizer>("--optimizer", OPTIMIZERS)).default(d.optimizer),
+    new Option("--optimizer <name>", optimizerNames().map((n) => `${n} (${optimizerOf(n).help})`).join(" | ")).argParser(choice<string>("--optimizer", optimizerNames())).default(d.optimizer),
     new Option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)"),
     new Option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in a result file's `config`); flags given here win"),
     new Option("--print-config", "print the fully resolved configuration as JSON and exit").default(false),
@@ -112,7 +113,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: Optimizer; epochs: number;
+  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number;
   net: NetKind; delay?: number; gainRec?: number; leak?: number; terms?: string;
 }
 

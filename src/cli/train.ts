@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFi
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
+import { optimizerOf } from "../learn/optimizers.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
 import { checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
@@ -169,7 +170,8 @@ async function runTrain(o: TrainFlags): Promise<void> {
   // Everything is checked before anything is written: bad input leaves no files or directories behind.
   for (const c of cfgs) checkConfig(c, cachedDataset(c));
   const workers = cappedWorkers(o.workers);
-  if (cfgs[0].optimizer === "adam") process.stderr.write("neuroplastic: --optimizer adam updates every weight through Adam in plain JavaScript, about 20× slower per step than the default rule\n");
+  const note = optimizerOf(cfgs[0].optimizer).note;
+  if (note) process.stderr.write(`neuroplastic: ${note}\n`);
   if (o.out) checkWritable(o.out);
   const saveTasks = o.saveWeights ? (o.saveTasks ?? 1) : 0;
   if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);

@@ -9,6 +9,7 @@ import type { ThetaSpec } from "../rules/rule.js";
 import { DEFAULT_CONFIG, type Backend, type CurveSummary, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 import { cachedDataset } from "./datasets.js";
 import { TERM_NAMES } from "../rules/registry.js";
+import { optimizerOf } from "../learn/optimizers.js";
 import { train } from "./train.js";
 
 /**
@@ -323,7 +324,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
     : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
   // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
-  const metaOk = episodes > 0 && c.cfg.norm === "none" && c.cfg.optimizer === "sgd" && c.theta === undefined;
+  const metaOk = episodes > 0 && c.cfg.norm === "none" && optimizerOf(c.cfg.optimizer).differentiable && c.theta === undefined;
   const transfer: SeedRun[] = [];
   let curve: CurveSummary[] | undefined;
   const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };

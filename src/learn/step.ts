@@ -3,15 +3,16 @@ import type { PlasticNetwork, SignalNeeds } from "../nets/network.js";
 import type { TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import { plasticityOf, type SitePlasticity } from "./plasticity.js";
-import { makeTransform, type UpdateTransform } from "./transforms.js";
+import { makeTransform } from "./optimizers.js";
+import type { UpdateTransform } from "./transforms.js";
 
 export interface StepOptions {
   /** Examples per update. 1 = online (PAPER.md); > 1 = mini-batch, per-example ΔW averaged. */
   batch?: number;
   /** Terms kept active even where their coefficient is 0 (meta-learning differentiates through them). */
   always?: readonly TermName[];
-  /** "adam": the pseudo-gradient through Adam with θ_bp as its learning rate (a baseline). Default "sgd". */
-  optimizer?: "sgd" | "adam";
+  /** An optimizer's name (src/learn/optimizers.ts: "sgd", the rule as is, by default; "adam", a baseline). */
+  optimizer?: string;
   /** "plain" forces the composed step (the reference every fast step is held to); default "auto". */
   plan?: "auto" | "plain";
 }

@@ -15,6 +15,8 @@ import type { SitePlasticity } from "./plasticity.js";
 export interface UpdateTransform {
   /** Scale of this example's factors: 1 online, 1/batch in a mini-batch. */
   readonly scale: number;
+  /** Forward-mode tangents may run through it: ΔW lands unchanged (online or averaged), not transformed. */
+  readonly differentiable: boolean;
   /** Examples accumulated and not yet applied. */
   readonly pending: number;
   /** Where site l's ΔW and Δb of this example land. */
@@ -31,6 +33,7 @@ export interface UpdateTransform {
 /** Online learning (PAPER.md): ΔW lands on W at once. */
 export class Online implements UpdateTransform {
   readonly scale = 1;
+  readonly differentiable = true;
   readonly pending = 0;
   constructor(private readonly net: PlasticNetwork) {}
   targetW(l: number): Buf { return this.net.sites[l].W; }
@@ -47,6 +50,7 @@ export class Online implements UpdateTransform {
  */
 export class MeanOver implements UpdateTransform {
   readonly scale: number;
+  readonly differentiable = true;
   private count = 0;
   readonly dParams: Buf;
   private readonly dW: Buf[];
@@ -86,6 +90,7 @@ const ADAM = { b1: 0.9, b2: 0.999, eps: 1e-8 };
  * `inner` says.
  */
 export class Adam implements UpdateTransform {
+  readonly differentiable = false;
   private readonly G: Buf;
   private readonly GW: Buf[];
   private readonly Gb: (Buf | null)[];
@@ -150,19 +155,4 @@ export class Adam implements UpdateTransform {
     }
     G.fill(0);
   }
-}
-
-export interface TransformOptions {
-  /** Examples per update: 1 online (PAPER.md), > 1 mini-batches. */
-  batch?: number;
-  /** "adam": the pseudo-gradient through Adam with θ_bp as its learning rate (a baseline); default "sgd", the rule as is. */
-  optimizer?: "sgd" | "adam";
-}
-
-/** The transform for these options. */
-export function makeTransform(net: PlasticNetwork, rule: Rule, pls: readonly SitePlasticity[], opts: TransformOptions): UpdateTransform {
-  const batch = opts.batch ?? 1;
-  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`batch must be a positive integer, got ${batch}`);
-  const inner = batch === 1 ? new Online(net) : new MeanOver(net, batch);
-  return opts.optimizer === "adam" ? new Adam(net, inner, rule, pls) : inner;
 }

@@ -1,7 +1,7 @@
 import type { Buf } from "../core/kernels.js";
 import { SiteTangent, type SitePlasticity } from "../learn/plasticity.js";
 import { checkLabel, type ComposedStep, type PlasticStep } from "../learn/step.js";
-import { Adam, MeanOver } from "../learn/transforms.js";
+import { MeanOver } from "../learn/transforms.js";
 import type { TangentNetwork, TangentPass } from "../nets/network.js";
 import { correct, crossEntropy } from "../nn/loss.js";
 import type { TermName } from "../rules/registry.js";
@@ -102,7 +102,7 @@ export class ComposedTangentStep implements TangentStep {
   private readonly batch: number;
 
   constructor(primal: ComposedStep, params: readonly MetaParam[]) {
-    if (primal.transform instanceof Adam) throw new Error("meta-gradients through the Adam optimizer are not implemented");
+    if (!primal.transform.differentiable) throw new Error("meta-gradients through this step's optimizer are not implemented (its transform is not differentiable)");
     const net = primal.net as TangentNetwork;
     if (typeof net.tangents !== "function") throw new Error(`the ${net.kind} network has no forward-mode tangents`);
     this.primal = primal; this.net = net; this.params = params; this.P = params.length;

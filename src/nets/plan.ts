@@ -1,3 +1,4 @@
+import { tangentThrough } from "../learn/optimizers.js";
 import { ComposedStep, type PlasticStep, type StepOptions } from "../learn/step.js";
 import { ComposedTangentStep, type MetaParam, type TangentStep } from "../meta/tangent.js";
 import type { Rule } from "../rules/rule.js";
@@ -18,6 +19,6 @@ export function planStep(net: PlasticNetwork, rule: Rule, opts: StepOptions = {}
 /** The step with forward-mode tangents for meta-parameters `params` (src/meta/tangent.ts). */
 export function planTangentStep(net: PlasticNetwork, rule: Rule, opts: StepOptions, params: readonly MetaParam[]): TangentStep {
   if (net instanceof MLP) return planMlpTangentStep(net, rule, opts, params);
-  if (opts.optimizer === "adam") throw new Error("meta-gradients through the Adam optimizer are not implemented");
+  tangentThrough(opts);
   return new ComposedTangentStep(new ComposedStep(net, rule, opts), params);
 }

@@ -1,6 +1,7 @@
 import { softmax, type Buf } from "../../core/kernels.js";
 import { plasticityOf, type SitePlasticity } from "../../learn/plasticity.js";
 import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step.js";
+import { optimizerOf } from "../../learn/optimizers.js";
 import { MeanOver } from "../../learn/transforms.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Rule } from "../../rules/rule.js";
@@ -32,7 +33,9 @@ export class BatchNormStep implements PlasticStep {
   constructor(net: MLP, rule: Rule, opts: StepOptions) {
     const batch = opts.batch ?? 1;
     if (batch < 2) throw new RangeError("batch normalization needs mini-batches (--batch ≥ 2)");
-    if (opts.optimizer === "adam") throw new RangeError("batch normalization with the Adam optimizer is not implemented (use one baseline at a time)");
+    // This step lands the mean-over transform's updates itself: an optimizer that transforms them has no place here.
+    const opt = optimizerOf(opts.optimizer);
+    if (!opt.fusable) throw new RangeError(`batch normalization with the ${opt.title} optimizer is not implemented (use one baseline at a time)`);
     this.net = net; this.batch = batch;
     const p = plasticityOf(net.sites, rule, (n) => net.arena.alloc(n), { always: opts.always });
     this.plasticity = p.sites;

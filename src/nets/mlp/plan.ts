@@ -1,3 +1,4 @@
+import { tangentThrough } from "../../learn/optimizers.js";
 import { plasticityOf } from "../../learn/plasticity.js";
 import { ComposedStep, type PlasticStep, type StepOptions } from "../../learn/step.js";
 import { ComposedTangentStep, type MetaParam, type TangentStep } from "../../meta/tangent.js";
@@ -22,6 +23,6 @@ export function planMlpStep(net: MLP, rule: Rule, opts: StepOptions = {}): Plast
 /** The MLP's tangent step: with layer 1 transposed where it applies (online), else the composed reference. */
 export function planMlpTangentStep(net: MLP, rule: Rule, opts: StepOptions, params: readonly MetaParam[]): TangentStep {
   if (net.norm !== "none") throw new Error(`meta-gradients through ${net.norm} normalization are not implemented`);
-  if (opts.optimizer === "adam") throw new Error("meta-gradients through the Adam optimizer are not implemented");
+  tangentThrough(opts);
   return fastForms(net, rule, opts).input ? new SweepTangentStep(new SweepStep(net, rule, opts), params) : new ComposedTangentStep(new ComposedStep(net, rule, opts), params);
 }

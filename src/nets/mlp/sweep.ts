@@ -1,7 +1,8 @@
 import type { Buf, InputTangent } from "../../core/kernels.js";
 import { plasticityOf, type SitePlasticity } from "../../learn/plasticity.js";
 import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step.js";
-import { makeTransform, type UpdateTransform } from "../../learn/transforms.js";
+import { makeTransform, optimizerOf } from "../../learn/optimizers.js";
+import type { UpdateTransform } from "../../learn/transforms.js";
 import type { Rule } from "../../rules/rule.js";
 import type { SignalNeeds } from "../network.js";
 import { InputLayer } from "./input-layer.js";
@@ -16,11 +17,12 @@ const NO_TANGENTS: readonly InputTangent[] = [];
  * the backend's kernels, the rule and the options.
  */
 export function sweepPlan(net: MLP, pls: readonly SitePlasticity[], opts: StepOptions): { fused: boolean; input: boolean } {
-  const adam = opts.optimizer === "adam", batch = opts.batch ?? 1;
+  // The sweeps land every factor directly: only an optimizer whose take() does nothing may use them.
+  const fusable = optimizerOf(opts.optimizer).fusable, batch = opts.batch ?? 1;
   // The composite forward kernel (activations and Oja's u in wasm) has no normalization.
   const fusedForward = net.k.fused !== undefined && net.norm === "none";
   // Terms that scale W (weight decay) or read Wᵀe take the composed step.
-  if (adam || !fusedForward || opts.plan === "plain" || pls.some((p) => p.scaleTerms.length > 0 || p.needsUE)) return { fused: false, input: false };
+  if (!fusable || !fusedForward || opts.plan === "plain" || pls.some((p) => p.scaleTerms.length > 0 || p.needsUE)) return { fused: false, input: false };
   // backUpdate applies up to three terms and cannot give eₗ₋₁ to a term at layer l (it forms it in the same sweep).
   const fused = net.feedback.name === "sym" && pls.every((p) => p.K <= 3 && !p.needsEPre);
   // The transposed first layer: online, a hidden layer 1, and every term there row-local (bp, hebb, Oja).
