@@ -16,7 +16,7 @@ import { cachedDataset } from "../src/experiments/datasets.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
 import type { ThetaSpec } from "../src/rules/rule.js";
 import { anchorAvailable, jaxAvailable, runAnchor, runJax, runRnnAnchor } from "./anchor.js";

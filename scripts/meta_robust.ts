@@ -14,7 +14,7 @@ import { closePools } from "../src/experiments/pool.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { train } from "../src/experiments/train.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { formatThetaSpec } from "../src/rules/rule.js";
 
 const arg = (k: string, d: number) => { const i = process.argv.indexOf(k); return i > 0 ? Number(process.argv[i + 1]) : d; };

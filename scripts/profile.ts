@@ -17,7 +17,7 @@ import { sampleTask } from "../src/data/tasks.js";
 import { evaluate } from "../src/learn/evaluate.js";
 import { planStep, planTangentStep } from "../src/nets/plan.js";
 import { makeRule } from "../src/rules/rule.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { buildNetwork, DEFAULT_CONFIG, onTaskArena, shapeKey, taskStreams, type RunConfig } from "../src/experiments/task.js";
 import { loadDataset } from "../src/data/dataset.js";
 

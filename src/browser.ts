@@ -18,7 +18,7 @@ export { makeFeedback, FEEDBACKS, type Feedback, type FeedbackName } from "./sig
 export { TERMS, TERM_NAMES, registerTerm, termNames, TermError, type TermName } from "./rules/registry.js";
 export { makeRule, parseThetaSpec, formatThetaSpec, type Rule, type ThetaSpec } from "./rules/rule.js";
 export type { PlasticityTerm, LayerSignals, RankOne } from "./rules/types.js";
-export type { PlasticNetwork, TangentNetwork, TangentPass, Site, SignalNeeds } from "./nets/network.js";
+export type { PlasticNetwork, TangentNetwork, TangentPass, Site, SignalNeeds } from "./learn/network.js";
 export { MLP, Trace, forward, backward, type MLPOptions } from "./nets/mlp/mlp.js";
 export { RNN, SITE_U, SITE_J, SITE_W, type RNNOptions } from "./nets/rnn/rnn.js";
 export { planStep, planTangentStep } from "./nets/plan.js";
@@ -26,7 +26,7 @@ export { ComposedStep, type PlasticStep, type StepOptions } from "./learn/step.j
 export { SitePlasticity, SiteTangent } from "./learn/plasticity.js";
 export { Online, MeanOver, Adam, type UpdateTransform } from "./learn/transforms.js";
 export { evaluate, type Scores } from "./learn/evaluate.js";
-export { ComposedTangentStep, metaLayout, type MetaParam, type TangentStep } from "./meta/tangent.js";
+export { ComposedTangentStep, metaLayout, type MetaParam, type TangentStep } from "./learn/tangent.js";
 export { thetaSpec } from "./meta/theta.js";
 export { adamInit, adamUpdate, type AdamState } from "./meta/adam.js";
 export * as outer from "./meta/outer.js";
@@ -38,5 +38,5 @@ export {
   type RunConfig, type TaskResult, type Summary, type CurveSummary,
 } from "./experiments/task.js";
 export { runEpisode, type EpisodeResult } from "./experiments/episode.js";
-export { probe, type LayerDiagnostics } from "./diagnostics/probe.js";
-export { probeRnn, spectralRadius, type RnnDiagnostics } from "./diagnostics/rnn-probe.js";
+export { probe, type LayerDiagnostics } from "./nets/mlp/probe.js";
+export { probeRnn, spectralRadius, type RnnDiagnostics } from "./nets/rnn/probe.js";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Rng } from "../src/core/rng.js";
-import { angleDeg, orthonormalityError, participationRatio } from "../src/diagnostics/metrics.js";
+import { angleDeg, orthonormalityError, participationRatio } from "../src/nn/metrics.js";
 import { initWeights } from "../src/nn/init.js";
 import { DEFAULT_CONFIG, runTask } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
@@ -59,7 +59,7 @@ test("diagnostics during a task leave training unchanged and report every layer"
 });
 
 test("spectral radius: rotations, triangular, similar-to-block-diagonal and symmetric matrices; huge entries", async () => {
-  const { spectralRadius } = await import("../src/diagnostics/rnn-probe.js");
+  const { spectralRadius } = await import("../src/nets/rnn/probe.js");
   const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-6 * Math.abs(b), `${what}: ${a} vs ${b}`);
   const c = Math.cos(0.7), s = Math.sin(0.7);
   close(spectralRadius([0.9 * c, -0.9 * s, 0.9 * s, 0.9 * c], 2), 0.9, "complex pair on a circle of radius 0.9");
@@ -88,7 +88,7 @@ test("spectral radius: rotations, triangular, similar-to-block-diagonal and symm
 });
 
 test("RNN diagnostics: state and error through time, spectral radius, FA angle", async () => {
-  const { probeRnn } = await import("../src/diagnostics/rnn-probe.js");
+  const { probeRnn } = await import("../src/nets/rnn/probe.js");
   const { RNN } = await import("../src/nets/rnn/rnn.js");
   const { makeFeedback } = await import("../src/signals/feedback.js");
   const { tinyData } = await import("./helpers.js");

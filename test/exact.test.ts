@@ -15,7 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { DEFAULT_CONFIG, runTask, taskStreams, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { sampleTask } from "../src/data/tasks.js";
 import { loadPixels } from "../src/data/pixels.js";
 import { Rng } from "../src/core/rng.js";

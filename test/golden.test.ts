@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadPixels } from "../src/data/pixels.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { MLP } from "../src/nets/mlp/mlp.js";
 import { RNN } from "../src/nets/rnn/rnn.js";
 import { planTangentStep } from "../src/nets/plan.js";

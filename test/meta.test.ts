@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import type { TermName } from "../src/rules/registry.js";
 import { tinyData } from "./helpers.js";
 import { TERM_NAMES } from "../src/rules/registry.js";

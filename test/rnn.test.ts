@@ -4,7 +4,7 @@ import { heapArena } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { crossEntropy } from "../src/nn/loss.js";
 import { RNN, SITE_J, SITE_U, SITE_W } from "../src/nets/rnn/rnn.js";
 import { planStep } from "../src/nets/plan.js";

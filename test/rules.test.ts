@@ -212,7 +212,7 @@ test("a term defined outside the package: registered, applied by the literal for
   assert.deepEqual(two.results.map((r) => r.loss), one.results.map((r) => r.loss));
   // Its coefficient's meta-gradient is exact (central finite differences, float64).
   const { runEpisode } = await import("../src/experiments/episode.js");
-  const { metaLayout } = await import("../src/meta/tangent.js");
+  const { metaLayout } = await import("../src/learn/tangent.js");
   const { tinyData } = await import("./helpers.js");
   const tc = { ...DEFAULT_CONFIG, hidden: [6, 5], way: 3, shots: 4, query: 3, seed: 5, backend: "js" as const };
   const layout = metaLayout(["bp", "antihebb"], 3, false), th = [0.4, 0.2], ds = tinyData();

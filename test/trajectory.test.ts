@@ -19,7 +19,7 @@ import { DEFAULT_CONFIG, taskStreams, type RunConfig } from "../src/experiments/
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { reproduce } from "../src/experiments/reproduce.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
 import type { TermName } from "../src/rules/registry.js";
 import { sampleTask } from "../src/data/tasks.js";

@@ -6,7 +6,7 @@ import { WasmArena } from "../src/core/wasm.js";
 import { DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { runEpisode } from "../src/experiments/episode.js";
-import { metaLayout } from "../src/meta/tangent.js";
+import { metaLayout } from "../src/learn/tangent.js";
 import { assertClose, maxAbs, stepFor } from "./helpers.js";
 
 /**

@@ -10,7 +10,8 @@ import { INITS, type InitName } from "../nn/init.js";
 import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { parseRuleFile } from "../rules/rule-file.js";
-import { BACKENDS, DEFAULT_CONFIG, NETS, type Backend, type NetKind, type RunConfig } from "../experiments/task.js";
+import { BACKENDS, DEFAULT_CONFIG, type Backend, type RunConfig } from "../experiments/task.js";
+import { DEFAULT_NET, networkKinds, networkModules, networkOf, type NetFlag } from "../nets/registry.js";
 import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
@@ -55,16 +56,17 @@ export function choice<T extends string>(name: string, allowed: readonly T[]) {
 /** The flags shared by every command that runs tasks (a contract scripts rely on); `omit` drops those a command ignores. */
 export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, omit: readonly string[] = []): Command {
   const d = { ...DEFAULT_CONFIG, ...defaults };
+  const nets = networkModules(), own = nets.filter((m) => m.defaultHidden);
   const opts: Option[] = [
     new Option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix picks one set)").default(d.dataset),
     new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split),
     new Option("--transpose", "transpose images (EMNIST's stored orientation)").default(false),
     new Option("--sparse-labels", "accept a label set with gaps (classes with no example); refused by default, as a corrupt label would widen the output").default(false),
-    new Option("--net <kind>", "network: mlp | rnn (the rate RNN of PAPER.md, images presented row by row)").argParser(choice<NetKind>("--net", NETS)).default("mlp"),
-    new Option("--hidden <widths>", "hidden layer widths, comma-separated (rnn: one width, N)").argParser(listArg("--hidden")).default(d.hidden, `${d.hidden.join(",")}; rnn: 100`),
-    new Option("--delay <D>", "rnn: steps of zero input between the last image row and the read-out (default: 0)").argParser(intArg("--delay", 0)),
-    new Option("--gain-rec <g>", "rnn: initializer gain of the recurrent weights J (default: --gain)").argParser(numArg("--gain-rec")),
-    new Option("--leak <alpha>", "rnn: leak α in (0, 1] (default: 1)").argParser(numArg("--leak")),
+    new Option("--net <kind>", `network: ${nets.map((m) => m.help).join(" | ")}`).argParser(choice<string>("--net", networkKinds())).default(DEFAULT_NET),
+    new Option("--hidden <widths>", `hidden layer widths, comma-separated${own.length ? ` (${own.map((m) => m.defaultHidden!.help).join("; ")})` : ""}`)
+      .argParser(listArg("--hidden")).default(d.hidden, [d.hidden.join(","), ...own.map((m) => `${m.kind}: ${m.defaultHidden!.widths.join(",")}`)].join("; ")),
+    // Each network's own flags, from its module.
+    ...nets.flatMap((m) => m.flags.map(netOption)),
     new Option("--activation <name>", `hidden activation: ${ACTIVATIONS.join(" | ")}`).argParser(choice<ActivationName>("--activation", ACTIVATIONS)).default(d.activation),
     new Option("--beta <b>", "softplus β").argParser(numArg("--beta")).default(d.beta),
     new Option("--bias", "give every layer a bias (off by default, as in the paper)").default(false),
@@ -93,6 +95,12 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
   return cmd;
 }
 
+/** A network module's flag as a commander Option. */
+function netOption(f: NetFlag): Option {
+  const name = f.flags.split(" ")[0];
+  return new Option(f.flags, f.help).argParser(f.parse === "int0" ? intArg(name, 0) : numArg(name));
+}
+
 /** Register the rule terms of --terms before anything reads a rule. */
 export async function loadTermsFlag(file: string | undefined): Promise<void> {
   if (file === undefined) return;
@@ -114,23 +122,27 @@ export interface RunFlags {
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
   workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number;
-  net: NetKind; delay?: number; gainRec?: number; leak?: number; terms?: string;
+  /** A network kind; each network's own flags (src/nets/registry.ts) are read by their keys. */
+  net: string; terms?: string;
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
   if (!(f.beta > 0)) throw new UsageError(`--beta must be positive, got ${f.beta}`);
   if (!(f.gain > 0)) throw new UsageError(`--gain must be positive, got ${f.gain}`);
   if (f.query === 0) throw new UsageError("--query must be at least 1: the query set is what a task is scored on");
-  if (f.net === "rnn" && f.hidden === DEFAULT_CONFIG.hidden) f = { ...f, hidden: [100] }; // the RNN's default N
+  const net = networkOf(f.net);
+  // A network's own default widths when --hidden was left at the global default (the RNN's N = 100).
+  if (net.defaultHidden && f.hidden === DEFAULT_CONFIG.hidden) f = { ...f, hidden: net.defaultHidden.widths };
+  const given = (k: string) => (f as unknown as Record<string, unknown>)[k];
+  // Every network's flags that were given, in the registry's order (another network's are refused by checkConfig, by name).
+  const netKeys = networkModules().flatMap((m) => m.flags.map((x) => x.key)).filter((k) => given(k) !== undefined);
   return {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
     backend: f.backend, norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
-    ...(f.net === "rnn" ? { net: f.net } : {}),
-    ...(f.delay !== undefined ? { delay: f.delay } : {}),
-    ...(f.gainRec !== undefined ? { gainRec: f.gainRec } : {}),
-    ...(f.leak !== undefined ? { leak: f.leak } : {}),
+    ...(net.kind !== DEFAULT_NET ? { net: net.kind } : {}),
+    ...Object.fromEntries(netKeys.map((k) => [k, given(k)])),
     ...(f.sparseLabels ? { sparseLabels: true } : {}),
   };
 }

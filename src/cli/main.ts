@@ -5,7 +5,7 @@ import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
 import { registerReproduce } from "./reproduce.js";
 import { registerSweep } from "./sweep.js";
-import { SweepError } from "../sweep/plan.js";
+import { SweepError } from "./sweep/plan.js";
 import { closePools } from "../experiments/pool.js";
 import { ConfigError } from "../experiments/task.js";
 import { TermError } from "../rules/registry.js";

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
-import { metaFigures } from "../meta/figures.js";
+import { metaFigures } from "../report/meta-figures.js";
 import { BRACKET_DEFAULT, layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import { checkConfig } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";

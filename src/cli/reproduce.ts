@@ -9,7 +9,7 @@ import { describeFsError } from "./fs-errors.js";
 import { provenance } from "./provenance.js";
 import { verdicts } from "../report/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
-import { planReproduce } from "../sweep/plan.js";
+import { planReproduce } from "./sweep/plan.js";
 import { BRACKET_DEFAULT } from "../experiments/meta-train.js";
 
 interface Flags {

@@ -4,10 +4,10 @@ import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { defaultWorkers } from "../experiments/pool.js";
 import { writeAtomic } from "../core/files.js";
-import { planSweep, ranges, readManifest, SweepError, sweepPaths } from "../sweep/plan.js";
-import { notDone, runSweep, sweepStatus } from "../sweep/run.js";
-import { collectSweep } from "../sweep/collect.js";
-import { cliCommand, k8sManifests, slurmScripts } from "../sweep/scripts.js";
+import { planSweep, ranges, readManifest, SweepError, sweepPaths } from "./sweep/plan.js";
+import { notDone, runSweep, sweepStatus } from "./sweep/run.js";
+import { collectSweep } from "./sweep/collect.js";
+import { cliCommand, k8sManifests, slurmScripts } from "./sweep/scripts.js";
 import { cappedWorkers, intArg } from "./common.js";
 
 /** `neuroplastic sweep …`: plan a grid, run its cells anywhere (SLURM arrays, Kubernetes indexed jobs, a loop), merge them. */

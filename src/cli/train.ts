@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { optimizerOf } from "../learn/optimizers.js";
+import { networkOf } from "../nets/registry.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
 import { checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
@@ -198,10 +199,10 @@ async function runTrain(o: TrainFlags): Promise<void> {
   // The table (or JSON) reaches stdout before the summary files are written: a failed write never swallows results.
   if (!o.json) {
     const c = outcomes[0].cfg, ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
-    const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, ds)} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
+    const mod = networkOf(c.net), net = mod.describe(c, ds);
     console.log(`${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
     console.log(table(
-      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
+      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", `${mod.rateUnit}/s`],
       outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), Number.isFinite(out.weight_norm) ? out.weight_norm.toFixed(2) : "diverged", out.steps_per_s.toFixed(0)]),
     ));
     if (curves.length) {

@@ -4,7 +4,7 @@ import { loadPixels } from "../data/pixels.js";
 import { sampleTask } from "../data/tasks.js";
 import { planTangentStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
-import type { MetaParam } from "../meta/tangent.js";
+import type { MetaParam } from "../learn/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
 import { buildNetwork, onTaskArena, shapeKey, sitesOf, taskStreams, type RunConfig } from "./task.js";
 

@@ -1,14 +1,8 @@
-import type { PlasticNetwork } from "../nets/network.js";
-import { MLP } from "../nets/mlp/mlp.js";
-import { RNN } from "../nets/rnn/rnn.js";
+import type { PlasticNetwork, SavedTensor } from "../learn/network.js";
+import { networkOf } from "../nets/registry.js";
 import type { Task } from "../data/tasks.js";
 
-/** One array of a trained network, copied out of the arena: C order, `shape` as NumPy reads it. */
-export interface SavedTensor {
-  name: string;
-  shape: number[];
-  data: Float32Array | Float64Array;
-}
+export type { SavedTensor } from "../learn/network.js";
 
 /** What `train --save-weights` keeps of a task: the trained arrays and the examples it saw and was scored on. */
 export interface SavedTask {
@@ -41,12 +35,7 @@ export function networkTensors(net: PlasticNetwork): SavedTensor[] {
   if (net.feedback.name !== "sym") {
     for (let i = 1; i <= net.S; i++) { const s = net.sites[i]; out.push({ name: `B_${s.name}`, shape: [s.n, s.m], data: Float32Array.from(net.feedback.B[i]) }); }
   }
-  if (net instanceof MLP && net.norm === "batch") {
-    for (let l = 1; l < net.dims.length - 1; l++) {
-      out.push({ name: `bn_mean${l}`, shape: [net.dims[l]], data: Float64Array.from(net.bnMean[l]) });
-      out.push({ name: `bn_var${l}`, shape: [net.dims[l]], data: Float64Array.from(net.bnVar[l]) });
-    }
-  }
+  out.push(...(networkOf(net.kind).tensors?.(net) ?? []));
   return out;
 }
 
@@ -56,15 +45,5 @@ export function savedTask(net: PlasticNetwork, task: Task): SavedTask {
 
 /** The network's shape and conventions, for the sidecar a reader needs to rebuild the forward pass. */
 export function networkShape(net: PlasticNetwork): Record<string, unknown> {
-  if (net instanceof RNN) {
-    return {
-      net: "rnn", nIn: net.nIn, rows: net.rows, delay: net.delay, T: net.T, N: net.N, nOut: net.nOut, leak: net.leak,
-      forward: "h0 = 0; h_t = (1 - leak) h_{t-1} + leak tanh(J h_{t-1} + U x_t), x_t = image row t for t <= rows, then zeros; z = W h_T",
-    };
-  }
-  const m = net as MLP;
-  return {
-    net: "mlp", dims: [...m.dims], activation: m.activation, beta: m.beta, bias: m.bias, norm: m.norm,
-    forward: "y0 = x; z_l = W_l y_{l-1} (+ b_l); hidden layers y_l = sigma(z_l) (after layer norm, or batch norm with the running statistics, when norm says so); logits z_L",
-  };
+  return networkOf(net.kind).shape(net);
 }

@@ -9,7 +9,7 @@ import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
 import { adamInit, type AdamState } from "../meta/adam.js";
 import { backOff, cappedLoss, combine, esGradient, outerStep, perturbation, perturbed, robustInit, tailMean, type OuterLoop, type RobustState } from "../meta/outer.js";
-import { metaLayout, type MetaParam } from "../meta/tangent.js";
+import { metaLayout, type MetaParam } from "../learn/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
 import type { EpisodeResult } from "./episode.js";
 

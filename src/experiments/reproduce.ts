@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { Rng } from "../core/rng.js";
-import type { LayerDiagnostics } from "../diagnostics/probe.js";
+import type { LayerDiagnostics } from "../nets/mlp/probe.js";
 import { metaTrain, specOf, type MetaConfig } from "./meta-train.js";
 import type { OuterLoop } from "../meta/outer.js";
 import type { ThetaSpec } from "../rules/rule.js";

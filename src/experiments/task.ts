@@ -9,14 +9,14 @@ import { optimizerOf } from "../learn/optimizers.js";
 import type { PlasticStep } from "../learn/step.js";
 import type { ActivationName } from "../nn/activations.js";
 import type { InitName } from "../nn/init.js";
-import { MLP, type Norm } from "../nets/mlp/mlp.js";
-import type { PlasticNetwork } from "../nets/network.js";
-import { RNN, SITE_J } from "../nets/rnn/rnn.js";
+import type { Norm } from "../nets/mlp/mlp.js";
+import type { PlasticNetwork } from "../learn/network.js";
 import { planStep } from "../nets/plan.js";
+import { checkNetwork, networkKinds, networkOf, outputsOf } from "../nets/registry.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
-import { makeFeedback, type FeedbackName } from "../signals/feedback.js";
-import { probe, type LayerDiagnostics } from "../diagnostics/probe.js";
-import { probeRnn, type RnnDiagnostics } from "../diagnostics/rnn-probe.js";
+import type { FeedbackName } from "../signals/feedback.js";
+import type { LayerDiagnostics } from "../nets/mlp/probe.js";
+import type { RnnDiagnostics } from "../nets/rnn/probe.js";
 import { savedTask, type SavedTask } from "./export.js";
 
 /** Everything that defines a run of online (or mini-batch) learning over many tasks. Plain data: it crosses to worker threads. */
@@ -49,8 +49,9 @@ export interface RunConfig {
   optimizer: string;
   /** Passes over each task's training set (default 1, as published). */
   epochs?: number;
-  /** Network type: "mlp" (default) or "rnn", the rate RNN of PAPER.md's recurrent section (hidden = [N]). */
-  net?: NetKind;
+  /** Network kind (src/nets/registry.ts): "mlp" (default, absent) or "rnn", the rate RNN of PAPER.md's recurrent section (hidden = [N]). */
+  net?: string;
+  // The rnn module's own keys (src/nets/rnn/module.ts); another network's own keys sit in the same flat object.
   /** RNN: D, steps of zero input between the image's last row and the read-out (default 0). */
   delay?: number;
   /** RNN: Xavier gain of the recurrent weights J (default: gain). */
@@ -64,8 +65,6 @@ export interface RunConfig {
 /** A configuration that cannot run (a bad value or combination), reported as a usage error. */
 export class ConfigError extends RangeError {}
 
-export type NetKind = "mlp" | "rnn";
-export const NETS: readonly NetKind[] = ["mlp", "rnn"];
 
 
 export type Backend = "wasm" | "js";
@@ -121,17 +120,17 @@ export function summarizeCurves(rs: readonly TaskResult[]): CurveSummary[] {
 export interface DiagnosticsAt { step: number; layers: LayerDiagnostics[]; rnn?: RnnDiagnostics }
 
 export function dims(cfg: RunConfig, ds: Dataset): number[] {
-  return [ds.dim, ...cfg.hidden, cfg.remap ? cfg.way : ds.nClasses];
+  return [ds.dim, ...cfg.hidden, outputsOf(cfg, ds)];
 }
 
 /** Number of plastic sites (the rule's layers): L for an MLP, 3 (U, J, W) for the RNN. */
-export function sitesOf(cfg: Pick<RunConfig, "net" | "hidden">): number {
-  return cfg.net === "rnn" ? 3 : cfg.hidden.length + 1;
+export function sitesOf(cfg: RunConfig): number {
+  return networkOf(cfg.net).sites(cfg);
 }
 
 /** Time steps of one sequence (RNN: image rows + delay), or 1. */
 export function seqLen(cfg: RunConfig, ds: Dataset): number {
-  return cfg.net === "rnn" ? ds.rows + (cfg.delay ?? 0) : 1;
+  return networkOf(cfg.net).seqLen(cfg, ds);
 }
 
 /** Validate a configuration against its dataset; throws a one-line error. */
@@ -142,31 +141,16 @@ export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   if (!Number.isInteger(cfg.tasks) || cfg.tasks < 1) throw new ConfigError(`--tasks must be a positive integer, got ${cfg.tasks}`);
   if (cfg.norm === "batch" && cfg.batch < 2) throw new ConfigError("--norm batch needs mini-batches (--batch 2 or more)");
   try { optimizerOf(cfg.optimizer); } catch (e) { throw new ConfigError((e as Error).message); }
-  const net = cfg.net ?? "mlp";
-  if (!NETS.includes(net)) throw new ConfigError(`--net must be one of ${NETS.join(", ")}, got '${net}'`);
-  if (net === "rnn") {
-    if (cfg.hidden.length !== 1) throw new ConfigError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
-    if (cfg.bias) throw new ConfigError("--net rnn has no biases (PAPER.md's convention); drop --bias");
-    if (cfg.norm !== "none") throw new ConfigError("--net rnn has no normalization layers; drop --norm");
-    if (ds.rows * ds.cols !== ds.dim || ds.rows < 1) throw new ConfigError(`--net rnn presents images row by row, but ${ds.source} has no 2-D image shape`);
-  } else {
-    for (const [flag, v] of [["--delay", cfg.delay], ["--gain-rec", cfg.gainRec], ["--leak", cfg.leak]] as const) {
-      if (v !== undefined) throw new ConfigError(`${flag} applies to --net rnn only`);
-    }
-  }
-  const delay = cfg.delay ?? 0, leak = cfg.leak ?? 1;
-  if (!Number.isInteger(delay) || delay < 0) throw new ConfigError(`--delay must be a non-negative integer, got ${delay}`);
-  if (!(leak > 0 && leak <= 1)) throw new ConfigError(`--leak must be in (0, 1], got ${leak}`);
-  if (cfg.gainRec !== undefined && !(cfg.gainRec > 0 && Number.isFinite(cfg.gainRec))) throw new ConfigError(`--gain-rec must be a positive number, got ${cfg.gainRec}`);
-  // Task options and the rule are checked by their own modules; here their refusals are usage errors.
+  // The network's module checks its own keys and refuses other networks' flags; the task options and the rule are
+  // checked by their own modules: here their refusals are usage errors.
+  let net;
   try {
+    net = checkNetwork(cfg, ds);
     checkTaskOptions(ds, cfg);
-    makeRule(cfg.theta, sitesOf(cfg), { ojaOutput: cfg.ojaOutput });
+    makeRule(cfg.theta, net.sites(cfg), { ojaOutput: cfg.ojaOutput });
   } catch (e) { throw new ConfigError((e as Error).message); }
   // A network too large for memory is refused before anything is allocated, with what it would need.
-  const d = cfg.net === "rnn" ? [ds.cols, cfg.hidden[0], cfg.hidden[0], cfg.remap ? cfg.way : ds.nClasses] : dims(cfg, ds);
-  let params = 0;
-  for (let l = 1; l < d.length; l++) params += d[l] * d[l - 1];
+  const params = net.weights(cfg, ds);
   const bytes = 4 * params * 4; // weights, feedback, an accumulator and a transposed copy, at least
   const limit = memoryLimit;
   if (bytes > limit) throw new ConfigError(`the network has ${params.toExponential(2)} weights and needs at least ${(bytes / 2 ** 30).toFixed(1)} GiB per task; the limit here is ${(limit / 2 ** 30).toFixed(1)} GiB (smaller --hidden widths)`);
@@ -218,17 +202,7 @@ export function shapeKey(cfg: RunConfig, extra: unknown = null): string {
 
 /** The network of task t, with fresh weights and its error pathway (PAPER.md: every task starts from fresh weights). */
 export function buildNetwork(cfg: RunConfig, ds: Dataset, t: number, arena: Arena): PlasticNetwork {
-  const s = taskStreams(cfg.seed, t);
-  if (cfg.net === "rnn") {
-    const gainRec = cfg.gainRec ?? cfg.gain;
-    const rnn = new RNN({ nIn: ds.cols, rows: ds.rows, delay: cfg.delay ?? 0, N: cfg.hidden[0], nOut: cfg.remap ? cfg.way : ds.nClasses, leak: cfg.leak ?? 1, arena })
-      .init(cfg.init, cfg.gain, gainRec, s.init);
-    rnn.feedback = makeFeedback(cfg.feedback, rnn, cfg.init, (i) => (i === SITE_J ? gainRec : cfg.gain), s.feedback);
-    return rnn;
-  }
-  const net = new MLP({ dims: dims(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(cfg.init, cfg.gain, s.init);
-  net.feedback = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
-  return net;
+  return networkOf(cfg.net).build(cfg, ds, taskStreams(cfg.seed, t), arena);
 }
 
 /** Task t's examples and a fresh network with its planned step. */
@@ -255,12 +229,11 @@ export interface DiagnosticsPlan {
  */
 export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0, keep = false): TaskResult {
   const { step, task } = freshStep(cfg, ds, t);
-  const net = step.net;
+  const net = step.net, probeOf = networkOf(net.kind).probe;
   const diagnostics: DiagnosticsAt[] = [];
   const measure = (at: number) => {
-    if (!plan || !plan.at.includes(at)) return;
-    if (net instanceof RNN) diagnostics.push({ step: at, ...probeRnn(net, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
-    else diagnostics.push({ step: at, layers: probe(net as MLP, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
+    if (!plan || !plan.at.includes(at) || !probeOf) return;
+    diagnostics.push({ step: at, ...probeOf(net, ds.images, ds.dim, plan.probeIdx, plan.probeLabels) });
   };
   let diverged = false;
   // The learning curve: query accuracy and loss every `curveEvery` examples (reading weights never changes training).

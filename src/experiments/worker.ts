@@ -5,7 +5,7 @@
 import type { ThetaSpec } from "../rules/rule.js";
 import { registerTermsModule, TERM_MODULES } from "../rules/registry.js";
 import { runEpisode, type EpisodeResult } from "./episode.js";
-import type { MetaParam } from "../meta/tangent.js";
+import type { MetaParam } from "../learn/tangent.js";
 import { runTask, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
 import { cachedDataset } from "./datasets.js";
 

@@ -1,5 +1,5 @@
 import { loadPixels } from "../data/pixels.js";
-import type { PlasticNetwork } from "../nets/network.js";
+import type { PlasticNetwork } from "./network.js";
 import { correct, crossEntropy } from "../nn/loss.js";
 
 export interface Scores { loss: number; acc: number }

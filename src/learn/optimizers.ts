@@ -1,4 +1,4 @@
-import type { PlasticNetwork } from "../nets/network.js";
+import type { PlasticNetwork } from "./network.js";
 import type { Rule } from "../rules/rule.js";
 import type { SitePlasticity } from "./plasticity.js";
 import { Adam, MeanOver, Online, type UpdateTransform } from "./transforms.js";

@@ -1,5 +1,5 @@
 import type { Buf } from "../core/kernels.js";
-import type { PlasticNetwork, SignalNeeds } from "../nets/network.js";
+import type { PlasticNetwork, SignalNeeds } from "./network.js";
 import type { TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import { plasticityOf, type SitePlasticity } from "./plasticity.js";

@@ -1,5 +1,5 @@
 import type { Buf } from "../core/kernels.js";
-import type { PlasticNetwork } from "../nets/network.js";
+import type { PlasticNetwork } from "./network.js";
 import type { Rule } from "../rules/rule.js";
 import type { SitePlasticity } from "./plasticity.js";
 

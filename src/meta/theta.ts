@@ -1,6 +1,6 @@
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import type { MetaParam } from "./tangent.js";
+import type { MetaParam } from "../learn/tangent.js";
 
 /**
  * θ as a flat vector of meta-parameters plus the fixed coefficients of terms

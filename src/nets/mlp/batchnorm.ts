@@ -5,7 +5,7 @@ import { optimizerOf } from "../../learn/optimizers.js";
 import { MeanOver } from "../../learn/transforms.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Rule } from "../../rules/rule.js";
-import type { SignalNeeds } from "../network.js";
+import type { SignalNeeds } from "../../learn/network.js";
 import { BN_EPS, BN_MOMENTUM, signalsOf, Trace, type MLP } from "./mlp.js";
 
 /**

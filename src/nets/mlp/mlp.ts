@@ -5,7 +5,7 @@ import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Feedback } from "../../signals/feedback.js";
-import type { ScorerOptions, SignalNeeds, Site, TangentNetwork } from "../network.js";
+import type { ScorerOptions, SignalNeeds, Site, TangentNetwork } from "../../learn/network.js";
 import { MlpTangentPass } from "./tangent.js";
 import type { InputLayer } from "./input-layer.js";
 
@@ -53,7 +53,7 @@ export interface MLPViews {
  * array is the input and holds no weights), one site per layer.
  */
 export class MLP implements TangentNetwork {
-  readonly kind = "mlp";
+  readonly kind: string = "mlp";
   readonly dims: readonly number[];
   readonly L: number;
   readonly S: number;

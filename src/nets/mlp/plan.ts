@@ -1,7 +1,7 @@
 import { tangentThrough } from "../../learn/optimizers.js";
 import { plasticityOf } from "../../learn/plasticity.js";
 import { ComposedStep, type PlasticStep, type StepOptions } from "../../learn/step.js";
-import { ComposedTangentStep, type MetaParam, type TangentStep } from "../../meta/tangent.js";
+import { ComposedTangentStep, type MetaParam, type TangentStep } from "../../learn/tangent.js";
 import type { Rule } from "../../rules/rule.js";
 import { BatchNormStep } from "./batchnorm.js";
 import type { MLP } from "./mlp.js";

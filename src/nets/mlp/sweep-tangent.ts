@@ -1,7 +1,7 @@
 import type { Buf, InputTangent } from "../../core/kernels.js";
 import { SiteTangent } from "../../learn/plasticity.js";
 import { checkLabel } from "../../learn/step.js";
-import { ownersOf, queryGrad, Tangents, type MetaParam, type QueryGrad, type TangentStep } from "../../meta/tangent.js";
+import { ownersOf, queryGrad, Tangents, type MetaParam, type QueryGrad, type TangentStep } from "../../learn/tangent.js";
 import type { LayerSignals, RankOne } from "../../rules/types.js";
 import { InputLayer } from "./input-layer.js";
 import type { SweepStep } from "./sweep.js";

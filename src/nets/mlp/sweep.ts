@@ -4,7 +4,7 @@ import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step
 import { makeTransform, optimizerOf } from "../../learn/optimizers.js";
 import type { UpdateTransform } from "../../learn/transforms.js";
 import type { Rule } from "../../rules/rule.js";
-import type { SignalNeeds } from "../network.js";
+import type { SignalNeeds } from "../../learn/network.js";
 import { InputLayer } from "./input-layer.js";
 import { backward, forwardTrain, type MLP } from "./mlp.js";
 

@@ -1,6 +1,6 @@
 import type { Buf } from "../../core/kernels.js";
 import type { LayerSignals } from "../../rules/types.js";
-import type { SignalNeeds, TangentPass } from "../network.js";
+import type { SignalNeeds, TangentPass } from "../../learn/network.js";
 import type { InputLayer } from "./input-layer.js";
 import type { MLP } from "./mlp.js";
 

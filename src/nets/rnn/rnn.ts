@@ -4,7 +4,7 @@ import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
 import type { Feedback } from "../../signals/feedback.js";
-import type { SignalNeeds, Site, TangentNetwork } from "../network.js";
+import type { SignalNeeds, Site, TangentNetwork } from "../../learn/network.js";
 import { RnnTangentPass } from "./tangent.js";
 
 export interface RNNOptions {

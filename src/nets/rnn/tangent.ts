@@ -1,6 +1,6 @@
 import type { Buf } from "../../core/kernels.js";
 import type { LayerSignals } from "../../rules/types.js";
-import type { SignalNeeds, TangentPass } from "../network.js";
+import type { SignalNeeds, TangentPass } from "../../learn/network.js";
 import { SITE_J, SITE_U, SITE_W, type RNN } from "./rnn.js";
 
 /** Tangent activity of one meta-parameter direction, laid out like the RNN's activity. */

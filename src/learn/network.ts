@@ -108,3 +108,10 @@ export interface TangentPass {
   /** A tangent buffer of direction k known to be identically zero (the input's), or null: pieces on it are dropped. */
   zeroOf(k: number): Buf | null;
 }
+
+/** One array of a trained network, copied out of the arena: C order, `shape` as NumPy reads it. */
+export interface SavedTensor {
+  name: string;
+  shape: number[];
+  data: Float32Array | Float64Array;
+}

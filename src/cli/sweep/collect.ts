@@ -1,13 +1,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { writeAtomic } from "../core/files.js";
-import { reproduce, type ReproduceOptions } from "../experiments/reproduce.js";
-import { writeReport } from "../report/reproduce-report.js";
-import { csv, MISSING, pct3, sig3 } from "../report/format.js";
-import { writeFigure, type VlSpec } from "../report/plot.js";
-import { verdicts } from "../report/verdicts.js";
-import { provenance } from "../cli/provenance.js";
-import { reproduceFlatConfig } from "../cli/reproduce.js";
+import { writeAtomic } from "../../core/files.js";
+import { reproduce, type ReproduceOptions } from "../../experiments/reproduce.js";
+import { writeReport } from "../../report/reproduce-report.js";
+import { csv, MISSING, pct3, sig3 } from "../../report/format.js";
+import { writeFigure, type VlSpec } from "../../report/plot.js";
+import { verdicts } from "../../report/verdicts.js";
+import { provenance } from "../provenance.js";
+import { reproduceFlatConfig } from "../reproduce.js";
 import { axesText, ranges, readCell, readManifest, SweepError, type ManifestLine } from "./plan.js";
 import type { CellRun } from "./run.js";
 

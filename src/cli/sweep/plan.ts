@@ -3,14 +3,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { basename, extname, join } from "node:path";
 import { Command, CommanderError, type Option } from "commander";
 import { parse as parseYaml } from "yaml";
-import { writeAtomic } from "../core/files.js";
-import { checkConfig, type RunConfig } from "../experiments/task.js";
-import { cachedDataset } from "../experiments/datasets.js";
-import type { MetaConfig } from "../experiments/meta-train.js";
-import { cells, type Cell, type ReproduceOptions } from "../experiments/reproduce.js";
-import { configTokens } from "../cli/config.js";
-import { registerTrain, trainConfigsOf, type TrainFlags } from "../cli/train.js";
-import { metaConfigOf, metaFlatConfig, registerMeta, type MetaFlags } from "../cli/meta.js";
+import { writeAtomic } from "../../core/files.js";
+import { checkConfig, type RunConfig } from "../../experiments/task.js";
+import { cachedDataset } from "../../experiments/datasets.js";
+import type { MetaConfig } from "../../experiments/meta-train.js";
+import { cells, type Cell, type ReproduceOptions } from "../../experiments/reproduce.js";
+import { configTokens } from "../config.js";
+import { registerTrain, trainConfigsOf, type TrainFlags } from "../train.js";
+import { metaConfigOf, metaFlatConfig, registerMeta, type MetaFlags } from "../meta.js";
 
 /**
  * Sweeps (`neuroplastic sweep`): a grid of train or meta runs, or the cells

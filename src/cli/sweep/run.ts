@@ -1,13 +1,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { writeAtomic } from "../core/files.js";
-import { train } from "../experiments/train.js";
-import { metaTrain, specOf } from "../experiments/meta-train.js";
-import { computeCell, type Cell, type ReproduceOptions } from "../experiments/reproduce.js";
-import { formatThetaSpec } from "../rules/rule.js";
-import type { TaskResult } from "../experiments/task.js";
-import { provenance } from "../cli/provenance.js";
+import { writeAtomic } from "../../core/files.js";
+import { train } from "../../experiments/train.js";
+import { metaTrain, specOf } from "../../experiments/meta-train.js";
+import { computeCell, type Cell, type ReproduceOptions } from "../../experiments/reproduce.js";
+import { formatThetaSpec } from "../../rules/rule.js";
+import type { TaskResult } from "../../experiments/task.js";
+import { provenance } from "../provenance.js";
 import { axesText, cellFile, readCell, readManifest, resolveCell, SweepError, sweepPaths, type ManifestLine } from "./plan.js";
 
 /** One rule's results in a cell: the summary and every task (collect pools tasks across cells). */
@@ -89,7 +89,7 @@ export async function runSweep(dir: string, opts: { index?: number; count?: numb
 async function computeSweepCell(line: ManifestLine, workers: number): Promise<Record<string, unknown>> {
   if (line.command === "reproduce") {
     const o = { ...(line.config as ReproduceOptions), workers };
-    const { cells } = await import("../experiments/reproduce.js");
+    const { cells } = await import("../../experiments/reproduce.js");
     const c = cells(o).find((x) => x.id === line.id);
     if (!c || JSON.stringify(c) !== JSON.stringify(line.cell as Cell)) throw new SweepError(`cell ${line.index} (${line.id}) is not what this version of neuroplastic plans for these options; plan again into a new directory`);
     return { ...(await computeCell(c, o)) };

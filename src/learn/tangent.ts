@@ -1,8 +1,8 @@
 import type { Buf } from "../core/kernels.js";
-import { SiteTangent, type SitePlasticity } from "../learn/plasticity.js";
-import { checkLabel, type ComposedStep, type PlasticStep } from "../learn/step.js";
-import { MeanOver } from "../learn/transforms.js";
-import type { TangentNetwork, TangentPass } from "../nets/network.js";
+import { SiteTangent, type SitePlasticity } from "./plasticity.js";
+import { checkLabel, type ComposedStep, type PlasticStep } from "./step.js";
+import { MeanOver } from "./transforms.js";
+import type { TangentNetwork, TangentPass } from "./network.js";
 import { correct, crossEntropy } from "../nn/loss.js";
 import type { TermName } from "../rules/registry.js";
 import type { LayerSignals } from "../rules/types.js";

@@ -1,8 +1,8 @@
-import { heapArena } from "../core/kernels.js";
-import { loadPixels } from "../data/pixels.js";
-import { backward, forward, type MLP } from "../nets/mlp/mlp.js";
-import type { Feedback } from "../signals/feedback.js";
-import { angleDeg, frobenius, orthonormalityError, participationRatio } from "./metrics.js";
+import { heapArena } from "../../core/kernels.js";
+import { loadPixels } from "../../data/pixels.js";
+import { backward, forward, type MLP } from "./mlp.js";
+import type { Feedback } from "../../signals/feedback.js";
+import { angleDeg, frobenius, orthonormalityError, participationRatio } from "../../nn/metrics.js";
 
 /** One layer's diagnostics at one moment of training (PAPER.md "Diagnostics"). */
 export interface LayerDiagnostics {

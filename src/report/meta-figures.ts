@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { writeFigure } from "../report/plot.js";
+import { writeFigure } from "./plot.js";
 import type { MetaLogLine } from "../experiments/meta-train.js";
 
 /** Running mean over the last `w` values. */

@@ -1,9 +1,9 @@
-import { heapArena, type Buf } from "../core/kernels.js";
-import { loadPixels } from "../data/pixels.js";
-import { RNN, SITE_J, SITE_U, SITE_W } from "../nets/rnn/rnn.js";
-import type { Feedback } from "../signals/feedback.js";
-import { angleDeg, frobenius, orthonormalityError, participationRatio } from "./metrics.js";
-import type { LayerDiagnostics } from "./probe.js";
+import { heapArena, type Buf } from "../../core/kernels.js";
+import { loadPixels } from "../../data/pixels.js";
+import { RNN, SITE_J, SITE_U, SITE_W } from "./rnn.js";
+import type { Feedback } from "../../signals/feedback.js";
+import { angleDeg, frobenius, orthonormalityError, participationRatio } from "../../nn/metrics.js";
+import type { LayerDiagnostics } from "../mlp/probe.js";
 
 /** The RNN's diagnostics at one moment of training (PAPER.md "Recurrent networks": diagnostics for RNNs). */
 export interface RnnDiagnostics {

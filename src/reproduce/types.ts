@@ -1,0 +1,146 @@
+import type { Backend, CurveSummary, DiagnosticsAt, RunConfig } from "../experiments/task.js";
+import type { OuterLoop } from "../meta/outer.js";
+import type { ThetaSpec } from "../rules/rule.js";
+
+/**
+ * `neuroplastic reproduce`: the paper's comparisons (PAPER.md "Claims") as a
+ * grid of cells — a configuration and a rule each — run with per-layer
+ * diagnostics, kept one file per cell so an interrupted run resumes.
+ */
+export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+
+/** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
+export const POOL_L1 = 1;
+export type CellRule = "bp" | "bp+oja" | "pool";
+
+/** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
+export const RNN_THETA = { bp: 0.003, oja: 0.002 };
+
+/**
+ * A cell's typed coordinates within its scenario (batch, depth, gain, trick, pathway and passes, delay, K):
+ * verdicts and figures join cells on these, never on their display label `x`.
+ */
+export type At = Readonly<Record<string, number | string>>;
+
+export interface ReproduceOptions {
+  out: string;
+  quick: boolean;
+  workers: number;
+  seed: number;
+  /** Tasks per cell. */
+  tasks: number;
+  /** Tasks per cell whose layers are measured on the probe set. */
+  diagTasks: number;
+  /** Probe set size (fixed examples of the split, the same for every cell). */
+  probe: number;
+  /** Fixed coefficients (used as is, or as the start of meta-learning). */
+  theta: { bp: number; oja: number };
+  /** The same for the recurrent network of scenario f (default RNN_THETA). */
+  rnnTheta?: { bp: number; oja: number };
+  /** > 0: meta-learn θ for every online configuration and rule with this many episodes (train split). */
+  metaEpisodes: number;
+  /** The outer loop (src/meta/outer.ts); "adam" with one seed and no grid reproduces reports made before the robust loop. Default "robust". */
+  outer?: OuterLoop;
+  /** Meta-learning runs per cell, each from its own task streams (default 1); verdicts must hold for each. */
+  metaSeeds?: number;
+  /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
+  gridTasks?: number;
+  /** Robust loop: bracket each meta-learning start on this many train-split tasks per candidate (src/experiments/meta-train.ts bracketStart; 0 or absent: off). */
+  bracket?: number;
+  /** Scenario g (data scarcity) always meta-learns: its episodes (default: metaEpisodes, or 30 when that is 0). */
+  scarcityEpisodes?: number;
+  /** Scenario g: λ of the pool's L1 penalty (default POOL_L1). */
+  poolL1?: number;
+  /** Scenario g: the dataset the MNIST-learned θ is also tested on (default "fashion"; "none" to skip). */
+  transfer?: string;
+  dataset: string;
+  backend: Backend;
+}
+
+export interface Cell {
+  id: string;
+  scenario: ScenarioId;
+  /** The swept value as a display label (batch, depth, gain, baseline name, feedback). */
+  x: string;
+  rule: CellRule;
+  /** The swept value as typed coordinates (what verdicts join on). */
+  at: At;
+  cfg: RunConfig;
+  /** Scale applied to θ (mini-batches: per-example step kept equal). */
+  thetaScale: number;
+  /** Fixed coefficients for this cell (e.g. Adam's learning rate), overriding the run's θ. */
+  theta?: ThetaSpec;
+  /** Scenario g: meta-learned whatever metaEpisodes says, with a learning curve every `curve` steps. */
+  scarcity?: { curve: number };
+}
+
+/** One θ of a cell evaluated on the cell's tasks (the same tasks for every θ: comparisons are paired). */
+export interface SeedRun {
+  /** The meta-learning seed, or null for fixed coefficients. */
+  metaSeed: number | null;
+  theta: ThetaSpec;
+  /** Meta-learning's final iterate (the learned θ is the mean of the last episodes'), and its skipped episodes. */
+  final?: ThetaSpec;
+  skipped?: number;
+  acc: number;
+  /** Half-width of the 95% confidence interval of the mean accuracy over tasks. */
+  acc_ci95: number;
+  loss: number;
+  loss_median: number;
+  diverged: number;
+  /** Tasks whose weights stayed finite but whose query loss exceeds 10 · ln N: exploded, counted apart from diverged. */
+  exploded: number;
+  weight_norm: number;
+  tasks: { acc: number; loss: number; diverged: boolean }[];
+}
+
+/** The check that meta-learning worked: fixed coefficients on a log grid around the published ones. */
+export interface GridCheck {
+  /** Each point's mean accuracy on the train-split tasks the grid is chosen on. */
+  points: { theta: ThetaSpec; acc: number; diverged: number }[];
+  /** The best point, scored on the cell's own tasks. */
+  best: SeedRun;
+  /** Per meta seed: meta-learned minus best grid point, paired over the cell's tasks (mean and 95% CI half-width). */
+  vsMeta: { mean: number; ci95: number }[];
+  /** Meta-learning did worse than the best grid point (some seed's whole interval below zero). */
+  worse: boolean;
+}
+
+export interface CellResult {
+  id: string;
+  /** The cell's coordinates (from its plan; kept out of results.json, whose cells are looked up by id). */
+  at: At;
+  /** The settings the cell was computed with (resume reuses only exact matches). */
+  key: string;
+  scenario: ScenarioId;
+  x: string;
+  rule: string;
+  /** The first run's θ (every run's in `runs`). */
+  theta: ThetaSpec;
+  thetaSource: "fixed" | "meta-learned";
+  /** Mean accuracy over runs (meta seeds). */
+  acc: number;
+  /** Half-width of the 95% confidence interval over tasks of the run-averaged accuracy. */
+  acc_ci95: number;
+  /** Over every task of every run (meta seed): mean and median query loss, diverged and exploded tasks out of tasks × runs, mean Σ‖W‖ of the finite ones. */
+  loss: number;
+  loss_median: number;
+  diverged: number;
+  exploded: number;
+  weight_norm: number;
+  /** The first run's per-task results. */
+  tasks: { acc: number; loss: number; diverged: boolean }[];
+  /** Every θ evaluated: one per meta seed, or the fixed one. */
+  runs: SeedRun[];
+  grid?: GridCheck;
+  /** Scenario g: each run's θ tested on another dataset at the same K (transfer). */
+  transfer?: SeedRun[];
+  transferDataset?: string;
+  /** Scenario g: the first run's learning curve. */
+  curve?: CurveSummary[];
+  /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
+  diagnostics: DiagnosticsAt[];
+  seconds: number;
+}
+
+
