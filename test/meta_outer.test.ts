@@ -119,7 +119,7 @@ test("train --rule-file accepts the θ that meta writes", () => {
 test("robust outer loop: from θ = (0.068, 0.053) at batch 10, θ ends finite and as good as the best fixed-grid point, within noise", async () => {
   const { train } = await import("../src/experiments/train.js");
   const { specOf } = await import("../src/experiments/meta-train.js");
-  const { GRID_FACTORS, paired } = await import("../src/experiments/reproduce.js");
+  const { GRID_FACTORS, paired } = await import("../src/reproduce/run.js");
   const run = { ...DEFAULT_CONFIG, hidden: [40, 30], batch: 10, split: "train" as const, tasks: 1, theta: { bp: 0.068, oja: 0.053 } };
   const cfg: MetaConfig = { run, learn: ["bp", "oja"], perLayer: false, episodes: 150, metaBatch: 1, metaLr: 1e-3, outer: "robust", l1: 0, checkpointEvery: 150 };
   const m = await metaTrain(cfg, 2, null);

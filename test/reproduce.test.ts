@@ -4,18 +4,24 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { closePools } from "../src/experiments/pool.js";
-import { cells, pooled, reproduce, type CellResult, type ReproduceOptions } from "../src/experiments/reproduce.js";
-import { verdicts, writeReport } from "../src/report/reproduce-report.js";
-import { pairedDiff } from "../src/report/verdicts.js";
+import { cells, pooled, reproduce, type CellResult, type ReproduceOptions } from "../src/reproduce/run.js";
+import { verdicts, writeReport } from "../src/reproduce/report.js";
+import { pairedDiff } from "../src/reproduce/verdicts.js";
 
 after(closePools);
 
-function cell(scenario: CellResult["scenario"], x: string, rule: string, accs: number[]): CellResult {
+/** A synthetic cell: coordinates as the scenario's cells carry them (online: batch; feedback: pathway and passes). */
+function cell(scenario: CellResult["scenario"], x: string, rule: string, accs: number[], at: CellResult["at"] = atOf(x)): CellResult {
   const acc = accs.reduce((s, a) => s + a, 0) / accs.length;
   const tasks = accs.map((a) => ({ acc: a, loss: 1, diverged: false }));
   const run = { metaSeed: null, theta: { bp: 0.01 }, acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1, tasks };
-  return { id: `${scenario}-${x}-${rule}`, key: "", scenario, x, rule, theta: { bp: 0.01 }, thetaSource: "fixed", acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1,
+  return { id: `${scenario}-${x}-${rule}`, at, key: "", scenario, x, rule, theta: { bp: 0.01 }, thetaSource: "fixed", acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1,
     tasks, runs: [run], diagnostics: [], seconds: 0 };
+}
+
+function atOf(x: string): CellResult["at"] {
+  const batch = /^batch (\d+)$/.exec(x), passes = /(\d+) passes/.exec(x);
+  return batch ? { batch: Number(batch[1]) } : x === "feedback alignment" ? { pathway: "fa", passes: 4 } : passes ? { pathway: "bp", passes: Number(passes[1]) } : {};
 }
 
 test("paired differences and verdicts follow the data", () => {
@@ -70,7 +76,7 @@ test("reproduce runs every cell, writes the report, and an interrupted run reuse
 });
 
 test("verdicts have three outcomes and follow the seed-aware rule", async () => {
-  const { superiority, nonInferiority, seedDiffs } = await import("../src/report/verdicts.js");
+  const { superiority, nonInferiority, seedDiffs } = await import("../src/reproduce/verdicts.js");
   assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.04, ci95: 0.01 }]), "holds");
   assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.01, ci95: 0.02 }]), "inconclusive", "one seed's interval reaches zero");
   assert.equal(superiority([{ mean: -0.004, ci95: 0.01 }]), "refuted", "the whole interval lies below the smallest effect the claim needs");
@@ -91,6 +97,10 @@ test("a --quick report never refutes claim 5 from a few passes", () => {
   const rs = [fa("bp", [0.9, 0.9, 0.9, 0.9]), fa("bp+oja", [0.5, 0.5, 0.5, 0.5]), cell("e", "backprop, 4 passes", "bp", [0.5]), cell("e", "backprop, 4 passes", "bp+oja", [0.5])];
   assert.equal(verdicts(rs, { passes: 4 }).find((v) => v.scenario === "e")!.outcome, "inconclusive");
   assert.equal(verdicts(rs, { passes: 10 }).find((v) => v.scenario === "e")!.outcome, "refuted");
+  // The passes come from the cells' coordinates when not given (the labels are for display only).
+  assert.equal(verdicts(rs).find((v) => v.scenario === "e")!.outcome, "inconclusive");
+  const ten = rs.map((c) => ({ ...c, at: { ...c.at, passes: 10 } }));
+  assert.equal(verdicts(ten).find((v) => v.scenario === "e")!.outcome, "refuted");
 });
 
 test("numbers a reader can read: three significant digits, scientific where large, 'diverged' never NaN", async () => {

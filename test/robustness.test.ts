@@ -137,8 +137,8 @@ test("train --out streams each task as a JSONL line; kill -9 mid-run, then --res
 });
 
 test("reproduce: results.csv of a resumed run is byte-identical to an uninterrupted one's (no NaN anywhere)", async () => {
-  const { reproduce, cells } = await import("../src/experiments/reproduce.js");
-  const { writeReport } = await import("../src/report/reproduce-report.js");
+  const { reproduce, cells } = await import("../src/reproduce/run.js");
+  const { writeReport } = await import("../src/reproduce/report.js");
   const opts = (out: string) => ({ out, quick: true, workers: 1, seed: 2, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 50, oja: 50 }, metaEpisodes: 0, dataset: "mnist", backend: "wasm" as const, scarcityEpisodes: 1, transfer: "none" });
   const a = join(dir, "rep-a"), b = join(dir, "rep-b");
   await writeReport(opts(a), await reproduce(opts(a)), { command: "t", seconds: 0 });

@@ -13,12 +13,12 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
 import { closePools } from "../src/experiments/pool.js";
-import { cells, reproduce, type ReproduceOptions } from "../src/experiments/reproduce.js";
+import { cells, reproduce, type ReproduceOptions } from "../src/reproduce/run.js";
 import { checkSpec, expand, MAX_CELLS, planReproduce, planSweep, readManifest, SweepError } from "../src/cli/sweep/plan.js";
 import { cellRange, runSweep, sweepStatus } from "../src/cli/sweep/run.js";
 import { collectSweep } from "../src/cli/sweep/collect.js";
 import { k8sManifests, slurmScripts } from "../src/cli/sweep/scripts.js";
-import { writeReport } from "../src/report/reproduce-report.js";
+import { writeReport } from "../src/reproduce/report.js";
 import { cli, fuzzSeed } from "./helpers.js";
 
 fc.configureGlobal({ seed: fuzzSeed() }); // fixed unless FUZZ_SEED says otherwise (helpers.ts)

@@ -17,7 +17,7 @@ import type { DType } from "../src/core/kernels.js";
 import { closePools } from "../src/experiments/pool.js";
 import { DEFAULT_CONFIG, taskStreams, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
-import { reproduce } from "../src/experiments/reproduce.js";
+import { reproduce } from "../src/reproduce/run.js";
 import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/learn/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";

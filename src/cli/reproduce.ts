@@ -1,13 +1,13 @@
 import { Option, type Command } from "commander";
 import { defaultWorkers } from "../experiments/pool.js";
-import { cells, POOL_L1, reproduce, RNN_THETA, type ReproduceOptions } from "../experiments/reproduce.js";
+import { cells, POOL_L1, reproduce, RNN_THETA, type ReproduceOptions } from "../reproduce/run.js";
 import { BACKENDS, type Backend } from "../experiments/task.js";
-import { writeReport } from "../report/reproduce-report.js";
+import { writeReport } from "../reproduce/report.js";
 import { mkdirSync } from "node:fs";
 import { cappedWorkers, choice, intArg, numArg, progressBar, UsageError } from "./common.js";
 import { describeFsError } from "./fs-errors.js";
 import { provenance } from "./provenance.js";
-import { verdicts } from "../report/verdicts.js";
+import { verdicts } from "../reproduce/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { planReproduce } from "./sweep/plan.js";
 import { BRACKET_DEFAULT } from "../experiments/meta-train.js";
@@ -73,8 +73,7 @@ export function registerReproduce(program: Command): void {
       try { rs = await reproduce(o, (done, _total, id) => bar.update(done, { info: id })); } finally { bar.stop(); }
       const command = `neuroplastic ${process.argv.slice(2).join(" ")}`;
       // The verdicts reach stdout before the report is written: a failed write never swallows them.
-      const passes = rs.find((r) => r.scenario === "e")?.x.match(/(\d+) passes/)?.[1];
-      const vs = verdicts(rs, { passes: passes ? Number(passes) : undefined });
+      const vs = verdicts(rs);
       if (f.json) process.stdout.write(JSON.stringify({ out: o.out, verdicts: vs, seconds: (performance.now() - t0) / 1000 }) + "\n");
       else for (const v of vs) console.log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}\n              ${v.evidence}`);
       await writeReport(o, rs, { command, seconds: rs.reduce((s, r) => s + r.seconds, 0), config: reproduceFlatConfig(o), provenance: provenance() });

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../../core/files.js";
-import { reproduce, type ReproduceOptions } from "../../experiments/reproduce.js";
-import { writeReport } from "../../report/reproduce-report.js";
+import { reproduce, type ReproduceOptions } from "../../reproduce/run.js";
+import { writeReport } from "../../reproduce/report.js";
 import { csv, MISSING, pct3, sig3 } from "../../report/format.js";
 import { writeFigure, type VlSpec } from "../../report/plot.js";
-import { verdicts } from "../../report/verdicts.js";
+import { verdicts } from "../../reproduce/verdicts.js";
 import { provenance } from "../provenance.js";
 import { reproduceFlatConfig } from "../reproduce.js";
 import { axesText, ranges, readCell, readManifest, SweepError, type ManifestLine } from "./plan.js";
@@ -31,8 +31,7 @@ export async function collectSweep(dir: string, opts: { allowPartial?: boolean; 
     if (missing.length > 0) throw new SweepError("a reproduce report needs every cell (--allow-partial applies to train and meta sweeps)");
     const o = lines[0].config as ReproduceOptions;
     const rs = await reproduce({ ...o, out: dir, workers: 1 });
-    const passes = rs.find((r) => r.scenario === "e")?.x.match(/(\d+) passes/)?.[1];
-    for (const v of verdicts(rs, { passes: passes ? Number(passes) : undefined })) log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}`);
+    for (const v of verdicts(rs)) log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}`);
     await writeReport({ ...o, out: dir }, rs, { command: `neuroplastic sweep collect ${dir}`, seconds: rs.reduce((s, r) => s + r.seconds, 0), config: reproduceFlatConfig({ ...o, out: dir }), provenance: provenance() });
     return [join(dir, "index.html"), join(dir, "summary.md"), join(dir, "results.json"), join(dir, "results.csv")];
   }

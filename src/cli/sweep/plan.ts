@@ -7,7 +7,7 @@ import { writeAtomic } from "../../core/files.js";
 import { checkConfig, type RunConfig } from "../../experiments/task.js";
 import { cachedDataset } from "../../experiments/datasets.js";
 import type { MetaConfig } from "../../experiments/meta-train.js";
-import { cells, type Cell, type ReproduceOptions } from "../../experiments/reproduce.js";
+import { cells, type Cell, type ReproduceOptions } from "../../reproduce/run.js";
 import { configTokens } from "../config.js";
 import { registerTrain, trainConfigsOf, type TrainFlags } from "../train.js";
 import { metaConfigOf, metaFlatConfig, registerMeta, type MetaFlags } from "../meta.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { writeAtomic } from "../../core/files.js";
 import { train } from "../../experiments/train.js";
 import { metaTrain, specOf } from "../../experiments/meta-train.js";
-import { computeCell, type Cell, type ReproduceOptions } from "../../experiments/reproduce.js";
+import { computeCell, type Cell, type ReproduceOptions } from "../../reproduce/run.js";
 import { formatThetaSpec } from "../../rules/rule.js";
 import type { TaskResult } from "../../experiments/task.js";
 import { provenance } from "../provenance.js";
@@ -89,7 +89,7 @@ export async function runSweep(dir: string, opts: { index?: number; count?: numb
 async function computeSweepCell(line: ManifestLine, workers: number): Promise<Record<string, unknown>> {
   if (line.command === "reproduce") {
     const o = { ...(line.config as ReproduceOptions), workers };
-    const { cells } = await import("../../experiments/reproduce.js");
+    const { cells } = await import("../../reproduce/run.js");
     const c = cells(o).find((x) => x.id === line.id);
     if (!c || JSON.stringify(c) !== JSON.stringify(line.cell as Cell)) throw new SweepError(`cell ${line.index} (${line.id}) is not what this version of neuroplastic plans for these options; plan again into a new directory`);
     return { ...(await computeCell(c, o)) };

@@ -3,182 +3,39 @@ import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { Rng } from "../core/rng.js";
 import type { LayerDiagnostics } from "../nets/mlp/probe.js";
-import { metaTrain, specOf, type MetaConfig } from "./meta-train.js";
-import type { OuterLoop } from "../meta/outer.js";
+import { metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import type { ThetaSpec } from "../rules/rule.js";
-import { DEFAULT_CONFIG, type Backend, type CurveSummary, type DiagnosticsAt, type DiagnosticsPlan, type RunConfig, type TaskResult } from "./task.js";
-import { cachedDataset } from "./datasets.js";
+import { DEFAULT_CONFIG, type CurveSummary, type DiagnosticsPlan, type RunConfig, type TaskResult } from "../experiments/task.js";
+import { cachedDataset } from "../experiments/datasets.js";
 import { TERM_NAMES } from "../rules/registry.js";
 import { optimizerOf } from "../learn/optimizers.js";
-import { train } from "./train.js";
+import { train } from "../experiments/train.js";
+import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
+import { POOL_L1, type Cell, type CellResult, type GridCheck, type ReproduceOptions, type SeedRun } from "./types.js";
 
 /**
  * `neuroplastic reproduce`: the paper's comparisons (PAPER.md "Claims") as a
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
-export const SCENARIOS: readonly ScenarioId[] = ["a", "b", "c", "d", "e", "f", "g"];
+export { POOL_L1, RNN_THETA, type Cell, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
 
-/** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
-export const POOL_L1 = 1;
-export type CellRule = "bp" | "bp+oja" | "pool";
-
-/** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
-export const RNN_THETA = { bp: 0.003, oja: 0.002 };
-
-export interface ReproduceOptions {
-  out: string;
-  quick: boolean;
-  workers: number;
-  seed: number;
-  /** Tasks per cell. */
-  tasks: number;
-  /** Tasks per cell whose layers are measured on the probe set. */
-  diagTasks: number;
-  /** Probe set size (fixed examples of the split, the same for every cell). */
-  probe: number;
-  /** Fixed coefficients (used as is, or as the start of meta-learning). */
-  theta: { bp: number; oja: number };
-  /** The same for the recurrent network of scenario f (default RNN_THETA). */
-  rnnTheta?: { bp: number; oja: number };
-  /** > 0: meta-learn θ for every online configuration and rule with this many episodes (train split). */
-  metaEpisodes: number;
-  /** The outer loop (src/meta/outer.ts); "adam" with one seed and no grid reproduces reports made before the robust loop. Default "robust". */
-  outer?: OuterLoop;
-  /** Meta-learning runs per cell, each from its own task streams (default 1); verdicts must hold for each. */
-  metaSeeds?: number;
-  /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
-  gridTasks?: number;
-  /** Robust loop: bracket each meta-learning start on this many train-split tasks per candidate (src/experiments/meta-train.ts bracketStart; 0 or absent: off). */
-  bracket?: number;
-  /** Scenario g (data scarcity) always meta-learns: its episodes (default: metaEpisodes, or 30 when that is 0). */
-  scarcityEpisodes?: number;
-  /** Scenario g: λ of the pool's L1 penalty (default POOL_L1). */
-  poolL1?: number;
-  /** Scenario g: the dataset the MNIST-learned θ is also tested on (default "fashion"; "none" to skip). */
-  transfer?: string;
-  dataset: string;
-  backend: Backend;
-}
-
-export interface Cell {
-  id: string;
-  scenario: ScenarioId;
-  /** The swept value (batch, depth, gain, baseline name, feedback). */
-  x: string;
-  rule: CellRule;
-  cfg: RunConfig;
-  /** Scale applied to θ (mini-batches: per-example step kept equal). */
-  thetaScale: number;
-  /** Fixed coefficients for this cell (e.g. Adam's learning rate), overriding the run's θ. */
-  theta?: ThetaSpec;
-  /** Scenario g: meta-learned whatever metaEpisodes says, with a learning curve every `curve` steps. */
-  scarcity?: { curve: number };
-}
-
-/** One θ of a cell evaluated on the cell's tasks (the same tasks for every θ: comparisons are paired). */
-export interface SeedRun {
-  /** The meta-learning seed, or null for fixed coefficients. */
-  metaSeed: number | null;
-  theta: ThetaSpec;
-  /** Meta-learning's final iterate (the learned θ is the mean of the last episodes'), and its skipped episodes. */
-  final?: ThetaSpec;
-  skipped?: number;
-  acc: number;
-  /** Half-width of the 95% confidence interval of the mean accuracy over tasks. */
-  acc_ci95: number;
-  loss: number;
-  loss_median: number;
-  diverged: number;
-  /** Tasks whose weights stayed finite but whose query loss exceeds 10 · ln N: exploded, counted apart from diverged. */
-  exploded: number;
-  weight_norm: number;
-  tasks: { acc: number; loss: number; diverged: boolean }[];
-}
-
-/** The check that meta-learning worked: fixed coefficients on a log grid around the published ones. */
-export interface GridCheck {
-  /** Each point's mean accuracy on the train-split tasks the grid is chosen on. */
-  points: { theta: ThetaSpec; acc: number; diverged: number }[];
-  /** The best point, scored on the cell's own tasks. */
-  best: SeedRun;
-  /** Per meta seed: meta-learned minus best grid point, paired over the cell's tasks (mean and 95% CI half-width). */
-  vsMeta: { mean: number; ci95: number }[];
-  /** Meta-learning did worse than the best grid point (some seed's whole interval below zero). */
-  worse: boolean;
-}
-
-export interface CellResult {
-  id: string;
-  /** The settings the cell was computed with (resume reuses only exact matches). */
-  key: string;
-  scenario: ScenarioId;
-  x: string;
-  rule: string;
-  /** The first run's θ (every run's in `runs`). */
-  theta: ThetaSpec;
-  thetaSource: "fixed" | "meta-learned";
-  /** Mean accuracy over runs (meta seeds). */
-  acc: number;
-  /** Half-width of the 95% confidence interval over tasks of the run-averaged accuracy. */
-  acc_ci95: number;
-  /** Over every task of every run (meta seed): mean and median query loss, diverged and exploded tasks out of tasks × runs, mean Σ‖W‖ of the finite ones. */
-  loss: number;
-  loss_median: number;
-  diverged: number;
-  exploded: number;
-  weight_norm: number;
-  /** The first run's per-task results. */
-  tasks: { acc: number; loss: number; diverged: boolean }[];
-  /** Every θ evaluated: one per meta seed, or the fixed one. */
-  runs: SeedRun[];
-  grid?: GridCheck;
-  /** Scenario g: each run's θ tested on another dataset at the same K (transfer). */
-  transfer?: SeedRun[];
-  transferDataset?: string;
-  /** Scenario g: the first run's learning curve. */
-  curve?: CurveSummary[];
-  /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
-  diagnostics: DiagnosticsAt[];
-  seconds: number;
-}
-
-
-/** The grid of cells. */
+/** The grid of cells: every scenario's, in the table's order. */
 export function cells(o: ReproduceOptions): Cell[] {
   const base: RunConfig = { ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend };
-  const out: Cell[] = [];
-  const add = (scenario: ScenarioId, x: string, rules: CellRule[], over: Partial<RunConfig>, thetaScale = 1, theta?: ThetaSpec, scarcity?: Cell["scarcity"]) => {
-    for (const rule of rules) out.push({ id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"), scenario, x, rule, cfg: { ...base, ...over }, thetaScale, theta, ...(scarcity ? { scarcity } : {}) });
-  };
-  const both: ("bp" | "bp+oja")[] = ["bp", "bp+oja"];
-  for (const b of o.quick ? [1, 10] : [1, 10, 50]) add("a", `batch ${b}`, both, { batch: b }, b);
-  for (const d of o.quick ? [2, 8, 16] : [2, 4, 8, 12, 16]) add("b", `${d} layers`, both, { hidden: new Array(d).fill(100) });
-  for (const g of o.quick ? [0.25, 1, 3] : [0.1, 0.25, 0.5, 1, 2, 4]) add("c", `gain ${g}`, both, { gain: g });
-  add("c", "orthogonal", both, { init: "orthogonal" });
-  // The tricks available here, each with pure backprop, against online bp+Oja with none of them.
-  add("d", "online, Xavier (no tricks)", ["bp+oja"], {});
-  add("d", "mini-batch 10", ["bp"], { batch: 10 }, 10);
-  if (!o.quick) add("d", "mini-batch 50", ["bp"], { batch: 50 }, 50);
-  add("d", "careful init: orthogonal", ["bp"], { init: "orthogonal" });
-  add("d", "careful init: He", ["bp"], { init: "he" });
-  add("d", "Adam (lr 1e-3)", ["bp"], { optimizer: "adam" }, 1, { bp: 1e-3 });
-  add("d", "layer normalization", ["bp"], { norm: "layer" });
-  add("d", "batch normalization, mini-batch 10", ["bp"], { norm: "batch", batch: 10 }, 10);
-  // Weight growth under feedback alignment builds up over many updates: several passes over each task.
-  const ep = o.quick ? 4 : 10;
-  add("e", "feedback alignment", both, { feedback: "random", epochs: ep });
-  add("e", `backprop, ${ep} passes`, both, { epochs: ep });
-  // Claim 7: short-term memory of a recurrent network, images presented row by row then D steps of zero input.
-  const rnn: Partial<RunConfig> = { net: "rnn", hidden: [100] };
-  for (const d of o.quick ? [0, 20] : [0, 5, 10, 20, 40]) add("f", `BPTT, delay ${d}`, both, { ...rnn, delay: d });
-  for (const d of o.quick ? [20] : [0, 20]) add("f", `FA, delay ${d}`, both, { ...rnn, delay: d, feedback: "random" });
-  // Claim 8: scarce data. K shots per class; θ meta-learned at that K: bp alone, bp + Oja, the pool with L1.
-  for (const K of o.quick ? [1, 5, 50] : [1, 2, 5, 10, 20, 50]) add("g", `K = ${K}`, ["bp", "bp+oja", "pool"], { shots: K }, 1, undefined, { curve: Math.max(1, Math.round((5 * K) / 10)) });
-  return out;
+  return SCENARIO_IDS.flatMap((s) => SCENARIOS[s].cells(o, base));
 }
 
+/** The θ a cell starts from: its scenario's (the recurrent network's), else the run's. */
+function startOf(c: Cell, o: ReproduceOptions): { bp: number; oja: number } {
+  return SCENARIOS[c.scenario].start?.(o) ?? o.theta;
+}
+
+/** Results computed or saved without coordinates get their cell's, looked up by id in the plan of `o`. */
+export function withCoordinates(rs: readonly Omit<CellResult, "at">[], o: ReproduceOptions): CellResult[] {
+  const at = new Map(cells(o).map((c) => [c.id, c.at]));
+  return rs.map((r) => ({ ...r, at: (r as CellResult).at ?? at.get(r.id) ?? {} }) as CellResult);
+}
 
 /** Six evenly spaced measurement points over a cell's training (0 … all steps). */
 function stepsFor(cfg: RunConfig): number[] {
@@ -279,7 +136,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
-    const saved = savedCell(file, cellKey(c, o));
+    const saved = savedCell(file, cellKey(c, o), c);
     if (saved) { results.push(saved); onCell?.(i + 1, grid.length, c.id); continue; }
     const res = await computeCell(c, o);
     writeAtomic(file, JSON.stringify(res) + "\n");
@@ -292,7 +149,7 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
 /** Everything a cell's result depends on: a cached cell is reused only when its key is the same. */
 export function cellKey(c: Cell, o: ReproduceOptions): string {
   const { episodes, l1, transferTo } = cellSettings(c, o);
-  return JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta, meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
+  return JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: startOf(c, o), meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
     ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}), ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
 }
 
@@ -307,11 +164,12 @@ function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: num
 }
 
 /** The cached result in `file` when it was computed with `key`, else null (absent, unreadable or stale). */
-export function savedCell(file: string, key: string): CellResult | null {
+export function savedCell(file: string, key: string, c?: Cell): CellResult | null {
   if (!existsSync(file)) return null;
   try {
     const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
-    return saved.key === key ? pooled(saved) : null;
+    // Cells saved before coordinates existed take their plan's.
+    return saved.key === key ? pooled(c && saved.at === undefined ? { ...saved, at: c.at } : saved) : null;
   } catch { return null; }
 }
 
@@ -320,7 +178,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   const plan = probePlan(o), key = cellKey(c, o);
   const { episodes, l1, transferTo } = cellSettings(c, o);
   const t0 = performance.now();
-  const th = c.cfg.net === "rnn" ? o.rnnTheta ?? RNN_THETA : o.theta;
+  const th = startOf(c, o);
   const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
     : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
   // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
@@ -359,7 +217,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
   const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
   const res: CellResult = {
-    id: c.id, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
+    id: c.id, at: c.at, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
     acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: first.loss_median,
     diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
     tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),

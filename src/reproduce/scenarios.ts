@@ -1,0 +1,15 @@
+import type { Scenario } from "./scenario.js";
+import { depth } from "./scenarios/depth.js";
+import { feedback } from "./scenarios/feedback.js";
+import { init } from "./scenarios/init.js";
+import { online } from "./scenarios/online.js";
+import { recurrent } from "./scenarios/recurrent.js";
+import { scarcity } from "./scenarios/scarcity.js";
+import { tricks } from "./scenarios/tricks.js";
+import type { ScenarioId } from "./types.js";
+
+/** The paper's comparisons (PAPER.md "Claims"), one module each: the compiler checks that every id has its scenario. */
+export const SCENARIOS = { a: online, b: depth, c: init, d: tricks, e: feedback, f: recurrent, g: scarcity } satisfies Record<ScenarioId, Scenario>;
+
+/** The scenarios in run (and report) order. */
+export const SCENARIO_IDS = Object.keys(SCENARIOS) as ScenarioId[];
