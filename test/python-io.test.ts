@@ -23,6 +23,8 @@ import { encodeSafetensors } from "../src/data/safetensors.js";
 import { crc32c, decodeEvent, encodeEvent, EVENTS_FILE, frameRecord, readEvents, readRecords, TensorBoardLog } from "../src/report/tensorboard.js";
 import { embeddedMnistDir } from "../src/data/dataset.js";
 import { cli } from "./helpers.js";
+import { ReproduceLogs } from "../src/cli/tensorboard.js";
+import type { CellResult } from "../src/experiments/reproduce.js";
 
 const dir = mkdtempSync(join(tmpdir(), "np-pyio-"));
 const images = join(embeddedMnistDir(), "t10k-images-idx3-ubyte");
@@ -96,6 +98,28 @@ test("TensorBoardLog: a fresh log replaces the file; a kept one keeps what `keep
   assert.deepEqual(readEvents(b.file).map((e) => [e.step, e.scalars]), [[0, []], [0, [["x", 0]]], [1, [["x", 1]]], [2, [["x", 20]]]]);
   new TensorBoardLog(d);
   assert.equal(readEvents(join(d, EVENTS_FILE)).length, 1);
+});
+
+test("reproduce's TensorBoard logs: a run per rule, tags <scenario>/<results.csv field>, step = the cell's place on its scenario's axis; written anew, never duplicated", () => {
+  const d = join(dir, "tb-rep");
+  const cell = (scenario: string, x: string, rule: string, acc: number) => ({ scenario, x, rule, acc, acc_ci95: 0.01, loss: 1, loss_median: 0.9, diverged: 0, exploded: 0, weight_norm: 50 }) as unknown as CellResult;
+  const grid = [cell("b", "2 layers", "bp", 0.8), cell("b", "2 layers", "bp+oja", 0.81), cell("b", "8 layers", "bp", 0.3), cell("b", "8 layers", "bp+oja", 0.5), cell("g", "K = 1", "pool", 0.25)];
+  for (let pass = 0; pass < 2; pass++) { const logs = new ReproduceLogs(d); for (const c of grid) logs.cell(c); }
+  assert.deepEqual(readdirSync(d).sort(), ["bp", "bp+oja", "pool"]);
+  const oja = scalarsOf(join(d, "bp+oja", EVENTS_FILE));
+  assert.deepEqual(Object.keys(oja), ["b/acc", "b/acc_ci95", "b/loss", "b/loss_median", "b/diverged", "b/exploded", "b/weight_norm"]);
+  assert.deepEqual(oja["b/acc"], [[0, Math.fround(0.81)], [1, Math.fround(0.5)]]);
+  assert.deepEqual(scalarsOf(join(d, "pool", EVENTS_FILE))["g/acc"], [[0, 0.25]]);
+});
+
+test("the notebooks in examples/ are committed without outputs", () => {
+  const root = new URL("../examples/", import.meta.url).pathname;
+  const nbs = readdirSync(root).filter((f) => f.endsWith(".ipynb"));
+  assert.ok(nbs.length >= 3);
+  for (const f of nbs) {
+    const nb = JSON.parse(readFileSync(join(root, f), "utf8"));
+    for (const c of nb.cells) if (c.cell_type === "code") assert.ok(c.outputs.length === 0 && c.execution_count === null, `${f}: a code cell has outputs (clear them before committing)`);
+  }
 });
 
 /** `train` with the given flags (JSON lines), returning its output lines. */
