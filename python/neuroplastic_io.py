@@ -19,6 +19,7 @@ README's "From Python". As a script:
 EXPORT is a task.json (npy format), a task<t>.npz or a task<t>.safetensors.
 The tests require the rescored accuracy to equal the one the tool reported.
 """
+import csv
 import gzip
 import json
 import os
@@ -29,7 +30,7 @@ import numpy as np
 
 __all__ = [
     "read_idx_images", "read_idx_labels", "read_safetensors", "load_export", "load_exports",
-    "logits", "rescore", "load_train", "load_meta", "load_theta", "read_tensorboard",
+    "logits", "rescore", "load_train", "load_meta", "load_theta", "load_reproduce", "load_run", "read_tensorboard",
 ]
 
 
@@ -268,6 +269,39 @@ def load_meta(directory):
     rule = os.path.join(directory, "theta.json")
     out["rule"] = json.load(open(rule)) if os.path.exists(rule) else None
     return out
+
+
+def load_reproduce(directory):
+    """`reproduce --out DIR`: {"results": results.json, "csv": {column: array or list} of results.csv}
+    (pandas users: pd.read_csv(DIR + "/results.csv"))."""
+    rows = list(csv.DictReader(open(os.path.join(directory, "results.csv"), newline="")))
+    cols = {}
+    for k in rows[0].keys() if rows else []:
+        vals = [r[k] for r in rows]
+        try:
+            cols[k] = np.array([float(v) if v != "" else np.nan for v in vals])
+        except ValueError:
+            cols[k] = vals
+    return {"results": json.load(open(os.path.join(directory, "results.json"))), "csv": cols}
+
+
+def load_run(path):
+    """Whatever the CLI wrote at path: a train --out FILE, a meta --out DIR, a reproduce --out DIR,
+    a --save-weights DIR, one exported network, or a --tensorboard DIR."""
+    if os.path.isfile(path):
+        if path.endswith((".npz", ".safetensors")) or os.path.basename(path) == "task.json":
+            return load_export(path)
+        return load_train(path)
+    names = os.listdir(path)
+    if "meta.jsonl" in names:
+        return load_meta(path)
+    if "results.csv" in names:
+        return load_reproduce(path)
+    if "task.json" in names:
+        return load_export(path)
+    if any(n.startswith("rule") and n[4:].isdigit() for n in names):
+        return load_exports(path)
+    return read_tensorboard(path)
 
 
 # --- TensorBoard --------------------------------------------------------------

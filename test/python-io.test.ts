@@ -137,6 +137,7 @@ test("train --format npz and safetensors: one file per task holding the .npy exp
   const r = py("python3", PYIO + `
 import numpy as np
 ex = {f: nio.load_exports(sys.argv[1] + '/' + f) for f in ('npy', 'npz', 'safetensors')}
+assert sorted(nio.load_run(sys.argv[1] + '/npz')) == [1] and sorted(nio.load_run(sys.argv[1] + '/npz')[1]) == [0, 1]
 out = []
 for f in ('npz', 'safetensors'):
     for t in (0, 1):
@@ -173,7 +174,7 @@ test("meta --format npz and safetensors write the θ of theta.npy; load_meta rea
   assert.ok(existsSync(join(dir, "meta-npz/theta.npz")) && !existsSync(join(dir, "meta-npz/theta.npy")));
   const r = py("python3", PYIO + `
 import numpy as np
-ms = [nio.load_meta(sys.argv[1] + '/meta-' + f) for f in ('npy', 'npz', 'safetensors')]
+ms = [nio.load_run(sys.argv[1] + '/meta-' + f) for f in ('npy', 'npz', 'safetensors')]
 for m in ms[1:]:
     assert m['learned'][0] == ms[0]['learned'][0] and np.array_equal(m['learned'][1], ms[0]['learned'][1])
     assert np.array_equal(m['theta']['oja'], ms[0]['theta']['oja'])
@@ -235,7 +236,7 @@ test("train --tensorboard: per task acc, loss, diverged, weightNorm and the curv
   for (const k of Object.keys(want)) assert.deepEqual(again[k], want[k], k);
 });
 
-test("TensorBoard's own reader (EventAccumulator) loads the train and meta logs: the same tags, steps and values as neuroplastic_io.read_tensorboard", { skip: skipVenv }, () => {
+test("TensorBoard's own reader (EventAccumulator) loads the train, meta and reproduce logs: the same tags, steps and values as neuroplastic_io.read_tensorboard", { skip: skipVenv }, () => {
   const r = py(venvPy, PYIO + `
 import os
 from tensorboard.backend.event_processing import event_accumulator as ea
@@ -251,8 +252,8 @@ for logdir in sys.argv[1:]:
             assert [e.step for e in got] == d['step'].tolist(), (run, tag)
             assert all((e.value == v) or (e.value != e.value and v != v) for e, v in zip(got, d['value'].astype(float).tolist())), (run, tag)
         res[logdir + ':' + run] = sorted(tags)
-print(json.dumps(res))`, join(dir, "tb-cut"), join(dir, "tb-train")) as Record<string, string[]>;
-  assert.deepEqual(Object.keys(r).sort(), [`${join(dir, "tb-cut")}:.`, `${join(dir, "tb-train")}:bp=0.01`, `${join(dir, "tb-train")}:bp=0.01,oja=0.005`]);
+print(json.dumps(res))`, join(dir, "tb-cut"), join(dir, "tb-train"), join(dir, "tb-rep")) as Record<string, string[]>;
+  assert.deepEqual(Object.keys(r).sort(), [`${join(dir, "tb-cut")}:.`, `${join(dir, "tb-rep")}:bp`, `${join(dir, "tb-rep")}:bp+oja`, `${join(dir, "tb-rep")}:pool`, `${join(dir, "tb-train")}:bp=0.01`, `${join(dir, "tb-train")}:bp=0.01,oja=0.005`]);
 });
 
 test("the safetensors package reads the train and meta exports above into NumPy, the sidecar in its metadata", { skip: skipNumpy || skipVenv }, () => {

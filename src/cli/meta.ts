@@ -89,6 +89,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   checkConfig({ ...cfg.run, tasks: 1 }, cachedDataset(cfg.run));
   const workers = cappedWorkers(o.workers);
   const paths = o.out ? metaPaths(o.out) : null;
+  if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
   if (paths) {
     const earlier = [paths.checkpoint, paths.log].filter((f) => existsSync(f));
     if (earlier.length && !o.resume && !o.force) {
@@ -99,7 +100,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (o.resume && !existsSync(paths.checkpoint)) process.stderr.write(`neuroplastic: --resume: no checkpoint in ${paths.dir}; starting from episode 0\n`);
     try { mkdirSync(paths.dir, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${paths.dir}: ${describeFsError(e)}`); }
   }
-  const tb = o.tensorboard ? metaTensorBoard(o.tensorboard, cfg, paths, o.resume, o.force) : null;
+  const tb = o.tensorboard ? metaTensorBoard(o.tensorboard, cfg, paths, o.resume) : null;
   const bar = progressBar(cfg.episodes, !o.json, "meta");
   let accAvg = NaN, lossAvg = NaN;
   let res;
@@ -159,12 +160,11 @@ async function runMeta(o: MetaFlags): Promise<void> {
 }
 
 /**
- * The --tensorboard log of a meta run, checked before any work. A resumed run
+ * The --tensorboard log of a meta run (its directory checked before any work). A resumed run
  * continues from its checkpoint's episode: the events before it are kept (and
  * any missing re-emitted from meta.jsonl), the later ones are written again.
  */
-function metaTensorBoard(dir: string, cfg: MetaConfig, paths: ReturnType<typeof metaPaths> | null, resume: boolean, force: boolean): (l: MetaLogLine) => void {
-  checkTensorBoardDir(dir, resume, force);
+function metaTensorBoard(dir: string, cfg: MetaConfig, paths: ReturnType<typeof metaPaths> | null, resume: boolean): (l: MetaLogLine) => void {
   const names = layoutNames(cfg), layout = layoutOf(cfg);
   const from = resume && paths ? readCheckpoint(paths, cfg)?.episode ?? 0 : 0;
   const earlier: MetaLogLine[] = from > 0 && paths && existsSync(paths.log)
