@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { train } from "../experiments/train.js";
 import { metaFigures } from "../report/meta-figures.js";
-import { BRACKET_DEFAULT, layoutOf, metaPaths, metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
+import { BRACKET_DEFAULT, layoutOf, metaPaths, metaTrain, readCheckpoint, specOf, vecOf, type MetaConfig, type MetaLogLine } from "../experiments/meta-train.js";
 import { checkConfig } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
@@ -14,11 +14,14 @@ import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/regis
 import { formatThetaSpec } from "../rules/rule.js";
 import { addRunOptions, cappedWorkers, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
+import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
+import { checkTensorBoardDir, metaLog, metaScalars } from "./tensorboard.js";
 
 export type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean; tail?: number;
   outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number; bracket: number;
   out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
+  format: ArrayFormat; tensorboard?: string;
 };
 
 export function registerMeta(program: Command): void {
@@ -44,6 +47,8 @@ export function registerMeta(program: Command): void {
       .option("--eval-tasks <n>", "after meta-training, evaluate the learned θ on this many tasks (0: skip)", intArg("--eval-tasks", 0), 100)
       .option("--eval-split <split>", "split the evaluation tasks come from", "test")
       .option("--no-figures", "skip the SVG/PNG figures")
+      .option("--format <fmt>", "how the learned θ is also written: npy (theta.npy + theta.npy.json) | npz (theta.npz: 'theta' and the 'sidecar' JSON) | safetensors (theta.safetensors, the sidecar in its metadata)", choice<ArrayFormat>("--format", ARRAY_FORMATS), "npy")
+      .option("--tensorboard <dir>", "write TensorBoard event files as the run goes: per episode loss, acc, theta/<coefficient>, grad_norm, grad/<coefficient>, skipped")
       .addHelpText("after", "\nExample:\n  neuroplastic meta --learn bp,oja --init bp=0.001,oja=0 --episodes 600 --out runs/meta"),
     // Meta-training draws its tasks from the training split unless told otherwise; it runs one task per
     // meta-batch slot (no --tasks) and differentiates neither normalization layers nor Adam.
@@ -84,6 +89,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   checkConfig({ ...cfg.run, tasks: 1 }, cachedDataset(cfg.run));
   const workers = cappedWorkers(o.workers);
   const paths = o.out ? metaPaths(o.out) : null;
+  if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
   if (paths) {
     const earlier = [paths.checkpoint, paths.log].filter((f) => existsSync(f));
     if (earlier.length && !o.resume && !o.force) {
@@ -94,6 +100,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (o.resume && !existsSync(paths.checkpoint)) process.stderr.write(`neuroplastic: --resume: no checkpoint in ${paths.dir}; starting from episode 0\n`);
     try { mkdirSync(paths.dir, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${paths.dir}: ${describeFsError(e)}`); }
   }
+  const tb = o.tensorboard ? metaTensorBoard(o.tensorboard, cfg, paths, o.resume) : null;
   const bar = progressBar(cfg.episodes, !o.json, "meta");
   let accAvg = NaN, lossAvg = NaN;
   let res;
@@ -101,6 +108,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
     res = await metaTrain(cfg, workers, paths, {
       resume: o.resume, whenInterrupted,
       onEpisode: (l, s) => {
+        tb?.(l);
         const a = 0.05;
         accAvg = Number.isNaN(accAvg) ? l.acc : (1 - a) * accAvg + a * l.acc;
         if (Number.isFinite(l.loss)) lossAvg = Number.isNaN(lossAvg) ? l.loss : (1 - a) * lossAvg + a * l.loss;
@@ -138,14 +146,32 @@ async function runMeta(o: MetaFlags): Promise<void> {
   if (paths) {
     const config = metaFlatConfig(cfg, o), prov = provenance();
     writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run }, provenance: prov }, null, 1) + "\n");
-    writeNpy(join(paths.dir, "theta.npy"), Float32Array.from(res.learned));
-    writeAtomic(join(paths.dir, "theta.npy.json"), JSON.stringify({ names: layoutNames(cfg), theta: res.learned, config }, null, 1) + "\n");
+    const thetaSide = JSON.stringify({ names: layoutNames(cfg), theta: res.learned, config }, null, 1) + "\n";
+    if (o.format === "npy") {
+      writeNpy(join(paths.dir, "theta.npy"), Float32Array.from(res.learned));
+      writeAtomic(join(paths.dir, "theta.npy.json"), thetaSide);
+    } else writeAtomic(join(paths.dir, `theta.${o.format}`), encodeArrayFile(o.format, [{ name: "theta", shape: [res.learned.length], data: Float32Array.from(res.learned) }], thetaSide));
     if (o.figures) summary.figures = await metaFigures(paths.dir, res.log);
     // summary.json holds no timing (same seed, same bytes); episodes_per_s and seconds are on stdout.
     const { episodes_per_s: _r, seconds: _s, ...kept } = summary;
     writeAtomic(`${paths.dir}/summary.json`, JSON.stringify({ ...kept, config, provenance: prov }, null, 1) + "\n");
-    if (!o.json) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), theta.npy, ${paths.log}${o.figures ? ", figures" : ""}`);
+    if (!o.json) console.log(`wrote ${paths.rule} (use: neuroplastic train --rule-file ${paths.rule}), theta.${o.format}, ${paths.log}${o.figures ? ", figures" : ""}`);
   }
+}
+
+/**
+ * The --tensorboard log of a meta run (its directory checked before any work). A resumed run
+ * continues from its checkpoint's episode: the events before it are kept (and
+ * any missing re-emitted from meta.jsonl), the later ones are written again.
+ */
+function metaTensorBoard(dir: string, cfg: MetaConfig, paths: ReturnType<typeof metaPaths> | null, resume: boolean): (l: MetaLogLine) => void {
+  const names = layoutNames(cfg), layout = layoutOf(cfg);
+  const from = resume && paths ? readCheckpoint(paths, cfg)?.episode ?? 0 : 0;
+  const earlier: MetaLogLine[] = from > 0 && paths && existsSync(paths.log)
+    ? readFileSync(paths.log, "utf8").split("\n").filter((s) => s.trim() !== "").slice(0, from).map((s) => JSON.parse(s) as MetaLogLine) : [];
+  const scalars = (l: MetaLogLine) => metaScalars(l, names, vecOf(layout, l.theta));
+  const log = metaLog(dir, from, earlier, scalars);
+  return (l) => log.scalars(l.episode, scalars(l));
 }
 
 /** The run's flags as one flat object (long flag names), accepted back by --config. */

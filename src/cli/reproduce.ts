@@ -11,12 +11,13 @@ import { verdicts } from "../reproduce/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { planReproduce } from "./sweep/plan.js";
 import { BRACKET_DEFAULT } from "../experiments/meta-train.js";
+import { checkTensorBoardDir, ReproduceLogs } from "./tensorboard.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
   outer: OuterLoop; metaSeeds?: number; gridTasks?: number; bracket: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
-  resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean;
+  resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean; tensorboard?: string;
 }
 
 export function registerReproduce(program: Command): void {
@@ -49,6 +50,7 @@ export function registerReproduce(program: Command): void {
     .option("--json", "print the verdicts as one JSON line", false)
     .option("--plan <dir>", "do not run: write the cells as a sweep in DIR (manifest.jsonl) to run as a SLURM array or Kubernetes indexed job; `sweep collect DIR` writes the report there")
     .option("--force", "with --plan: replace a plan whose cells already ran", false)
+    .option("--tensorboard <dir>", "write TensorBoard event files as cells finish (cached cells first): one run per rule, tags <scenario>/acc, acc_ci95, loss, … (results.csv's fields), step = the cell's place on its scenario's axis")
     .addHelpText("after", "\nExample:\n  neuroplastic reproduce --quick --out runs/reproduce-quick")
     .action(async (f: Flags) => {
       const o: ReproduceOptions = {
@@ -67,10 +69,13 @@ export function registerReproduce(program: Command): void {
       }
       o.workers = cappedWorkers(o.workers);
       try { mkdirSync(o.out, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${o.out}: ${describeFsError(e)}`); }
+      // A rerun reuses every cached cell anyway, so the log is always rewritten from the first cell: never refused, never duplicated.
+      if (f.tensorboard) checkTensorBoardDir(f.tensorboard, true, false);
+      const tb = f.tensorboard ? new ReproduceLogs(f.tensorboard) : null;
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");
       let rs;
-      try { rs = await reproduce(o, (done, _total, id) => bar.update(done, { info: id })); } finally { bar.stop(); }
+      try { rs = await reproduce(o, (done, _total, id, res) => { tb?.cell(res); bar.update(done, { info: id }); }); } finally { bar.stop(); }
       const command = `neuroplastic ${process.argv.slice(2).join(" ")}`;
       // The verdicts reach stdout before the report is written: a failed write never swallows them.
       const vs = verdicts(rs);

@@ -8,16 +8,18 @@ import { train, type TrainOutcome } from "../experiments/train.js";
 import { checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeCurves } from "../report/curves.js";
-import { addRunOptions, cappedWorkers, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import { addRunOptions, cappedWorkers, choice, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
+import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
+import { checkTensorBoardDir, runDirs, taskScalars, trainLog, writeCurve } from "./tensorboard.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
 
-export type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number };
+export type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number; format?: ArrayFormat; tensorboard?: string };
 
 export function registerTrain(program: Command): void {
   addRunOptions(
@@ -30,6 +32,8 @@ export function registerTrain(program: Command): void {
       .option("--force", "overwrite the results of an earlier run at --out", false)
       .option("--save-weights <dir>", "write the trained weights of the first --save-tasks tasks as NumPy .npy files with a JSON sidecar (DIR/rule<i>/task<t>/)")
       .option("--save-tasks <n>", "how many tasks --save-weights keeps (default 1)", intArg("--save-tasks", 1))
+      .option("--format <fmt>", `--save-weights' files: npy (one .npy per array and task.json) | npz (one NumPy .npz per task, the sidecar as its 'sidecar' entry) | safetensors (one .safetensors per task, the sidecar in its metadata); default npy`, choice<ArrayFormat>("--format", ARRAY_FORMATS))
+      .option("--tensorboard <dir>", "write TensorBoard event files as the run goes: per task acc, loss, diverged, weightNorm; with --curve, the curve (one run per rule)")
       .option("--curve <k>", "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)", intArg("--curve", 1))
       .addHelpText("after", "\nExample:\n  neuroplastic train --rule bp=0.0068 --rule bp=0.0068,oja=0.0053 --tasks 200 --out runs/train.json"),
   ).action(runTrain);
@@ -115,12 +119,12 @@ function checkWeightsDir(dir: string, resume: boolean, force: boolean): void {
  * the run's configuration, the example indices (into the dataset split, in
  * the order trained) and labels (as the network saw them), and the scores.
  */
-function writeSavedTask(dir: string, i: number, rule: { name: string; theta: ThetaSpec }, cfg: RunConfig, r: TaskResult, saved: SavedTask): void {
+function writeSavedTask(dir: string, i: number, rule: { name: string; theta: ThetaSpec }, cfg: RunConfig, r: TaskResult, saved: SavedTask, format: ArrayFormat = "npy"): void {
   const at = join(dir, `rule${i}`, `task${r.task}`);
   const files = saved.tensors.map((x) => {
     const file = `${x.name}.npy`;
-    writeNpy(join(at, file), x.data, x.shape);
-    return { name: x.name, file, shape: x.shape, dtype: x.data instanceof Float64Array ? "<f8" : "<f4" };
+    if (format === "npy") writeNpy(join(at, file), x.data, x.shape);
+    return { name: x.name, ...(format === "npy" ? { file } : {}), shape: x.shape, dtype: x.data instanceof Float64Array ? "<f8" : "<f4" };
   });
   const ds = cachedDataset(cfg);
   const sidecar = {
@@ -134,7 +138,8 @@ function writeSavedTask(dir: string, i: number, rule: { name: string; theta: The
   };
   // Lists of numbers on one line each: the sidecar stays readable.
   const text = JSON.stringify(sidecar, null, 1).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, xs: string) => `[${xs.split(/,\s*/).join(", ")}]`);
-  writeAtomic(join(at, "task.json"), text + "\n");
+  if (format === "npy") writeAtomic(join(at, "task.json"), text + "\n");
+  else writeAtomic(`${at}.${format}`, encodeArrayFile(format, saved.tensors, text + "\n"));
 }
 
 /** Fail before any training if --out cannot be written (a path under a file, a directory, no permission). */
@@ -162,6 +167,7 @@ async function runTrain(o: TrainFlags): Promise<void> {
   await loadTermsFlag(o.terms);
   if (o.resume && !o.out) throw new UsageError("--resume needs --out FILE (where the earlier run's tasks are)");
   if (o.saveTasks !== undefined && !o.saveWeights) throw new UsageError("--save-tasks needs --save-weights DIR");
+  if (o.format !== undefined && !o.saveWeights) throw new UsageError("--format needs --save-weights DIR");
   const { rules, cfgs } = trainConfigsOf(o);
   if (o.printConfig) {
     // One configuration per rule, each accepted back by --config.
@@ -177,18 +183,22 @@ async function runTrain(o: TrainFlags): Promise<void> {
   const saveTasks = o.saveWeights ? (o.saveTasks ?? 1) : 0;
   if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);
   if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
+  if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
+  const tbDirs = o.tensorboard ? runDirs(o.tensorboard, rules.map((r) => r.name)) : [];
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
   for (const [i, r] of rules.entries()) {
     const cfg = cfgs[i];
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
+    const tb = o.tensorboard ? trainLog(tbDirs[i], o.resume ? stream?.done.get(r.name) ?? [] : undefined) : null;
     try {
       out = await train(cfg, workers, (n) => bar.update(n), undefined, {
-        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => stream?.append(r.name, t),
-        save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved),
+        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => { stream?.append(r.name, t); tb?.scalars(t.task, taskScalars(t)); },
+        save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved, o.format),
       });
     } finally { bar.stop(); }
+    if (tb && out.curve) writeCurve(tb, out.curve);
     outcomes.push({ rule: r.name, cfg, out });
     if (o.json) {
       const { results: _r, ...s } = out;

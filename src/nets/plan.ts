@@ -15,7 +15,7 @@ export function planStep(net: PlasticNetwork, rule: Rule, opts: StepOptions = {}
   return m.plan ? m.plan(net, rule, opts) : new ComposedStep(net, rule, opts);
 }
 
-/** The step with forward-mode tangents for meta-parameters `params` (src/meta/tangent.ts). */
+/** The step with forward-mode tangents for meta-parameters `params` (src/learn/tangent.ts). */
 export function planTangentStep(net: PlasticNetwork, rule: Rule, opts: StepOptions, params: readonly MetaParam[]): TangentStep {
   tangentThrough(opts);
   const m = networkOf(net.kind);

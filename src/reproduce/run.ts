@@ -129,7 +129,7 @@ function scaled(theta: ThetaSpec, k: number): ThetaSpec {
 }
 
 /** Run (or reuse) every cell; `onCell` reports progress. */
-export async function reproduce(o: ReproduceOptions, onCell?: (done: number, total: number, id: string) => void): Promise<CellResult[]> {
+export async function reproduce(o: ReproduceOptions, onCell?: (done: number, total: number, id: string, result: CellResult) => void): Promise<CellResult[]> {
   const dir = join(o.out, "cells");
   mkdirSync(dir, { recursive: true });
   const grid = cells(o), results: CellResult[] = [];
@@ -137,11 +137,11 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
     const saved = savedCell(file, cellKey(c, o), c);
-    if (saved) { results.push(saved); onCell?.(i + 1, grid.length, c.id); continue; }
+    if (saved) { results.push(saved); onCell?.(i + 1, grid.length, c.id, saved); continue; }
     const res = await computeCell(c, o);
     writeAtomic(file, JSON.stringify(res) + "\n");
     results.push(res);
-    onCell?.(i + 1, grid.length, c.id);
+    onCell?.(i + 1, grid.length, c.id, res);
   }
   return results;
 }

@@ -4,7 +4,7 @@ import type { Buf } from "../core/kernels.js";
  * What a plasticity term at one plastic matrix W (n, m) may read, all from
  * one forward/backward pass and the weights *before* this step's update
  * (PAPER.md: every ΔW is computed from the same pass, then applied together).
- * The matrix is a site of any network (src/nets/network.ts): layer l of an
+ * The matrix is a site of any network (src/learn/network.ts): layer l of an
  * MLP (n = nₗ, m = nₗ₋₁, one row), or U, J or W of the RNN, whose terms are
  * summed over the T time steps of a sequence (PAPER.md "Recurrent networks"):
  * every vector below then holds T rows, row t being time step t, and
