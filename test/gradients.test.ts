@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { logSumExp } from "../src/core/kernels.js";
+import { WasmArena } from "../src/core/wasm.js";
 import { Rng } from "../src/core/rng.js";
 import type { ActivationName } from "../src/nn/activations.js";
 import { forward, MLP, Trace } from "../src/nets/mlp/mlp.js";
@@ -65,6 +66,16 @@ for (const [activation, bias, norm] of cases) {
       }
       assertClose(tr.e[0], gx, 1e-5, 1e-8, "dCE/dx");
       assert.ok(Math.max(...gx.map(Math.abs)) > 1e-4, "the check is not vacuous");
+      // The other backend: the same weights in float32 on the WebAssembly kernels give the same errors eₗ
+      // (the finite-difference-checked float64 ones above) to float32's precision.
+      const w32 = new MLP({ dims: [7, 6, 5, 4, 3], activation, bias, norm, arena: new WasmArena(1 << 20) });
+      for (let l = 1; l <= L; l++) { w32.W[l].set(net.W[l]); if (bias) w32.b[l].set(net.b[l]); }
+      const t32 = new Trace(w32);
+      t32.y[0].set(tr.y[0]);
+      forward(w32, t32);
+      for (let i = 0; i < w32.dims[L]; i++) t32.e[L][i] = t32.y[L][i] - (i === label ? 1 : 0);
+      backward(w32, makeFeedback("sym", w32, "xavier", 1, new Rng(0)), t32, { needU: new Array(L + 1).fill(false), needE0: true });
+      for (let l = 0; l <= L; l++) assertClose(t32.e[l], tr.e[l], 1e-4, 1e-6, `wasm f32 e${l}`);
     });
   }
 }

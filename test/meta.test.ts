@@ -30,8 +30,11 @@ const cases: Case[] = [
   { name: "the whole pool shared, backprop, biases, mini-batches of 3", cfg: { bias: true, batch: 3 }, learn: [...POOL], perLayer: false, theta: [0.5, 0.2, 0.03, 0.1, 0.05, 0.08, 0.02] },
 ];
 
+/** Agreement of the float32 WebAssembly meta-gradient with the float64 one, relative to the largest component. */
+const F32_RTOL = 1e-4;
+
 for (const c of cases) {
-  test(`exact meta-gradient equals central finite differences in float64: ${c.name}`, () => {
+  test(`exact meta-gradient equals central finite differences in float64, and the wasm float32 backend agrees: ${c.name}`, () => {
     const cfg = { ...base, ...c.cfg };
     const layout = metaLayout(c.learn, cfg.hidden.length + 1, c.perLayer);
     assert.equal(layout.length, c.theta.length);
@@ -49,6 +52,13 @@ for (const c of cases) {
       for (let k = 0; k < fd.length; k++) {
         const rel = Math.abs(r.grad[k] - fd[k]) / Math.max(Math.abs(fd[k]), 1e-3 * scale);
         assert.ok(rel < 1e-5, `${layout[k].term}@${layout[k].layers}: exact ${r.grad[k]} vs fd ${fd[k]} (rel ${rel.toExponential(2)})`);
+      }
+      // The other backend: the WebAssembly kernels (float32, the fast steps where they apply) give the same gradient
+      // to float32's precision over the unrolled loop (the float64 one above is the finite-difference-checked reference).
+      const r32 = runEpisode({ ...cfg, backend: "wasm" }, ds, t, layout, c.theta, fixed, "f32");
+      for (let k = 0; k < fd.length; k++) {
+        const rel = Math.abs(r32.grad[k] - r.grad[k]) / scale;
+        assert.ok(rel < F32_RTOL, `wasm f32 ${layout[k].term}@${layout[k].layers}: ${r32.grad[k]} vs f64 ${r.grad[k]} (rel to the largest ${rel.toExponential(2)})`);
       }
     }
   });

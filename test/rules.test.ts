@@ -8,6 +8,7 @@ import { makeRule, parseThetaSpec, formatThetaSpec } from "../src/rules/rule.js"
 import type { LayerSignals, RankOne } from "../src/rules/types.js";
 import { makeFeedback } from "../src/signals/feedback.js";
 import { backward } from "../src/nets/mlp/mlp.js";
+import { WasmArena } from "../src/core/wasm.js";
 import { assertClose, diff, maxAbs, stepFor } from "./helpers.js";
 
 function setup(bias: boolean, seed = 1) {
@@ -59,6 +60,18 @@ for (const name of TERM_NAMES) {
           } as Record<TermName, number>)[name]);
           assertClose(diff(net.b[l], before.b[l]), wantB, 1e-10, 1e-14, `${name} Δb${l}`);
         }
+      }
+      // The other backend: the same start in float32 on the WebAssembly kernels (the fast step where it applies)
+      // lands θ · the same formula, to float32's precision.
+      const w32 = new MLP({ dims: [...net.dims], bias, arena: new WasmArena(1 << 20) });
+      for (let l = 1; l <= net.L; l++) { w32.W[l].set(before.W[l]); if (bias) w32.b[l].set(before.b[l]); }
+      const start32 = w32.clone(), step32 = stepFor(w32, makeFeedback("sym", w32, "xavier", 1, new Rng(0)), makeRule({ [name]: theta }, net.L));
+      step32.x.set(x);
+      step32.step(label);
+      step32.finish();
+      for (let l = 1; l <= net.L; l++) {
+        const want = TERMS[name].naive(sig(l), before.W[l]).map((v) => theta * v);
+        assertClose(diff(w32.W[l], start32.W[l]), want, 1e-3, 1e-6 * Math.max(1e-3, maxAbs(want)) + 2e-7, `wasm f32: ${name} ΔW${l}`);
       }
       // eoja is small here and exactly 0 at layer 1 with backprop (e₀ = W₁ᵀe₁; deeper, eₗ₋₁ − Wᵀeₗ = Wᵀeₗ ⊙ (σ' − 1)), but not zero.
       assert.ok(largest > 1e-10, "the check is not vacuous");

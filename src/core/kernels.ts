@@ -19,7 +19,6 @@ export function alloc(dtype: DType, n: number): Buf {
  * own Arena.
  */
 export interface Kernels {
-  readonly name: string;
   matVec(out: Buf, W: Buf, x: Buf, n: number, m: number, b?: Buf | null): void;
   matTVec(out: Buf, W: Buf, a: Buf, n: number, m: number): void;
   matTVec2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, n: number, m: number): void;
@@ -80,6 +79,19 @@ export interface Kernels {
 export function softplusAt(z: number, beta: number): number {
   const t = beta * z;
   return (Math.max(t, 0) + Math.log1p(Math.exp(-Math.abs(t)))) / beta;
+}
+
+/**
+ * backUpdate's plain twin, the reference the WebAssembly kernel is held to
+ * (test/kernel-twins.test.ts) and what runs where the kernel declines:
+ * g = Wᵀe from W before its update (eq. of the backward pass, eₗ₋₁ before σ'),
+ * then Wout += Σ_k s_k u_k v_kᵀ, then bte = g and g ⊙= d (eₗ₋₁ = (Wₗᵀeₗ) ⊙ σ'(zₗ₋₁)).
+ */
+export function backUpdatePlain(k: Kernels, g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number,
+  s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, d: Buf | null = null, bte: Buf | null = null): void {
+  if (g !== null) k.matTVec(g, W, e, n, m);
+  k.addOuters(Wout, s, u, v, K, n, m);
+  if (g !== null && d !== null && bte !== null) for (let j = 0; j < m; j++) { bte[j] = g[j]; g[j] *= d[j]; }
 }
 
 /** Activation codes shared with the WebAssembly kernels. */
@@ -328,7 +340,7 @@ export function tanh(y: Buf, d: Buf, z: Buf, n: number): void {
   for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; }
 }
 
-export const jsKernels: Kernels = { name: "js", matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr, tanh };
+export const jsKernels: Kernels = { matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr, tanh };
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {
@@ -359,10 +371,4 @@ export function argmax(z: Buf, n: number): number {
 export function allFinite(a: Buf): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
-}
-
-export function dot(a: Buf, b: Buf, n: number): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[i] * b[i];
-  return s;
 }

@@ -170,7 +170,6 @@ export class WasmArena implements Arena {
       return true;
     };
     return {
-      name: "wasm-simd",
       matVec(out, W, v, n, m, b = null) {
         const p0 = o(out), p1 = o(W), p2 = o(v), p3 = on(b);
         if ((p0 | p1 | p2 | p3) >= 0) x.matVec(p0, p1, p2, n, m, p3);

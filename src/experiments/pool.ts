@@ -60,9 +60,3 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-/** Split 0 … n−1 into contiguous chunks (small enough for a live progress bar). */
-export function chunks(n: number, size: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < n; i += size) out.push(Array.from({ length: Math.min(size, n - i) }, (_, k) => i + k));
-  return out;
-}

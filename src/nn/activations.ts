@@ -13,8 +13,6 @@ export interface Activation {
   readonly name: ActivationName;
   /** y(n) = σ(z(n)) */
   f(y: Buf, z: Buf, n: number): void;
-  /** d(n) = σ'(z), given y = σ(z) */
-  df(d: Buf, y: Buf, z: Buf, n: number): void;
   /** y = σ(z) and d = σ'(z) together (the forward pass keeps σ' for the backward pass). */
   fdf(y: Buf, d: Buf, z: Buf, n: number): void;
   /** d2(n) = σ''(z), given y = σ(z) */
@@ -30,10 +28,6 @@ export function softplus(beta = 10): Activation {
     name: "softplus",
     f(y, z, n) {
       for (let i = 0; i < n; i++) y[i] = softplusAt(z[i], beta);
-    },
-    df(d, y, _z, n) {
-      // σ'(z) = sigmoid(βz) = 1 − exp(−βy), the published form.
-      for (let i = 0; i < n; i++) d[i] = 1 - Math.exp(-beta * y[i]);
     },
     fdf(y, d, z, n) {
       // One exp per unit: with q = exp(−|βz|), y = (max(βz, 0) + log1p(q)) / β and
@@ -58,7 +52,6 @@ export function softplus(beta = 10): Activation {
 export const relu: Activation = {
   name: "relu",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = z[i] > 0 ? z[i] : 0; },
-  df(d, _y, z, n) { for (let i = 0; i < n; i++) d[i] = z[i] > 0 ? 1 : 0; },
   fdf(y, d, z, n) { for (let i = 0; i < n; i++) { const p = z[i] > 0; y[i] = p ? z[i] : 0; d[i] = p ? 1 : 0; } },
   d2f(d2, _y, _z, n) { d2.fill(0, 0, n); },
 };
@@ -66,7 +59,6 @@ export const relu: Activation = {
 export const tanh: Activation = {
   name: "tanh",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = Math.tanh(z[i]); },
-  df(d, y, _z, n) { for (let i = 0; i < n; i++) d[i] = 1 - y[i] * y[i]; },
   fdf(y, d, z, n) { for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; } },
   d2f(d2, y, _z, n) { for (let i = 0; i < n; i++) d2[i] = -2 * y[i] * (1 - y[i] * y[i]); },
 };
@@ -74,7 +66,6 @@ export const tanh: Activation = {
 export const linear: Activation = {
   name: "linear",
   f(y, z, n) { for (let i = 0; i < n; i++) y[i] = z[i]; },
-  df(d, _y, _z, n) { d.fill(1, 0, n); },
   fdf(y, d, z, n) { for (let i = 0; i < n; i++) y[i] = z[i]; d.fill(1, 0, n); },
   d2f(d2, _y, _z, n) { d2.fill(0, 0, n); },
 };

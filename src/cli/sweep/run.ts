@@ -149,7 +149,3 @@ export function notDone(st: SweepStatus): number[] {
   return [...st.missing, ...st.failed.map((f) => f.index)].sort((a, b) => a - b);
 }
 
-export function hasLogs(dir: string): boolean {
-  const p = sweepPaths(dir).logs;
-  return existsSync(p) && readdirSync(p).length > 0;
-}

@@ -1,4 +1,4 @@
-import type { Buf, InputTangent } from "../../core/kernels.js";
+import { backUpdatePlain, type Buf, type InputTangent } from "../../core/kernels.js";
 import { plasticityOf, type SitePlasticity } from "../../learn/plasticity.js";
 import { checkLabel, type PlasticStep, type StepOptions } from "../../learn/step.js";
 import { makeTransform, optimizerOf } from "../../learn/optimizers.js";
@@ -165,11 +165,7 @@ export class SweepStep implements PlasticStep {
       if (l === 1 && I !== null) { this.inputUpdate(pl.factors(scale, k, pl.sig0, false), NO_TANGENTS); continue; }
       const n = dims[l], m = dims[l - 1], K = pl.factors(scale, k), target = t.targetW(l);
       const g = l > 1 ? tr.e[l - 1] : null, d = l > 1 ? tr.dsig[l - 1] : null, bte = l > 1 ? tr.bte[l - 1] : null;
-      if (!F.backUpdate(g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte)) {
-        if (g !== null) k.matTVec(g, W[l], tr.e[l], n, m);
-        k.addOuters(target, pl.s, pl.us, pl.vs, K, n, m);
-        if (g !== null) for (let j = 0; j < m; j++) { bte![j] = g[j]; g[j] *= d![j]; }
-      }
+      if (!F.backUpdate(g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte)) backUpdatePlain(k, g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte);
       const tb = t.targetB(l);
       if (tb !== null) pl.biasUpdate(tb, K);
     }
