@@ -184,7 +184,8 @@ export function matTVec(out: usize, W: usize, a: usize, n: i32, m: i32): void {
   // Four rows per sweep of out: out is read and written once per four rows of W.
   for (; i + 4 <= n; i += 4) {
     const r0 = W + <usize>i * stride, io = <usize>i << 2;
-    accRows4(out, r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride, load<f32>(a + io), load<f32>(a + io + 4), load<f32>(a + io + 8), load<f32>(a + io + 12), m);
+    accRows4(out, r0, r0 + stride, r0 + 2 * stride, r0 + 3 * stride, load<f32>(a + io), load<f32>(a + io + 4), load<f32>(a + io + 8), load<f32>(a + io + 12),
+      m);
   }
   for (; i < n; i++) accRow1(out, W + <usize>i * stride, load<f32>(a + (<usize>i << 2)), m);
 }
@@ -712,7 +713,8 @@ export function matVecT(out: usize, WT: usize, stride: i32, x: usize, idx: usize
     a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(a + o), v128.load(b + o)), f32x4.mul(v128.load(c + o), v128.load(d + o))));
     a1 = f32x4.add(a1, f32x4.add(f32x4.mul(v128.load(a + o + 16), v128.load(b + o + 16)), f32x4.mul(v128.load(c + o + 16), v128.load(d + o + 16))));
   }
-  if (i < n4) { const o = <usize>i << 2; a0 = f32x4.add(a0, f32x4.add(f32x4.mul(v128.load(a + o), v128.load(b + o)), f32x4.mul(v128.load(c + o), v128.load(d + o)))); }
+  if (i < n4) { const o = <usize>i << 2; a0 = f32x4.add(a0,
+    f32x4.add(f32x4.mul(v128.load(a + o), v128.load(b + o)), f32x4.mul(v128.load(c + o), v128.load(d + o)))); }
   let s = hsum(f32x4.add(a0, a1));
   for (let i = n4; i < n; i++) { const o = <usize>i << 2; s += load<f32>(a + o) * load<f32>(b + o) + load<f32>(c + o) * load<f32>(d + o); }
   return s;
@@ -846,8 +848,10 @@ const SCR = memory.data(128, 16);
  * coefficients at SCR + ca and SCR + cb: each load of A and B serves four rows.
  */
 @inline function upd4(r: usize, sb: usize, n: i32, K: i32, A: usize, B: usize, ca: usize, cb: usize): void {
-  const a0 = f32x4.splat(load<f32>(SCR + ca)), a1 = f32x4.splat(load<f32>(SCR + ca + 4)), a2 = f32x4.splat(load<f32>(SCR + ca + 8)), a3 = f32x4.splat(load<f32>(SCR + ca + 12));
-  const b0 = f32x4.splat(K > 1 ? load<f32>(SCR + cb) : 0), b1 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 4) : 0), b2 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 8) : 0), b3 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 12) : 0);
+  const a0 = f32x4.splat(load<f32>(SCR + ca)), a1 = f32x4.splat(load<f32>(SCR + ca + 4)), a2 = f32x4.splat(load<f32>(SCR + ca + 8)),
+    a3 = f32x4.splat(load<f32>(SCR + ca + 12));
+  const b0 = f32x4.splat(K > 1 ? load<f32>(SCR + cb) : 0), b1 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 4) : 0),
+    b2 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 8) : 0), b3 = f32x4.splat(K > 1 ? load<f32>(SCR + cb + 12) : 0);
   const s2 = sb << 1, s3 = s2 + sb;
   let p = r, pa = A, pb = B;
   // Eight columns per iteration, the second four by immediate offsets (measured ~15% faster than four).
@@ -888,7 +892,8 @@ const SCR = memory.data(128, 16);
   }
   const endS = A + (<usize>n << 2);
   const s0 = load<f32>(SCR + ca), s1 = load<f32>(SCR + ca + 4), t2s = load<f32>(SCR + ca + 8), s3s = load<f32>(SCR + ca + 12);
-  const t0: f32 = K > 1 ? load<f32>(SCR + cb) : 0, t1: f32 = K > 1 ? load<f32>(SCR + cb + 4) : 0, u2: f32 = K > 1 ? load<f32>(SCR + cb + 8) : 0, u3: f32 = K > 1 ? load<f32>(SCR + cb + 12) : 0;
+  const t0: f32 = K > 1 ? load<f32>(SCR + cb) : 0, t1: f32 = K > 1 ? load<f32>(SCR + cb + 4) : 0, u2: f32 = K > 1 ? load<f32>(SCR + cb + 8) : 0,
+    u3: f32 = K > 1 ? load<f32>(SCR + cb + 12) : 0;
   while (pa < endS) {
     const va = load<f32>(pa), vb: f32 = K > 1 ? load<f32>(pb) : 0;
     store<f32>(p, load<f32>(p) + (s0 * va + t0 * vb));
@@ -929,7 +934,8 @@ const SCR = memory.data(128, 16);
  * (idx, cnt) change. Rows go four at a time so the dot products share loads
  * and run as independent chains.
  */
-export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: usize, A: usize, B: usize, u: usize, idx: usize, cnt: i32, P: i32, tdesc: usize): void {
+export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: usize, A: usize, B: usize, u: usize, idx: usize, cnt: i32, P: i32,
+  tdesc: usize): void {
   const sb = <usize>stride << 2;
   if (B == 0 && P == 0) {
     if (A == 0) return;
@@ -969,7 +975,8 @@ export function inputSweep(WT: usize, stride: i32, m: i32, n: i32, x: usize, y: 
     for (let q = 0; q < R; q++) if (load<f32>(x + (<usize>(j + q) << 2)) != 0) blank = false;
     for (let k = 0; k < P; k++) {
       const d = tdesc + <usize>k * 24;
-      const dWT = <usize>load<u32>(d), dy = <usize>load<u32>(d + 4), Ak = <usize>load<u32>(d + 8), Bk = <usize>load<u32>(d + 12), Ck = <usize>load<u32>(d + 16), duk = <usize>load<u32>(d + 20);
+      const dWT = <usize>load<u32>(d), dy = <usize>load<u32>(d + 4), Ak = <usize>load<u32>(d + 8), Bk = <usize>load<u32>(d + 12),
+        Ck = <usize>load<u32>(d + 16), duk = <usize>load<u32>(d + 20);
       const r = dWT + <usize>j * sb;
       if (Ck != 0) {
         if (R == 4) dot2x4(r, row, sb, y, dy, n);
@@ -1029,7 +1036,8 @@ export function transpose(WT: usize, W: usize, n: i32, m: i32, stride: i32, toW:
       v128.store(d0 + 2 * dr, v128.shuffle<f32>(ab1, ef1, 0, 1, 4, 5));
       v128.store(d0 + 3 * dr, v128.shuffle<f32>(ab1, ef1, 2, 3, 6, 7));
     }
-    for (let c = C4; c < C; c++) for (let q = 0; q < 4; q++) store<f32>(D + <usize>c * dr + (<usize>(r + q) << 2), load<f32>(S + <usize>(r + q) * sr + (<usize>c << 2)));
+    for (let c = C4; c < C; c++) for (let q = 0; q < 4; q++) store<f32>(D + <usize>c * dr + (<usize>(r + q) << 2),
+      load<f32>(S + <usize>(r + q) * sr + (<usize>c << 2)));
   }
   for (let r = R4; r < R; r++) for (let c = 0; c < C; c++) store<f32>(D + <usize>c * dr + (<usize>r << 2), load<f32>(S + <usize>r * sr + (<usize>c << 2)));
 }
@@ -1064,7 +1072,10 @@ export function matVec2(out: usize, A: usize, x: usize, B: usize, w: usize, n: i
       s3 += load<f32>(a3 + o) * xs + load<f32>(b3 + o) * ws;
     }
     const io = <usize>i << 2;
-    if (b != 0) { s0 += load<f32>(b + io); if (R > 1) s1 += load<f32>(b + io + 4); if (R > 2) s2 += load<f32>(b + io + 8); if (R > 3) s3 += load<f32>(b + io + 12); }
+    if (b != 0) {
+      s0 += load<f32>(b + io); if (R > 1) s1 += load<f32>(b + io + 4);
+      if (R > 2) s2 += load<f32>(b + io + 8); if (R > 3) s3 += load<f32>(b + io + 12);
+    }
     store<f32>(out + io, s0);
     if (R > 1) store<f32>(out + io + 4, s1);
     if (R > 2) store<f32>(out + io + 8, s2);
@@ -1087,14 +1098,17 @@ export function matTVec2x2(outA: usize, outB: usize, W: usize, a: usize, b: usiz
     const w0 = W + <usize>i * stride, w1 = two ? w0 + stride : w0, v0 = V + <usize>i * stride, v1 = two ? v0 + stride : v0;
     const io = <usize>i << 2, z: f32 = two ? 1 : 0;
     const sa0 = load<f32>(a + io), sb0 = load<f32>(b + io), sc0 = load<f32>(c + io), sd0 = load<f32>(d + io);
-    const sa1 = two ? load<f32>(a + io + 4) : 0, sb1 = two ? load<f32>(b + io + 4) : 0, sc1 = two ? load<f32>(c + io + 4) : 0, sd1 = two ? load<f32>(d + io + 4) : 0;
+    const sa1 = two ? load<f32>(a + io + 4) : 0, sb1 = two ? load<f32>(b + io + 4) : 0, sc1 = two ? load<f32>(c + io + 4) : 0,
+      sd1 = two ? load<f32>(d + io + 4) : 0;
     const qa0 = f32x4.splat(sa0), qb0 = f32x4.splat(sb0), qc0 = f32x4.splat(sc0), qd0 = f32x4.splat(sd0);
     const qa1 = f32x4.splat(sa1 * z), qb1 = f32x4.splat(sb1 * z), qc1 = f32x4.splat(sc1 * z), qd1 = f32x4.splat(sd1 * z);
     for (let j = 0; j < m4; j += 4) {
       const o = <usize>j << 2;
       const x0 = v128.load(w0 + o), x1 = v128.load(w1 + o), y0 = v128.load(v0 + o), y1 = v128.load(v1 + o);
-      v128.store(outA + o, f32x4.add(v128.load(outA + o), f32x4.add(f32x4.add(f32x4.mul(qa0, x0), f32x4.mul(qa1, x1)), f32x4.add(f32x4.mul(qc0, y0), f32x4.mul(qc1, y1)))));
-      v128.store(outB + o, f32x4.add(v128.load(outB + o), f32x4.add(f32x4.add(f32x4.mul(qb0, x0), f32x4.mul(qb1, x1)), f32x4.add(f32x4.mul(qd0, y0), f32x4.mul(qd1, y1)))));
+      v128.store(outA + o, f32x4.add(v128.load(outA + o),
+        f32x4.add(f32x4.add(f32x4.mul(qa0, x0), f32x4.mul(qa1, x1)), f32x4.add(f32x4.mul(qc0, y0), f32x4.mul(qc1, y1)))));
+      v128.store(outB + o, f32x4.add(v128.load(outB + o),
+        f32x4.add(f32x4.add(f32x4.mul(qb0, x0), f32x4.mul(qb1, x1)), f32x4.add(f32x4.mul(qd0, y0), f32x4.mul(qd1, y1)))));
     }
     for (let j = m4; j < m; j++) {
       const o = <usize>j << 2;
@@ -1133,7 +1147,8 @@ export function tanErr(de: usize, g: usize, d: usize, bte: usize, d2: usize, dz:
   const m4 = m & ~3;
   for (let j = 0; j < m4; j += 4) {
     const o = <usize>j << 2;
-    v128.store(de + o, f32x4.add(f32x4.mul(v128.load(g + o), v128.load(d + o)), f32x4.mul(f32x4.mul(v128.load(bte + o), v128.load(d2 + o)), v128.load(dz + o))));
+    v128.store(de + o, f32x4.add(f32x4.mul(v128.load(g + o), v128.load(d + o)),
+      f32x4.mul(f32x4.mul(v128.load(bte + o), v128.load(d2 + o)), v128.load(dz + o))));
   }
   for (let j = m4; j < m; j++) {
     const o = <usize>j << 2;

@@ -15,8 +15,13 @@ export function wrapLabel(s: string, width = 16): string {
 
 /** A horizontal line at chance level (1/N), labelled, for accuracy charts. */
 export function chance(way: number): VlSpec[] {
-  return [{ mark: { type: "rule", strokeDash: [4, 3], color: "#666" }, encoding: { y: { datum: 1 / way } } },
-    { mark: { type: "text", align: "left", dx: 4, dy: -6, color: "#666", fontSize: 10 }, encoding: { y: { datum: 1 / way }, text: { value: `chance (1/${way})` }, x: { value: 0 } } }];
+  return [
+    { mark: { type: "rule", strokeDash: [4, 3], color: "#666" }, encoding: { y: { datum: 1 / way } } },
+    {
+      mark: { type: "text", align: "left", dx: 4, dy: -6, color: "#666", fontSize: 10 },
+      encoding: { y: { datum: 1 / way }, text: { value: `chance (1/${way})` }, x: { value: 0 } },
+    },
+  ];
 }
 
 export function accChart(cs: readonly CellResult[], title: string, xTitle: string): VlSpec {
@@ -25,14 +30,20 @@ export function accChart(cs: readonly CellResult[], title: string, xTitle: strin
   // Side by side only where a setting has both rules; full labels, wrapped over lines instead of cut.
   const paired = order.some((x) => rows.filter((r) => r.x === x).length > 1);
   return {
-    title, width: Math.max(420, 70 * order.length), height: 240, data: { values: rows },
+    title,
+    width: Math.max(420, 70 * order.length),
+    height: 240,
+    data: { values: rows },
     encoding: {
       x: { field: "x", type: "nominal", sort: order, title: xTitle, axis: { labelAngle: 0, labelLimit: 0, labelExpr: "split(datum.label, '|')" } },
       color: { field: "rule", type: "nominal", title: "rule", sort: ["bp", "bp + Oja"] },
       ...(paired ? { xOffset: { field: "rule", sort: ["bp", "bp + Oja"] } } : {}),
     },
     layer: [
-      { mark: { type: "bar", opacity: 0.85 }, encoding: { y: { field: "acc", type: "quantitative", title: "query accuracy (95% CI)", scale: { domain: [0, 1] } } } },
+      {
+        mark: { type: "bar", opacity: 0.85 },
+        encoding: { y: { field: "acc", type: "quantitative", title: "query accuracy (95% CI)", scale: { domain: [0, 1] } } },
+      },
       { mark: { type: "rule", color: "black" }, encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } } },
       ...chance(5),
     ],

@@ -102,7 +102,9 @@ export const GRID_FACTORS = [0.25, 0.5, 1, 2, 4];
  */
 async function gridFor(c: Cell, start: ThetaSpec, runs: SeedRun[], o: ReproduceOptions): Promise<GridCheck> {
   const bp0 = start.bp as number, oja0 = start.oja as number | undefined;
-  const points: ThetaSpec[] = GRID_FACTORS.flatMap((fb) => (oja0 === undefined ? [{ bp: bp0 * fb }] : GRID_FACTORS.map((fo) => ({ bp: bp0 * fb, oja: oja0 * fo }))));
+  const points: ThetaSpec[] = GRID_FACTORS.flatMap((fb) =>
+    oja0 === undefined ? [{ bp: bp0 * fb }] : GRID_FACTORS.map((fo) => ({ bp: bp0 * fb, oja: oja0 * fo })),
+  );
   const scored: GridCheck["points"] = [];
   for (const theta of points) {
     const out = await train({ ...c.cfg, split: "train", tasks: o.gridTasks!, theta }, o.workers);
@@ -149,8 +151,21 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
 /** Everything a cell's result depends on: a cached cell is reused only when its key is the same. */
 export function cellKey(c: Cell, o: ReproduceOptions): string {
   const { episodes, l1, transferTo } = cellSettings(c, o);
-  return JSON.stringify({ cfg: c.cfg, scale: c.thetaScale, cellTheta: c.theta, theta: startOf(c, o), meta: o.metaEpisodes, metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined, diagTasks: o.diagTasks, probe: o.probe, outer: o.outer ?? "robust", seeds: o.metaSeeds ?? 1, grid: o.gridTasks ?? 0,
-    ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}), ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}) });
+  return JSON.stringify({
+    cfg: c.cfg,
+    scale: c.thetaScale,
+    cellTheta: c.theta,
+    theta: startOf(c, o),
+    meta: o.metaEpisodes,
+    metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined,
+    diagTasks: o.diagTasks,
+    probe: o.probe,
+    outer: o.outer ?? "robust",
+    seeds: o.metaSeeds ?? 1,
+    grid: o.gridTasks ?? 0,
+    ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}),
+    ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}),
+  });
 }
 
 /** The bracketing of meta-learning starts a run uses: only with the robust loop (the published loop stays as published). */
@@ -195,7 +210,18 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
       // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
       // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
       // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
-      const mcfg: MetaConfig = { run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx }, learn, perLayer: false, episodes, metaBatch: 1, metaLr: 1e-3, l1, checkpointEvery: episodes, ...(outer === "robust" ? { outer } : {}), ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}) };
+      const mcfg: MetaConfig = {
+        run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx },
+        learn,
+        perLayer: false,
+        episodes,
+        metaBatch: 1,
+        metaLr: 1e-3,
+        l1,
+        checkpointEvery: episodes,
+        ...(outer === "robust" ? { outer } : {}),
+        ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}),
+      };
       const m = await metaTrain(mcfg, 1, null);
       // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
       theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
@@ -217,11 +243,28 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
   const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
   const res: CellResult = {
-    id: c.id, at: c.at, key, scenario: c.scenario, x: c.x, rule: c.rule, theta: first.theta, thetaSource: metaOk ? "meta-learned" : "fixed",
-    acc: mean((r) => r.acc), acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n), loss: mean((r) => r.loss), loss_median: first.loss_median,
-    diverged: first.diverged, exploded: first.exploded, weight_norm: first.weight_norm,
-    tasks: first.tasks, runs, ...(gridCheck ? { grid: gridCheck } : {}), ...(transfer.length ? { transfer, transferDataset: transferTo } : {}), ...(curve ? { curve } : {}),
-    diagnostics, seconds: (performance.now() - t0) / 1000,
+    id: c.id,
+    at: c.at,
+    key,
+    scenario: c.scenario,
+    x: c.x,
+    rule: c.rule,
+    theta: first.theta,
+    thetaSource: metaOk ? "meta-learned" : "fixed",
+    acc: mean((r) => r.acc),
+    acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n),
+    loss: mean((r) => r.loss),
+    loss_median: first.loss_median,
+    diverged: first.diverged,
+    exploded: first.exploded,
+    weight_norm: first.weight_norm,
+    tasks: first.tasks,
+    runs,
+    ...(gridCheck ? { grid: gridCheck } : {}),
+    ...(transfer.length ? { transfer, transferDataset: transferTo } : {}),
+    ...(curve ? { curve } : {}),
+    diagnostics,
+    seconds: (performance.now() - t0) / 1000,
   };
   return pooled(res);
 }

@@ -49,7 +49,17 @@ export class Lookup {
 export function cellMaker(scenario: ScenarioId, base: RunConfig, out: Cell[]) {
   return (x: string, at: At, rules: readonly CellRule[], over: Partial<RunConfig>, thetaScale = 1, theta?: ThetaSpec, scarcity?: Cell["scarcity"]) => {
     for (const rule of rules) {
-      out.push({ id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"), scenario, x, rule, cfg: { ...base, ...over }, thetaScale, theta, ...(scarcity ? { scarcity } : {}), at });
+      out.push({
+        id: `${scenario}-${x}-${rule}`.replace(/[^a-zA-Z0-9.+-]/g, "_"),
+        scenario,
+        x,
+        rule,
+        cfg: { ...base, ...over },
+        thetaScale,
+        theta,
+        ...(scarcity ? { scarcity } : {}),
+        at,
+      });
     }
   };
 }

@@ -45,7 +45,10 @@ export interface ReproduceOptions {
   metaSeeds?: number;
   /** Tasks per point of the fixed-θ grid beside each meta-learned cell, chosen on the train split (0: no grid; default 0). */
   gridTasks?: number;
-  /** Robust loop: bracket each meta-learning start on this many train-split tasks per candidate (src/experiments/meta-train.ts bracketStart; 0 or absent: off). */
+  /**
+   * Robust loop: bracket each meta-learning start on this many train-split tasks per candidate
+   * (src/experiments/meta-train.ts bracketStart; 0 or absent: off).
+   */
   bracket?: number;
   /** Scenario g (data scarcity) always meta-learns: its episodes (default: metaEpisodes, or 30 when that is 0). */
   scarcityEpisodes?: number;

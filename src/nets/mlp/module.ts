@@ -26,7 +26,11 @@ export const mlpModule: NetworkModule = {
     return w;
   },
   build(cfg, ds, s, arena) {
-    const net = new MLP({ dims: dimsOf(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(cfg.init, cfg.gain, s.init);
+    const net = new MLP({ dims: dimsOf(cfg, ds), activation: cfg.activation, beta: cfg.beta, bias: cfg.bias, norm: cfg.norm, arena }).init(
+      cfg.init,
+      cfg.gain,
+      s.init,
+    );
     net.feedback = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
     return net;
   },
@@ -45,8 +49,15 @@ export const mlpModule: NetworkModule = {
   shape(net) {
     const m = net as MLP;
     return {
-      net: "mlp", dims: [...m.dims], activation: m.activation, beta: m.beta, bias: m.bias, norm: m.norm,
-      forward: "y0 = x; z_l = W_l y_{l-1} (+ b_l); hidden layers y_l = sigma(z_l) (after layer norm, or batch norm with the running statistics, when norm says so); logits z_L",
+      net: "mlp",
+      dims: [...m.dims],
+      activation: m.activation,
+      beta: m.beta,
+      bias: m.bias,
+      norm: m.norm,
+      forward:
+        "y0 = x; z_l = W_l y_{l-1} (+ b_l); hidden layers y_l = sigma(z_l) (after layer norm, or batch norm with the running statistics, when norm says " +
+          "so); logits z_L",
     };
   },
   describe: (cfg) => `hidden ${cfg.hidden.join("-") || "none"}`,

@@ -17,7 +17,8 @@ export const rnnModule: NetworkModule = {
   defaultHidden: { widths: [100], help: "rnn: one width, N" },
   rateUnit: "seq",
   check(cfg, ds) {
-    if (cfg.hidden.length !== 1) throw new RangeError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
+    if (cfg.hidden.length !== 1)
+      throw new RangeError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
     if (cfg.bias) throw new RangeError("--net rnn has no biases (PAPER.md's convention); drop --bias");
     if (cfg.norm !== "none") throw new RangeError("--net rnn has no normalization layers; drop --norm");
     if (ds.rows * ds.cols !== ds.dim || ds.rows < 1) throw new RangeError(`--net rnn presents images row by row, but ${ds.source} has no 2-D image shape`);
@@ -34,8 +35,15 @@ export const rnnModule: NetworkModule = {
   },
   build(cfg, ds, s, arena) {
     const gainRec = own<number>(cfg, "gainRec") ?? cfg.gain;
-    const rnn = new RNN({ nIn: ds.cols, rows: ds.rows, delay: delayOf(cfg), N: cfg.hidden[0], nOut: outputsOf(cfg, ds), leak: own<number>(cfg, "leak") ?? 1, arena })
-      .init(cfg.init, cfg.gain, gainRec, s.init);
+    const rnn = new RNN({
+      nIn: ds.cols,
+      rows: ds.rows,
+      delay: delayOf(cfg),
+      N: cfg.hidden[0],
+      nOut: outputsOf(cfg, ds),
+      leak: own<number>(cfg, "leak") ?? 1,
+      arena,
+    }).init(cfg.init, cfg.gain, gainRec, s.init);
     rnn.feedback = makeFeedback(cfg.feedback, rnn, cfg.init, (i) => (i === SITE_J ? gainRec : cfg.gain), s.feedback);
     return rnn;
   },
@@ -49,6 +57,7 @@ export const rnnModule: NetworkModule = {
   },
   describe(cfg, ds) {
     const leak = own<number>(cfg, "leak"), gainRec = own<number>(cfg, "gainRec");
-    return `rnn N ${cfg.hidden[0]}, delay ${delayOf(cfg)} (${rnnModule.seqLen(cfg, ds)} steps per sequence)${leak !== undefined && leak !== 1 ? `, leak ${leak}` : ""}${gainRec !== undefined ? `, J gain ${gainRec}` : ""}`;
+    return `rnn N ${cfg.hidden[0]}, delay ${delayOf(cfg)} (${rnnModule.seqLen(cfg, ds)} steps per ` +
+      `sequence)${leak !== undefined && leak !== 1 ? `, leak ${leak}` : ""}${gainRec !== undefined ? `, J gain ${gainRec}` : ""}`;
   },
 };

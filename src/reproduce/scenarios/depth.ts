@@ -23,10 +23,16 @@ export const depth: Scenario = {
     if (!bs || !os || !bd.every(Boolean) || !od.every(Boolean)) return [];
     const B = bd as CellResult[], O = od as CellResult[], ds = seedDiffs(O, B);
     const dropBp = bs.acc - accs(B), dropOja = os.acc - accs(O);
-    return [{
-      scenario: "b", claim: "2. Deep networks: pure backprop degrades with depth, backprop + Oja much less.", outcome: all([superiority(ds)], dropBp > dropOja),
-      evidence: `from ${bs.x} to the deeper settings (${B.map((c) => c.x).join(", ")}, pooled): bp ${pct3(bs.acc)}% → ${pct3(accs(B))}% (drop ${pct3(dropBp)} points), bp + Oja ${pct3(os.acc)}% → ${pct3(accs(O))}% (drop ${pct3(dropOja)}); paired difference when deep ${diffsText(ds)}. Per depth: ${B.map((c, i) => `${c.x} ${diffsText(seedDiffs([O[i]], [c]))}`).join("; ")}.`,
-    }];
+    return [
+      {
+        scenario: "b",
+        claim: "2. Deep networks: pure backprop degrades with depth, backprop + Oja much less.",
+        outcome: all([superiority(ds)], dropBp > dropOja),
+        evidence: `from ${bs.x} to the deeper settings (${B.map((c) => c.x).join(", ")}, pooled): bp ${pct3(bs.acc)}% → ${pct3(accs(B))}% (drop ` +
+          `${pct3(dropBp)} points), bp + Oja ${pct3(os.acc)}% → ${pct3(accs(O))}% (drop ${pct3(dropOja)}); paired difference when deep ${diffsText(ds)}. Per ` +
+          `depth: ${B.map((c, i) => `${c.x} ${diffsText(seedDiffs([O[i]], [c]))}`).join("; ")}.`,
+      },
+    ];
   },
   figures(cs) {
     const deepest = cs.coords("b").at(-1), last = cs.of("b").filter((r) => deepest !== undefined && r.at.depth === deepest.depth);

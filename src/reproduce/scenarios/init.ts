@@ -17,12 +17,20 @@ export const init: Scenario = {
   verdicts(cs) {
     const gains = cs.coords("c", (at) => typeof at.gain === "number");
     const out: Verdict[] = [];
-    for (const [label, side] of [["too small", gains.filter((at) => (at.gain as number) < 1)], ["too large", gains.filter((at) => (at.gain as number) > 1)]] as const) {
+    for (const [label, side] of [
+      ["too small", gains.filter((at) => (at.gain as number) < 1)],
+      ["too large", gains.filter((at) => (at.gain as number) > 1)],
+    ] as const) {
       if (side.length === 0) continue;
-      const B = side.map((at) => cs.find("c", "bp", at)!), O = side.map((at) => cs.find("c", "bp+oja", at)!), ds = seedDiffs(O, B);
+      const B = side.map((at) => cs.find("c", "bp", at)!),
+        O = side.map((at) => cs.find("c", "bp+oja", at)!),
+        ds = seedDiffs(O, B);
       out.push({
-        scenario: "c", claim: `3${label === "too small" ? "a" : "b"}. Initial weights ${label}: pure backprop fails, backprop + Oja recovers.`, outcome: superiority(ds),
-        evidence: `${B.map((c) => c.x).join(", ")} pooled: bp ${pct3(accs(B))}%, bp + Oja ${pct3(accs(O))}% (${diffsText(ds)}). Per gain: ${B.map((c, i) => `${c.x} ${diffsText(seedDiffs([O[i]], [c]))}`).join("; ")}.`,
+        scenario: "c",
+        claim: `3${label === "too small" ? "a" : "b"}. Initial weights ${label}: pure backprop fails, backprop + Oja recovers.`,
+        outcome: superiority(ds),
+        evidence: `${B.map((c) => c.x).join(", ")} pooled: bp ${pct3(accs(B))}%, bp + Oja ${pct3(accs(O))}% (${diffsText(ds)}). Per gain: ` +
+          `${B.map((c, i) => `${c.x} ${diffsText(seedDiffs([O[i]], [c]))}`).join("; ")}.`,
       });
     }
     return out;

@@ -24,11 +24,15 @@ export const tricks: Scenario = {
     const ref = cs.find("d", "bp+oja", { trick: "none" });
     if (!ref) return [];
     const ts = cs.of("d").filter((r) => r !== ref).map((t) => ({ t, ds: seedDiffs([ref], [t]) }));
-    return [{
-      scenario: "d", claim: `4. The engineering tricks (mini-batches, careful init, Adam, normalization) are the baselines: online bp + Oja with none of them does at least as well as pure backprop with each (within ${100 * MARGIN} points).`,
-      outcome: all(ts.map((x) => nonInferiority(x.ds))),
-      evidence: ts.map((x) => `vs ${x.t.x}: ${pct3(x.t.acc)}% (${diffsText(x.ds)} for bp + Oja; ${nonInferiority(x.ds)})`).join("; ") + ".",
-    }];
+    return [
+      {
+        scenario: "d",
+        claim: `4. The engineering tricks (mini-batches, careful init, Adam, normalization) are the baselines: online bp + Oja with none of them does at ` +
+          `least as well as pure backprop with each (within ${100 * MARGIN} points).`,
+        outcome: all(ts.map((x) => nonInferiority(x.ds))),
+        evidence: ts.map((x) => `vs ${x.t.x}: ${pct3(x.t.acc)}% (${diffsText(x.ds)} for bp + Oja; ${nonInferiority(x.ds)})`).join("; ") + ".",
+      },
+    ];
   },
   figures: (cs) => [{ name: "d-accuracy", spec: accChart(cs.of("d"), "Engineering tricks (pure bp) vs online bp + Oja", "configuration") }],
 };
