@@ -8,6 +8,7 @@ import { checkConfig } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
 import { describeFsError } from "./fs-errors.js";
+import { checkOutTarget } from "./out-target.js";
 import { whenInterrupted } from "./errors.js";
 import { provenance } from "./provenance.js";
 import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
@@ -85,6 +86,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   const workers = cappedWorkers(o.workers);
   const paths = o.out ? metaPaths(o.out) : null;
   if (paths) {
+    checkOutTarget("--out", paths.dir, [paths.log, paths.checkpoint, paths.rule, paths.bracket, join(paths.dir, "summary.json"), join(paths.dir, "theta.npy"), join(paths.dir, "theta.npy.json")]);
     const earlier = [paths.checkpoint, paths.log].filter((f) => existsSync(f));
     if (earlier.length && !o.resume && !o.force) {
       const ep = existsSync(paths.checkpoint) ? (() => { try { return JSON.parse(readFileSync(paths.checkpoint, "utf8")).state.episode; } catch { return "?"; } })() : "?";

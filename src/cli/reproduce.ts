@@ -6,6 +6,7 @@ import { writeReport } from "../report/reproduce-report.js";
 import { mkdirSync } from "node:fs";
 import { cappedWorkers, choice, intArg, numArg, progressBar, UsageError } from "./common.js";
 import { describeFsError } from "./fs-errors.js";
+import { checkOutTarget } from "./out-target.js";
 import { provenance } from "./provenance.js";
 import { verdicts } from "../report/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
@@ -66,6 +67,7 @@ export function registerReproduce(program: Command): void {
         return;
       }
       o.workers = cappedWorkers(o.workers);
+      checkOutTarget("--out", o.out);
       try { mkdirSync(o.out, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${o.out}: ${describeFsError(e)}`); }
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");

@@ -9,6 +9,7 @@ import { notDone, runSweep, sweepStatus } from "../sweep/run.js";
 import { collectSweep } from "../sweep/collect.js";
 import { cliCommand, k8sManifests, slurmScripts } from "../sweep/scripts.js";
 import { cappedWorkers, intArg } from "./common.js";
+import { checkOutTarget } from "./out-target.js";
 
 /** `neuroplastic sweep …`: plan a grid, run its cells anywhere (SLURM arrays, Kubernetes indexed jobs, a loop), merge them. */
 export function registerSweep(program: Command): void {
@@ -22,6 +23,7 @@ export function registerSweep(program: Command): void {
     .option("--force", "plan a grid of more than 10,000 cells, or replace a plan whose cells already ran (discarding them)", false)
     .addHelpText("after", "\nExample:\n  neuroplastic sweep plan grid.yaml --out runs/grid")
     .action(async (spec: string, o: { out: string; force: boolean }) => {
+      checkOutTarget("--out", o.out);
       const lines = await planSweep(spec, o.out, { force: o.force });
       const axes = Object.keys(lines[0].axes);
       console.log(`planned ${lines.length} cells (${axes.join(" × ")}) in ${o.out}/manifest.jsonl`);

@@ -9,6 +9,7 @@ import { writeCurves } from "../report/curves.js";
 import { addRunOptions, cappedWorkers, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
+import { checkOutTarget } from "./out-target.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
 
@@ -170,9 +171,14 @@ async function runTrain(o: TrainFlags): Promise<void> {
   for (const c of cfgs) checkConfig(c, cachedDataset(c));
   const workers = cappedWorkers(o.workers);
   if (cfgs[0].optimizer === "adam") process.stderr.write("neuroplastic: --optimizer adam updates every weight through Adam in plain JavaScript, about 20× slower per step than the default rule\n");
-  if (o.out) checkWritable(o.out);
+  if (o.out) {
+    const base = o.out.replace(/\.json$/i, "");
+    checkOutTarget("--out", o.out, [`${base}.tasks.jsonl`, ...(o.curve ? ["csv", "svg", "png"].map((x) => `${base}-curve.${x}`) : [])]);
+    checkWritable(o.out);
+  }
   const saveTasks = o.saveWeights ? (o.saveTasks ?? 1) : 0;
   if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);
+  if (o.saveWeights) checkOutTarget("--save-weights", o.saveWeights);
   if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
