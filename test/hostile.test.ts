@@ -47,3 +47,31 @@ test("--out refuses devices and FIFOs, with or without --force, naming what they
   assert.throws(() => writeAtomic(fifo, "x"), /refusing to replace .*fifo: it is a FIFO/);
   assert.ok(statSync(fifo).isFIFO());
 });
+
+/** Start the CLI with NEUROPLASTIC_TRACE, send `sig` once stderr matches `ready` (a readiness signal, never a fixed sleep). */
+export function interruptWhen(args: string[], sig: NodeJS.Signals, ready: RegExp, timeoutMs = 120_000): Promise<{ code: number | null; out: string; err: string; waited: number }> {
+  const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args], { cwd: root, env: { ...process.env, NEUROPLASTIC_TRACE: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "", sent = 0;
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  child.stdout.on("data", (d) => { out += d; });
+  child.stderr.on("data", (d) => { err += d; if (!sent && ready.test(err)) { sent = Date.now(); child.kill(sig); } });
+  return new Promise((resolve) => child.on("exit", (code) => { clearTimeout(timer); resolve({ code, out, err, waited: sent ? Date.now() - sent : NaN }); }));
+}
+
+test("an interrupted train without --out prints the finished tasks (partial) and says --out makes a run resumable; with --json too", async () => {
+  const args = ["train", "--tasks", "100000", "--hidden", "10", "--shots", "3", "--query", "2", "--workers", "1", "--rule", "bp=0.01"];
+  const r = await interruptWhen(args, "SIGTERM", /trace: bp=0\.01 [1-9]\d*\/100000/);
+  assert.equal(r.code, 143, r.err);
+  const row = r.out.split("\n").find((l) => l.startsWith("bp=0.01 (partial: "));
+  assert.ok(row, r.out);
+  const [, k] = row.match(/partial: (\d+) of 100000 tasks/)!;
+  assert.ok(Number(k) >= 1);
+  assert.match(row, /0\.\d{4}/);
+  assert.match(r.err, /interrupted — nothing was saved to resume from; pass --out FILE/);
+  assert.doesNotMatch(r.err, /resume with --resume/);
+  const j = await interruptWhen([...args, "--json"], "SIGINT", /trace: bp=0\.01 [1-9]\d*\/100000/);
+  assert.equal(j.code, 130, j.err);
+  const line = JSON.parse(j.out.trim().split("\n").at(-1)!);
+  assert.equal(line.partial, true);
+  assert.ok(line.tasks >= 1 && line.acc > 0 && line.acc <= 1);
+});

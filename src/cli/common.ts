@@ -159,6 +159,8 @@ export function parseRule(text: string): ThetaSpec {
 
 /** A progress bar on stderr when it is a terminal and output is for people. */
 export function progressBar(total: number, enabled: boolean, label: string) {
+  // NEUROPLASTIC_TRACE: progress as plain lines (what tests and scripts wait on instead of sleeping).
+  if (process.env.NEUROPLASTIC_TRACE && !process.stderr.isTTY) return { update: (n: number, _p?: object) => { process.stderr.write(`neuroplastic: trace: ${label.trim()} ${n}/${total}\n`); }, stop: () => {} };
   if (!enabled || !process.stderr.isTTY) return { update: (_n: number, _p?: object) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,

@@ -11,7 +11,7 @@ import { ConfigError } from "../experiments/task.js";
 import { TermError } from "../rules/registry.js";
 import { RuleError } from "../rules/rule.js";
 import { withConfig } from "./config.js";
-import { restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
+import { interruptNote, restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
 
 const program = new Command()
   .name("neuroplastic")
@@ -31,10 +31,12 @@ for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   process.on(sig, () => {
     runInterruptHooks();
     restoreTerminal();
-    process.stderr.write("\nneuroplastic: interrupted — resume with --resume\n");
+    process.stderr.write(`\nneuroplastic: interrupted — ${interruptNote()}\n`);
     process.exit(code);
   });
 }
+// A readiness signal for scripts and tests that interrupt a run: from here on, signals are handled.
+if (process.env.NEUROPLASTIC_TRACE) process.stderr.write("neuroplastic: trace: signal handlers installed\n");
 
 try {
   await program.parseAsync(withConfig(process.argv.slice(2), program), { from: "user" });

@@ -1,14 +1,15 @@
-import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, writeSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
-import { checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
+import { checkConfig, dims, seqLen, summarize, type RunConfig, type Summary, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeCurves } from "../report/curves.js";
 import { addRunOptions, cappedWorkers, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
+import { setInterruptNote, whenInterrupted } from "./errors.js";
 import { checkOutTarget } from "./out-target.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
@@ -136,6 +137,32 @@ function writeSavedTask(dir: string, i: number, rule: { name: string; theta: The
   writeAtomic(join(at, "task.json"), text + "\n");
 }
 
+/** On an interrupt: the rules that finished, and the finished tasks of the one running (partial), on stdout at once. */
+function printPartial(json: boolean, rules: { rule: string; theta: ThetaSpec; cfg: RunConfig }[], outcomes: { rule: string }[], finished: Map<string, TaskResult[]>): void {
+  const rows = rules.filter((r) => (finished.get(r.rule)?.length ?? 0) > 0 || outcomes.some((x) => x.rule === r.rule)).map((r) => {
+    const rs = finished.get(r.rule) ?? [];
+    return { ...r, s: summarize(rs), partial: rs.length < r.cfg.tasks };
+  });
+  if (json) {
+    // Completed rules were printed as they ended; the one running is added, marked partial.
+    for (const r of rows.filter((x) => x.partial)) writeSync(1, JSON.stringify({ rule: r.rule, theta: r.theta, partial: true, ...round(r.s), config: r.cfg }) + "\n");
+    return;
+  }
+  if (rows.length === 0) { writeSync(1, "no task had finished\n"); return; }
+  writeSync(1, resultTable(rules[0].cfg, rows) + "\n");
+}
+
+/** The run's header line and one table row per rule (a partial one marked as such, without a rate). */
+export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate?: number; partial?: boolean }[]): string {
+  const ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
+  const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, ds)} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
+  const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
+  return head + "\n" + table(
+    ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
+    rows.map(({ rule, s, rate, partial }) => [partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule, s.acc.toFixed(4), s.acc_se.toFixed(4), s.loss.toFixed(4), String(s.diverged), Number.isFinite(s.weight_norm) ? s.weight_norm.toFixed(2) : "diverged", rate === undefined ? "—" : rate.toFixed(0)]),
+  );
+}
+
 /** Fail before any training if --out cannot be written (a path under a file, a directory, no permission). */
 function checkWritable(out: string): void {
   try {
@@ -182,13 +209,18 @@ async function runTrain(o: TrainFlags): Promise<void> {
   if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
+  // Interrupted: the finished tasks are printed (marked partial), never discarded; without --out there is nothing to resume.
+  const finished = new Map<string, TaskResult[]>();
+  if (!o.out) setInterruptNote("nothing was saved to resume from; pass --out FILE to make a run resumable (--resume then continues it)");
+  whenInterrupted(() => printPartial(o.json, rules.map((r, i) => ({ rule: r.name, theta: r.theta, cfg: cfgs[i] })), outcomes, finished));
   for (const [i, r] of rules.entries()) {
+    finished.set(r.name, [...(stream?.done.get(r.name) ?? [])]);
     const cfg = cfgs[i];
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
     try {
       out = await train(cfg, workers, (n) => bar.update(n), undefined, {
-        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => stream?.append(r.name, t),
+        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => { stream?.append(r.name, t); finished.get(r.name)!.push(t); },
         save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved),
       });
     } finally { bar.stop(); }
@@ -201,13 +233,7 @@ async function runTrain(o: TrainFlags): Promise<void> {
   const curves = outcomes.filter((x) => x.out.curve).map((x) => ({ rule: x.rule, curve: x.out.curve! }));
   // The table (or JSON) reaches stdout before the summary files are written: a failed write never swallows results.
   if (!o.json) {
-    const c = outcomes[0].cfg, ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
-    const net = c.net === "rnn" ? `rnn N ${c.hidden[0]}, delay ${c.delay ?? 0} (${seqLen(c, ds)} steps per sequence)${c.leak !== undefined && c.leak !== 1 ? `, leak ${c.leak}` : ""}${c.gainRec !== undefined ? `, J gain ${c.gainRec}` : ""}` : `hidden ${c.hidden.join("-") || "none"}`;
-    console.log(`${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
-    console.log(table(
-      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
-      outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), Number.isFinite(out.weight_norm) ? out.weight_norm.toFixed(2) : "diverged", out.steps_per_s.toFixed(0)]),
-    ));
+    console.log(resultTable(outcomes[0].cfg, outcomes.map(({ rule, out }) => ({ rule, s: out, rate: out.steps_per_s }))));
     if (curves.length) {
       const steps = curves[0].curve.map((p) => p.step);
       const shown = steps.length <= 12 ? steps.map((_, i) => i) : Array.from({ length: 12 }, (_, i) => Math.round((i * (steps.length - 1)) / 11));
