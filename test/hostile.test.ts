@@ -75,3 +75,19 @@ test("an interrupted train without --out prints the finished tasks (partial) and
   assert.equal(line.partial, true);
   assert.ok(line.tasks >= 1 && line.acc > 0 && line.acc <= 1);
 });
+
+test("meta --resume with another --episodes: the robust loop refuses and says why; Adam continues exactly as an unbroken run", async () => {
+  const { metaPaths, metaTrain } = await import("../src/experiments/meta-train.js");
+  const { DEFAULT_CONFIG } = await import("../src/experiments/task.js");
+  const base = { run: { ...DEFAULT_CONFIG, hidden: [10], shots: 3, query: 2, split: "train" as const, theta: { bp: 0.01, oja: 0 }, tasks: 1 }, learn: ["bp", "oja"] as ("bp" | "oja")[], perLayer: false, episodes: 2, metaBatch: 1, metaLr: 0.001, l1: 0, checkpointEvery: 1 };
+  const robust = { ...base, outer: "robust" as const, metaStep: 0.1, thetaFloor: 3e-3, sigma: 0.1 };
+  const r = mkdtempSync(join(tmpdir(), "np-rs-"));
+  await metaTrain(robust, 1, metaPaths(r));
+  await assert.rejects(metaTrain({ ...robust, episodes: 3 }, 1, metaPaths(r), { resume: true }), /run of 2 episodes: the robust outer loop's step size decays over the whole run, so it cannot be continued to 3 exactly; resume with --episodes 2/);
+  const adam = { ...base, outer: "adam" as const };
+  const a = mkdtempSync(join(tmpdir(), "np-ra-")), b = mkdtempSync(join(tmpdir(), "np-rb-"));
+  await metaTrain(adam, 1, metaPaths(a));
+  await metaTrain({ ...adam, episodes: 3 }, 1, metaPaths(a), { resume: true });
+  await metaTrain({ ...adam, episodes: 3 }, 1, metaPaths(b));
+  assert.equal(readFileSync(join(a, "meta.jsonl"), "utf8"), readFileSync(join(b, "meta.jsonl"), "utf8"));
+});
