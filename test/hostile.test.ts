@@ -91,3 +91,67 @@ test("meta --resume with another --episodes: the robust loop refuses and says wh
   await metaTrain({ ...adam, episodes: 3 }, 1, metaPaths(b));
   assert.equal(readFileSync(join(a, "meta.jsonl"), "utf8"), readFileSync(join(b, "meta.jsonl"), "utf8"));
 });
+
+test("sweeps: one cell computed once under concurrency (an exclusive claim), stale claims taken over; repeated axis values refused", async () => {
+  const { planSweep, SweepError } = await import("../src/sweep/plan.js");
+  const { runSweep } = await import("../src/sweep/run.js");
+  const { STALE_MS } = await import("../src/sweep/claim.js");
+  const { utimesSync, mkdirSync } = await import("node:fs");
+  const spec = join(dir, "grid.yaml");
+  writeFileSync(spec, "base:\n  tasks: 2\n  hidden: \"10\"\n  shots: 2\n  query: 1\ngrid:\n  gain: [1, 1]\n");
+  await assert.rejects(planSweep(spec, join(dir, "dup")), (e: Error) => e instanceof SweepError && /grid axis 'gain' repeats the value 1 \(positions 1 and 2\)/.test(e.message));
+  writeFileSync(spec, "base:\n  tasks: 2\n  hidden: \"10\"\n  shots: 2\n  query: 1\ngrid:\n  gain: [1, \"1\"]\n");
+  await assert.rejects(planSweep(spec, join(dir, "dup")), /cell 1 \(gain=1\) resolves to the same configuration as cell 0/);
+  writeFileSync(spec, "base:\n  tasks: 2\n  hidden: \"10\"\n  shots: 2\n  query: 1\ngrid:\n  gain: [0.5, 1]\n");
+  const g = join(dir, "lock");
+  await planSweep(spec, g);
+  // Two runs of the same cell at once: the second finds the first's claim and leaves the cell to it.
+  const logs: string[][] = [[], []];
+  const [a, b] = await Promise.all([0, 1].map((k) => runSweep(g, { index: 0, workers: 1, log: (s) => logs[k].push(s) })));
+  assert.deepEqual([a.ran, b.ran, b.busy], [[0], [], [0]]);
+  assert.ok(logs[1].some((l) => /cell 0: being computed by process \d+ on .* since .*running\/0\.json\), skipped/.test(l)), logs[1].join("\n"));
+  assert.equal(existsSync(join(g, "running/0.json")), false, "the claim is released");
+  // A claim whose process is gone (this host, a pid that has exited) is taken over.
+  const dead = spawnSync(process.execPath, ["-e", "0"]).pid!;
+  const { hostname } = await import("node:os");
+  mkdirSync(join(g, "running"), { recursive: true });
+  writeFileSync(join(g, "running/1.json"), JSON.stringify({ index: 1, host: hostname(), pid: dead, log: "x", started: "then" }));
+  const seen: string[] = [];
+  const c = await runSweep(g, { index: 1, workers: 1, log: (s) => seen.push(s) });
+  assert.deepEqual(c.ran, [1]);
+  assert.ok(seen.some((l) => new RegExp(`took over the stale claim of process ${dead}`).test(l)));
+  // Another host's claim: held while its heartbeat is fresh, taken over once it is older than STALE_MS.
+  writeFileSync(spec, "base:\n  tasks: 2\n  hidden: \"10\"\n  shots: 2\n  query: 1\ngrid:\n  gain: [2]\n");
+  const h = join(dir, "lock2");
+  await planSweep(spec, h);
+  mkdirSync(join(h, "running"), { recursive: true });
+  const other = join(h, "running/0.json");
+  writeFileSync(other, JSON.stringify({ index: 0, host: "elsewhere", pid: 1, log: "x", started: "then" }));
+  assert.deepEqual((await runSweep(h, { index: 0, workers: 1, log: () => {} })).busy, [0]);
+  const old = new Date(Date.now() - STALE_MS - 60_000);
+  utimesSync(other, old, old);
+  assert.deepEqual((await runSweep(h, { index: 0, workers: 1, log: () => {} })).ran, [0]);
+});
+
+test("sweep slurm/k8s: every value checked or quoted, so none can add a line or a field to a script", async () => {
+  const { slurmScripts, k8sManifests } = await import("../src/sweep/scripts.js");
+  const o = { perTask: 1, parallel: 2, cpus: 1, time: "01:00:00", cli: ["/usr/bin/node", "/x/main.js"] };
+  for (const [bad, re] of [[{ time: "abc" }, /--time must be a SLURM time limit/], [{ mem: "abc" }, /--mem must be a whole number/], [{ partition: "cpu\n#SBATCH --wrap=rm" }, /--partition must be a partition name/], [{ partition: "a b" }, /--partition/], [{ cli: ["/usr/bin/node", "/x\nrm -rf /"] }, /control characters/]] as const) {
+    assert.throws(() => slurmScripts("/data/g", 3, { ...o, ...bad }), re);
+  }
+  for (const t of ["30", "1:30", "02:00:00", "1-12", "1-12:30", "2-00:00:00", "UNLIMITED"]) slurmScripts("/data/g", 3, { ...o, time: t, mem: "4G", partition: "cpu,gpu" });
+  assert.throws(() => slurmScripts("/data/a\nb", 3, o), /control characters/);
+  // A directory with spaces: the #SBATCH values are quoted (sbatch reads a directive's value to the first unquoted space), the job name sanitized.
+  const s = slurmScripts("/data/my sweeps/run 1", 3, o);
+  assert.match(s.sweep, /^#SBATCH --output="\/data\/my sweeps\/run 1\/logs\/%A_%a\.out"$/m);
+  assert.match(s.sweep, /^#SBATCH --job-name=np-sweep-run_1$/m);
+  assert.match(s.sweep, /^exec .* sweep run '\/data\/my sweeps\/run 1' --count 1/m);
+  for (const line of s.sweep.split("\n").filter((l) => l.startsWith("#SBATCH"))) assert.match(line, /^#SBATCH --[a-z-]+=("[^"]*"|\S+)$/, line);
+  assert.throws(() => slurmScripts('/data/a"b', 3, o), /contains '"'/);
+  const k = { image: "np:1", pvc: "claim", mount: "/sweeps", perTask: 1, parallel: 2, cpus: 1, cli: ["neuroplastic"] };
+  assert.throws(() => k8sManifests("/data/g", 3, { ...k, image: "np:1\n  hostNetwork: true" }), /--image must be an image reference/);
+  assert.throws(() => k8sManifests("/data/g", 3, { ...k, pvc: "Claim X" }), /--pvc must be a Kubernetes name/);
+  assert.throws(() => k8sManifests("/data/g", 3, { ...k, mount: "rel" }), /--mount must be an absolute path/);
+  // Through the CLI: a one-line usage error (exit 2).
+  refuses(["sweep", "slurm", join(dir, "lock"), "--time", "abc"], 2, /--time must be a SLURM time limit/);
+});
