@@ -136,7 +136,7 @@ test("sweeps: one cell computed once under concurrency (an exclusive claim), sta
 test("sweep slurm/k8s: every value checked or quoted, so none can add a line or a field to a script", async () => {
   const { slurmScripts, k8sManifests } = await import("../src/sweep/scripts.js");
   const o = { perTask: 1, parallel: 2, cpus: 1, time: "01:00:00", cli: ["/usr/bin/node", "/x/main.js"] };
-  for (const [bad, re] of [[{ time: "abc" }, /--time must be a SLURM time limit/], [{ mem: "abc" }, /--mem must be a whole number/], [{ partition: "cpu\n#SBATCH --wrap=rm" }, /--partition must be a partition name/], [{ partition: "a b" }, /--partition/], [{ cli: ["/usr/bin/node", "/x\nrm -rf /"] }, /control characters/]] as const) {
+  for (const [bad, re] of [[{ time: "abc" }, /--time must be a SLURM time limit/], [{ mem: "abc" }, /--mem must be a whole number/], [{ partition: "cpu\n#SBATCH --wrap=rm" }, /--partition must be a partition name/], [{ partition: "a b" }, /--partition/], [{ cli: ["/usr/bin/node", "/x\nrm -rf /"] }, /control characters/]] as [object, RegExp][]) {
     assert.throws(() => slurmScripts("/data/g", 3, { ...o, ...bad }), re);
   }
   for (const t of ["30", "1:30", "02:00:00", "1-12", "1-12:30", "2-00:00:00", "UNLIMITED"]) slurmScripts("/data/g", 3, { ...o, time: t, mem: "4G", partition: "cpu,gpu" });
@@ -154,4 +154,49 @@ test("sweep slurm/k8s: every value checked or quoted, so none can add a line or 
   assert.throws(() => k8sManifests("/data/g", 3, { ...k, mount: "rel" }), /--mount must be an absolute path/);
   // Through the CLI: a one-line usage error (exit 2).
   refuses(["sweep", "slurm", join(dir, "lock"), "--time", "abc"], 2, /--time must be a SLURM time limit/);
+});
+
+test("messages say what is wrong: typo suggestions kept, terms syntax errors located, directories and full devices in plain words, --way 1 refused", () => {
+  refuses(["train", "--tsks", "5"], 2, /unknown option '--tsks' \(Did you mean --tasks\?\)/);
+  const bad = join(dir, "bad-terms.mjs");
+  writeFileSync(bad, "export const terms = [{\n  name: 'x',\n  error here\n}];\n");
+  refuses(["train", "--terms", bad], 2, new RegExp(`cannot load the terms module ${bad}:3: syntax error: Unexpected identifier`));
+  refuses(["train", "--config", dir], 2, /cannot read config file .*: it is a directory$/);
+  refuses(["train", "--way", "1"], 2, /--way must be an integer ≥ 2/);
+  // The same words for a missing dataset whether its path is absolute or relative, naming the built-in ones.
+  const abs = refuses(["train", "--dataset", "/nowhere/x", "--tasks", "1"], 1, /dataset '\/nowhere\/x' not found: \/nowhere\/x is neither a directory of IDX files nor DIR\/prefix of one set \(built in: 'mnist', 'fashion'\)/);
+  const rel = refuses(["train", "--dataset", "test/nowhere", "--tasks", "1"], 1, /dataset 'test\/nowhere' not found: .*\/test\/nowhere is neither/);
+  assert.equal(abs.replace(/'[^']*' not found: \S+/, ""), rel.replace(/'[^']*' not found: \S+/, ""));
+  // reproduce checks its datasets before creating --out.
+  refuses(["reproduce", "--dataset", "/nowhere/x", "--out", join(dir, "rep")], 1, /not found/);
+  assert.equal(existsSync(join(dir, "rep")), false);
+  // stdout on a full device: one line, exit 1.
+  const full = spawnSync("sh", ["-c", `${process.execPath} --import tsx ${join(root, "src/cli/main.ts")} train --tasks 1 --hidden 10 --shots 2 --query 1 --workers 1 > /dev/full`], { cwd: root, encoding: "utf8" });
+  assert.equal(full.status, 1);
+  assert.equal(full.stderr.trim(), "neuroplastic: cannot write the output: no space left on the device");
+  // Help states each default once.
+  const help = cli(["train", "--help"]).out.replace(/\s+/g, " ");
+  for (const f of ["--bias", "--remap"]) assert.doesNotMatch(help.split(f)[1].split(" --")[0], /default[\s\S]*default/i, f);
+  // `npm pack --silent` runs the build: its line goes to stderr, so stdout is the tarball's name alone.
+  assert.doesNotMatch(readFileSync(join(root, "scripts/build-wasm.mjs"), "utf8"), /console\.log|process\.stdout/);
+});
+
+test("train --print-config round-trips through --config, with the default two rules too", () => {
+  for (const extra of [[], ["--rule", "bp=0.01"], ["--rule", "bp=0.01", "--rule", "bp=0.01,oja=0.005", "--hidden", "12"]]) {
+    const a = cli(["train", ...extra, "--print-config"]);
+    assert.equal(a.code, 0, a.err);
+    const f = join(dir, `pc${extra.length}.json`);
+    writeFileSync(f, a.out);
+    const b = cli(["train", "--config", f, "--print-config"]);
+    assert.equal(b.code, 0, b.err);
+    assert.equal(b.out, a.out);
+  }
+});
+
+test("a short meta run counts its episodes as they are: no 'last 10' of 3, no 'last 1 episodes'", () => {
+  const r = cli(["meta", "--hidden", "10", "--shots", "2", "--query", "1", "--episodes", "3", "--workers", "1", "--eval-tasks", "0", "--no-figures", "--bracket", "0", "--out", join(dir, "meta3")]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /\(θ after the last episode;/);
+  assert.match(r.out, /^last 3 episodes: query acc/m);
+  assert.doesNotMatch(r.out, /last 10 episodes|last 1 episodes/);
 });

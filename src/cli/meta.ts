@@ -129,9 +129,10 @@ async function runMeta(o: MetaFlags): Promise<void> {
   // stdout first: a failed write never swallows the results.
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
-    console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    const tail = Math.min(cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), Math.max(1, res.state.episode - res.state.skipped));
+    console.log(`learned θ: ${formatThetaSpec(theta)}   (${tail === 1 ? "θ after the last episode" : `mean of the last ${tail} episodes`}; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
     if (res.bracket) console.log(`bracketed start: θ₀ = ${formatThetaSpec(specOf(cfg, res.bracket.theta))}, the best of ${res.bracket.candidates.length} candidates (θ × ¼ … 4) on ${cfg.bracket} train tasks each${paths ? ` (${paths.bracket})` : ""}`);
-    console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
+    console.log(`${last.length === 1 ? "last episode" : `last ${last.length} episodes`}: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
     const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;

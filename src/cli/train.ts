@@ -190,8 +190,10 @@ async function runTrain(o: TrainFlags): Promise<void> {
   if (o.saveTasks !== undefined && !o.saveWeights) throw new UsageError("--save-tasks needs --save-weights DIR");
   const { rules, cfgs } = trainConfigsOf(o);
   if (o.printConfig) {
-    // One configuration per rule, each accepted back by --config.
-    process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : cfgs, null, 1) + "\n");
+    // Accepted back by --config: one rule's configuration as a result file holds it; several rules as one
+    // configuration with the list of rules (what --rule given several times means).
+    const { theta: _t, ...shared } = cfgs[0];
+    process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : { ...shared, rule: rules.map((r) => r.name) }, null, 1) + "\n");
     return;
   }
   // Everything is checked before anything is written: bad input leaves no files or directories behind.
