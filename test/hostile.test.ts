@@ -200,3 +200,25 @@ test("a short meta run counts its episodes as they are: no 'last 10' of 3, no 'l
   assert.match(r.out, /^last 3 episodes: query acc/m);
   assert.doesNotMatch(r.out, /last 10 episodes|last 1 episodes/);
 });
+
+test("long computations answer signals: an RNN with a 100,000-step delay on one worker stops on SIGTERM and SIGINT at once, and says beforehand that it is long", async () => {
+  for (const [cmd, sig, code] of [[["train", "--tasks", "100"], "SIGTERM", 143], [["meta", "--episodes", "3", "--no-figures", "--eval-tasks", "0", "--out", join(dir, "longmeta")], "SIGINT", 130]] as const) {
+    const r = await interruptWhen([...cmd, "--net", "rnn", "--delay", "100000", "--workers", "1"], sig, /signal handlers installed[\s\S]*a long run/);
+    assert.equal(r.code, code, r.err);
+    assert.match(r.err, /a long run: .*roughly [\d.]+ (minutes|hours|days) by a rough estimate; Ctrl-C stops it/);
+    // Within a second or two on this machine; the bound leaves room for a slow, shared core.
+    assert.ok(r.waited < 10_000, `exited ${r.waited} ms after the signal`);
+  }
+});
+
+test("the cost model that picks where a job runs and warns of long runs: heavier configurations cost more, none of it changes a result", async () => {
+  const { taskSeconds, duration } = await import("../src/experiments/cost.js");
+  const { DEFAULT_CONFIG } = await import("../src/experiments/task.js");
+  const base = { ...DEFAULT_CONFIG, theta: { bp: 0.01 } };
+  const rnn = (delay: number) => taskSeconds({ ...base, net: "rnn" as const, hidden: [100], delay });
+  assert.ok(rnn(100000) > 1000 * rnn(20));
+  assert.ok(taskSeconds({ ...base, hidden: [100, 100] }) < taskSeconds(base));
+  assert.ok(taskSeconds({ ...base, backend: "js" }) > taskSeconds(base));
+  assert.ok(taskSeconds(base) < 0.05, "a paper-network task runs in process");
+  assert.deepEqual([duration(30), duration(600), duration(4 * 3600), duration(3 * 86400)], ["30 s", "10 minutes", "4.0 hours", "3.0 days"]);
+});

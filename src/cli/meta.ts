@@ -9,6 +9,8 @@ import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
 import { describeFsError } from "./fs-errors.js";
 import { checkOutTarget } from "./out-target.js";
+import { warnIfLong } from "./long-run.js";
+import { episodeSeconds, taskSeconds } from "../experiments/cost.js";
 import { whenInterrupted } from "./errors.js";
 import { provenance } from "./provenance.js";
 import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
@@ -96,6 +98,8 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (o.resume && !existsSync(paths.checkpoint)) process.stderr.write(`neuroplastic: --resume: no checkpoint in ${paths.dir}; starting from episode 0\n`);
     try { mkdirSync(paths.dir, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${paths.dir}: ${describeFsError(e)}`); }
   }
+  const P = layoutOf(cfg).length;
+  warnIfLong(cfg.episodes * cfg.metaBatch * episodeSeconds(cfg.run, P) / Math.min(workers, cfg.metaBatch) + o.evalTasks * taskSeconds(cfg.run) / workers, `${cfg.episodes} episodes of ${cfg.metaBatch} task(s), ${P} coefficient(s) learned`, Boolean(paths));
   const bar = progressBar(cfg.episodes, !o.json, "meta");
   let accAvg = NaN, lossAvg = NaN;
   let res;

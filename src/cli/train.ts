@@ -11,6 +11,8 @@ import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
 import { setInterruptNote, whenInterrupted } from "./errors.js";
 import { checkOutTarget } from "./out-target.js";
+import { warnIfLong } from "./long-run.js";
+import { taskSeconds } from "../experiments/cost.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
 
@@ -209,6 +211,8 @@ async function runTrain(o: TrainFlags): Promise<void> {
   if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);
   if (o.saveWeights) checkOutTarget("--save-weights", o.saveWeights);
   if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
+  const T = seqLen(cfgs[0], cachedDataset(cfgs[0]));
+  warnIfLong(cfgs.reduce((s, c) => s + c.tasks * taskSeconds(c), 0) / workers, `${rules.length} × ${cfgs[0].tasks} tasks${T > 1 ? ` of sequences ${T} steps long` : ""} on ${workers} worker(s)`, Boolean(o.out));
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
   // Interrupted: the finished tasks are printed (marked partial), never discarded; without --out there is nothing to resume.
