@@ -10,6 +10,7 @@ import { writeNpy } from "../data/npy.js";
 import { describeFsError } from "./fs-errors.js";
 import { checkOutTarget } from "./out-target.js";
 import { warnIfLong } from "./long-run.js";
+import { fixed, seText } from "../report/format.js";
 import { episodeSeconds, taskSeconds } from "../experiments/cost.js";
 import { whenInterrupted } from "./errors.js";
 import { provenance } from "./provenance.js";
@@ -136,9 +137,9 @@ async function runMeta(o: MetaFlags): Promise<void> {
     const tail = Math.min(cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), Math.max(1, res.state.episode - res.state.skipped));
     console.log(`learned θ: ${formatThetaSpec(theta)}   (${tail === 1 ? "θ after the last episode" : `mean of the last ${tail} episodes`}; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
     if (res.bracket) console.log(`bracketed start: θ₀ = ${formatThetaSpec(specOf(cfg, res.bracket.theta))}, the best of ${res.bracket.candidates.length} candidates (θ × ¼ … 4) on ${cfg.bracket} train tasks each${paths ? ` (${paths.bracket})` : ""}`);
-    console.log(`${last.length === 1 ? "last episode" : `last ${last.length} episodes`}: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
+    console.log(`${last.length === 1 ? "last episode" : `last ${last.length} episodes`}: query acc ${fixed(summary.last10_acc as number)}, loss ${fixed(summary.last10_loss as number)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
-    if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
+    if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${fixed(ev.acc)} ± ${seText(ev.acc_se, ev.acc, ev.tasks)}`);
     const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;
     if (l1) console.log(`L1 penalty λ = ${l1.lambda}: ${l1.near_zero.length ? `driven to about zero (|θ| < 2% of the largest): ${l1.near_zero.join(", ")}` : "no coefficient driven to about zero"}`);
   }

@@ -12,6 +12,7 @@ import { describeFsError } from "./fs-errors.js";
 import { setInterruptNote, whenInterrupted } from "./errors.js";
 import { checkOutTarget } from "./out-target.js";
 import { warnIfLong } from "./long-run.js";
+import { fixed, seText } from "../report/format.js";
 import { taskSeconds } from "../experiments/cost.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
@@ -161,7 +162,7 @@ export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate
   const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
   return head + "\n" + table(
     ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", c.net === "rnn" ? "seq/s" : "steps/s"],
-    rows.map(({ rule, s, rate, partial }) => [partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule, s.acc.toFixed(4), s.acc_se.toFixed(4), s.loss.toFixed(4), String(s.diverged), Number.isFinite(s.weight_norm) ? s.weight_norm.toFixed(2) : "diverged", rate === undefined ? "—" : rate.toFixed(0)]),
+    rows.map(({ rule, s, rate, partial }) => [partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule, fixed(s.acc), seText(s.acc_se, s.acc, s.tasks), fixed(s.loss), String(s.diverged), fixed(s.weight_norm, 2), rate === undefined ? "—" : fixed(rate, 0)]),
   );
 }
 
@@ -244,7 +245,7 @@ async function runTrain(o: TrainFlags): Promise<void> {
       const steps = curves[0].curve.map((p) => p.step);
       const shown = steps.length <= 12 ? steps.map((_, i) => i) : Array.from({ length: 12 }, (_, i) => Math.round((i * (steps.length - 1)) / 11));
       console.log(`\nlearning curve (query accuracy ± se after k examples)${shown.length < steps.length ? `, ${shown.length} of ${steps.length} points` : ""}:`);
-      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${cv.curve[i].acc.toFixed(3)}±${cv.curve[i].acc_se.toFixed(3)}`)])));
+      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${fixed(cv.curve[i].acc, 3)}±${seText(cv.curve[i].acc_se, cv.curve[i].acc, outcomes[0].cfg.tasks, 3)}`)])));
     }
   }
   // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).

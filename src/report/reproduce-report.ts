@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { POOL_L1, RNN_THETA, SCENARIOS, type CellResult, type SeedRun, type ReproduceOptions, type ScenarioId } from "../experiments/reproduce.js";
 import { TERM_NAMES } from "../rules/registry.js";
-import { csv, fmtPoints, MISSING, pct3, ruleName, sig3, thetaText } from "./format.js";
+import { csv, fmtPoints, MISSING, noResidue, pct3, ruleName, sig3, thetaText } from "./format.js";
 import { toSvg, svgToPng, type VlSpec } from "./plot.js";
 import { curveChart } from "./curves.js";
 import { VERDICT_RULE, verdicts, type Outcome, type Verdict } from "./verdicts.js";
@@ -67,6 +67,9 @@ function diagChart(rs: CellResult[], pick: (r: CellResult) => boolean, field: "p
   };
 }
 
+/** A dash legend drawn as dashed strokes: with `point: true` Vega-Lite draws every entry as the same filled dot. */
+const DASH_LEGEND = { symbolType: "stroke", symbolSize: 300, encode: { symbols: { update: { stroke: { value: "#333" }, strokeWidth: { value: 2 }, fill: { value: "transparent" } } } } };
+
 function normChart(rs: CellResult[]): VlSpec {
   const pathway = (r: CellResult) => (r.x.startsWith("feedback") ? "FA" : "BP");
   const rows = rs.filter((r) => r.scenario === "e").flatMap((r) => r.diagnostics.map((d) => ({ step: d.step, value: d.layers.reduce((s, l) => s + l.weightNorm, 0), pathway: pathway(r), rule: ruleName(r.rule) })));
@@ -76,10 +79,10 @@ function normChart(rs: CellResult[]): VlSpec {
     hconcat: [
       { title: "Σ‖Wₗ‖_F during training (several passes; log scale)", width: 300, height: 220, data: { values: rows }, mark: { type: "line", point: true },
         encoding: { x: { field: "step", type: "quantitative", title: "online step" }, y: { field: "value", type: "quantitative", title: "Σ‖W‖_F", scale: { type: "log" } },
-          color: { field: "rule", type: "nominal", title: "rule" }, strokeDash: { field: "pathway", type: "nominal", title: "errors" } } },
+          color: { field: "rule", type: "nominal", title: "rule" }, strokeDash: { field: "pathway", type: "nominal", title: "errors", legend: DASH_LEGEND } } },
       { title: "Angle between the FA update and the true gradient", width: 300, height: 220, data: { values: ang }, mark: { type: "line", point: true },
         encoding: { x: { field: "step", type: "quantitative", title: "online step" }, y: { field: "value", type: "quantitative", title: "degrees" },
-          color: { field: "layer", type: "nominal", title: null }, strokeDash: { field: "rule", type: "nominal", title: null } } },
+          color: { field: "layer", type: "nominal", title: null }, strokeDash: { field: "rule", type: "nominal", title: null, legend: DASH_LEGEND } } },
     ],
   };
 }
@@ -167,7 +170,7 @@ function table(rs: CellResult[], s: ScenarioId): string {
     const range = seeds ? ` (seeds ${r.runs.map((x) => pct3(x.acc)).join(", ")})` : "";
     const g = r.grid;
     const tr = r.transfer ? `${pct3(r.transfer.reduce((sm, x) => sm + x.acc, 0) / r.transfer.length)}%` : "";
-    return [r.x, ruleName(r.rule), theta, `${pct3(r.acc)}% ± ${sig3(100 * r.acc_ci95)}${range}`, ...(transfer ? [tr] : []), sig3(r.loss), sig3(r.loss_median),
+    return [r.x, ruleName(r.rule), theta, `${pct3(r.acc)}% ± ${sig3(100 * noResidue(r.acc_ci95, r.acc))}${range}`, ...(transfer ? [tr] : []), sig3(r.loss), sig3(r.loss_median),
       failures(r, (x) => x.diverged), failures(r, (x) => x.exploded),
       ...(grid ? (g ? [`${thetaText(g.best.theta)} (${pct3(g.best.acc)}%)`, `${g.vsMeta.map(fmtPoints).join("; ")}${g.worse ? " — **meta-learning did worse**" : ""}`] : ["", ""]) : [])];
   });
