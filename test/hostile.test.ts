@@ -222,3 +222,17 @@ test("the cost model that picks where a job runs and warns of long runs: heavier
   assert.ok(taskSeconds(base) < 0.05, "a paper-network task runs in process");
   assert.deepEqual([duration(30), duration(600), duration(4 * 3600), duration(3 * 86400)], ["30 s", "10 minutes", "4.0 hours", "3.0 days"]);
 });
+
+test("--out refuses a socket too (the in-process check every command uses)", async () => {
+  const { createServer } = await import("node:net");
+  const { checkOutTarget } = await import("../src/cli/out-target.js");
+  const sock = join(dir, "sock");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(sock, resolve));
+  try {
+    assert.throws(() => checkOutTarget("--out", sock), /--out .*sock: it is a socket, not a regular file or directory/);
+    assert.throws(() => checkOutTarget("--out", join(dir, "x.json"), [sock]), /--out .*x\.json: .*sock is a socket/);
+    checkOutTarget("--out", join(dir, "fresh.json"));
+    checkOutTarget("--out", dir);
+  } finally { server.close(); }
+});
