@@ -197,3 +197,38 @@ test("config files: any object gives flags or a UsageError", LIMIT, async () => 
     if (tokens) for (const t of tokens) assert.equal(typeof t, "string");
   }), { numRuns: RUNS });
 });
+
+test("job scripts: any --partition, --time, --mem or directory is refused (SweepError) or gives scripts with no extra line or field", LIMIT, async () => {
+  const { slurmScripts, k8sManifests } = await import("../src/cli/sweep/scripts.js");
+  const { SweepError } = await import("../src/cli/sweep/plan.js");
+  const { parse } = await import("yaml");
+  const ref = slurmScripts("/d/g", 4, { perTask: 1, parallel: 2, cpus: 1, time: "1:00", partition: "p", mem: "1G", cli: ["/n", "/m.js"] });
+  const text = fc.oneof(fc.string(), fc.string({ unit: fc.constantFrom("a", "1", ":", "-", " ", "\n", "\r", '"', "'", "\\", "#", "$", "%", "\u2028", "\t") }));
+  fc.assert(fc.property(text, text, text, text, (partition, time, mem, name) => {
+    const s = typed(SweepError, () => slurmScripts(`/d/${name}`, 4, { perTask: 1, parallel: 2, cpus: 1, time, partition, mem, cli: ["/n", "/m.js"] }));
+    if (s === null) return;
+    for (const [a, b] of [[s.sweep, ref.sweep], [s.collect, ref.collect]]) {
+      assert.equal(a.split("\n").length, b.split("\n").length, "no line added");
+      // Every directive is one option with one value: bare, or in double quotes.
+      for (const l of a.split("\n").filter((x) => x.startsWith("#SBATCH"))) assert.match(l, /^#SBATCH --[a-z-]+=("[^"\n]*"|[^\s"]+)$/, l);
+    }
+  }), { numRuns: RUNS });
+  fc.assert(fc.property(text, text, text, (image, pvc, mount) => {
+    const m = typed(SweepError, () => k8sManifests("/d/g", 4, { image, pvc, mount, perTask: 1, parallel: 2, cpus: 1, cli: ["neuroplastic"] }));
+    if (m === null) return;
+    const job = parse(m.job);
+    assert.deepEqual(Object.keys(job.spec.template.spec), ["restartPolicy", "containers", "volumes"], "no field added");
+    assert.equal(job.spec.template.spec.containers[0].image, image);
+  }), { numRuns: RUNS });
+});
+
+test("number formatting: any double gives one token, never NaN, residue never shown as a spread", LIMIT, async () => {
+  const { fixed, seText, sig3, noResidue } = await import("../src/report/format.js");
+  fc.assert(fc.property(fc.double(), fc.double(), fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 6 }), (x, m, n, d) => {
+    for (const s of [fixed(x, d), sig3(x), seText(x, m, n, d)]) {
+      assert.match(s, /^(-?\d+(\.\d+)?(e[+-]\d+)?|diverged|exploded|—)$/, s);
+      assert.doesNotMatch(s, /^-0(\.0*)?$/);
+    }
+    if (Number.isFinite(x) && Number.isFinite(m) && Math.abs(x) <= 1e-9 * Math.abs(m)) assert.equal(noResidue(x, m), 0);
+  }), { numRuns: RUNS });
+});

@@ -173,11 +173,10 @@ test("clean exits: SIGINT on a terminal restores the cursor, checkpoints and say
   const ck = JSON.parse(readFileSync(join(out, "checkpoint.json"), "utf8"));
   assert.ok(ck.state.episode >= 3, "a final checkpoint at the last finished episode");
   // SIGTERM: 143.
-  const t = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--tasks", "100000", "--workers", "1"], { cwd: root, stdio: ["ignore", "ignore", "pipe"] });
+  // Sent once the CLI says its handlers are installed (NEUROPLASTIC_TRACE), not after a fixed sleep: a slow core takes longer to start.
+  const t = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--tasks", "100000", "--workers", "1"], { cwd: root, env: { ...process.env, NEUROPLASTIC_TRACE: "1" }, stdio: ["ignore", "ignore", "pipe"] });
   let err = "";
-  t.stderr.on("data", (d) => { err += d.toString(); });
-  await new Promise((r) => setTimeout(r, 3000));
-  t.kill("SIGTERM");
+  t.stderr.on("data", (d) => { err += d.toString(); if (/signal handlers installed/.test(err) && !t.killed) t.kill("SIGTERM"); });
   assert.equal(await new Promise<number | null>((r) => t.on("exit", (c) => r(c))), 143);
   assert.match(err, /interrupted/);
   // `… --json | head -1`: no stack trace when the reader goes away.

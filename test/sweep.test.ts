@@ -48,7 +48,7 @@ test("run: by index and count, from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX,
   assert.deepEqual(cellRange(4, { count: 2 }, { SLURM_ARRAY_TASK_ID: "1" }), { first: 2, count: 2, from: "SLURM_ARRAY_TASK_ID" });
   assert.deepEqual(cellRange(4, { count: 3 }, { JOB_COMPLETION_INDEX: "1" }), { first: 3, count: 1, from: "JOB_COMPLETION_INDEX" });
   assert.throws(() => cellRange(4, { index: 4 }, {}), /--index 4 is out of range: the sweep has 4 cells/);
-  assert.throws(() => cellRange(4, { count: 2 }, { SLURM_ARRAY_TASK_ID: "2" }), /SLURM_ARRAY_TASK_ID 4 is out of range/);
+  assert.throws(() => cellRange(4, { count: 2 }, { SLURM_ARRAY_TASK_ID: "2" }), /SLURM_ARRAY_TASK_ID 2 is out of range: element 2 runs cells 4 … 5 \(--count 2\), and the sweep has 4 cells \(0 … 3\); elements 0 … 1 exist/);
   const a = await runSweep(g, { index: 1, count: 2, workers: 1, log: quiet });
   assert.deepEqual([a.ran, a.skipped, a.failed], [[1, 2], [], []]);
   assert.deepEqual(sweepStatus(g), { total: 4, done: [1, 2], missing: [0, 3], failed: [] });

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { registerTermsModule } from "../rules/registry.js";
+import { spawnSync } from "node:child_process";
+import { registerTermsModule, TermError } from "../rules/registry.js";
 export { writeAtomic } from "../core/files.js";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -69,16 +70,16 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     ...nets.flatMap((m) => m.flags.map(netOption)),
     new Option("--activation <name>", `hidden activation: ${ACTIVATIONS.join(" | ")}`).argParser(choice<ActivationName>("--activation", ACTIVATIONS)).default(d.activation),
     new Option("--beta <b>", "softplus β").argParser(numArg("--beta")).default(d.beta),
-    new Option("--bias", "give every layer a bias (off by default, as in the paper)").default(false),
+    new Option("--bias", "give every layer a bias (none in the paper)").default(false),
     new Option("--init <name|theta>", `weight initializer (${INITS.join(" | ")})${cmd.name() === "meta" ? "; also the initial θ, e.g. bp=0.001,oja=0 (both may be given)" : ""}`).argParser(initArg).default({ weights: d.init, theta: null }, d.init),
     new Option("--gain <g>", "initializer gain").argParser(numArg("--gain")).default(d.gain),
     new Option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)").argParser(choice<FeedbackName>("--feedback", FEEDBACKS)).default(d.feedback),
     new Option("--no-oja-output", "leave the output layer out of Oja's rule"),
     new Option("--batch <n>", "examples per update (1 = online)").argParser(intArg("--batch")).default(d.batch),
-    new Option("--way <n>", "N: classes per task").argParser(intArg("--way")).default(d.way),
+    new Option("--way <n>", "N: classes per task (at least 2: with one class every answer is right)").argParser(intArg("--way", 2)).default(d.way),
     new Option("--shots <k>", "K: training examples per class").argParser(intArg("--shots")).default(d.shots),
     new Option("--query <q>", "Q: query examples per class").argParser(intArg("--query")).default(d.query),
-    new Option("--remap", "output layer of N units with labels 0…N−1 (default: the whole label set, as published)").default(false),
+    new Option("--remap", "output layer of N units with labels 0…N−1 (without it: the whole label set, as published)").default(false),
     new Option("--tasks <n>", "number of tasks").argParser(intArg("--tasks")).default(d.tasks),
     new Option("--epochs <n>", "passes over each task's training set (published: 1)").argParser(intArg("--epochs")).default(1),
     new Option("--seed <s>", "random seed").argParser(intArg("--seed", 0)).default(d.seed),
@@ -106,7 +107,12 @@ export async function loadTermsFlag(file: string | undefined): Promise<void> {
   if (file === undefined) return;
   const abs = resolve(file);
   if (!existsSync(abs)) throw new UsageError(`--terms: no module at ${abs}`);
-  await registerTermsModule(pathToFileURL(abs).href);
+  try { await registerTermsModule(pathToFileURL(abs).href); } catch (e) {
+    // V8 gives a dynamic import's syntax error no location; `node --check` prints "file:line" first.
+    if (!(e instanceof TermError) || !/syntax error/.test(e.message)) throw e;
+    const line = spawnSync(process.execPath, ["--check", abs], { encoding: "utf8" }).stderr.match(/^\S*?:(\d+)\s*$/m)?.[1];
+    throw new TermError(line ? e.message.replace(abs, `${abs}:${line}`) : e.message);
+  }
 }
 
 /** --init names the weight initializer, or (with '=') the initial θ of meta-learning; both may be given. */
@@ -172,6 +178,8 @@ export function parseRule(text: string): ThetaSpec {
 
 /** A progress bar on stderr when it is a terminal and output is for people. */
 export function progressBar(total: number, enabled: boolean, label: string) {
+  // NEUROPLASTIC_TRACE: progress as plain lines (what tests and scripts wait on instead of sleeping).
+  if (process.env.NEUROPLASTIC_TRACE && !process.stderr.isTTY) return { update: (n: number, _p?: object) => { process.stderr.write(`neuroplastic: trace: ${label.trim()} ${n}/${total}\n`); }, stop: () => {} };
   if (!enabled || !process.stderr.isTTY) return { update: (_n: number, _p?: object) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,

@@ -3,6 +3,7 @@ import type { Command, Option } from "commander";
 import { parse as parseYaml } from "yaml";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { UsageError } from "./errors.js";
+import { describeFsError } from "./fs-errors.js";
 
 /**
  * `--config FILE` (JSON or YAML): a flat object whose keys are the command's
@@ -29,7 +30,7 @@ export function withConfig(argv: readonly string[], program: Command): string[] 
 
 export function readConfig(file: string): Record<string, unknown> {
   let text: string;
-  try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`); }
+  try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : describeFsError(e)}`); }
   let data: unknown;
   try { data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text); } catch (e) { throw new UsageError(`config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`); }
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new UsageError(`config file ${file} must hold an object of flag names and values`);

@@ -7,6 +7,11 @@ export function whenInterrupted(f: () => void): () => void {
   onInterrupt.push(f);
   return () => { const i = onInterrupt.indexOf(f); if (i >= 0) onInterrupt.splice(i, 1); };
 }
+/** What the interrupted message tells the user to do next (a command without saved state says how to get one). */
+let nextStep = "resume with --resume";
+export function setInterruptNote(s: string): void { nextStep = s; }
+export function interruptNote(): string { return nextStep; }
+
 export function runInterruptHooks(): void {
   for (const f of onInterrupt.splice(0)) { try { f(); } catch { /* the exit must not fail */ } }
 }

@@ -11,30 +11,40 @@ import { ConfigError } from "../experiments/task.js";
 import { TermError } from "../rules/registry.js";
 import { RuleError } from "../rules/rule.js";
 import { withConfig } from "./config.js";
-import { restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
+import { describeFsError } from "./fs-errors.js";
+import { interruptNote, restoreTerminal, runInterruptHooks, UsageError } from "./errors.js";
 
 const program = new Command()
   .name("neuroplastic")
   .description("Deep networks trained one example at a time with backprop or feedback alignment plus Oja's rule")
   .version(version())
   .exitOverride()
-  .configureOutput({ outputError: (s, write) => write(s.split("\n")[0] + "\n") });
+  // Commander's message on one line, its "(Did you mean --tasks?)" kept.
+  .configureOutput({ outputError: (s, write) => write(s.trim().split("\n").map((l) => l.trim()).filter(Boolean).join(" ") + "\n") });
 registerTrain(program);
 registerMeta(program);
 registerReproduce(program);
 registerSweep(program);
 
 // `… --json | head -1`: the reader went away; stop quietly, as a Unix tool does.
-process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
+// Any other failure to write stdout (`> /dev/full`: ENOSPC) is one line on stderr and exit 1, not a stack trace.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(0);
+  process.stderr.write(`neuroplastic: cannot write the output: ${describeFsError(e)}\n`);
+  restoreTerminal();
+  process.exit(1);
+});
 // Interrupted: save what there is to save, put the terminal back, say how to go on, exit 128 + signal.
 for (const [sig, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   process.on(sig, () => {
     runInterruptHooks();
     restoreTerminal();
-    process.stderr.write("\nneuroplastic: interrupted — resume with --resume\n");
+    process.stderr.write(`\nneuroplastic: interrupted — ${interruptNote()}\n`);
     process.exit(code);
   });
 }
+// A readiness signal for scripts and tests that interrupt a run: from here on, signals are handled.
+if (process.env.NEUROPLASTIC_TRACE) process.stderr.write("neuroplastic: trace: signal handlers installed\n");
 
 try {
   await program.parseAsync(withConfig(process.argv.slice(2), program), { from: "user" });

@@ -8,6 +8,10 @@ import { checkConfig } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeNpy } from "../data/npy.js";
 import { describeFsError } from "./fs-errors.js";
+import { checkOutTarget } from "./out-target.js";
+import { warnIfLong } from "./long-run.js";
+import { fixed, seText } from "../report/format.js";
+import { episodeSeconds, taskSeconds } from "../experiments/cost.js";
 import { whenInterrupted } from "./errors.js";
 import { provenance } from "./provenance.js";
 import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
@@ -91,6 +95,7 @@ async function runMeta(o: MetaFlags): Promise<void> {
   const paths = o.out ? metaPaths(o.out) : null;
   if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
   if (paths) {
+    checkOutTarget("--out", paths.dir, [paths.log, paths.checkpoint, paths.rule, paths.bracket, join(paths.dir, "summary.json"), join(paths.dir, "theta.npy"), join(paths.dir, "theta.npy.json")]);
     const earlier = [paths.checkpoint, paths.log].filter((f) => existsSync(f));
     if (earlier.length && !o.resume && !o.force) {
       const ep = existsSync(paths.checkpoint) ? (() => { try { return JSON.parse(readFileSync(paths.checkpoint, "utf8")).state.episode; } catch { return "?"; } })() : "?";
@@ -100,6 +105,8 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (o.resume && !existsSync(paths.checkpoint)) process.stderr.write(`neuroplastic: --resume: no checkpoint in ${paths.dir}; starting from episode 0\n`);
     try { mkdirSync(paths.dir, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${paths.dir}: ${describeFsError(e)}`); }
   }
+  const P = layoutOf(cfg).length;
+  warnIfLong(cfg.episodes * cfg.metaBatch * episodeSeconds(cfg.run, P) / Math.min(workers, cfg.metaBatch) + o.evalTasks * taskSeconds(cfg.run) / workers, `${cfg.episodes} episodes of ${cfg.metaBatch} task(s), ${P} coefficient(s) learned`, Boolean(paths));
   const tb = o.tensorboard ? metaTensorBoard(o.tensorboard, cfg, paths, o.resume) : null;
   const bar = progressBar(cfg.episodes, !o.json, "meta");
   let accAvg = NaN, lossAvg = NaN;
@@ -135,11 +142,12 @@ async function runMeta(o: MetaFlags): Promise<void> {
   // stdout first: a failed write never swallows the results.
   if (o.json) process.stdout.write(JSON.stringify(round(summary)) + "\n");
   else {
-    console.log(`learned θ: ${formatThetaSpec(theta)}   (mean of the last ${cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10))} episodes; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
+    const tail = Math.min(cfg.tail ?? Math.max(1, Math.round(cfg.episodes / 10)), Math.max(1, res.state.episode - res.state.skipped));
+    console.log(`learned θ: ${formatThetaSpec(theta)}   (${tail === 1 ? "θ after the last episode" : `mean of the last ${tail} episodes`}; final iterate ${formatThetaSpec(final)}; ${res.state.episode} episodes, ${res.episodes_per_s.toFixed(2)} episodes/s, ${res.state.skipped} skipped)`);
     if (res.bracket) console.log(`bracketed start: θ₀ = ${formatThetaSpec(specOf(cfg, res.bracket.theta))}, the best of ${res.bracket.candidates.length} candidates (θ × ¼ … 4) on ${cfg.bracket} train tasks each${paths ? ` (${paths.bracket})` : ""}`);
-    console.log(`last 10 episodes: query acc ${(summary.last10_acc as number).toFixed(4)}, loss ${(summary.last10_loss as number).toFixed(4)}`);
+    console.log(`${last.length === 1 ? "last episode" : `last ${last.length} episodes`}: query acc ${fixed(summary.last10_acc as number)}, loss ${fixed(summary.last10_loss as number)}`);
     const ev = summary.eval as { split: string; tasks: number; acc: number; acc_se: number } | undefined;
-    if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${ev.acc.toFixed(4)} ± ${ev.acc_se.toFixed(4)}`);
+    if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${fixed(ev.acc)} ± ${seText(ev.acc_se, ev.acc, ev.tasks)}`);
     const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;
     if (l1) console.log(`L1 penalty λ = ${l1.lambda}: ${l1.near_zero.length ? `driven to about zero (|θ| < 2% of the largest): ${l1.near_zero.join(", ")}` : "no coefficient driven to about zero"}`);
   }

@@ -6,6 +6,8 @@ import { writeReport } from "../reproduce/report.js";
 import { mkdirSync } from "node:fs";
 import { cappedWorkers, choice, intArg, numArg, progressBar, UsageError } from "./common.js";
 import { describeFsError } from "./fs-errors.js";
+import { cachedDataset } from "../experiments/datasets.js";
+import { checkOutTarget } from "./out-target.js";
 import { provenance } from "./provenance.js";
 import { verdicts } from "../reproduce/verdicts.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
@@ -68,6 +70,10 @@ export function registerReproduce(program: Command): void {
         return;
       }
       o.workers = cappedWorkers(o.workers);
+      checkOutTarget("--out", o.out);
+      // The datasets are read before --out is created: a missing one leaves no empty report directory behind.
+      for (const split of ["train", "test"] as const) cachedDataset({ dataset: o.dataset, split, transpose: false });
+      if (o.transfer && o.transfer !== "none") cachedDataset({ dataset: o.transfer, split: "test", transpose: false });
       try { mkdirSync(o.out, { recursive: true }); } catch (e) { throw new UsageError(`cannot create --out ${o.out}: ${describeFsError(e)}`); }
       // A rerun reuses every cached cell anyway, so the log is always rewritten from the first cell: never refused, never duplicated.
       if (f.tensorboard) checkTensorBoardDir(f.tensorboard, true, false);

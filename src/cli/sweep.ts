@@ -9,6 +9,7 @@ import { notDone, runSweep, sweepStatus } from "./sweep/run.js";
 import { collectSweep } from "./sweep/collect.js";
 import { cliCommand, k8sManifests, slurmScripts } from "./sweep/scripts.js";
 import { cappedWorkers, intArg } from "./common.js";
+import { checkOutTarget } from "./out-target.js";
 
 /** `neuroplastic sweep …`: plan a grid, run its cells anywhere (SLURM arrays, Kubernetes indexed jobs, a loop), merge them. */
 export function registerSweep(program: Command): void {
@@ -22,6 +23,7 @@ export function registerSweep(program: Command): void {
     .option("--force", "plan a grid of more than 10,000 cells, or replace a plan whose cells already ran (discarding them)", false)
     .addHelpText("after", "\nExample:\n  neuroplastic sweep plan grid.yaml --out runs/grid")
     .action(async (spec: string, o: { out: string; force: boolean }) => {
+      checkOutTarget("--out", o.out);
       const lines = await planSweep(spec, o.out, { force: o.force });
       const axes = Object.keys(lines[0].axes);
       console.log(`planned ${lines.length} cells (${axes.join(" × ")}) in ${o.out}/manifest.jsonl`);
@@ -38,7 +40,7 @@ export function registerSweep(program: Command): void {
       const env = Number(process.env.SLURM_CPUS_PER_TASK);
       const workers = cappedWorkers(o.workers ?? (Number.isInteger(env) && env > 0 ? env : defaultWorkers()));
       const r = await runSweep(dir, { index: o.index, count: o.count, workers });
-      console.log(`ran ${r.ran.length}, skipped ${r.skipped.length} (done already), failed ${r.failed.length}${r.failed.length ? ` (${ranges(r.failed)}; see ${dir}/failed/)` : ""}`);
+      console.log(`ran ${r.ran.length}, skipped ${r.skipped.length} (done already)${r.busy.length ? `, ${r.busy.length} being computed by another process (${ranges(r.busy)})` : ""}, failed ${r.failed.length}${r.failed.length ? ` (${ranges(r.failed)}; see ${dir}/failed/)` : ""}`);
       if (r.failed.length) process.exitCode = 1;
     });
 
@@ -63,9 +65,9 @@ export function registerSweep(program: Command): void {
         elements = [...new Set(todo.map((i) => Math.floor(i / o.perTask)))];
         if (elements.length === 0) { console.log(`every cell of ${dir} is done; nothing to submit (collect: neuroplastic sweep collect ${dir})`); if (!o.submit) return; }
       }
+      const s = slurmScripts(dir, lines.length, { ...o, cli: cliCommand(o.node, o.cli), elements });
       const p = sweepPaths(dir);
       mkdirSync(p.logs, { recursive: true });
-      const s = slurmScripts(dir, lines.length, { ...o, cli: cliCommand(o.node, o.cli), elements });
       const sweepFile = join(dir, "sweep.sbatch"), collectFile = join(dir, "collect.sbatch");
       writeAtomic(sweepFile, s.sweep); writeAtomic(collectFile, s.collect);
       chmodSync(sweepFile, 0o755); chmodSync(collectFile, 0o755);

@@ -1,16 +1,21 @@
-import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, truncateSync, appendFileSync, unlinkSync, writeFileSync, writeSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Option, type Command } from "commander";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { optimizerOf } from "../learn/optimizers.js";
 import { networkOf } from "../nets/registry.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
-import { checkConfig, dims, seqLen, type RunConfig, type TaskResult } from "../experiments/task.js";
+import { checkConfig, dims, seqLen, summarize, type RunConfig, type Summary, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeCurves } from "../report/curves.js";
 import { addRunOptions, cappedWorkers, choice, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
+import { setInterruptNote, whenInterrupted } from "./errors.js";
+import { checkOutTarget } from "./out-target.js";
+import { warnIfLong } from "./long-run.js";
+import { fixed, seText } from "../report/format.js";
+import { taskSeconds } from "../experiments/cost.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
 import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
@@ -27,8 +32,8 @@ export function registerTrain(program: Command): void {
       .description("online learning over N-way K-shot tasks; one row per --rule")
       .addOption(new Option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)").argParser((v: string, acc: string[]) => [...acc, v]).default([], `${DEFAULT_RULES.join(" and ")}, unless --rule-file`))
       .addOption(new Option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)").argParser((v: string, acc: string[]) => [...acc, v]).default([], "none"))
-      .option("--out <file>", "write the results: each task as a line of FILE.tasks.jsonl as it ends, the summary to FILE at the end")
-      .option("--resume", "continue the run whose tasks are in --out's FILE.tasks.jsonl (skipping the tasks done)", false)
+      .option("--out <file>", "write the results: each task as a line of BASE.tasks.jsonl as it ends (BASE: FILE without .json), the summary to FILE at the end")
+      .option("--resume", "continue the run whose tasks are in --out's BASE.tasks.jsonl (skipping the tasks done)", false)
       .option("--force", "overwrite the results of an earlier run at --out", false)
       .option("--save-weights <dir>", "write the trained weights of the first --save-tasks tasks as NumPy .npy files with a JSON sidecar (DIR/rule<i>/task<t>/)")
       .option("--save-tasks <n>", "how many tasks --save-weights keeps (default 1)", intArg("--save-tasks", 1))
@@ -142,6 +147,32 @@ function writeSavedTask(dir: string, i: number, rule: { name: string; theta: The
   else writeAtomic(`${at}.${format}`, encodeArrayFile(format, saved.tensors, text + "\n"));
 }
 
+/** On an interrupt: the rules that finished, and the finished tasks of the one running (partial), on stdout at once. */
+function printPartial(json: boolean, rules: { rule: string; theta: ThetaSpec; cfg: RunConfig }[], outcomes: { rule: string }[], finished: Map<string, TaskResult[]>): void {
+  const rows = rules.filter((r) => (finished.get(r.rule)?.length ?? 0) > 0 || outcomes.some((x) => x.rule === r.rule)).map((r) => {
+    const rs = finished.get(r.rule) ?? [];
+    return { ...r, s: summarize(rs), partial: rs.length < r.cfg.tasks };
+  });
+  if (json) {
+    // Completed rules were printed as they ended; the one running is added, marked partial.
+    for (const r of rows.filter((x) => x.partial)) writeSync(1, JSON.stringify({ rule: r.rule, theta: r.theta, partial: true, ...round(r.s), config: r.cfg }) + "\n");
+    return;
+  }
+  if (rows.length === 0) { writeSync(1, "no task had finished\n"); return; }
+  writeSync(1, resultTable(rules[0].cfg, rows) + "\n");
+}
+
+/** The run's header line and one table row per rule (a partial one marked as such, without a rate). */
+export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate?: number; partial?: boolean }[]): string {
+  const ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
+  const mod = networkOf(c.net), net = mod.describe(c, ds);
+  const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
+  return head + "\n" + table(
+    ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", `${mod.rateUnit}/s`],
+    rows.map(({ rule, s, rate, partial }) => [partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule, fixed(s.acc), seText(s.acc_se, s.acc, s.tasks), fixed(s.loss), String(s.diverged), fixed(s.weight_norm, 2), rate === undefined ? "—" : fixed(rate, 0)]),
+  );
+}
+
 /** Fail before any training if --out cannot be written (a path under a file, a directory, no permission). */
 function checkWritable(out: string): void {
   try {
@@ -170,8 +201,10 @@ async function runTrain(o: TrainFlags): Promise<void> {
   if (o.format !== undefined && !o.saveWeights) throw new UsageError("--format needs --save-weights DIR");
   const { rules, cfgs } = trainConfigsOf(o);
   if (o.printConfig) {
-    // One configuration per rule, each accepted back by --config.
-    process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : cfgs, null, 1) + "\n");
+    // Accepted back by --config: one rule's configuration as a result file holds it; several rules as one
+    // configuration with the list of rules (what --rule given several times means).
+    const { theta: _t, ...shared } = cfgs[0];
+    process.stdout.write(JSON.stringify(cfgs.length === 1 ? cfgs[0] : { ...shared, rule: rules.map((r) => r.name) }, null, 1) + "\n");
     return;
   }
   // Everything is checked before anything is written: bad input leaves no files or directories behind.
@@ -179,22 +212,34 @@ async function runTrain(o: TrainFlags): Promise<void> {
   const workers = cappedWorkers(o.workers);
   const note = optimizerOf(cfgs[0].optimizer).note;
   if (note) process.stderr.write(`neuroplastic: ${note}\n`);
-  if (o.out) checkWritable(o.out);
+  if (o.out) {
+    const base = o.out.replace(/\.json$/i, "");
+    checkOutTarget("--out", o.out, [`${base}.tasks.jsonl`, ...(o.curve ? ["csv", "svg", "png"].map((x) => `${base}-curve.${x}`) : [])]);
+    checkWritable(o.out);
+  }
   const saveTasks = o.saveWeights ? (o.saveTasks ?? 1) : 0;
   if (saveTasks > cfgs[0].tasks) throw new UsageError(`--save-tasks ${saveTasks} is more than --tasks ${cfgs[0].tasks}`);
+  if (o.saveWeights) checkOutTarget("--save-weights", o.saveWeights);
   if (o.saveWeights) checkWeightsDir(o.saveWeights, o.resume, o.force);
   if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
   const tbDirs = o.tensorboard ? runDirs(o.tensorboard, rules.map((r) => r.name)) : [];
+  const T = seqLen(cfgs[0], cachedDataset(cfgs[0]));
+  warnIfLong(cfgs.reduce((s, c) => s + c.tasks * taskSeconds(c), 0) / workers, `${rules.length} × ${cfgs[0].tasks} tasks${T > 1 ? ` of sequences ${T} steps long` : ""} on ${workers} worker(s)`, Boolean(o.out));
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
+  // Interrupted: the finished tasks are printed (marked partial), never discarded; without --out there is nothing to resume.
+  const finished = new Map<string, TaskResult[]>();
+  if (!o.out) setInterruptNote("nothing was saved to resume from; pass --out FILE to make a run resumable (--resume then continues it)");
+  whenInterrupted(() => printPartial(o.json, rules.map((r, i) => ({ rule: r.name, theta: r.theta, cfg: cfgs[i] })), outcomes, finished));
   for (const [i, r] of rules.entries()) {
+    finished.set(r.name, [...(stream?.done.get(r.name) ?? [])]);
     const cfg = cfgs[i];
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
     const tb = o.tensorboard ? trainLog(tbDirs[i], o.resume ? stream?.done.get(r.name) ?? [] : undefined) : null;
     try {
       out = await train(cfg, workers, (n) => bar.update(n), undefined, {
-        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => { stream?.append(r.name, t); tb?.scalars(t.task, taskScalars(t)); },
+        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => { stream?.append(r.name, t); finished.get(r.name)!.push(t); tb?.scalars(t.task, taskScalars(t)); },
         save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved, o.format),
       });
     } finally { bar.stop(); }
@@ -208,18 +253,12 @@ async function runTrain(o: TrainFlags): Promise<void> {
   const curves = outcomes.filter((x) => x.out.curve).map((x) => ({ rule: x.rule, curve: x.out.curve! }));
   // The table (or JSON) reaches stdout before the summary files are written: a failed write never swallows results.
   if (!o.json) {
-    const c = outcomes[0].cfg, ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
-    const mod = networkOf(c.net), net = mod.describe(c, ds);
-    console.log(`${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`);
-    console.log(table(
-      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", `${mod.rateUnit}/s`],
-      outcomes.map(({ rule, out }) => [rule, out.acc.toFixed(4), out.acc_se.toFixed(4), out.loss.toFixed(4), String(out.diverged), Number.isFinite(out.weight_norm) ? out.weight_norm.toFixed(2) : "diverged", out.steps_per_s.toFixed(0)]),
-    ));
+    console.log(resultTable(outcomes[0].cfg, outcomes.map(({ rule, out }) => ({ rule, s: out, rate: out.steps_per_s }))));
     if (curves.length) {
       const steps = curves[0].curve.map((p) => p.step);
       const shown = steps.length <= 12 ? steps.map((_, i) => i) : Array.from({ length: 12 }, (_, i) => Math.round((i * (steps.length - 1)) / 11));
       console.log(`\nlearning curve (query accuracy ± se after k examples)${shown.length < steps.length ? `, ${shown.length} of ${steps.length} points` : ""}:`);
-      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${cv.curve[i].acc.toFixed(3)}±${cv.curve[i].acc_se.toFixed(3)}`)])));
+      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${fixed(cv.curve[i].acc, 3)}±${seText(cv.curve[i].acc_se, cv.curve[i].acc, outcomes[0].cfg.tasks, 3)}`)])));
     }
   }
   // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).

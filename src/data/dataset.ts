@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fromArrays, type Dataset, type LoadOptions, type Split } from "./dataset-core.js";
 import { IdxError, parseIdx } from "./idx.js";
 import { fashionDataset } from "./fashion.js";
@@ -18,6 +18,9 @@ export function embeddedMnistDir(): string {
  * DIR/prefix to pick one set among several, e.g. .../emnist-balanced).
  * Train files match *train-images* / *train-labels*; test files *t10k-* or *test-*.
  */
+/** One wording for a dataset that is not there, whether its path is absolute or relative. */
+const notFound = (source: string) => new IdxError(`dataset '${source}' not found: ${resolve(source)} is neither a directory of IDX files nor DIR/prefix of one set (built in: 'mnist', 'fashion')`);
+
 export function loadDataset(source: string, split: Split, opts: LoadOptions = {}): Dataset {
   if (source === "fashion") {
     if (opts.transpose) throw new IdxError("--transpose is for EMNIST's stored orientation; Fashion-MNIST is stored upright");
@@ -27,11 +30,11 @@ export function loadDataset(source: string, split: Split, opts: LoadOptions = {}
   let prefix = "";
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     const parent = dirname(dir);
-    if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new IdxError(`dataset '${source}' not found (expected 'mnist' or a directory of IDX files)`);
+    if (!existsSync(parent) || !statSync(parent).isDirectory()) throw notFound(source);
     prefix = basename(dir); dir = parent;
   }
   const files = readdirSync(dir).filter((f) => f.startsWith(prefix));
-  if (prefix !== "" && files.length === 0) throw new IdxError(`dataset '${source}' not found (expected 'mnist', a directory of IDX files, or DIR/prefix of one set)`);
+  if (prefix !== "" && files.length === 0) throw notFound(source);
   const tag = split === "train" ? /(^|[-_.])train[-_.]/ : /(^|[-_.])(t10k|test)[-_.]/;
   const pick = (kind: "images" | "labels"): string => {
     const hits = files.filter((f) => tag.test(f) && f.includes(`${kind}`) && /idx\d-ubyte(\.gz)?$/.test(f));

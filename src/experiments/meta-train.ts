@@ -126,6 +126,12 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
   const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
   const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as unknown as MetaConfig;
   if (JSON.stringify(saved) !== JSON.stringify(same)) throw new CheckpointError(`checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop --resume`);
+  const was = (r.data.config as unknown as MetaConfig).episodes;
+  // The robust loop's step at episode e is metaStep scaled by the decay at e / episodes (src/meta/outer.ts): with another
+  // total, the episodes already run would not be the ones this run makes, so a resume could not match an unbroken run.
+  if ((cfg.outer ?? "adam") === "robust" && was !== cfg.episodes) {
+    throw new CheckpointError(`checkpoint ${paths.checkpoint} is of a run of ${was} episodes: the robust outer loop's step size decays over the whole run, so it cannot be continued to ${cfg.episodes} exactly; resume with --episodes ${was}, start over (--force or another --out), or use --outer adam (whose steps do not depend on the total)`);
+  }
   const st = r.data.state, P = layoutOf(cfg).length;
   // The right shapes, and a θ a run can continue from (a hand-edited or damaged file is refused, not half-used).
   const vectors: [string, readonly number[] | null | undefined][] = [["theta", st.theta], ["adam.m", st.adam.m], ["adam.v", st.adam.v], ["good", st.good],

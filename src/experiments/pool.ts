@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { Job } from "./worker.js";
-import { TERM_MODULES } from "../rules/registry.js";
+import { TERM_MODULES, TERM_NAMES } from "../rules/registry.js";
+import { jobSeconds } from "./cost.js";
 
 /**
  * Worker threads (piscina). Pools are kept per size for the life of the
@@ -33,7 +34,9 @@ export async function closePools(): Promise<void> {
  * back in job order, so output never depends on scheduling.
  */
 export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i: number) => void): Promise<R[]> {
-  if (workers <= 1 || jobs.length <= 1) {
+  // In process only when every job is short: a long synchronous job would leave SIGINT and SIGTERM unanswered
+  // until it ends (a thread's results are the same bytes).
+  if ((workers <= 1 || jobs.length <= 1) && (!offloadable(jobs) || Math.max(...jobs.map(jobSeconds)) < INLINE_S)) {
     const { default: run } = await import("./worker.js");
     const out: R[] = [];
     for (const [i, j] of jobs.entries()) {
@@ -48,12 +51,20 @@ export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i
   }
   // Worker threads learn the rule terms registered here by importing the same modules.
   if (TERM_MODULES.length > 0) jobs = jobs.map((j) => ({ ...j, termModules: [...TERM_MODULES] }));
-  const p = pool(workers);
+  const p = pool(Math.max(1, workers));
   return Promise.all(jobs.map(async (j, i) => {
     const r = (await p.run(j)) as R;
     onDone?.(r, i);
     return r;
   }));
+}
+
+/** Longest job (estimated seconds) run in the main thread. */
+const INLINE_S = 0.5;
+
+/** Jobs a worker thread can run: their terms are built in or come from modules the thread can import (not registerTerm in process). */
+function offloadable(jobs: readonly Job[]): boolean {
+  return TERM_MODULES.length > 0 || jobs.every((j) => Object.keys(j.cfg.theta).every((t) => (TERM_NAMES as readonly string[]).includes(t)));
 }
 
 export function defaultWorkers(): number {

@@ -2,6 +2,13 @@ import { ruleName } from "../report/format.js";
 import type { VlSpec } from "../report/plot.js";
 import type { CellResult } from "./types.js";
 
+/** A dash legend drawn as dashed strokes: with `point: true` Vega-Lite draws every entry as the same filled dot. */
+export const DASH_LEGEND = {
+  symbolType: "stroke",
+  symbolSize: 300,
+  encode: { symbols: { update: { stroke: { value: "#333" }, strokeWidth: { value: 2 }, fill: { value: "transparent" } } } },
+};
+
 /** Axis labels wrapped at spaces into lines of at most `width` characters ('|' separates lines for labelExpr). */
 export function wrapLabel(s: string, width = 16): string {
   const lines: string[] = [];

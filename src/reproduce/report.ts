@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { TERM_NAMES } from "../rules/registry.js";
-import { csv, fmtPoints, MISSING, pct3, ruleName, sig3, thetaText } from "../report/format.js";
+import { csv, fmtPoints, MISSING, noResidue, pct3, ruleName, sig3, thetaText } from "../report/format.js";
 import { toSvg, svgToPng, type VlSpec } from "../report/plot.js";
 import { Lookup } from "./scenario.js";
 import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
@@ -55,7 +55,7 @@ function table(rs: CellResult[], s: ScenarioId): string {
       r.x,
       ruleName(r.rule),
       theta,
-      `${pct3(r.acc)}% ± ${sig3(100 * r.acc_ci95)}${range}`,
+      `${pct3(r.acc)}% ± ${sig3(100 * noResidue(r.acc_ci95, r.acc))}${range}`,
       ...(transfer ? [tr] : []),
       sig3(r.loss),
       sig3(r.loss_median),

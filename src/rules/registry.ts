@@ -88,7 +88,13 @@ export function registerTerm(term: PlasticityTerm, opts: { replace?: boolean } =
  * threads register them too before running a job.
  */
 export async function registerTermsModule(url: string): Promise<string[]> {
-  const mod = await import(url) as { terms?: unknown; default?: unknown };
+  let mod: { terms?: unknown; default?: unknown };
+  try { mod = await import(url); } catch (e) {
+    // A syntax error's message names neither the file nor the line; V8 puts "file:line" at the top of its stack.
+    const where = (e as Error).stack?.match(/^(file:\/\/\S+?):(\d+)\s*$/m);
+    const at = where ? `${decodeURIComponent(where[1].replace(/^file:\/\//, ""))}:${where[2]}` : decodeURIComponent(url.replace(/^file:\/\//, ""));
+    throw new TermError(`cannot load the terms module ${at}: ${(e as Error).name === "SyntaxError" ? "syntax error: " : ""}${(e as Error).message.split("\n")[0]}`);
+  }
   const list = mod.terms ?? mod.default;
   const terms = (Array.isArray(list) ? list : [list]) as PlasticityTerm[];
   if (terms.length === 0 || terms.some((t) => t === undefined)) throw new TermError(`${url} exports no terms (expected \`export const terms = [ … ]\`)`);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { writeAtomic } from "../../core/files.js";
 import { reproduce, type ReproduceOptions } from "../../reproduce/run.js";
 import { writeReport } from "../../reproduce/report.js";
-import { csv, MISSING, pct3, sig3 } from "../../report/format.js";
+import { csv, MISSING, noResidue, pct3, sig3 } from "../../report/format.js";
 import { writeFigure, type VlSpec } from "../../report/plot.js";
 import { verdicts } from "../../reproduce/verdicts.js";
 import { provenance } from "../provenance.js";
@@ -64,13 +64,13 @@ async function writeGridReport(dir: string, lines: ManifestLine[], cells: Collec
       return { value: value(v), series: s, ...meanCi(tasks), tasks: tasks.length };
     }));
     md.push(`## ${a}`, "", `| ${a} | ${series.map((s) => (s === "all" ? "query accuracy, %" : `${s}: query accuracy, %`)).join(" | ")} |`, `|---|${series.map(() => "---").join("|")}|`);
-    for (const v of values) md.push(`| ${value(v)} | ${series.map((s) => { const p = points.find((q) => q.value === value(v) && q.series === s)!; return Number.isFinite(p.acc) ? `${pct3(p.acc)} ± ${Number.isFinite(p.ci95) ? sig3(100 * p.ci95) : "–"} (${p.tasks} tasks)` : MISSING; }).join(" | ")} |`);
+    for (const v of values) md.push(`| ${value(v)} | ${series.map((s) => { const p = points.find((q) => q.value === value(v) && q.series === s)!; return Number.isFinite(p.acc) ? `${pct3(p.acc)} ± ${Number.isFinite(p.ci95) ? sig3(100 * noResidue(p.ci95, p.acc)) : "–"} (${p.tasks} tasks)` : MISSING; }).join(" | ")} |`);
     const fig = await writeFigure(join(dir, "figures", safe(a)), axisChart(a, values.map(value), points.filter((p) => Number.isFinite(p.acc)), way));
     md.push("", `![${a}](figures/${safe(a)}.png)`, "");
     void fig;
   }
   md.push("## Cells", "", "| index | axes | rule | query accuracy, % ± 95% CI | diverged tasks |", "|---|---|---|---|---|");
-  for (const c of cells) for (const r of c.runs) { const m = meanCi(r.tasks); md.push(`| ${c.index} | ${axesText(c.axes)} | ${r.rule} | ${pct3(m.acc)} ± ${Number.isFinite(m.ci95) ? sig3(100 * m.ci95) : "–"} | ${r.diverged} |`); }
+  for (const c of cells) for (const r of c.runs) { const m = meanCi(r.tasks); md.push(`| ${c.index} | ${axesText(c.axes)} | ${r.rule} | ${pct3(m.acc)} ± ${Number.isFinite(m.ci95) ? sig3(100 * noResidue(m.ci95, m.acc)) : "–"} | ${r.diverged} |`); }
   writeAtomic(join(dir, "summary.md"), md.join("\n") + "\n");
   return [join(dir, "results.json"), join(dir, "results.csv"), join(dir, "summary.md"), join(dir, "figures")];
 }

@@ -87,6 +87,13 @@ export function checkSpec(data: unknown, file: string): SweepSpec {
   for (const [k, v] of Object.entries(grid)) {
     if (!Array.isArray(v)) throw new SweepError(`spec ${file}: grid axis '${k}' must be a list of values`);
     if (v.length === 0) throw new SweepError(`spec ${file}: grid axis '${k}' is empty`);
+    // A repeated value plans the same cell twice: twice the compute for one result.
+    const seen = new Map<string, number>();
+    for (const [i, x] of v.entries()) {
+      const key = JSON.stringify(x), j = seen.get(key);
+      if (j !== undefined) throw new SweepError(`spec ${file}: grid axis '${k}' repeats the value ${key} (positions ${j + 1} and ${i + 1})`);
+      seen.set(key, i);
+    }
     if (k in base) throw new SweepError(`spec ${file}: '${k}' is both in base and a grid axis`);
   }
   return { command, base, grid: grid as Record<string, unknown[]> };
@@ -156,13 +163,16 @@ export async function planSweep(specFile: string, dir: string, opts: { force?: b
   const { spec, text } = readSpec(specFile);
   const grid = expand(spec);
   if (grid.length > MAX_CELLS && !opts.force) throw new SweepError(`the grid has ${grid.length.toLocaleString("en-US")} cells, more than the limit of ${MAX_CELLS.toLocaleString("en-US")}; check its axes, or pass --force`);
-  const lines: ManifestLine[] = [];
+  const lines: ManifestLine[] = [], planned = new Map<string, number>();
   for (const [index, g] of grid.entries()) {
     const what = `cell ${index} (${axesText(g.axes)})`;
     const r = await resolveCell(spec.command, g.flags, what);
     for (const c of runConfigs(r)) {
       try { checkConfig(c, cachedDataset(c)); } catch (e) { throw new SweepError(`${what}: ${(e as Error).message.split("\n")[0]}`); }
     }
+    const key = JSON.stringify(r.config), twin = planned.get(key);
+    if (twin !== undefined) throw new SweepError(`${what} resolves to the same configuration as cell ${twin} (${axesText(grid[twin].axes)}): the grid would compute it twice; drop one of the values`);
+    planned.set(key, index);
     lines.push({ index, command: spec.command, axes: g.axes, flags: g.flags, config: r.config });
   }
   writeManifest(dir, lines, { name: `spec${extname(specFile) || ".json"}`, text }, opts.force ?? false);

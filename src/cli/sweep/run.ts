@@ -8,6 +8,7 @@ import { computeCell, type Cell, type ReproduceOptions } from "../../reproduce/r
 import { formatThetaSpec } from "../../rules/rule.js";
 import type { TaskResult } from "../../experiments/task.js";
 import { provenance } from "../provenance.js";
+import { claimCell } from "./claim.js";
 import { axesText, cellFile, readCell, readManifest, resolveCell, SweepError, sweepPaths, type ManifestLine } from "./plan.js";
 
 /** One rule's results in a cell: the summary and every task (collect pools tasks across cells). */
@@ -30,6 +31,7 @@ export function cellRange(n: number, opts: { index?: number; count?: number }, e
       const k = Number(e);
       if (!Number.isInteger(k) || k < 0) throw new SweepError(`${from} is '${e}', not a non-negative integer`);
       first = k * count;
+      if (first >= n) throw new SweepError(`${from} ${k} is out of range: element ${k} runs cells ${first} … ${first + count - 1} (--count ${count}), and the sweep has ${n} cells (0 … ${n - 1}); elements 0 … ${Math.ceil(n / count) - 1} exist`);
     }
   }
   if (first < 0 || first >= n) throw new SweepError(`${from === "--index" ? "--index" : from} ${first} is out of range: the sweep has ${n} cells (0 … ${n - 1})`);
@@ -51,7 +53,7 @@ function logPath(dir: string): string {
  * no partial cell); a cell that fails leaves DIR/failed/<index>.json with the
  * error and its log, and the others still run. Returns the failed indices.
  */
-export async function runSweep(dir: string, opts: { index?: number; count?: number; workers: number; log?: (s: string) => void }): Promise<{ ran: number[]; skipped: number[]; failed: number[] }> {
+export async function runSweep(dir: string, opts: { index?: number; count?: number; workers: number; log?: (s: string) => void }): Promise<{ ran: number[]; skipped: number[]; failed: number[]; busy: number[] }> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + "\n"));
   const { lines, hash } = readManifest(dir);
   const p = sweepPaths(dir);
@@ -60,14 +62,23 @@ export async function runSweep(dir: string, opts: { index?: number; count?: numb
   const { first, count, from } = cellRange(lines.length, opts);
   log(`sweep ${dir}: cells ${first} … ${first + count - 1} of ${lines.length} (${from}), ${opts.workers} worker(s), manifest ${hash.slice(0, 12)}`);
   for (const d of [p.cells, p.failed, p.running]) mkdirSync(d, { recursive: true });
-  const ran: number[] = [], skipped: number[] = [], failed: number[] = [];
+  const ran: number[] = [], skipped: number[] = [], failed: number[] = [], busy: number[] = [];
   for (let i = first; i < first + count; i++) {
     const line = lines[i];
     if (readCell(dir, line, hash)) { log(`cell ${i}: done already, skipped`); skipped.push(i); continue; }
     // Every cell's log says which configuration it ran.
     log(`cell ${i} of ${lines.length} [${axesText(line.axes)}]: ${JSON.stringify(line.config)}`);
     const marker = join(p.running, `${i}.json`);
-    writeAtomic(marker, JSON.stringify({ index: i, host: hostname(), pid: process.pid, log: logPath(dir), started: new Date().toISOString() }) + "\n");
+    const claim = claimCell(marker, { index: i, host: hostname(), pid: process.pid, log: logPath(dir), started: new Date().toISOString() });
+    if (!claim.ok) {
+      const h = claim.holder;
+      log(`cell ${i}: being computed by ${h ? `process ${h.pid} on ${h.host} since ${h.started}` : "another process"} (${marker}), skipped; if that process is gone, remove the file or run again later`);
+      busy.push(i);
+      continue;
+    }
+    if (claim.recovered) log(`cell ${i}: took over the stale claim of process ${claim.recovered.pid} on ${claim.recovered.host}`);
+    // Finished by another process between the check above and the claim.
+    if (readCell(dir, line, hash)) { claim.release(); log(`cell ${i}: done already, skipped`); skipped.push(i); continue; }
     const t0 = performance.now();
     try {
       const result = await computeSweepCell(line, opts.workers);
@@ -80,9 +91,9 @@ export async function runSweep(dir: string, opts: { index?: number; count?: numb
       writeAtomic(join(p.failed, `${i}.json`), JSON.stringify({ index: i, error: msg, log: logPath(dir), host: hostname(), at: new Date().toISOString() }) + "\n");
       log(`cell ${i}: FAILED: ${msg}`);
       failed.push(i);
-    } finally { rmSync(marker, { force: true }); }
+    } finally { claim.release(); }
   }
-  return { ran, skipped, failed };
+  return { ran, skipped, failed, busy };
 }
 
 /** Compute one manifest line (train: every rule; meta: meta-learn, then score the learned θ; reproduce: the report's cell). */

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify as toYaml } from "yaml";
-import { ranges } from "./plan.js";
+import { ranges, SweepError } from "./plan.js";
+import { imageRef, jobName, k8sName, plainText, sbatchPath, slurmMem, slurmPartition, slurmTime } from "./engine-values.js";
 
 /**
  * Job scripts for the engines that run sweeps: SLURM job arrays (sweep.sbatch
@@ -51,18 +52,21 @@ export function slurmScripts(dir: string, cells: number, o: SlurmOptions): { swe
   const abs = resolve(dir);
   const total = Math.ceil(cells / o.perTask);
   const elements = o.elements ?? Array.from({ length: total }, (_, k) => k);
+  // Every value is checked or quoted: none can add a line or a field to the scripts (src/cli/sweep/engine-values.ts).
   const common = [
-    ...(o.partition ? [`#SBATCH --partition=${o.partition}`] : []),
-    `#SBATCH --time=${o.time}`,
-    ...(o.mem ? [`#SBATCH --mem=${o.mem}`] : []),
+    ...(o.partition ? [`#SBATCH --partition=${slurmPartition(o.partition)}`] : []),
+    `#SBATCH --time=${slurmTime(o.time)}`,
+    ...(o.mem ? [`#SBATCH --mem=${slurmMem(o.mem)}`] : []),
   ];
-  const cli = o.cli.map(q).join(" ");
+  const cli = o.cli.map((w) => q(plainText("--node/--cli", w))).join(" ");
+  const logs = (name: string) => sbatchPath("the sweep directory", `${abs}/logs/${name}`);
+  plainText("the sweep directory", abs);
   const sweep = [
     "#!/bin/bash",
-    `#SBATCH --job-name=np-sweep-${basename(abs)}`,
+    `#SBATCH --job-name=np-sweep-${jobName(basename(abs))}`,
     `#SBATCH --array=${arraySpec(elements)}%${Math.max(1, Math.min(o.parallel, elements.length))}`,
     `#SBATCH --cpus-per-task=${o.cpus}`,
-    `#SBATCH --output=${abs}/logs/%A_%a.out`,
+    `#SBATCH --output=${logs("%A_%a.out")}`,
     ...common,
     `# Written by neuroplastic sweep slurm. Element k runs cells k·${o.perTask} … k·${o.perTask} + ${o.perTask - 1} of ${abs}/manifest.jsonl;`,
     "# a finished cell is skipped, so resubmitting runs only what is missing.",
@@ -72,9 +76,9 @@ export function slurmScripts(dir: string, cells: number, o: SlurmOptions): { swe
   ].join("\n");
   const collect = [
     "#!/bin/bash",
-    `#SBATCH --job-name=np-collect-${basename(abs)}`,
+    `#SBATCH --job-name=np-collect-${jobName(basename(abs))}`,
     "#SBATCH --cpus-per-task=1",
-    `#SBATCH --output=${abs}/logs/collect_%j.out`,
+    `#SBATCH --output=${logs("collect_%j.out")}`,
     ...common,
     "# Written by neuroplastic sweep slurm; submit with --dependency=afterok:<array job id>.",
     "set -euo pipefail",
@@ -95,6 +99,8 @@ export interface K8sOptions extends EngineOptions {
 
 /** An Indexed Job (completionMode: Indexed; JOB_COMPLETION_INDEX picks the cells) and a collect Job, as YAML. */
 export function k8sManifests(dir: string, cells: number, o: K8sOptions): { job: string; collect: string; dirInPod: string } {
+  imageRef(o.image); k8sName("--pvc", o.pvc); plainText("--mount", o.mount); for (const w of o.cli) plainText("--cli", w);
+  if (!o.mount.startsWith("/")) throw new SweepError(`--mount must be an absolute path in the pod, got ${JSON.stringify(o.mount)}`);
   const name = `np-sweep-${basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 40)}`;
   const dirInPod = `${o.mount.replace(/\/$/, "")}/${basename(resolve(dir))}`;
   const completions = Math.ceil(cells / o.perTask);

@@ -1,6 +1,6 @@
 import { pct3, ruleName, sig3 } from "../../report/format.js";
 import type { VlSpec } from "../../report/plot.js";
-import { accChart } from "../charts.js";
+import { accChart, DASH_LEGEND } from "../charts.js";
 import { BOTH, cellMaker, type Scenario } from "../scenario.js";
 import { all, diffsText, growth, seedDiffs, superiority } from "../stats.js";
 import type { Cell, CellResult } from "../types.js";
@@ -67,7 +67,7 @@ function normChart(cs: readonly CellResult[]): VlSpec {
           x: { field: "step", type: "quantitative", title: "online step" },
           y: { field: "value", type: "quantitative", title: "Σ‖W‖_F", scale: { type: "log" } },
           color: { field: "rule", type: "nominal", title: "rule" },
-          strokeDash: { field: "pathway", type: "nominal", title: "errors" },
+          strokeDash: { field: "pathway", type: "nominal", title: "errors", legend: DASH_LEGEND },
         },
       },
       {
@@ -80,7 +80,7 @@ function normChart(cs: readonly CellResult[]): VlSpec {
           x: { field: "step", type: "quantitative", title: "online step" },
           y: { field: "value", type: "quantitative", title: "degrees" },
           color: { field: "layer", type: "nominal", title: null },
-          strokeDash: { field: "rule", type: "nominal", title: null },
+          strokeDash: { field: "rule", type: "nominal", title: null, legend: DASH_LEGEND },
         },
       },
     ],
