@@ -1,5 +1,7 @@
 import { cachedDataset } from "./datasets.js";
-import { dims, seqLen, type RunConfig } from "./task.js";
+import { optimizerOf } from "../learn/optimizers.js";
+import { networkOf } from "../nets/registry.js";
+import { seqLen, type RunConfig } from "./task.js";
 import type { Job } from "./worker.js";
 
 /**
@@ -15,10 +17,9 @@ const VISITS_PER_S = { wasm: 1e10, js: 2e9 } as const;
 
 /** Seconds one task of cfg takes, roughly (training and scoring its query set). */
 export function taskSeconds(cfg: RunConfig): number {
-  const ds = cachedDataset(cfg), d = dims(cfg, ds);
-  const weights = cfg.net === "rnn" ? cfg.hidden[0] * (cfg.hidden[0] + ds.cols + d.at(-1)!) : d.slice(1).reduce((s, n, i) => s + n * d[i], 0);
+  const ds = cachedDataset(cfg), weights = networkOf(cfg.net).weights(cfg, ds);
   const T = seqLen(cfg, ds), steps = cfg.way * cfg.shots * (cfg.epochs ?? 1), scored = cfg.way * cfg.query;
-  const slow = cfg.optimizer === "adam" ? 20 : 1;
+  const slow = optimizerOf(cfg.optimizer).cost ?? 1;
   return (weights * T * (3 * steps * slow + scored)) / VISITS_PER_S[cfg.backend === "js" ? "js" : "wasm"];
 }
 

@@ -29,6 +29,8 @@ export interface OptimizerModule {
   readonly differentiable: boolean;
   /** Printed once before a run that uses it (a cost a user should know of), or absent. */
   readonly note?: string;
+  /** Time per step relative to the rule as is (for the long-run estimate of experiments/cost.ts); absent: 1. */
+  readonly cost?: number;
 }
 
 /** The rule as is: ΔW lands as the online or mini-batch transform says. */
@@ -41,6 +43,7 @@ const adam: OptimizerModule = {
   name: "adam", title: "Adam", help: "the pseudo-gradient through Adam, θ_bp as learning rate; a baseline, about 20× slower per step",
   make: (net, rule, pls, inner) => new Adam(net, inner, rule, pls), fusable: false, differentiable: false,
   note: "--optimizer adam updates every weight through Adam in plain JavaScript, about 20× slower per step than the default rule",
+  cost: 20,
 };
 
 export type BuiltinOptimizer = "sgd" | "adam";
