@@ -214,7 +214,7 @@ function buildForm(): void {
   $("#controls").addEventListener("input", formChanged);
   $("#controls").addEventListener("change", formChanged);
   $("#play").addEventListener("click", play);
-  $("#pause").addEventListener("click", () => control({ type: "pause" }));
+  $("#pause").addEventListener("click", () => control("pause"));
   $("#step").addEventListener("click", stepOnce);
   $("#reset").addEventListener("click", () => void begin(state, 0));
   $("#copy").addEventListener("click", async () => {
@@ -267,8 +267,12 @@ function setPhase(p: Phase, status?: string): void {
  * Start the run of `s` afresh (new workers, new id): `hold` tasks, then hold
  * (0: held before the first step; Infinity: to the end).
  */
-async function begin(s: AppState, hold: number, notes: string[] = []): Promise<void> {
+/** How many tasks the run being loaded runs before it holds (Play or Step while loading change it). */
+let startHold = 0;
+
+async function begin(s: AppState, hold: number, notes: string[] = [], opening = false): Promise<void> {
   const id = ++runId;
+  startHold = hold;
   terminate();
   state = structuredClone(s);
   toForm(state);
@@ -297,9 +301,12 @@ async function begin(s: AppState, hold: number, notes: string[] = []): Promise<v
   }
   formChanged();
   const est = estimate(runConfig(state, "b"), data.ds, 0);
-  // Inside a slow task, the query accuracy every tenth of it (the CLI's --curve k): a large network shows it is alive.
+  // Opening a link never starts a long run: its first task only if that takes a few seconds at most.
+  if (opening && est.seconds > 3 && startHold === 1) startHold = 0;
+  hold = startHold;
+  // Inside a slow task, the query accuracy every quarter of it (the CLI's --curve k): a large network shows it is alive.
   const total = state.way * state.shots * state.epochs;
-  const curveEvery = est.seconds > 1 ? Math.max(1, Math.ceil(total / 10)) : 0;
+  const curveEvery = est.seconds > 1 ? Math.max(1, Math.ceil(total / 4)) : 0;
   // A fixed probe set for the diagnostics: the first 100 query-split images, the same for both rules.
   const probeIdx = Array.from({ length: Math.min(100, data.ds.n) }, (_, i) => i);
   const w = {} as Record<Run, Worker>;
@@ -307,27 +314,31 @@ async function begin(s: AppState, hold: number, notes: string[] = []): Promise<v
     w[r] = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: `run-${r}` });
     w[r].onmessage = (e: MessageEvent<WorkerMessage>) => onWorker(e.data);
     w[r].onerror = (e) => { e.preventDefault(); if (id !== runId) return; views[r].error = `run ${r.toUpperCase()} stopped: ${e.message || "the worker failed"}`; showError(views[r].error!); scheduleRender(); };
-    const msg: StartMessage = { type: "start", id, run: r, cfg: runConfig(state, r), images: data.images, labels: data.labels, dims: data.dims, source: data.ds.source, probeIdx, curveEvery, holdAfter: Number.isFinite(hold) ? hold : null };
+    const msg: StartMessage = { type: "start", id, run: r, cfg: runConfig(state, r), images: data.images, labels: data.labels, dims: data.dims, source: data.ds.source, probeIdx, curveEvery, seq, holdAfter: Number.isFinite(hold) ? hold : null };
     w[r].postMessage(msg);
   }
   workers = w;
-  setPhase(hold === 0 ? "paused" : "running", hold === 0 ? "Reset: fresh weights, nothing trained yet. Play or Step." : "Training…");
+  setPhase(hold === 0 ? "paused" : "running", hold === 0 ? `${opening ? "Ready" : "Reset"}: fresh weights, nothing trained yet. Play or Step.` : "Training…");
 }
 
-function control(m: ControlMessage): void {
+let seq = 0;
+function control(type: ControlMessage["type"]): void {
   if (!workers) return;
-  for (const r of RUNS) { workers[r].postMessage(m); views[r].held = false; }
+  seq++;
+  for (const r of RUNS) { workers[r].postMessage({ type, seq } satisfies ControlMessage); views[r].held = false; }
 }
 
 function play(): void {
-  if (phase === "paused" && workers) { control({ type: "play" }); setPhase("running", "Training…"); }
-  else if (phase !== "running" && phase !== "loading") void begin(state, Infinity);
+  if (phase === "loading") startHold = Infinity;
+  else if (phase === "paused" && workers) { control("play"); setPhase("running", "Training…"); }
+  else if (phase !== "running") void begin(state, Infinity);
 }
 
 /** Exactly one more task of both rules, then hold. */
 function stepOnce(): void {
-  if (phase === "paused" && workers) { control({ type: "step" }); setPhase("running", "One more task…"); }
-  else if (phase !== "running" && phase !== "loading") void begin(state, 1);
+  if (phase === "loading") startHold = 1;
+  else if (phase === "paused" && workers) { control("step"); setPhase("running", "One more task…"); }
+  else if (phase !== "running") void begin(state, 1);
 }
 
 function onWorker(m: WorkerMessage): void {
@@ -336,7 +347,7 @@ function onWorker(m: WorkerMessage): void {
   const v = views[m.run];
   if (m.type === "error") { v.error = m.message; showError(`Run ${m.run.toUpperCase()} stopped: ${m.message}`); }
   else if (m.type === "done") v.done = true;
-  else if (m.type === "held") v.held = true;
+  else if (m.type === "held") v.held = m.seq === seq; // a hold from before the latest Play or Step is stale
   else if (m.type === "progress") { v.progress = m; if (m.query) v.query = { task: m.task, answers: m.query }; }
   else {
     v.results.push(m.result as TaskResult);
@@ -398,9 +409,9 @@ function render(force = false): void {
     const p = v.progress;
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
     const inTask = p && !(v.done && p.done === p.total) ? p : null;
-    panel.querySelector(".within")!.textContent = inTask ? `task ${inTask.task + 1}: ${inTask.done} / ${inTask.total} examples` : v.done ? "all tasks done" : "";
+    panel.querySelector(".within")!.textContent = inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : "";
     bar.value = inTask ? inTask.done / inTask.total : v.done ? 1 : 0;
-    if (p && p !== drawn.progress[r] && data) {
+    if (p && p.snap && p !== drawn.progress[r] && data) {
       drawn.progress[r] = p;
       const img = data.images.subarray(p.snap.index * data.ds.dim, (p.snap.index + 1) * data.ds.dim), names = CLASS_NAMES[state.dataset];
       drawNetwork(panel.querySelector<HTMLCanvasElement>(".diagram")!, p.snap, img, data.dims[1], data.dims[2], names);
@@ -613,8 +624,8 @@ state = first.s;
 toForm(state);
 pickMetric(PRESETS.find((p) => p.id === state.preset)?.metric ?? "pr");
 // Nothing long starts by itself: the page opens held after the first task (a few hundred examples), with it shown.
-void begin(first.s, 1, first.notes);
-window.addEventListener("hashchange", () => { if (location.hash !== toHash(state)) { const l = fromLocation(); void begin(l.s, 1, l.notes); } });
+void begin(first.s, 1, first.notes, true);
+window.addEventListener("hashchange", () => { if (location.hash !== toHash(state)) { const l = fromLocation(); void begin(l.s, 1, l.notes, true); } });
 window.addEventListener("resize", () => { accPlot?.setSize({ width: width($("#acc-chart")), height: 220 }); drawDiagnostics(); render(true); });
 
 // For the tests and the curious: the running state.

@@ -53,8 +53,8 @@ export function snapshot(net: Net, ds: Dataset, index: number, label: number): S
     const rowsShown = cols[to].act.length, colsShown = from === 0 ? 0 : cols[from].act.length;
     const w: number[] = [];
     for (let i = 0; i < rowsShown; i++) for (let j = 0; j < colsShown; j++) w.push(s.W[i * s.m + j]);
-    let ss = 0;
-    for (let k = 0; k < s.W.length; k++) ss += s.W[k] * s.W[k];
+    let ss = net.k.sumSq?.(s.W);
+    if (ss === undefined) { ss = 0; for (let k = 0; k < s.W.length; k++) ss += s.W[k] * s.W[k]; }
     links.push({ name: s.name, from, to, rows: rowsShown, cols: colsShown, w, norm: Math.sqrt(ss) });
   }
   return { index, label, p, pred, cols, links };

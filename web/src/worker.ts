@@ -26,11 +26,14 @@ export interface StartMessage {
   probeIdx: number[];
   /** Query accuracy every k examples inside a task (the CLI's --curve k; 0: none). */
   curveEvery: number;
+  /** The page's control count when the run started (see ControlMessage). */
+  seq: number;
   /** Hold once this many tasks have ended (0: before the first step; null: never). */
   holdAfter: number | null;
 }
 
-export type ControlMessage = { type: "play" } | { type: "pause" } | { type: "step" };
+/** seq: the page's count of control messages, echoed by "held" so a hold that a later Play overtook is recognised. */
+export type ControlMessage = { type: "play" | "pause" | "step"; seq: number };
 
 export interface TaskMessage {
   type: "task";
@@ -47,13 +50,15 @@ export interface TaskMessage {
 /** Where the current task stands, a few times a second. */
 export interface ProgressMessage {
   type: "progress"; id: number; run: "a" | "b"; task: number; done: number; total: number;
-  curve: { step: number; acc: number }[]; snap: Snapshot;
+  curve: { step: number; acc: number }[];
+  /** null: the task is being set up (fresh weights), no step taken yet. */
+  snap: Snapshot | null;
   /** After the task's last step: answers on a few of its query examples. */
   query?: { index: number; pred: number }[];
 }
 
 export type WorkerMessage = TaskMessage | ProgressMessage
-  | { type: "done"; id: number; run: "a" | "b" } | { type: "held"; id: number; run: "a" | "b"; task: number; done: number }
+  | { type: "done"; id: number; run: "a" | "b" } | { type: "held"; id: number; run: "a" | "b"; task: number; done: number; seq: number }
   | { type: "error"; id: number; run: "a" | "b"; message: string } | { type: "ready"; wasm: boolean };
 
 const ctx = self as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
@@ -65,14 +70,15 @@ let wake: (() => void) | null = null;
 
 ctx.onmessage = (e: MessageEvent) => {
   const m = e.data as StartMessage | ControlMessage;
-  if (m.type === "start") { holdAfter = m.holdAfter ?? Infinity; paused = holdAfter === 0; void train(m); return; }
+  if (m.type === "start") { seq = m.seq; holdAfter = m.holdAfter ?? Infinity; paused = holdAfter === 0; void train(m); return; }
+  seq = m.seq;
   if (m.type === "play") { paused = false; holdAfter = Infinity; }
   else if (m.type === "pause") paused = true;
   else if (m.type === "step") { paused = false; holdAfter = tasksEnded + 1; }
   wake?.();
 };
 
-let tasksEnded = 0;
+let tasksEnded = 0, seq = 0;
 const FIELDS = 16;
 /** Query digits shown with both rules' answers at the end of a task. */
 const QUERY_SHOWN = 8;
@@ -89,7 +95,7 @@ const turn = () => new Promise<void>((resolve) => { turns.push(resolve); channel
 
 async function holdWhilePaused(m: StartMessage, t: number, done: number): Promise<void> {
   if (!paused) return;
-  ctx.postMessage({ type: "held", id: m.id, run: m.run, task: t, done });
+  ctx.postMessage({ type: "held", id: m.id, run: m.run, task: t, done, seq });
   while (paused) await new Promise<void>((resolve) => { wake = resolve; });
   wake = null;
 }
@@ -99,13 +105,15 @@ async function train(m: StartMessage): Promise<void> {
     const [n, rows, cols] = m.dims;
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);
-    let steps = 0, ms = 0, lastLook = -Infinity, lastProgress = -Infinity;
+    let steps = 0, ms = 0, lastLook = -Infinity, lastProgress = -Infinity, progressEvery = PROGRESS;
     // Measured after the task's last step (one pass of N·K examples per epoch).
     const end = m.cfg.way * m.cfg.shots * (m.cfg.epochs ?? 1);
     await holdWhilePaused(m, 0, 0);
     for (let t = 0; t < m.cfg.tasks; t++) {
       // Diagnostics and receptive fields cost about a task each: at most a few times a second.
       const look = performance.now() - lastLook > 350 || t === m.cfg.tasks - 1 || t === 0;
+      // A large network takes seconds to build and score before its first step: say so.
+      if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
       const g = taskSteps(m.cfg, ds, t, look ? { at: [end], probeIdx: m.probeIdx, probeLabels } : undefined, m.curveEvery, look, 1);
       let t0 = performance.now(), sliceStart = t0;
       let r: IteratorResult<TaskProgress, TaskResult>;
@@ -113,10 +121,12 @@ async function train(m: StartMessage): Promise<void> {
         const p = r.value, now = performance.now();
         // The end of a task that the page will hold on (the last, or a Step's) is always shown.
         const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter);
-        if (now - lastProgress > PROGRESS || paused || last) {
+        if (now - lastProgress > progressEvery || paused || last) {
           ms += now - t0;
           postProgress(m, t, p, ds);
           lastProgress = performance.now();
+          // A snapshot of a large network costs milliseconds: never more than a tenth of the time.
+          progressEvery = Math.max(PROGRESS, 10 * (lastProgress - now));
           t0 = lastProgress;
         }
         if (now - sliceStart > SLICE || paused) {
