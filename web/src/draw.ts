@@ -15,9 +15,15 @@ export function diverging(v: number): [number, number, number] {
 }
 const rgb = (v: number, alpha = 1) => { const [r, g, b] = diverging(v); return `rgba(${r},${g},${b},${alpha})`; };
 
+/** Canvas widths in CSS pixels, read once (a read forces a layout) and again only after a resize. */
+const widths = new WeakMap<HTMLCanvasElement, number>();
+export function forgetSizes(): void { for (const c of document.querySelectorAll("canvas")) widths.delete(c); }
+
 /** Size the canvas to its CSS width (device pixels for sharp lines); returns the context in CSS pixels. */
 function fit(canvas: HTMLCanvasElement, height: number): { g: CanvasRenderingContext2D; w: number; h: number } {
-  const w = Math.max(200, canvas.parentElement?.clientWidth ?? 300), dpr = Math.min(2, window.devicePixelRatio || 1);
+  let w = widths.get(canvas);
+  if (w === undefined) { w = Math.max(200, canvas.parentElement?.clientWidth ?? 300); widths.set(canvas, w); }
+  const dpr = Math.min(2, window.devicePixelRatio || 1);
   if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(height * dpr)) {
     canvas.width = Math.round(w * dpr); canvas.height = Math.round(height * dpr);
     canvas.style.width = `${w}px`; canvas.style.height = `${height}px`;
@@ -28,14 +34,15 @@ function fit(canvas: HTMLCanvasElement, height: number): { g: CanvasRenderingCon
   return { g, w, h: height };
 }
 
+let scratch: { c: OffscreenCanvas; img: ImageData } | null = null;
 /** A grey-scale image (28×28 digit, or any rows×cols bytes) into a square of side `size` at (x, y). */
 function image(g: CanvasRenderingContext2D, pixels: Uint8Array, rows: number, cols: number, x: number, y: number, size: number): void {
-  const img = new ImageData(cols, rows);
-  for (let i = 0; i < rows * cols; i++) { const v = 255 - pixels[i]; img.data.set([v, v, v, 255], 4 * i); }
-  const tmp = new OffscreenCanvas(cols, rows);
-  tmp.getContext("2d")!.putImageData(img, 0, 0);
+  if (!scratch || scratch.img.width !== cols || scratch.img.height !== rows) scratch = { c: new OffscreenCanvas(cols, rows), img: new ImageData(cols, rows) };
+  const d = scratch.img.data;
+  for (let i = 0; i < rows * cols; i++) { const v = 255 - pixels[i]; d[4 * i] = v; d[4 * i + 1] = v; d[4 * i + 2] = v; d[4 * i + 3] = 255; }
+  scratch.c.getContext("2d")!.putImageData(scratch.img, 0, 0);
   g.imageSmoothingEnabled = false;
-  g.drawImage(tmp, x, y, size, size);
+  g.drawImage(scratch.c, x, y, size, size);
   g.strokeStyle = "#999"; g.strokeRect(x - 0.5, y - 0.5, size + 1, size + 1);
 }
 
@@ -68,11 +75,13 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
       for (const y of ys[l.to]) { g.strokeStyle = "rgba(120,120,120,0.25)"; g.beginPath(); g.moveTo(left + imgSize, top + (h - top - bottom) / 2); g.lineTo(xs[l.to], y); g.stroke(); }
       continue;
     }
+    // Lines in 8 shades per sign, one path per shade (a stroke per line would cost a frame).
+    const B = 8, paths = Array.from({ length: 2 * B }, () => new Path2D());
     for (let i = 0; i < l.rows; i++) for (let j = 0; j < l.cols; j++) {
-      const v = l.w[i * l.cols + j] / m;
-      g.strokeStyle = rgb(v, Math.min(1, 0.1 + Math.abs(v) * 0.9));
-      g.beginPath(); g.moveTo(xs[l.from], ys[l.from][j]); g.lineTo(xs[l.to], ys[l.to][i]); g.stroke();
+      const v = l.w[i * l.cols + j] / m, k = Math.min(B - 1, Math.floor(Math.abs(v) * B)) + (v < 0 ? B : 0);
+      paths[k].moveTo(xs[l.from], ys[l.from][j]); paths[k].lineTo(xs[l.to], ys[l.to][i]);
     }
+    paths.forEach((path, k) => { const a = ((k % B) + 0.5) / B; g.strokeStyle = rgb(k < B ? a : -a, Math.min(1, 0.1 + a * 0.9)); g.stroke(path); });
   }
   g.font = "10px system-ui, sans-serif"; g.textAlign = "center"; g.fillStyle = "#333";
   for (let c = 1; c < C; c++) {
@@ -124,14 +133,18 @@ export function drawFields(canvas: HTMLCanvasElement, f: { data: Float32Array; r
   const g = canvas.getContext("2d")!;
   const perRow = rnn ? 1 : 8, scale = rnn ? Math.max(1, Math.floor(168 / f.rows)) : 2;
   const tileW = f.cols * scale, tileH = f.rows * scale, pad = 2;
-  canvas.width = perRow * (tileW + pad); canvas.height = Math.ceil(f.count / perRow) * (tileH + pad);
+  const W = perRow * (tileW + pad), H = Math.ceil(f.count / perRow) * (tileH + pad);
+  if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; }
   const size = f.rows * f.cols;
   for (let k = 0; k < f.count; k++) {
     const row = f.data.subarray(k * size, (k + 1) * size);
     let m = 1e-12;
     for (const v of row) m = Math.max(m, Math.abs(v));
-    const img = g.createImageData(tileW, tileH);
-    for (let y = 0; y < tileH; y++) for (let x = 0; x < tileW; x++) img.data.set([...diverging(row[Math.floor(y / scale) * f.cols + Math.floor(x / scale)] / m), 255], 4 * (y * tileW + x));
+    const img = g.createImageData(tileW, tileH), d = img.data;
+    for (let y = 0; y < tileH; y++) for (let x = 0; x < tileW; x++) {
+      const c = Math.max(-1, Math.min(1, row[Math.floor(y / scale) * f.cols + Math.floor(x / scale)] / m)), o = 4 * (y * tileW + x);
+      d[o] = c > 0 ? 255 : 255 * (1 + c); d[o + 1] = 255 * (1 - Math.abs(c)); d[o + 2] = c < 0 ? 255 : 255 * (1 - c); d[o + 3] = 255;
+    }
     g.putImageData(img, (k % perRow) * (tileW + pad), Math.floor(k / perRow) * (tileH + pad));
   }
 }

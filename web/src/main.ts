@@ -16,7 +16,7 @@ import "./style.css";
 import { checkConfig, dims, summarize, type TaskResult } from "neuroplastic";
 import { cliCommand, DEFAULTS, fromHash, PRESETS, presetState, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
-import { drawCurve, drawFields, drawNetwork, drawOutput } from "./draw.js";
+import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
 import { addHelp } from "./help.js";
 import { estimate } from "./estimate.js";
 import type { ControlMessage, ProgressMessage, StartMessage, TaskMessage, WorkerMessage } from "./worker.js";
@@ -379,38 +379,54 @@ function finding(): string {
 
 // ---- drawing --------------------------------------------------------------------
 
-let pending = false;
+/**
+ * The page is redrawn at most this often while a run trains (ms): between
+ * redraws a frame has nothing to do, so the main thread stays mostly idle
+ * (scrolling and clicks stay smooth) and the workers keep the cores.
+ */
+const RENDER_EVERY = 200;
+let pending = false, lastRender = 0;
 function scheduleRender(): void {
   if (pending) return;
   pending = true;
-  requestAnimationFrame(() => { pending = false; render(); });
+  const wait = finishing || phase !== "running" ? 0 : Math.max(0, RENDER_EVERY - (performance.now() - lastRender));
+  setTimeout(() => requestAnimationFrame(() => { pending = false; lastRender = performance.now(); render(); }), wait);
 }
 
 /** What was drawn last, so a frame redraws only what changed. */
 const drawn = { results: -1, diag: -1, diagAt: 0, progress: { a: null as ProgressMessage | null, b: null as ProgressMessage | null }, fields: { a: null as unknown, b: null as unknown }, query: "" };
 /** Diagnostic plots at most this often (ms): each redraw costs a few ms of the main thread. */
-const DIAG_EVERY = 500;
+const DIAG_EVERY = 1000;
+
+/** Write only what changed: every write to the page costs a style and layout pass. */
+function put(el: Element, text: string, html = false): void {
+  const key = html ? "html" : "text", e = el as HTMLElement;
+  if (e.dataset[key] === text) return;
+  e.dataset[key] = text;
+  if (html) e.innerHTML = text; else e.textContent = text;
+}
 
 function render(force = false): void {
   if (force) { drawn.results = -1; drawn.diag = -1; drawn.progress = { a: null, b: null }; drawn.fields = { a: null, b: null }; drawn.query = ""; }
   for (const r of RUNS) {
     const v = views[r], s = v.results.length ? summarize(v.results) : null;
     const panel = $(`#run-${r}`);
-    panel.querySelector(".title")!.textContent = `${r.toUpperCase()}: ${ruleTitle(state[r])}`;
-    panel.querySelector(".equation")!.innerHTML = `ΔW<sub>l</sub> = ${Object.entries(state[r]).filter(([, x]) => x !== 0).map(([k, x]) => `<span class="coef">${x}</span> · ${EQ[k] ?? k}`).join(" + ")}`;
+    put(panel.querySelector(".title")!, `${r.toUpperCase()}: ${ruleTitle(state[r])}`);
+    put(panel.querySelector(".equation")!, `ΔW<sub>l</sub> = ${Object.entries(state[r]).filter(([, x]) => x !== 0).map(([k, x]) => `<span class="coef">${x}</span> · ${EQ[k] ?? k}`).join(" + ")}`, true);
     const acc = panel.querySelector<HTMLElement>(".acc")!;
-    acc.textContent = s ? `${(100 * s.acc).toFixed(1)}%` : "–";
+    put(acc, s ? `${(100 * s.acc).toFixed(1)}%` : "–");
     acc.dataset.acc = s ? String(s.acc) : "";
     acc.dataset.tasks = s ? String(s.tasks) : "0";
-    panel.querySelector(".se")!.textContent = s ? `± ${(100 * s.acc_se).toFixed(1)} (se)` : "";
-    panel.querySelector(".tasks")!.textContent = `${v.results.length} / ${state.tasks} tasks${s && s.diverged ? `, ${s.diverged} diverged` : ""}`;
-    panel.querySelector(".rate")!.textContent = v.stepsPerSec ? `${Math.round(v.stepsPerSec).toLocaleString("en-US")} ${state.net === "rnn" ? "sequences" : "steps"}/s of training` : "";
+    put(panel.querySelector(".se")!, s ? `± ${(100 * s.acc_se).toFixed(1)} (se)` : "");
+    put(panel.querySelector(".tasks")!, `${v.results.length} / ${state.tasks} tasks${s && s.diverged ? `, ${s.diverged} diverged` : ""}`);
+    put(panel.querySelector(".rate")!, v.stepsPerSec ? `${Math.round(v.stepsPerSec).toLocaleString("en-US")} ${state.net === "rnn" ? "sequences" : "steps"}/s of training` : "");
     panel.querySelector<HTMLElement>(".rate")!.dataset.rate = String(v.stepsPerSec);
     const p = v.progress;
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
     const inTask = p && !(v.done && p.done === p.total) ? p : null;
-    panel.querySelector(".within")!.textContent = inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : "";
-    bar.value = inTask ? inTask.done / inTask.total : v.done ? 1 : 0;
+    put(panel.querySelector(".within")!, inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : "");
+    const frac = inTask ? inTask.done / inTask.total : v.done ? 1 : 0;
+    if (bar.value !== frac) bar.value = frac;
     if (p && p.snap && p !== drawn.progress[r] && data) {
       drawn.progress[r] = p;
       const img = data.images.subarray(p.snap.index * data.ds.dim, (p.snap.index + 1) * data.ds.dim), names = CLASS_NAMES[state.dataset];
@@ -418,12 +434,12 @@ function render(force = false): void {
       drawOutput(panel.querySelector<HTMLCanvasElement>(".example")!, p.snap, img, data.dims[1], data.dims[2], names);
       drawCurve(panel.querySelector<HTMLCanvasElement>(".curve")!, p.curve, p.total, 1 / state.way, COLORS[r]);
       panel.querySelector(".curve")!.setAttribute("aria-label", `query accuracy inside task ${p.task + 1}, rule ${r.toUpperCase()}: ${p.curve.map((c) => `${Math.round(100 * c.acc)}% after ${c.step}`).join(", ") || "not measured for tasks this fast"}`);
-      panel.querySelector(".answer")!.textContent = `Example ${p.done} of task ${p.task + 1}: a ${names[p.snap.label]}; ${r.toUpperCase()} answers ${names[p.snap.pred]} (p = ${p.snap.p[p.snap.pred].toFixed(2)})${p.snap.pred === p.snap.label ? " ✓" : " ✗"}`;
+      put(panel.querySelector(".answer")!, `Example ${p.done} of task ${p.task + 1}: a ${names[p.snap.label]}; ${r.toUpperCase()} answers ${names[p.snap.pred]} (p = ${p.snap.p[p.snap.pred].toFixed(2)})${p.snap.pred === p.snap.label ? " ✓" : " ✗"}`);
       panel.querySelector(".diagram")!.setAttribute("aria-label", `network ${r.toUpperCase()}: ${p.snap.cols.map((c) => c.n).join("–")} units; ${p.snap.links.map((l) => `‖${l.name}‖ = ${l.norm.toFixed(2)}`).join(", ")}`);
       panel.querySelector<HTMLElement>(".diagram")!.dataset.norms = p.snap.links.map((l) => l.norm).join(",");
     }
     if (v.fields && v.fields !== drawn.fields[r]) { drawn.fields[r] = v.fields; drawFields(panel.querySelector<HTMLCanvasElement>(".fields")!, v.fields, state.net === "rnn"); }
-    panel.querySelector(".scale-text")!.textContent = state.net === "rnn" ? "J's entries: −max · 0 · +max |J|" : "first 16 rows of W₁: −max · 0 · +max of each tile's |w|";
+    put(panel.querySelector(".scale-text")!, state.net === "rnn" ? "J's entries: −max · 0 · +max |J|" : "first 16 rows of W₁: −max · 0 · +max of each tile's |w|");
   }
   const n = views.a.results.length + views.b.results.length;
   if (n !== drawn.results) { drawn.results = n; drawAccuracy(); }
@@ -477,7 +493,13 @@ const COLORS = { a: "#1f6fb4", b: "#e07b00" };
 /** Whole-number ticks: tasks, layers and time steps are counted. */
 const INT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
-function width(el: HTMLElement): number { return Math.max(280, Math.min(760, el.clientWidth - 8)); }
+/** A plot's width, read once per element and again after a resize (a read forces a layout). */
+const plotWidths = new Map<HTMLElement, number>();
+function width(el: HTMLElement): number {
+  let w = plotWidths.get(el);
+  if (w === undefined) { w = Math.max(280, Math.min(760, el.clientWidth - 8)); plotWidths.set(el, w); }
+  return w;
+}
 
 function drawAccuracy(): void {
   const el = $("#acc-chart");
@@ -626,7 +648,7 @@ pickMetric(PRESETS.find((p) => p.id === state.preset)?.metric ?? "pr");
 // Nothing long starts by itself: the page opens held after the first task (a few hundred examples), with it shown.
 void begin(first.s, 1, first.notes, true);
 window.addEventListener("hashchange", () => { if (location.hash !== toHash(state)) { const l = fromLocation(); void begin(l.s, 1, l.notes, true); } });
-window.addEventListener("resize", () => { accPlot?.setSize({ width: width($("#acc-chart")), height: 220 }); drawDiagnostics(); render(true); });
+window.addEventListener("resize", () => { plotWidths.clear(); forgetSizes(); accPlot?.setSize({ width: width($("#acc-chart")), height: 220 }); drawDiagnostics(); render(true); });
 
 // For the tests and the curious: the running state.
 (window as unknown as { neuroplastic: unknown }).neuroplastic = {

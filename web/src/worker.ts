@@ -85,7 +85,9 @@ const QUERY_SHOWN = 8;
 /** Longest stretch of training between two looks at the message queue (ms). */
 const SLICE = 40;
 /** Progress messages at most this often (ms). */
-const PROGRESS = 120;
+const PROGRESS = 200;
+/** Diagnostics (probe set, receptive fields) at most this often (ms): each costs about a task. */
+const LOOK_EVERY = 1000;
 
 /** A macrotask turn (MessageChannel: setTimeout's nesting clamp would add 4 ms each time). */
 const channel = new MessageChannel();
@@ -110,8 +112,7 @@ async function train(m: StartMessage): Promise<void> {
     const end = m.cfg.way * m.cfg.shots * (m.cfg.epochs ?? 1);
     await holdWhilePaused(m, 0, 0);
     for (let t = 0; t < m.cfg.tasks; t++) {
-      // Diagnostics and receptive fields cost about a task each: at most a few times a second.
-      const look = performance.now() - lastLook > 350 || t === m.cfg.tasks - 1 || t === 0;
+      const look = performance.now() - lastLook > LOOK_EVERY || t === m.cfg.tasks - 1 || t === 0;
       // A large network takes seconds to build and score before its first step: say so.
       if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
       const g = taskSteps(m.cfg, ds, t, look ? { at: [end], probeIdx: m.probeIdx, probeLabels } : undefined, m.curveEvery, look, 1);
