@@ -57,7 +57,7 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
   const { g, w, h } = fit(canvas, 210);
   const C = s.cols.length, top = 14, bottom = 30, left = 8;
   const imgSize = Math.min(64, h - top - bottom);
-  const x0 = left + imgSize + 18, dx = (w - x0 - 24) / Math.max(1, C - 2);
+  const x0 = left + imgSize + 34, dx = (w - x0 - 24) / Math.max(1, C - 2);
   const xs = s.cols.map((_, c) => (c === 0 ? left + imgSize / 2 : x0 + (c - 1) * dx));
   const ys = s.cols.map((col) => col.act.map((_, i) => top + ((i + 0.5) * (h - top - bottom)) / col.act.length));
   image(g, pixels, rows, cols, left, top + (h - top - bottom - imgSize) / 2, imgSize);
@@ -99,7 +99,7 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
     g.fillText(col.act.length < col.n ? `${col.act.length} of ${col.n}` : `${col.n}`, xs[c], h - bottom + 12);
     if (link) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, xs[c] - (out ? 0 : dx / 2), h - bottom + 24);
   }
-  g.fillText(`${rows}×${cols}`, left + imgSize / 2, h - bottom + 12);
+  g.fillText(`${rows}×${cols}`, left + imgSize / 2, top + (h - top - bottom + imgSize) / 2 + 12);
 }
 
 /** The output probabilities as bars, the label's outlined, the prediction dark. */

@@ -41,9 +41,9 @@ export const HELP: Record<string, string> = {
 let nextId = 0;
 
 /** A "?" button after `anchor` whose text explains `key`; `describes` gets it as its accessible description. */
-export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElement, label?: string): void {
+export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElement, label?: string): HTMLElement | null {
   const text = HELP[key];
-  if (!text) return;
+  if (!text) return null;
   const id = `help-${key}-${nextId++}`;
   const wrap = document.createElement("span");
   wrap.className = "help";
@@ -55,6 +55,7 @@ export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElemen
   wrap.append(b, tip);
   anchor.append(wrap);
   if (describes) describes.setAttribute("aria-describedby", [describes.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+  return tip;
 }
 
 function closeAll(): void { for (const b of document.querySelectorAll(".help button[aria-expanded=true]")) b.setAttribute("aria-expanded", "false"); }

@@ -17,7 +17,7 @@ import { checkConfig, dims, summarize, type TaskResult } from "neuroplastic";
 import { cliCommand, DEFAULTS, fromHash, PRESETS, presetState, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
-import { addHelp } from "./help.js";
+import { addHelp, HELP } from "./help.js";
 import { estimate } from "./estimate.js";
 import type { ControlMessage, ProgressMessage, StartMessage, TaskMessage, WorkerMessage } from "./worker.js";
 
@@ -47,6 +47,8 @@ let runId = 0;
 let phase: Phase = "idle";
 /** Both runs have ended; the done state is set once their final numbers are drawn. */
 let finishing = false;
+/** Both runs are held: the paused state (with this status) is set once the numbers they hold on are drawn. */
+let pausing: string | null = null;
 
 function emptyView(): RunView { return { results: [], diag: [], stepsPerSec: 0, done: false, held: false, error: null, progress: null, query: null, fields: null }; }
 
@@ -194,6 +196,13 @@ function buildForm(): void {
     addHelp(row, id, el, label.firstChild?.textContent?.trim() ?? id);
   }
   addHelp($("#thetas-legend"), "thetas", $("#thetas"), "the θ terms");
+  {
+    // The diagnostic's explanation follows the metric chosen.
+    const label = $(".metric"), row = document.createElement("div");
+    row.className = "row metric-row";
+    label.before(row); row.append(label);
+    metricTip = addHelp(row, "pr", $("#metric"), "this diagnostic");
+  }
   for (const r of RUNS) {
     const panel = $(`#run-${r}`);
     addHelp(panel.querySelector<HTMLElement>(".acc-row")!, "acc", panel.querySelector<HTMLElement>(".acc")!, "query accuracy");
@@ -223,6 +232,12 @@ function buildForm(): void {
     catch { $("#copied").textContent = "Select the command above and copy it (the clipboard is not available here)."; }
   });
   $("#metric").addEventListener("change", () => drawDiagnostics(true));
+}
+
+let metricTip: HTMLElement | null = null;
+function explainMetric(): void {
+  const key = ($("#metric") as HTMLSelectElement).value;
+  if (metricTip && HELP[key]) put(metricTip, HELP[key]);
 }
 
 /** Show a preset's diagnostic first (the metric list depends on the network type). */
@@ -281,6 +296,7 @@ async function begin(s: AppState, hold: number, notes: string[] = [], opening = 
   history.replaceState(null, "", toHash(state));
   views = { a: emptyView(), b: emptyView() };
   finishing = false;
+  pausing = null;
   $("#finding").textContent = "";
   $("#queries").hidden = true;
   for (const r of RUNS) for (const c of $(`#run-${r}`).querySelectorAll("canvas")) c.getContext("2d")?.clearRect(0, 0, c.width, c.height);
@@ -325,6 +341,7 @@ let seq = 0;
 function control(type: ControlMessage["type"]): void {
   if (!workers) return;
   seq++;
+  pausing = null;
   for (const r of RUNS) { workers[r].postMessage({ type, seq } satisfies ControlMessage); views[r].held = false; }
 }
 
@@ -358,7 +375,8 @@ function onWorker(m: WorkerMessage): void {
   if (RUNS.every((r) => views[r].done || views[r].error)) finishing = true;
   else if (phase === "running" && RUNS.every((r) => views[r].held || views[r].done)) {
     const p = views.a.progress;
-    setPhase("paused", `Paused after ${Math.min(views.a.results.length, views.b.results.length)} of ${state.tasks} tasks${p && p.done < p.total && !views.a.done ? ` (task ${p.task + 1}: ${p.done} of ${p.total} examples)` : ""}. Play, Step or Reset.`);
+    // Held: set once the numbers it was held on are drawn (in render).
+    pausing = `Paused after ${Math.min(views.a.results.length, views.b.results.length)} of ${state.tasks} tasks${p && p.done < p.total && !views.a.done ? ` (task ${p.task + 1}: ${p.done} of ${p.total} examples)` : ""}. Play, Step or Reset.`;
   }
   scheduleRender();
 }
@@ -389,7 +407,7 @@ let pending = false, lastRender = 0;
 function scheduleRender(): void {
   if (pending) return;
   pending = true;
-  const wait = finishing || phase !== "running" ? 0 : Math.max(0, RENDER_EVERY - (performance.now() - lastRender));
+  const wait = finishing || pausing !== null || phase !== "running" ? 0 : Math.max(0, RENDER_EVERY - (performance.now() - lastRender));
   setTimeout(() => requestAnimationFrame(() => { pending = false; lastRender = performance.now(); render(); }), wait);
 }
 
@@ -447,6 +465,8 @@ function render(force = false): void {
   if (nd !== drawn.diag && (finishing || performance.now() - drawn.diagAt > DIAG_EVERY)) drawDiagnostics();
   else if (nd !== drawn.diag && !diagTimer) diagTimer = window.setTimeout(() => { diagTimer = 0; scheduleRender(); }, DIAG_EVERY);
   drawQueries();
+  if (pausing !== null && !finishing && phase === "running") setPhase("paused", pausing);
+  pausing = null;
   if (finishing && phase !== "done") {
     // The done state only once the final numbers are on the page.
     const ok = RUNS.every((r) => views[r].done);
@@ -575,6 +595,7 @@ function drawDiagnostics(force = false): void {
     if (ms.some((m) => m.key === keep)) sel.value = keep;
   }
   const m = ms.find((x) => x.key === sel.value) ?? ms[0];
+  explainMetric();
   const el = $("#diag-chart"), pel = $("#profile-chart");
   const last = (r: Run) => views[r].diag.at(-1);
   const yAxis = { size: 64, values: shortTicks };
