@@ -402,7 +402,7 @@ function finding(): string {
  * redraws a frame has nothing to do, so the main thread stays mostly idle
  * (scrolling and clicks stay smooth) and the workers keep the cores.
  */
-const RENDER_EVERY = 200;
+const RENDER_EVERY = 250;
 let pending = false, lastRender = 0;
 function scheduleRender(): void {
   if (pending) return;
@@ -412,8 +412,8 @@ function scheduleRender(): void {
 }
 
 /** What was drawn last, so a frame redraws only what changed. */
-const drawn = { results: -1, diag: -1, diagAt: 0, progress: { a: null as ProgressMessage | null, b: null as ProgressMessage | null }, fields: { a: null as unknown, b: null as unknown }, query: "" };
-/** Diagnostic plots at most this often (ms): each redraw costs a few ms of the main thread. */
+const drawn = { results: -1, accAt: 0, diag: -1, diagAt: 0, progress: { a: null as ProgressMessage | null, b: null as ProgressMessage | null }, fields: { a: null as unknown, b: null as unknown }, query: "" };
+/** The plots at most this often while a run trains (ms): each redraw costs a few ms of the main thread. */
 const DIAG_EVERY = 1000;
 
 /** Write only what changed: every write to the page costs a style and layout pass. */
@@ -460,7 +460,8 @@ function render(force = false): void {
     put(panel.querySelector(".scale-text")!, state.net === "rnn" ? "J's entries: −max · 0 · +max |J|" : "first 16 rows of W₁: −max · 0 · +max of each tile's |w|");
   }
   const n = views.a.results.length + views.b.results.length;
-  if (n !== drawn.results) { drawn.results = n; drawAccuracy(); }
+  if (n !== drawn.results && (phase !== "running" || finishing || pausing !== null || performance.now() - drawn.accAt > DIAG_EVERY)) { drawn.results = n; drawn.accAt = performance.now(); drawAccuracy(); }
+  else if (n !== drawn.results && !accTimer) accTimer = window.setTimeout(() => { accTimer = 0; scheduleRender(); }, DIAG_EVERY);
   const nd = views.a.diag.length + views.b.diag.length;
   if (nd !== drawn.diag && (finishing || performance.now() - drawn.diagAt > DIAG_EVERY)) drawDiagnostics();
   else if (nd !== drawn.diag && !diagTimer) diagTimer = window.setTimeout(() => { diagTimer = 0; scheduleRender(); }, DIAG_EVERY);
@@ -583,7 +584,7 @@ function metrics(): Metric[] {
 /** Tick labels short enough for the axis (1e+6 rather than 1,000,000, which would be clipped). */
 const shortTicks = (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? "" : Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(3)))));
 
-let diagTimer = 0;
+let diagTimer = 0, accTimer = 0;
 function drawDiagnostics(force = false): void {
   drawn.diag = views.a.diag.length + views.b.diag.length;
   drawn.diagAt = performance.now();
