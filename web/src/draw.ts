@@ -68,6 +68,8 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
     if (l.from === l.to) {
       // J: recurrent, hidden → hidden; drawn as one loop above the column.
       g.strokeStyle = "#666"; g.beginPath(); g.arc(xs[l.to], top - 2, 8, Math.PI * 0.1, Math.PI * 0.9, true); g.stroke();
+      g.font = "10px system-ui, sans-serif"; g.textAlign = "left"; g.fillStyle = "#333";
+      g.fillText(`‖${l.name}‖ ${l.norm.toFixed(1)}`, xs[l.to] + 12, top + 2);
       continue;
     }
     if (l.from === 0) {
@@ -97,7 +99,7 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
     const link = s.links.find((l) => l.to === c && l.from !== l.to);
     g.fillStyle = "#333";
     g.fillText(col.act.length < col.n ? `${col.act.length} of ${col.n}` : `${col.n}`, xs[c], h - bottom + 12);
-    if (link) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, xs[c] - (out ? 0 : dx / 2), h - bottom + 24);
+    if (link) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, link.from === 0 || out ? xs[c] : xs[c] - dx / 2, h - bottom + 24);
   }
   g.fillText(`${rows}×${cols}`, left + imgSize / 2, top + (h - top - bottom + imgSize) / 2 + 12);
 }
