@@ -99,7 +99,9 @@ export function drawNetwork(canvas: HTMLCanvasElement, s: Snapshot, pixels: Uint
     const link = s.links.find((l) => l.to === c && l.from !== l.to);
     g.fillStyle = "#333";
     g.fillText(col.act.length < col.n ? `${col.act.length} of ${col.n}` : `${col.n}`, xs[c], h - bottom + 12);
-    if (link) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, link.from === 0 || out ? xs[c] : xs[c] - dx / 2, h - bottom + 24);
+    // ‖W‖ under the weights it measures; the input layer's under the image.
+    if (link && link.from === 0) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, left + imgSize / 2, top + (h - top - bottom + imgSize) / 2 + 24);
+    else if (link) g.fillText(`‖${link.name}‖ ${link.norm.toFixed(1)}`, out && C === 3 ? xs[c] : xs[c] - dx / 2, h - bottom + 24);
   }
   g.fillText(`${rows}×${cols}`, left + imgSize / 2, top + (h - top - bottom + imgSize) / 2 + 12);
 }
