@@ -159,7 +159,9 @@ function formChanged(): void {
 function showEstimate(s: AppState | null): void {
   const el = $("#estimate");
   if (!s || !data) { el.textContent = ""; return; }
-  const measured = views.a.stepsPerSec && s === state ? Math.min(views.a.stepsPerSec, views.b.stepsPerSec || Infinity) : 0;
+  // The run on screen's own rate once it has one (the slower rule's); otherwise from the network's size.
+  const same = cliCommand({ ...s, preset: state.preset }) === cliCommand(state);
+  const measured = same && views.a.stepsPerSec && views.b.stepsPerSec ? Math.min(views.a.stepsPerSec, views.b.stepsPerSec) : 0;
   const e = estimate(runConfig(s, "b"), data.ds, measured);
   el.textContent = e.seconds > 2 ? `≈ ${fmtTime(e.seconds)} per task, ${fmtTime(e.seconds * s.tasks)} for ${s.tasks} (${e.basis})` : "";
 }
