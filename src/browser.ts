@@ -34,8 +34,8 @@ export { parseIdx, gunzipIdx, encodeIdx, IdxError, type IdxArray } from "./data/
 export { fromArrays, type Dataset, type LoadOptions, type Split } from "./data/dataset-core.js";
 export { sampleTask, checkTaskOptions, type Task, type TaskOptions } from "./data/tasks.js";
 export {
-  runTask, freshStep, summarize, summarizeCurves, checkConfig, dims, taskStreams, ConfigError, DEFAULT_CONFIG,
-  type RunConfig, type TaskResult, type Summary, type CurveSummary,
+  runTask, taskSteps, freshStep, summarize, summarizeCurves, checkConfig, dims, taskStreams, ConfigError, DEFAULT_CONFIG,
+  type RunConfig, type TaskResult, type TaskProgress, type Summary, type CurveSummary,
 } from "./experiments/task.js";
 export { runEpisode, type EpisodeResult } from "./experiments/episode.js";
 export { probe, type LayerDiagnostics } from "./nets/mlp/probe.js";

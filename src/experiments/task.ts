@@ -228,6 +228,32 @@ export interface DiagnosticsPlan {
  * its query set; with a plan, also measure the layers on the probe set.
  */
 export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0, keep = false): TaskResult {
+  const g = taskSteps(cfg, ds, t, plan, curveEvery, keep);
+  for (;;) { const r = g.next(); if (r.done) return r.value; }
+}
+
+/** Where a task stands between two online steps (taskSteps with `every` > 0). */
+export interface TaskProgress {
+  /** Examples (or sequences) trained on so far, out of `total`. */
+  done: number;
+  total: number;
+  /** The example just trained on: its index in the dataset, and its label. */
+  index: number;
+  label: number;
+  net: PlasticNetwork;
+  /** The task's query examples (dataset indices), on which it is scored. */
+  queryIdx: ArrayLike<number>;
+  /** The learning curve so far (with curveEvery > 0). */
+  curve: readonly CurvePoint[];
+}
+
+/**
+ * runTask as a generator: the same steps in the same order, pausing after
+ * every `every`-th example to yield its progress (0: never), so a caller can
+ * watch, pause or abandon a task between two steps. Reading the network
+ * while paused never changes training (as the learning curve's reads).
+ */
+export function* taskSteps(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0, keep = false, every = 0): Generator<TaskProgress, TaskResult> {
   const { step, task } = freshStep(cfg, ds, t);
   const net = step.net, probeOf = networkOf(net.kind).probe;
   const diagnostics: DiagnosticsAt[] = [];
@@ -249,6 +275,7 @@ export function runTask(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagnosti
       if (!Number.isFinite(step.step(task.trainLabels[i]))) { diverged = true; break train; }
       if (plan && (ep * N + i + 1) % cfg.batch === 0) measure(ep * N + i + 1);
       if (curveEvery > 0 && (ep * N + i + 1) % curveEvery === 0 && ep * N + i + 1 < N * epochs) point(ep * N + i + 1);
+      if (every > 0 && (ep * N + i + 1) % every === 0) yield { done: ep * N + i + 1, total: N * epochs, index: task.trainIdx[i], label: task.trainLabels[i], net, queryIdx: task.queryIdx, curve };
     }
   }
   step.finish();

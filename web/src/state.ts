@@ -45,7 +45,7 @@ export const PRESETS: readonly Preset[] = [
   { id: "depth", label: "Depth (8 layers)", claim: "Claim 2: depth", state: { hidden: [100, 100, 100, 100, 100, 100, 100, 100], tasks: 40 }, metric: "act",
     look: "Eight hidden layers: backprop's activation and error norms sag in the middle layers and its accuracy falls; with Oja every layer keeps its activity, and accuracy holds up." },
   { id: "init", label: "Small init (gain 0.25)", claim: "Claim 3: careless initialization", state: { gain: 0.25, tasks: 60 }, metric: "ortho",
-    look: "Initial weights four times too small: backprop barely moves off chance, while Oja's rule grows the rows of W toward unit norm (‖WWᵀ − I‖ falls) and learning recovers." },
+    look: "Initial weights four times too small: backprop stays at chance (20% with 5 classes) and its weights barely grow; Oja's rule grows the rows of W toward unit norm (‖WWᵀ − I‖ falls) and lifts B a few points above chance. In one pass of 250 examples recovery has only begun: the paper's large gains need θ meta-learned for this init." },
   { id: "fa", label: "Feedback alignment", claim: "Claim 5: feedback alignment", state: { feedback: "random", epochs: 10, tasks: 20, a: { bp: 0.015 }, b: { bp: 0.015, oja: 0.007 } }, metric: "wn",
     look: "Random fixed feedback weights, ten passes per task, θ near the meta-learned values: with feedback alignment alone the weight norms explode (log scale); with Oja they stay flat, and the updates still align with the true gradient (FA angle below 90°)." },
   { id: "rnn", label: "Recurrent memory", claim: "Claim 7: recurrent networks", state: { net: "rnn", hidden: [100], delay: 20, a: { bp: 0.003 }, b: { bp: 0.003, oja: 0.002 }, tasks: 40 }, metric: "spec",

@@ -1,14 +1,22 @@
 /**
  * One run (rule A or B) in a Web Worker, on the library's WebAssembly
- * kernels: task after task through runTask — the same function `neuroplastic
- * train` runs, so the same seed gives the same numbers — posting each task's
- * score as it ends, and now and then the layers' diagnostics on a fixed probe
- * set and the first layer's rows (receptive fields).
+ * kernels: task after task through taskSteps — runTask's own steps, so the
+ * same seed gives the numbers `neuroplastic train` prints — posting each
+ * task's score as it ends, a few times a second the progress inside the task
+ * (the example just trained on, the network's answer, its weights for the
+ * diagram, the learning curve), and now and then the layers' diagnostics on a
+ * fixed probe set and the first layer's rows (receptive fields).
+ *
+ * Every message carries its run's id; the page ends a run by terminating the
+ * worker, so nothing of an old run can reach a new one. Pause holds between
+ * two online steps; Step runs until one more task has ended.
  */
-import { fromArrays, runTask, wasmAvailable, type RunConfig, type TaskResult } from "neuroplastic";
+import { fromArrays, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
+import { answers, snapshot, type Snapshot } from "./snapshot.js";
 
 export interface StartMessage {
   type: "start";
+  id: number;
   run: "a" | "b";
   cfg: RunConfig;
   images: Uint8Array;
@@ -16,53 +24,128 @@ export interface StartMessage {
   dims: [number, number, number];
   source: string;
   probeIdx: number[];
+  /** Query accuracy every k examples inside a task (the CLI's --curve k; 0: none). */
+  curveEvery: number;
+  /** The page's control count when the run started (see ControlMessage). */
+  seq: number;
+  /** Hold once this many tasks have ended (0: before the first step; null: never). */
+  holdAfter: number | null;
 }
+
+/** seq: the page's count of control messages, echoed by "held" so a hold that a later Play overtook is recognised. */
+export type ControlMessage = { type: "play" | "pause" | "step"; seq: number };
 
 export interface TaskMessage {
   type: "task";
+  id: number;
   run: "a" | "b";
   result: Omit<TaskResult, "saved" | "diagnostics">;
-  /** Examples (or sequences) per second over the tasks so far, training and scoring included. */
+  /** Examples (or sequences) per second over the tasks so far: training, scoring and the diagnostics included; the page's snapshots and pauses excluded. */
   stepsPerSec: number;
   diagnostics?: TaskResult["diagnostics"];
   /** The first layer's first rows (MLP), or J (RNN), with their shape. */
   fields?: { data: Float32Array; rows: number; cols: number; count: number };
 }
 
-export type WorkerMessage = TaskMessage | { type: "done"; run: "a" | "b" } | { type: "error"; run: "a" | "b"; message: string } | { type: "ready"; wasm: boolean };
+/** Where the current task stands, a few times a second. */
+export interface ProgressMessage {
+  type: "progress"; id: number; run: "a" | "b"; task: number; done: number; total: number;
+  curve: { step: number; acc: number }[];
+  /** null: the task is being set up (fresh weights), no step taken yet. */
+  snap: Snapshot | null;
+  /** After the task's last step: answers on a few of its query examples. */
+  query?: { index: number; pred: number }[];
+}
+
+export type WorkerMessage = TaskMessage | ProgressMessage
+  | { type: "done"; id: number; run: "a" | "b" } | { type: "held"; id: number; run: "a" | "b"; task: number; done: number; seq: number }
+  | { type: "error"; id: number; run: "a" | "b"; message: string } | { type: "ready"; wasm: boolean };
 
 const ctx = self as unknown as { postMessage(m: WorkerMessage, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent) => void) | null };
-let generation = 0;
+
+let paused = false;
+/** Step: run until this many tasks have ended, then hold. */
+let holdAfter = Infinity;
+let wake: (() => void) | null = null;
 
 ctx.onmessage = (e: MessageEvent) => {
-  const m = e.data as StartMessage | { type: "stop" };
-  generation++;
-  if (m.type === "start") void train(m, generation);
+  const m = e.data as StartMessage | ControlMessage;
+  if (m.type === "start") { seq = m.seq; holdAfter = m.holdAfter ?? Infinity; paused = holdAfter === 0; void train(m); return; }
+  seq = m.seq;
+  if (m.type === "play") { paused = false; holdAfter = Infinity; }
+  else if (m.type === "pause") paused = true;
+  else if (m.type === "step") { paused = false; holdAfter = tasksEnded + 1; }
+  wake?.();
 };
 
+let tasksEnded = 0, seq = 0;
 const FIELDS = 16;
+/** Query digits shown with both rules' answers at the end of a task. */
+const QUERY_SHOWN = 8;
+/** Longest stretch of training between two looks at the message queue (ms). */
+const SLICE = 40;
+/** Progress messages at most this often (ms). */
+const PROGRESS = 200;
+/** Diagnostics (probe set, receptive fields) at most this often (ms): each costs about a task. */
+const LOOK_EVERY = 1000;
 
-async function train(m: StartMessage, gen: number): Promise<void> {
+/** A macrotask turn (MessageChannel: setTimeout's nesting clamp would add 4 ms each time). */
+const channel = new MessageChannel();
+const turns: (() => void)[] = [];
+channel.port1.onmessage = () => turns.shift()?.();
+const turn = () => new Promise<void>((resolve) => { turns.push(resolve); channel.port2.postMessage(0); });
+
+async function holdWhilePaused(m: StartMessage, t: number, done: number): Promise<void> {
+  if (!paused) return;
+  ctx.postMessage({ type: "held", id: m.id, run: m.run, task: t, done, seq });
+  while (paused) await new Promise<void>((resolve) => { wake = resolve; });
+  wake = null;
+}
+
+async function train(m: StartMessage): Promise<void> {
   try {
     const [n, rows, cols] = m.dims;
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);
-    let steps = 0, ms = 0, lastLook = -Infinity;
+    let steps = 0, ms = 0, lastLook = -Infinity, lastProgress = -Infinity, progressEvery = PROGRESS;
     // Measured after the task's last step (one pass of N·K examples per epoch).
     const end = m.cfg.way * m.cfg.shots * (m.cfg.epochs ?? 1);
+    await holdWhilePaused(m, 0, 0);
     for (let t = 0; t < m.cfg.tasks; t++) {
-      // Diagnostics and receptive fields cost about a task each: at most a few times a second.
-      const look = performance.now() - lastLook > 350 || t === m.cfg.tasks - 1 || t === 0;
-      const t0 = performance.now();
-      const r = runTask(m.cfg, ds, t, look ? { at: [end], probeIdx: m.probeIdx, probeLabels } : undefined, 0, look);
+      const look = performance.now() - lastLook > LOOK_EVERY || t === m.cfg.tasks - 1 || t === 0;
+      // A large network takes seconds to build and score before its first step: say so.
+      if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
+      const g = taskSteps(m.cfg, ds, t, look ? { at: [end], probeIdx: m.probeIdx, probeLabels } : undefined, m.curveEvery, look, 1);
+      let t0 = performance.now(), sliceStart = t0;
+      let r: IteratorResult<TaskProgress, TaskResult>;
+      while (!(r = g.next()).done) {
+        const p = r.value, now = performance.now();
+        // The end of a task that the page will hold on (the last, or a Step's) is always shown.
+        const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter);
+        if (now - lastProgress > progressEvery || paused || last) {
+          ms += now - t0;
+          postProgress(m, t, p, ds);
+          lastProgress = performance.now();
+          // A snapshot of a large network costs milliseconds: never more than a tenth of the time.
+          progressEvery = Math.max(PROGRESS, 10 * (lastProgress - now));
+          t0 = lastProgress;
+        }
+        if (now - sliceStart > SLICE || paused) {
+          ms += performance.now() - t0;
+          await turn();
+          await holdWhilePaused(m, t, p.done);
+          t0 = sliceStart = performance.now();
+        }
+      }
+      const res = r.value;
       ms += performance.now() - t0;
-      steps += r.steps;
+      steps += res.steps;
       if (look) lastLook = performance.now();
-      const { saved, diagnostics, ...result } = r;
-      const msg: TaskMessage = { type: "task", run: m.run, result, stepsPerSec: steps / (ms / 1000) };
+      const { saved, diagnostics, ...result } = res;
+      const msg: TaskMessage = { type: "task", id: m.id, run: m.run, result, stepsPerSec: steps / (ms / 1000) };
       const transfer: Transferable[] = [];
       if (look && diagnostics) msg.diagnostics = diagnostics;
-      if (saved && !r.diverged) {
+      if (saved && !res.diverged) {
         const W = saved.tensors.find((x) => x.name === (m.cfg.net === "rnn" ? "J" : "W1"));
         if (W) {
           const [outRows, inCols] = W.shape;
@@ -72,16 +155,23 @@ async function train(m: StartMessage, gen: number): Promise<void> {
           transfer.push(data.buffer);
         }
       }
-      if (gen !== generation) return; // stopped or restarted
       ctx.postMessage(msg, transfer);
-      // Let a stop or a new start arrive between tasks.
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      if (gen !== generation) return;
+      tasksEnded = t + 1;
+      if (tasksEnded >= holdAfter && t + 1 < m.cfg.tasks) { paused = true; holdAfter = Infinity; }
+      await turn();
+      await holdWhilePaused(m, t + 1, 0);
     }
-    ctx.postMessage({ type: "done", run: m.run });
+    ctx.postMessage({ type: "done", id: m.id, run: m.run });
   } catch (e) {
-    if (gen === generation) ctx.postMessage({ type: "error", run: m.run, message: e instanceof Error ? e.message : String(e) });
+    ctx.postMessage({ type: "error", id: m.id, run: m.run, message: e instanceof Error ? e.message : String(e) });
   }
+}
+
+function postProgress(m: StartMessage, t: number, p: TaskProgress, ds: Dataset): void {
+  const snap = snapshot(p.net, ds, p.index, p.label);
+  const msg: ProgressMessage = { type: "progress", id: m.id, run: m.run, task: t, done: p.done, total: p.total, curve: p.curve.map((c) => ({ step: c.step, acc: c.acc })), snap };
+  if (p.done === p.total) msg.query = answers(p.net, ds, p.queryIdx, QUERY_SHOWN);
+  ctx.postMessage(msg);
 }
 
 ctx.postMessage({ type: "ready", wasm: wasmAvailable() });

@@ -1,0 +1,75 @@
+/**
+ * How smooth the app is, and how its step rate compares with the CLI's:
+ * `npm run build:web && node --import tsx scripts/web-fps.ts [rounds]`.
+ *
+ * Each round runs the default preset (Online, 100 tasks) in headless Chromium
+ * at 1280×800 from Play to done, counting animation frames (requestAnimationFrame
+ * callbacks per second, in one-second windows) and the main thread's long
+ * tasks (PerformanceObserver "longtask", > 50 ms), and reading the step rate
+ * each panel shows; then it runs the command in the page's CLI box with
+ * `--json` (two worker threads, as the page has two workers). Page and CLI
+ * alternate, so a slow spell of a shared machine hits both. Prints one line
+ * per round and the medians. A measurement, not a test: nothing is asserted.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { preview } from "vite";
+
+const root = new URL("..", import.meta.url).pathname;
+const rounds = Number(process.argv[2] ?? 3);
+const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
+if (!CHROMIUM) { console.error("web-fps: no chromium (apt-get install -y chromium)"); process.exit(1); }
+if (!existsSync(join(root, "web/dist/index.html"))) { console.error("web-fps: build the app first (npm run build:web)"); process.exit(1); }
+
+const cpu = readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1] ?? "unknown CPU";
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
+/** Runs in the page (a string: tsx would wrap named functions in a helper the page lacks): Play, then frames and long tasks until done. */
+const MEASURE = `new Promise((resolve) => {
+  let longMs = 0;
+  new PerformanceObserver((l) => { for (const e of l.getEntries()) longMs += e.duration; }).observe({ type: "longtask" });
+  const windows = [];
+  const t0 = performance.now();
+  let start = t0, frames = 0;
+  function tick(now) {
+    frames++;
+    if (now - start >= 1000) { windows.push((frames * 1000) / (now - start)); frames = 0; start = now; }
+    if (document.querySelector("#app").dataset.state === "done") resolve({ windows, longMs, ms: performance.now() - t0 });
+    else requestAnimationFrame(tick);
+  }
+  document.querySelector("#play").click();
+  requestAnimationFrame(tick);
+})`;
+
+const server = await preview({ configFile: join(root, "web/vite.config.ts"), preview: { port: 0 }, logLevel: "silent" });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+console.log(`web-fps: ${cpu}, ${rounds} rounds, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the start`);
+const rows: { fps: number; fpsLow: number; busy: number; page: number[]; cli: number[] }[] = [];
+try {
+  for (let k = 0; k < rounds; k++) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(server.resolvedUrls!.local[0]);
+    await page.waitForFunction(() => document.querySelector<HTMLElement>("#app")?.dataset.state === "paused", null, { timeout: 120000 });
+    const m = (await page.evaluate(MEASURE)) as { windows: number[]; longMs: number; ms: number };
+    const pageRates = await page.$$eval(".run .rate", (els) => els.map((e) => Number((e as HTMLElement).dataset.rate)));
+    const command = (await page.textContent("#cli"))!;
+    await page.close();
+    const args = command.replace(/^neuroplastic /, "").split(/\s+/);
+    const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json", "--workers", "2"], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const cliRates = r.stdout.trim().split("\n").map((l) => JSON.parse(l).steps_per_s as number);
+    const sorted = [...m.windows].sort((a, b) => a - b);
+    const row = { fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates };
+    rows.push(row);
+    console.log(`round ${k + 1}: ${(m.ms / 1000).toFixed(1)} s, median ${row.fps.toFixed(0)} frames/s (10th percentile ${row.fpsLow.toFixed(0)}), long tasks ${(100 * row.busy).toFixed(0)}% of the time; ` +
+      `steps/s page A ${Math.round(pageRates[0])} B ${Math.round(pageRates[1])}, CLI A ${Math.round(cliRates[0])} B ${Math.round(cliRates[1])} (CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)})`);
+  }
+} finally {
+  await browser.close();
+  server.httpServer.close();
+}
+const ratio = (i: number) => median(rows.map((x) => x.cli[i] / x.page[i]));
+console.log(`median over ${rows.length} rounds: ${median(rows.map((x) => x.fps)).toFixed(0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time, CLI/page step rate A ${ratio(0).toFixed(2)}, B ${ratio(1).toFixed(2)}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);

@@ -1,0 +1,49 @@
+/**
+ * taskSteps, the generator the app drives (watching, pausing and abandoning
+ * a task between two steps), against runTask: the same result to the bit,
+ * however often it yields and however its network is read while it waits
+ * (the app reads the weights and runs a forward pass at a yield).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { DEFAULT_CONFIG, runTask, taskSteps, type RunConfig, type TaskResult } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
+import { loadPixels } from "../src/data/pixels.js";
+
+const CONFIGS: [string, RunConfig][] = [
+  ["MLP bp + Oja, wasm", { ...DEFAULT_CONFIG, split: "test", hidden: [40, 30], theta: { bp: 0.01, oja: 0.005 }, shots: 12, query: 4, backend: "wasm" }],
+  ["MLP feedback alignment, 2 passes, js", { ...DEFAULT_CONFIG, split: "test", hidden: [30], theta: { bp: 0.02, oja: 0.004 }, feedback: "random", shots: 8, query: 3, epochs: 2, backend: "js" }],
+  ["RNN BPTT + Oja, wasm", { ...DEFAULT_CONFIG, split: "test", net: "rnn", hidden: [20], delay: 3, theta: { bp: 0.01, oja: 0.004 }, way: 4, shots: 5, query: 3, backend: "wasm" }],
+];
+
+const plain = (r: TaskResult) => ({ ...r, saved: undefined });
+
+for (const [name, cfg] of CONFIGS) {
+  test(`taskSteps equals runTask, bit for bit, yielding every step or every 7th and read at each yield: ${name}`, () => {
+    const ds = cachedDataset(cfg);
+    const probeIdx = [0, 1, 2, 3, 4, 5, 6, 7], probeLabels = probeIdx.map((i) => ds.labels[i]);
+    for (let t = 0; t < 3; t++) {
+      const plan = { at: [cfg.way * cfg.shots * (cfg.epochs ?? 1)], probeIdx, probeLabels };
+      const want = runTask(cfg, ds, t, plan, 5, true);
+      for (const every of [1, 7]) {
+        const g = taskSteps(cfg, ds, t, plan, 5, true, every);
+        let r = g.next(), yields = 0, last = 0;
+        while (!r.done) {
+          const p = r.value;
+          yields++;
+          assert.ok(p.done > last && p.done <= p.total && p.done % every === 0);
+          last = p.done;
+          // What the page does at a yield: read the weights, score the example just learned.
+          void p.net.params;
+          const score = p.net.scorer?.({}) ?? (() => p.net.logits());
+          loadPixels(p.net.x, ds.images, p.index, ds.dim);
+          score();
+          r = g.next();
+        }
+        assert.equal(yields, Math.floor((cfg.way * cfg.shots * (cfg.epochs ?? 1)) / every));
+        assert.deepEqual(plain(r.value), plain(want), `task ${t}, a yield every ${every}`);
+        assert.deepEqual(r.value.saved?.tensors.map((x) => Array.from(x.data)), want.saved?.tensors.map((x) => Array.from(x.data)));
+      }
+    }
+  });
+}

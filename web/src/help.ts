@@ -1,0 +1,63 @@
+/**
+ * One short explanation per control and metric, shown one hover, focus or
+ * tap away: a "?" button beside the thing it explains, whose text is also
+ * the thing's accessible description. Terms follow PAPER.md.
+ */
+
+export const HELP: Record<string, string> = {
+  net: "MLP: layers of units, each yₗ = σ(Wₗ yₗ₋₁). Recurrent: a rate RNN reads the image one row per time step, then waits through the delay, then answers.",
+  hidden: "The width of each hidden layer, input to output (784 pixels in, 10 classes out). Deeper and narrower networks are harder to train online.",
+  delay: "Time steps of zero input between the image's last row and the answer: how long the RNN must remember.",
+  init: "How the initial weights are drawn (Xavier: uniform with variance 2/(fan in + fan out), times the gain).",
+  gain: "A factor on the initial weights. 1 is the standard scale; 0.25 is 'too small' (signals fade through the layers), 4 'too large'.",
+  feedback: "How the error reaches a hidden layer: backprop sends it back through Wᵀ; feedback alignment through a fixed random matrix B of the same shape.",
+  dataset: "MNIST digits, or Fashion-MNIST clothes (its test split), 28×28 grey pixels.",
+  way: "N: classes per task. Each task picks N classes at random and relabels nothing: chance is 1/N.",
+  shots: "K: training examples per class in a task. The network sees the N·K examples once each, one at a time (online, batch 1).",
+  query: "Q: held-out examples per class on which each task is scored after training (the query accuracy).",
+  tasks: "Tasks: independent runs, each from fresh initial weights on new examples; the headline number is the mean over tasks ± its standard error.",
+  epochs: "Passes over a task's training examples. The paper's online setting is one pass; ten shows long-run stability (feedback alignment).",
+  seed: "The seed fixes every task's classes, examples, their order and the initial weights: the same seed gives the same numbers here and in the CLI.",
+  thetas: "θ terms: each rule's ΔWₗ after an example is Σ θ·term. bp: the error-driven update −eₗyₗ₋₁ᵀ (θ_bp is the learning rate); oja: Oja's rule yₗ(yₗ₋₁ − Wₗᵀyₗ)ᵀ, Hebbian growth with a decay that keeps rows near unit norm; hebb, ehebb, ye, eoja, decay: other local terms of the paper's pool. 0 turns a term off.",
+  acc: "Query accuracy: the fraction of each task's query examples classified correctly after its one pass of training, averaged over the tasks so far, ± standard error.",
+  rate: "Training examples per second of worker time: the online steps, each task's scoring and the diagnostics measured inside tasks; pauses and the page's live views excluded. The two rules train at once in two workers, sharing this machine's cores with the page; the CLI runs the same steps without the live views.",
+  pr: "Participation ratio (Σλ)²/Σλ² of the layer's activations over 100 fixed probe images: how many dimensions they really use. Higher: richer features.",
+  ortho: "‖WWᵀ − I‖_F/√n: how far the rows of Wₗ are from orthonormal. Oja's rule pulls it toward 0.",
+  act: "‖yₗ‖: mean norm of layer l's activations on the probe images. A sag in the middle layers means the signal fades with depth.",
+  err: "‖eₗ‖: mean norm of the error signal reaching layer l. If it vanishes, that layer stops learning.",
+  wn: "‖Wₗ‖_F: the weight matrix's Frobenius norm (log scale). Exploding norms mean instability.",
+  fa: "FA angle: the angle between feedback alignment's update and the true gradient, in degrees. Below 90° the update still descends the loss.",
+  spec: "Spectral radius of J: the largest |eigenvalue| of the recurrent weights. Near 1 a memory neither fades nor explodes.",
+  orthoJ: "‖JJᵀ − I‖/√N: how far J is from orthogonal (a perfect memory keeps norms).",
+  h: "‖hₜ‖: the hidden state's norm at each time step of the latest task's probe sequences.",
+  delta: "‖δₜ‖: the error's norm at each time step, sent back through time.",
+  prt: "Participation ratio of the hidden state at each time step.",
+  diagram: "The network on the example just trained on: the image, then each layer's first units (dots: activity, blue negative, red positive, scaled per layer; output: probability), and the weights between the drawn units (lines: red positive, blue negative, darker is larger). Under each column: its width and ‖W‖_F.",
+  example: "The training example just seen (the label outlined in green) and the network's output probabilities over the 10 classes (the prediction dark).",
+  fields: "Receptive fields: the first 16 rows of W₁, each a unit's weights on the 28×28 pixels, each scaled to its own largest |w| (blue negative, white 0, red positive). The RNN: J itself.",
+  curve: "Query accuracy inside the current task, measured every k examples (the CLI's --curve k); the dashed line is chance.",
+};
+
+let nextId = 0;
+
+/** A "?" button after `anchor` whose text explains `key`; `describes` gets it as its accessible description. */
+export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElement, label?: string): HTMLElement | null {
+  const text = HELP[key];
+  if (!text) return null;
+  const id = `help-${key}-${nextId++}`;
+  const wrap = document.createElement("span");
+  wrap.className = "help";
+  const b = document.createElement("button");
+  b.type = "button"; b.textContent = "?"; b.setAttribute("aria-label", `About ${label ?? key}`); b.setAttribute("aria-expanded", "false"); b.setAttribute("aria-controls", id);
+  const tip = document.createElement("span");
+  tip.id = id; tip.className = "tip"; tip.setAttribute("role", "tooltip"); tip.textContent = text;
+  b.addEventListener("click", (e) => { e.preventDefault(); const open = b.getAttribute("aria-expanded") !== "true"; closeAll(); b.setAttribute("aria-expanded", String(open)); });
+  wrap.append(b, tip);
+  anchor.append(wrap);
+  if (describes) describes.setAttribute("aria-describedby", [describes.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+  return tip;
+}
+
+function closeAll(): void { for (const b of document.querySelectorAll(".help button[aria-expanded=true]")) b.setAttribute("aria-expanded", "false"); }
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeAll(); });
+document.addEventListener("click", (e) => { if (!(e.target as HTMLElement).closest?.(".help")) closeAll(); });
