@@ -26,6 +26,7 @@ for (const f of files(src)) {
     if (!e.has(to)) e.set(to, `${relative(root, f)} → ${m[1]}`);
   }
 }
+let failed = false;
 // Tarjan's strongly connected components over folders.
 let index = 0; const idx = new Map(), low = new Map(), stack = [], on = new Set(), sccs = [];
 const visit = (v) => {
@@ -37,11 +38,17 @@ const visit = (v) => {
   if (low.get(v) === idx.get(v)) { const c = []; let w; do { w = stack.pop(); on.delete(w); c.push(w); } while (w !== v); sccs.push(c); }
 };
 for (const v of edges.keys()) if (!idx.has(v)) visit(v);
-let failed = false;
 for (const c of sccs.filter((c) => c.length > 1)) {
   failed = true;
   console.error(`check-layers: import cycle between folders of src/: ${c.sort().join(", ")}`);
   for (const a of c) for (const [b, why] of edges.get(a) ?? []) if (c.includes(b)) console.error(`  ${a} → ${b}: ${why}`);
+}
+// Outside src/nets/, nothing tests a network's kind by name or class: the layers above ask its module.
+const kindTest = /\bnet\s*[!=]==\s*["'`]|\.kind\s*[!=]==\s*["'`](?:mlp|rnn)\b|instanceof\s+(?:MLP|RNN)\b/;
+for (const f of [...files(src).filter((f) => !relative(src, f).startsWith("nets/")), ...files(join(root, "web/src"))]) {
+  readFileSync(f, "utf8").split("\n").forEach((l, i) => {
+    if (kindTest.test(l)) { failed = true; console.error(`check-layers: ${relative(root, f)}:${i + 1} tests a network's kind by name; ask its module (src/nets/registry.ts)`); }
+  });
 }
 const long = [join(root, "src"), join(root, "asm")].flatMap(files).flatMap((f) => readFileSync(f, "utf8").split("\n").map((l, i) => ({ f, i, n: [...l].length })).filter((x) => x.n > WIDTH));
 if (long.length > LINE_BUDGET) {
@@ -50,4 +57,4 @@ if (long.length > LINE_BUDGET) {
   for (const x of long) console.error(`  ${relative(root, x.f)}:${x.i + 1} (${x.n})`);
 }
 if (failed) process.exit(1);
-console.log(`check-layers: no folder-level import cycle in src/ (${edges.size} folders with imports); ${long.length} lines over ${WIDTH} characters (budget ${LINE_BUDGET})`);
+console.log(`check-layers: no folder-level import cycle in src/ (${edges.size} folders with imports); no kind tested by name outside src/nets/; ${long.length} lines over ${WIDTH} characters (budget ${LINE_BUDGET})`);

@@ -22,6 +22,7 @@ export type { PlasticNetwork, TangentNetwork, TangentPass, Site, SignalNeeds } f
 export { MLP, Trace, forward, backward, type MLPOptions } from "./nets/mlp/mlp.js";
 export { RNN, SITE_U, SITE_J, SITE_W, type RNNOptions } from "./nets/rnn/rnn.js";
 export { planStep, planTangentStep } from "./nets/plan.js";
+export { DEFAULT_NET, hasOwnFlag, networkKinds, networkOf, registerNetwork, type NetDisplay, type NetworkModule } from "./nets/registry.js";
 export { ComposedStep, type PlasticStep, type StepOptions } from "./learn/step.js";
 export { SitePlasticity, SiteTangent } from "./learn/plasticity.js";
 export { Online, MeanOver, Adam, type UpdateTransform } from "./learn/transforms.js";

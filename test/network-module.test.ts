@@ -21,6 +21,7 @@ const tiny: NetworkModule = {
   kind: "test-tiny", help: "test-tiny (one tanh layer, test only)",
   flags: [{ key: "width", flags: "--width <n>", help: "test-tiny: hidden width", parse: "int0" }],
   rateUnit: "steps",
+  display: { unitNoun: "steps", exactName: "backprop", probe: "layers", fields: { tensor: "W1", layout: "rows", caption: "W₁'s rows" } },
   check(cfg) {
     const w = own<number>(cfg, "width");
     if (w === undefined || !(Number.isInteger(w) && w > 0)) throw new RangeError(`--width must be a positive integer for --net test-tiny, got ${w}`);

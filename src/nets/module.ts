@@ -50,6 +50,22 @@ export interface NetFlag {
 /** The random streams a network's construction draws from (experiments/task.ts taskStreams: children 1 and 2 of task t). */
 export interface NetStreams { init: Rng; feedback: Rng }
 
+/** What a user interface needs to present a network (the app reads it; the engine never does). */
+export interface NetDisplay {
+  /** What one online step consumes, plural ("steps", "sequences"). */
+  readonly unitNoun: string;
+  /** The exact error pathway's name with symmetric feedback ("backprop", "BPTT"). */
+  readonly exactName: string;
+  /** Receptive fields: the exported tensor shown, as one tile per row ("rows") or as one image ("matrix"), and its caption. */
+  readonly fields: { tensor: string; layout: "rows" | "matrix"; caption: string };
+  /** Names of the sites for per-site series (absent: l1, l2, …). */
+  readonly siteLabels?: readonly string[];
+  /** A site that maps a layer onto itself (drawn as a loop). */
+  readonly recurrentSite?: string;
+  /** Which diagnostics its probe gives: per layer, or a recurrent network's through time. */
+  readonly probe: "layers" | "recurrent";
+}
+
 /** Per-layer diagnostics on a probe set (and a recurrent network's own, through time). */
 export interface ProbeResult { layers: LayerDiagnostics[]; rnn?: RnnDiagnostics }
 
@@ -91,6 +107,7 @@ export interface NetworkModule {
   shape(net: PlasticNetwork): Record<string, unknown>;
   /** The network part of a results table's header line. */
   describe(cfg: NetConfig, ds: Dataset): string;
+  readonly display: NetDisplay;
 }
 
 /** Output units: N with remapped labels, else the dataset's whole label set (as published). */

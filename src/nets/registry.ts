@@ -3,7 +3,7 @@ import { mlpModule } from "./mlp/module.js";
 import { own, type NetConfig, type NetworkModule } from "./module.js";
 import { rnnModule } from "./rnn/module.js";
 
-export { outputsOf, own, type NetConfig, type NetFlag, type NetStreams, type NetworkModule, type ProbeResult } from "./module.js";
+export { outputsOf, own, type NetConfig, type NetDisplay, type NetFlag, type NetStreams, type NetworkModule, type ProbeResult } from "./module.js";
 
 export type BuiltinNet = "mlp" | "rnn";
 /** The kind of a configuration without `net` (the paper's network). */
@@ -20,6 +20,11 @@ export function registerNetwork(m: NetworkModule): void {
 }
 
 export function networkKinds(): string[] { return [...registry.keys()]; }
+
+/** Whether a kind of network has an own flag with this key (the RNN's "delay", say). */
+export function hasOwnFlag(kind: string | undefined, key: string): boolean {
+  return networkOf(kind).flags.some((f) => f.key === key);
+}
 export function networkModules(): NetworkModule[] { return [...registry.values()]; }
 
 /** The module of a kind (default "mlp"); a one-line error naming the kinds for an unknown one. */

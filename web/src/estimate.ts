@@ -7,22 +7,15 @@
  * million (784-4096-4096-4096-10: 36.8M weights, 16 steps/s). Once a run has
  * measured its own rate, that is used instead.
  */
-import { dims, type Dataset, type RunConfig } from "neuroplastic";
+import { networkOf, type Dataset, type RunConfig } from "neuroplastic";
 
 const IN_CACHE = 7e9, BEYOND = 6.5e8, CACHE_WEIGHTS = 2e6;
 
 export function estimate(cfg: RunConfig, ds: Dataset, measuredStepsPerSec: number): { seconds: number; basis: string } {
   const steps = cfg.way * cfg.shots * (cfg.epochs ?? 1);
   if (measuredStepsPerSec > 0) return { seconds: steps / measuredStepsPerSec, basis: "from this run's measured rate" };
-  let weights: number, T = 1;
-  if (cfg.net === "rnn") {
-    const N = cfg.hidden[0];
-    weights = N * ds.cols + N * N + N * ds.nClasses;
-    T = ds.rows + (cfg.delay ?? 0); // one step per image row, then the delay
-  } else {
-    const d = dims(cfg, ds);
-    weights = d.slice(1).reduce((s, n, l) => s + n * d[l], 0);
-  }
+  // The network's module knows its weights and its time steps per example (an RNN: one per image row, then the delay).
+  const net = networkOf(cfg.net), weights = net.weights(cfg, ds), T = net.seqLen(cfg, ds);
   const perStep = T * (weights / IN_CACHE + Math.max(0, weights - CACHE_WEIGHTS) / BEYOND);
   return { seconds: steps * perStep, basis: "estimated from its size" };
 }

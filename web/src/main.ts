@@ -13,7 +13,7 @@
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { checkConfig, dims, summarize, type TaskResult } from "neuroplastic";
+import { checkConfig, dims, hasOwnFlag, networkOf, summarize, type TaskResult } from "neuroplastic";
 import { cliCommand, DEFAULTS, fromHash, PRESETS, presetState, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
@@ -84,7 +84,7 @@ function toForm(s: AppState): void {
   set("tasks", String(s.tasks)); set("seed", String(s.seed)); set("epochs", String(s.epochs));
   for (const r of RUNS) for (const t of TERMS) set(`theta-${r}-${t}`, String(s[r][t] ?? 0));
   for (const b of document.querySelectorAll<HTMLButtonElement>("#presets button")) b.setAttribute("aria-pressed", String(b.dataset.preset === s.preset));
-  $("#delay-row").hidden = s.net !== "rnn";
+  $("#delay-row").hidden = !hasOwnFlag(s.net, "delay");
   const p = PRESETS.find((x) => x.id === s.preset);
   $("#look").textContent = p ? `${p.claim}. ${p.look}` : "Your own settings: change anything, then Run.";
   markFields([]);
@@ -148,7 +148,7 @@ function markFields(problems: Problem[]): void {
 function formChanged(): void {
   $("#cli").textContent = cliCommand(state);
   const { s, problems } = fromForm();
-  $("#delay-row").hidden = ($("#net") as HTMLSelectElement).value !== "rnn";
+  $("#delay-row").hidden = !hasOwnFlag(($("#net") as HTMLSelectElement).value, "delay");
   const note = $("#cli-note");
   const differs = problems.length > 0 || cliCommand({ ...s, preset: state.preset }) !== cliCommand(state);
   note.hidden = !differs;
@@ -439,7 +439,7 @@ function render(force = false): void {
     acc.dataset.tasks = s ? String(s.tasks) : "0";
     put(panel.querySelector(".se")!, s ? `± ${(100 * s.acc_se).toFixed(1)} (se)` : "");
     put(panel.querySelector(".tasks")!, `${v.results.length} / ${state.tasks} tasks${s && s.diverged ? `, ${s.diverged} diverged` : ""}`);
-    put(panel.querySelector(".rate")!, v.stepsPerSec ? `${Math.round(v.stepsPerSec).toLocaleString("en-US")} ${state.net === "rnn" ? "sequences" : "steps"}/s of training` : "");
+    put(panel.querySelector(".rate")!, v.stepsPerSec ? `${Math.round(v.stepsPerSec).toLocaleString("en-US")} ${networkOf(state.net).display.unitNoun}/s of training` : "");
     panel.querySelector<HTMLElement>(".rate")!.dataset.rate = String(v.stepsPerSec);
     const p = v.progress;
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
@@ -458,8 +458,8 @@ function render(force = false): void {
       panel.querySelector(".diagram")!.setAttribute("aria-label", `network ${r.toUpperCase()}: ${p.snap.cols.map((c) => c.n).join("–")} units; ${p.snap.links.map((l) => `‖${l.name}‖ = ${l.norm.toFixed(2)}`).join(", ")}`);
       panel.querySelector<HTMLElement>(".diagram")!.dataset.norms = p.snap.links.map((l) => l.norm).join(",");
     }
-    if (v.fields && v.fields !== drawn.fields[r]) { drawn.fields[r] = v.fields; drawFields(panel.querySelector<HTMLCanvasElement>(".fields")!, v.fields, state.net === "rnn"); }
-    put(panel.querySelector(".scale-text")!, state.net === "rnn" ? "J's entries: −max · 0 · +max |J|" : "first 16 rows of W₁: −max · 0 · +max of each tile's |w|");
+    if (v.fields && v.fields !== drawn.fields[r]) { drawn.fields[r] = v.fields; drawFields(panel.querySelector<HTMLCanvasElement>(".fields")!, v.fields, networkOf(state.net).display.fields.layout === "matrix"); }
+    put(panel.querySelector(".scale-text")!, networkOf(state.net).display.fields.caption);
   }
   const n = views.a.results.length + views.b.results.length;
   if (n !== drawn.results && (phase !== "running" || finishing || pausing !== null || performance.now() - drawn.accAt > DIAG_EVERY)) { drawn.results = n; drawn.accAt = performance.now(); drawAccuracy(); }
@@ -554,17 +554,24 @@ const EQ: Record<string, string> = {
   eoja: "e<sub>l</sub> (e<sub>l−1</sub> − W<sub>l</sub><sup>T</sup> e<sub>l</sub>)<sup>T</sup>", decay: "−W<sub>l</sub>",
 };
 
+/** The per-layer axis: the network's site names where it has them (the RNN's U, J, W), else layers. */
+function siteAxis(): string {
+  const names = networkOf(state.net).display.siteLabels;
+  return names ? `site (${names.join(", ")})` : "layer l";
+}
+
 function ruleTitle(r: Record<string, number>): string {
   const ks = Object.keys(r).filter((k) => r[k] !== 0);
-  if (ks.length === 1 && ks[0] === "bp") return state.feedback === "random" ? "feedback alignment" : state.net === "rnn" ? "BPTT" : "backprop";
-  const base = state.feedback === "random" ? "FA" : state.net === "rnn" ? "BPTT" : "backprop";
+  const exact = networkOf(state.net).display.exactName;
+  if (ks.length === 1 && ks[0] === "bp") return state.feedback === "random" ? "feedback alignment" : exact;
+  const base = state.feedback === "random" ? "FA" : exact;
   return ks.map((k) => (k === "bp" ? base : k === "oja" ? "Oja" : k)).join(" + ");
 }
 
 type Metric = { key: string; label: string; over: "tasks" | "time"; log?: boolean; get: (d: RunView["diag"][number]["d"]) => number[] | null };
 
 function metrics(): Metric[] {
-  if (state.net === "rnn") return [
+  if (networkOf(state.net).display.probe === "recurrent") return [
     { key: "spec", label: "spectral radius of J", over: "tasks", get: (d) => (d.rnn ? [d.rnn.specRadius] : null) },
     { key: "orthoJ", label: "‖JJᵀ − I‖ / √N", over: "tasks", get: (d) => (d.rnn ? [d.rnn.orthoErrJ] : null) },
     { key: "wn", label: "weight norm ‖W‖ per site (U, J, W), log scale", over: "tasks", log: true, get: (d) => d.layers.map((l) => l.weightNorm) },
@@ -623,7 +630,7 @@ function drawDiagnostics(force = false): void {
     for (const r of RUNS) for (let l = 0; l < L; l++) {
       const byTask = new Map(views[r].diag.map((d) => [d.task, m.get(d.d)?.[l] ?? null]));
       cols.push(tasks.map((t) => { const v = byTask.get(t); return v === undefined || v === null || !Number.isFinite(v) ? null : v; }));
-      sers.push({ label: `${r.toUpperCase()} ${L > 1 ? (state.net === "rnn" && m.key === "wn" ? ["U", "J", "W"][l] : `l${l + 1}`) : ""}`.trim(), stroke: shade(COLORS[r], l, L), dash: r === "b" ? [6, 4] : undefined, width: 1.5, spanGaps: true });
+      sers.push({ label: `${r.toUpperCase()} ${L > 1 ? (m.key === "wn" ? networkOf(state.net).display.siteLabels?.[l] ?? `l${l + 1}` : `l${l + 1}`) : ""}`.trim(), stroke: shade(COLORS[r], l, L), dash: r === "b" ? [6, 4] : undefined, width: 1.5, spanGaps: true });
     }
     put("diag", `${tag}|${L}`, () => ({ width: width(el), height: 240, title: `${m.label}, over training (A solid, B dashed)`, scales: { x: { time: false }, ...(m.log ? { y: { distr: 3 } } : {}) }, axes: [{ label: "task", incrs: INT_STEPS }, yAxis], series: sers }), [tasks.map((t) => t + 1), ...cols] as uPlot.AlignedData, el);
     // Profile: the latest measurement per layer.
@@ -633,7 +640,7 @@ function drawDiagnostics(force = false): void {
     if (n > 1) {
       const xs = Array.from({ length: n }, (_, i) => i + 1);
       const clean = (v: number[] | null) => xs.map((_, i) => (v && Number.isFinite(v[i]) ? v[i] : null));
-      put("profile", `${tag}|${n}`, () => ({ width: width(pel), height: 200, title: `${m.label}, per layer (latest)`, scales: { x: { time: false }, ...(m.log ? { y: { distr: 3 } } : {}) }, axes: [{ label: state.net === "rnn" ? "site (U, J, W)" : "layer l", incrs: INT_STEPS }, yAxis],
+      put("profile", `${tag}|${n}`, () => ({ width: width(pel), height: 200, title: `${m.label}, per layer (latest)`, scales: { x: { time: false }, ...(m.log ? { y: { distr: 3 } } : {}) }, axes: [{ label: siteAxis(), incrs: INT_STEPS }, yAxis],
         series: [{ label: "layer" }, { label: "A", stroke: COLORS.a, width: 2, points: { show: true } }, { label: "B", stroke: COLORS.b, width: 2, dash: [6, 4], points: { show: true } }] }), [xs, clean(va), clean(vb)] as uPlot.AlignedData, pel);
     } else drop("profile");
   } else {

@@ -5,7 +5,7 @@
  * them. Computed in the worker from the live network (a forward pass of the
  * current weights; reading them never changes training).
  */
-import { loadPixels, type Dataset, type PlasticNetwork as Net } from "neuroplastic";
+import { loadPixels, networkOf, type Dataset, type PlasticNetwork as Net } from "neuroplastic";
 
 /** Units drawn per hidden layer. */
 export const SHOWN = 10;
@@ -35,13 +35,13 @@ export function snapshot(net: Net, ds: Dataset, index: number, label: number): S
   const p = e.map((v) => v / sum);
   let pred = 0;
   for (let i = 1; i < nOut; i++) if (z[i] > z[pred]) pred = i;
-  const rnn = net.kind === "rnn";
+  const loop = networkOf(net.kind).display.recurrentSite;
   const sites = net.sites.filter((s) => s.n > 0);
   // Columns: input, then one per site's output (the RNN's J maps the hidden column onto itself).
   const cols: Snapshot["cols"] = [{ n: sites[0].m, act: [] }];
   const links: Snapshot["links"] = [];
   for (const s of sites) {
-    const self = rnn && s.name === "J";
+    const self = s.name === loop;
     const to = self ? cols.length - 1 : cols.length;
     const from = self ? to : to - 1;
     const isOut = !self && s === sites[sites.length - 1];

@@ -4,14 +4,15 @@
  * library's RunConfig for each of the twin runs, and prints as the
  * `neuroplastic train` command that gives the same numbers.
  */
-import { DEFAULT_CONFIG, TERM_NAMES, type RunConfig, type ThetaSpec } from "neuroplastic";
+import { DEFAULT_CONFIG, DEFAULT_NET, hasOwnFlag, networkKinds, TERM_NAMES, type RunConfig, type ThetaSpec } from "neuroplastic";
 
 export type PresetId = "online" | "depth" | "init" | "fa" | "rnn";
 
 export interface AppState {
   preset: PresetId | "custom";
   dataset: "mnist" | "fashion";
-  net: "mlp" | "rnn";
+  /** A network kind (the library's registry: mlp, rnn). */
+  net: string;
   /** Hidden widths (rnn: one width, N). */
   hidden: number[];
   init: "xavier" | "xavier-normal" | "he" | "orthogonal";
@@ -64,7 +65,8 @@ export function runConfig(s: AppState, which: "a" | "b"): RunConfig {
   return {
     ...DEFAULT_CONFIG, dataset: s.dataset, split: "test", hidden: s.hidden, init: s.init, gain: s.gain, feedback: s.feedback, theta,
     way: s.way, shots: s.shots, query: s.query, tasks: s.tasks, seed: s.seed, epochs: s.epochs, backend: "wasm",
-    ...(s.net === "rnn" ? { net: "rnn" as const, delay: s.delay } : {}),
+    ...(s.net !== DEFAULT_NET ? { net: s.net } : {}),
+    ...(hasOwnFlag(s.net, "delay") ? { delay: s.delay } : {}),
   };
 }
 
@@ -76,7 +78,7 @@ export function ruleText(r: Record<string, number>): string {
 /** The command that prints the same accuracies (same seed, tasks, initial weights). */
 export function cliCommand(s: AppState): string {
   const parts = ["neuroplastic train", `--dataset ${s.dataset}`, "--split test", `--net ${s.net}`, `--hidden ${s.hidden.join(",")}`];
-  if (s.net === "rnn") parts.push(`--delay ${s.delay}`);
+  if (hasOwnFlag(s.net, "delay")) parts.push(`--delay ${s.delay}`);
   parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`, `--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`,
     `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`, `--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
   return parts.join(" ");
@@ -124,7 +126,7 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
     if (v.trim() !== "" && Number.isInteger(x) && x >= min && x <= max) set(x); else problems.push(`${key} must be an integer from ${min} to ${max} (got '${v}')`);
   };
   oneOf("data", ["mnist", "fashion"] as const, (v) => { s.dataset = v; });
-  oneOf("net", ["mlp", "rnn"] as const, (v) => { s.net = v; });
+  oneOf("net", networkKinds(), (v) => { s.net = v; });
   oneOf("init", ["xavier", "xavier-normal", "he", "orthogonal"] as const, (v) => { s.init = v; });
   oneOf("fb", ["sym", "random"] as const, (v) => { s.feedback = v; });
   const hidden = p.get("hidden");

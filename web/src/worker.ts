@@ -11,7 +11,7 @@
  * worker, so nothing of an old run can reach a new one. Pause holds between
  * two online steps; Step runs until one more task has ended.
  */
-import { fromArrays, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
+import { fromArrays, networkOf, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
 import { answers, snapshot, type Snapshot } from "./snapshot.js";
 
 export interface StartMessage {
@@ -146,12 +146,14 @@ async function train(m: StartMessage): Promise<void> {
       const transfer: Transferable[] = [];
       if (look && diagnostics) msg.diagnostics = diagnostics;
       if (saved && !res.diverged) {
-        const W = saved.tensors.find((x) => x.name === (m.cfg.net === "rnn" ? "J" : "W1"));
+        // The network's module names the matrix to show: one tile per row (W₁), or the whole matrix as one image (J).
+        const f = networkOf(m.cfg.net).display.fields, whole = f.layout === "matrix";
+        const W = saved.tensors.find((x) => x.name === f.tensor);
         if (W) {
           const [outRows, inCols] = W.shape;
-          const count = m.cfg.net === "rnn" ? 1 : Math.min(FIELDS, outRows);
-          const data = Float32Array.from(W.data.subarray(0, count * inCols * (m.cfg.net === "rnn" ? outRows : 1)));
-          msg.fields = m.cfg.net === "rnn" ? { data, rows: outRows, cols: inCols, count } : { data, rows, cols, count };
+          const count = whole ? 1 : Math.min(FIELDS, outRows);
+          const data = Float32Array.from(W.data.subarray(0, count * inCols * (whole ? outRows : 1)));
+          msg.fields = whole ? { data, rows: outRows, cols: inCols, count } : { data, rows, cols, count };
           transfer.push(data.buffer);
         }
       }

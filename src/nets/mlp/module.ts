@@ -16,6 +16,10 @@ export const mlpModule: NetworkModule = {
   help: "mlp",
   flags: [],
   rateUnit: "steps",
+  display: {
+    unitNoun: "steps", exactName: "backprop", probe: "layers",
+    fields: { tensor: "W1", layout: "rows", caption: "first 16 rows of W₁: −max · 0 · +max of each tile's |w|" },
+  },
   check() {},
   sites: (cfg) => cfg.hidden.length + 1,
   seqLen: () => 1,

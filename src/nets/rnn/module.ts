@@ -16,6 +16,10 @@ export const rnnModule: NetworkModule = {
   ],
   defaultHidden: { widths: [100], help: "rnn: one width, N" },
   rateUnit: "seq",
+  display: {
+    unitNoun: "sequences", exactName: "BPTT", probe: "recurrent", siteLabels: ["U", "J", "W"], recurrentSite: "J",
+    fields: { tensor: "J", layout: "matrix", caption: "J's entries: −max · 0 · +max |J|" },
+  },
   check(cfg, ds) {
     if (cfg.hidden.length !== 1)
       throw new RangeError(`--net rnn takes one --hidden width (N recurrent units), got ${cfg.hidden.length} (${cfg.hidden.join(",")})`);
