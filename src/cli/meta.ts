@@ -76,7 +76,7 @@ export function metaConfigOf(o: MetaFlags): MetaConfig {
 }
 
 async function runMeta(o: MetaFlags): Promise<void> {
-  await loadTermsFlag(o.terms);
+  await loadTermsFlag(o.terms, o.term);
   if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
   const cfg = metaConfigOf(o);
   if (o.printConfig) { process.stdout.write(JSON.stringify(metaFlatConfig(cfg, o), null, 1) + "\n"); return; }
