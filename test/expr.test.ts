@@ -174,3 +174,15 @@ test("Oja's rule as a formula gives the built-in oja's accuracies bit for bit (M
     assert.deepEqual(b.results.map((r) => [r.acc, r.loss]), a.results.map((r) => [r.acc, r.loss]), JSON.stringify(c));
   }
 });
+
+test("recover: from the 7-term pool, a teacher bp = 0.0068, oja = 0.0053 is recovered within 5% with the other terms near 0 (small network, weights matched)", async () => {
+  const { recoverFit } = await import("../src/experiments/recover.js");
+  const { cachedDataset } = await import("../src/experiments/datasets.js");
+  const { TERM_NAMES } = await import("../src/rules/registry.js");
+  const cfg: RunConfig = { ...DEFAULT_CONFIG, hidden: [8], way: 3, shots: 3, query: 1, backend: "js" };
+  const fit = recoverFit(cfg, cachedDataset(cfg), { bp: 0.0068, oja: 0.0053 }, TERM_NAMES, { tasks: 2, iterations: 8 });
+  const th = Object.fromEntries(TERM_NAMES.map((t, k) => [t, fit.theta[k]]));
+  assert.ok(Math.abs(th.bp / 0.0068 - 1) < 0.05 && Math.abs(th.oja / 0.0053 - 1) < 0.05, JSON.stringify(th));
+  for (const t of TERM_NAMES.filter((t) => t !== "bp" && t !== "oja")) assert.ok(Math.abs(th[t]) < 0.05 * 0.0053, `${t} = ${th[t]}`);
+  assert.ok(fit.loss < fit.losses[0] * 1e-4, `residual ${fit.loss}`);
+});

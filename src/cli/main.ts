@@ -5,6 +5,7 @@ import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
 import { registerReproduce } from "./reproduce.js";
 import { registerSweep } from "./sweep.js";
+import { registerRecover } from "./recover.js";
 import { SweepError } from "./sweep/plan.js";
 import { closePools } from "../experiments/pool.js";
 import { ConfigError } from "../experiments/task.js";
@@ -23,6 +24,7 @@ registerTrain(program);
 registerMeta(program);
 registerReproduce(program);
 registerSweep(program);
+registerRecover(program);
 
 // `… --json | head -1`: the reader went away; stop quietly, as a Unix tool does.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => { if (e.code === "EPIPE") process.exit(0); throw e; });
