@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawnSync } from "node:child_process";
 import { registerTermsModule, TermError } from "../rules/registry.js";
+import { registerExpressionTerms } from "../rules/expr/compile.js";
 export { writeAtomic } from "../core/files.js";
 import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -88,6 +89,7 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)").argParser(choice<Norm>("--norm", NORMS)).default(d.norm),
     new Option("--optimizer <name>", optimizerNames().map((n) => `${n} (${optimizerOf(n).help})`).join(" | ")).argParser(choice<string>("--optimizer", optimizerNames())).default(d.optimizer),
     new Option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)"),
+    new Option("--term <def>", "a rule term written as a formula, 'name = formula' (e.g. 'myoja = post * (pre - u)'; repeatable; docs/write-your-own-rule.md)").argParser((v: string, acc: string[] = []) => [...acc, v]),
     new Option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in a result file's `config`); flags given here win"),
     new Option("--print-config", "print the fully resolved configuration as JSON and exit").default(false),
     new Option("--json", "print one JSON line per result on stdout").default(false),
@@ -103,7 +105,8 @@ function netOption(f: NetFlag): Option {
 }
 
 /** Register the rule terms of --terms before anything reads a rule. */
-export async function loadTermsFlag(file: string | undefined): Promise<void> {
+export async function loadTermsFlag(file: string | undefined, defs: readonly string[] = []): Promise<void> {
+  try { registerExpressionTerms(defs); } catch (err) { throw new UsageError(`--term: ${(err as Error).message}`); }
   if (file === undefined) return;
   const abs = resolve(file);
   if (!existsSync(abs)) throw new UsageError(`--terms: no module at ${abs}`);
@@ -129,7 +132,7 @@ export interface RunFlags {
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
   workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number;
   /** A network kind; each network's own flags (src/nets/registry.ts) are read by their keys. */
-  net: string; terms?: string;
+  net: string; terms?: string; term?: string[];
 }
 
 export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {

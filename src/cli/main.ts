@@ -5,6 +5,7 @@ import { registerMeta } from "./meta.js";
 import { registerTrain } from "./train.js";
 import { registerReproduce } from "./reproduce.js";
 import { registerSweep } from "./sweep.js";
+import { registerRecover } from "./recover.js";
 import { SweepError } from "./sweep/plan.js";
 import { closePools } from "../experiments/pool.js";
 import { ConfigError } from "../experiments/task.js";
@@ -25,6 +26,7 @@ registerTrain(program);
 registerMeta(program);
 registerReproduce(program);
 registerSweep(program);
+registerRecover(program);
 
 // `… --json | head -1`: the reader went away; stop quietly, as a Unix tool does.
 // Any other failure to write stdout (`> /dev/full`: ENOSPC) is one line on stderr and exit 1, not a stack trace.

@@ -16,13 +16,15 @@ import { whenInterrupted } from "./errors.js";
 import { provenance } from "./provenance.js";
 import { isTermName, TERM_NAMES, termNames, type TermName } from "../rules/registry.js";
 import { formatThetaSpec } from "../rules/rule.js";
+import { registerFamily, registerTaylor, ruleFormula } from "../rules/expr/family.js";
+import { EXPRESSION_TERMS } from "../rules/expr/compile.js";
 import { addRunOptions, cappedWorkers, choice, configFrom, loadTermsFlag, intArg, numArg, progressBar, round, UsageError, writeAtomic, type RunFlags } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
 import { checkTensorBoardDir, metaLog, metaScalars } from "./tensorboard.js";
 
 export type MetaFlags = RunFlags & {
-  episodes: number; metaLr: number; metaBatch: number; learn: string; l1: number; perLayer: boolean; tail?: number;
+  episodes: number; metaLr: number; metaBatch: number; learn: string; family?: string; l1: number; perLayer: boolean; tail?: number;
   outer: OuterLoop; metaStep: number; thetaFloor: number; sigma: number; bracket: number;
   out?: string; resume: boolean; force: boolean; checkpointEvery: number; evalTasks: number; evalSplit: "train" | "test"; figures: boolean;
   format: ArrayFormat; tensorboard?: string;
@@ -40,7 +42,8 @@ export function registerMeta(program: Command): void {
       .option("--sigma <s>", "robust: relative scale of the smoothing perturbations", numArg("--sigma"), 0.1)
       .option("--bracket <k>", "robust: before the first episode, try the start θ × ¼, ½, 2, 4 (together, then each coefficient) on k train tasks each and start from the best (0: off)", intArg("--bracket", 0), BRACKET_DEFAULT)
       .option("--meta-batch <n>", "tasks per meta-step (gradients averaged, computed in parallel)", intArg("--meta-batch"), 1)
-      .option("--learn <terms>", `terms whose coefficients are learned, comma-separated (${TERM_NAMES.join(",")}), or 'pool' for every term`, "bp,oja")
+      .option("--learn <terms>", `terms whose coefficients are learned, comma-separated (${TERM_NAMES.join(",")}), 'pool' for every term, or 'taylor' for bp and Σ θ_abc preᵃ postᵇ Wᶜ`, "bp,oja")
+      .option("--family <file>", "learn a family of terms written one a line, 'name = formula' or a term's name (overrides --learn; docs/write-your-own-rule.md)")
       .option("--l1 <lambda>", "L1 penalty λ·Σ|θ| on the learned coefficients", numArg("--l1"), 0)
       .option("--tail <n>", "episodes (not skipped) whose θ are averaged into the learned θ (default: the last 10%)", intArg("--tail", 1))
       .option("--per-layer", "one coefficient per term and layer (default: shared across layers)", false)
@@ -63,7 +66,7 @@ export function registerMeta(program: Command): void {
 
 /** The meta-training configuration the flags describe (checked; nothing run). Also how `sweep` resolves a meta cell. */
 export function metaConfigOf(o: MetaFlags): MetaConfig {
-  const named = o.learn.split(",").map((s) => s.trim()).filter(Boolean);
+  const named = o.family !== undefined ? familyOf(o.family) : o.learn.split(",").map((s) => s.trim()).filter(Boolean).flatMap((t) => (t === "taylor" ? registerTaylor() : [t]));
   // 'pool': every registered term (PAPER.md's pool, and any of --terms).
   const learn = [...new Set(named.flatMap((t) => (t === "pool" ? termNames() : [t])))];
   for (const t of learn) if (!isTermName(t)) throw new UsageError(`unknown rule term '${t}' in --learn (known terms: ${termNames().join(", ")}, or pool)`);
@@ -85,7 +88,7 @@ export function metaConfigOf(o: MetaFlags): MetaConfig {
 }
 
 async function runMeta(o: MetaFlags): Promise<void> {
-  await loadTermsFlag(o.terms);
+  await loadTermsFlag(o.terms, o.term);
   if (o.resume && !o.out) throw new UsageError("--resume needs --out DIR (where the checkpoint is)");
   const cfg = metaConfigOf(o);
   if (o.printConfig) { process.stdout.write(JSON.stringify(metaFlatConfig(cfg, o), null, 1) + "\n"); return; }
@@ -135,6 +138,12 @@ async function runMeta(o: MetaFlags): Promise<void> {
     episodes: res.state.episode, episodes_per_s: res.episodes_per_s, skipped: res.state.skipped, seconds: res.seconds,
   };
   if (cfg.l1 > 0) summary.l1 = { lambda: cfg.l1, near_zero: nearZero(layoutNames(cfg), res.learned) };
+  // The learned rule as one formula, without the terms the penalty drove to about zero at every layer.
+  const zero = cfg.l1 > 0 ? nearZero(layoutNames(cfg), res.learned) : [];
+  const survive = layoutNames(cfg).filter((n) => !zero.includes(n));
+  const rule = ruleFormula(theta, cfg.learn.filter((t) => !survive.some((n) => n === t || n.startsWith(`${t}@`))));
+  // Runs that learn only built-in terms keep their summary as it was; those with expression terms carry both.
+  if (cfg.learn.some((t) => EXPRESSION_TERMS.some((d) => d.startsWith(`${t} = `)))) Object.assign(summary, { rule, survive });
   if (o.evalTasks > 0) {
     const ev = await train({ ...cfg.run, theta, split: o.evalSplit, tasks: o.evalTasks }, workers);
     summary.eval = { split: o.evalSplit, tasks: ev.tasks, acc: ev.acc, acc_se: ev.acc_se, loss: ev.loss, diverged: ev.diverged };
@@ -150,10 +159,13 @@ async function runMeta(o: MetaFlags): Promise<void> {
     if (ev) console.log(`evaluation on ${ev.tasks} ${ev.split}-split tasks: query acc ${fixed(ev.acc)} ± ${seText(ev.acc_se, ev.acc, ev.tasks)}`);
     const l1 = summary.l1 as { lambda: number; near_zero: string[] } | undefined;
     if (l1) console.log(`L1 penalty λ = ${l1.lambda}: ${l1.near_zero.length ? `driven to about zero (|θ| < 2% of the largest): ${l1.near_zero.join(", ")}` : "no coefficient driven to about zero"}`);
+    if (l1) console.log(`surviving the penalty: ${survive.join(", ") || "none"}`);
+    console.log(`learned rule: ${rule}`);
   }
   if (paths) {
     const config = metaFlatConfig(cfg, o), prov = provenance();
-    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run }, provenance: prov }, null, 1) + "\n");
+    const defs = EXPRESSION_TERMS.filter((d) => cfg.learn.some((t) => d.startsWith(`${t} = `)));
+    writeAtomic(paths.rule, JSON.stringify({ theta, ojaOutput: cfg.run.ojaOutput, ...(defs.length > 0 ? { terms: defs } : {}), meta: { episodes: res.state.episode, learn: cfg.learn, perLayer: cfg.perLayer, seed: cfg.run.seed, outer: cfg.outer, final: final, config: cfg.run }, provenance: prov }, null, 1) + "\n");
     const thetaSide = JSON.stringify({ names: layoutNames(cfg), theta: res.learned, config }, null, 1) + "\n";
     if (o.format === "npy") {
       writeNpy(join(paths.dir, "theta.npy"), Float32Array.from(res.learned));
@@ -198,4 +210,11 @@ export function layoutNames(cfg: MetaConfig): string[] {
 export function nearZero(names: readonly string[], theta: readonly number[]): string[] {
   const top = Math.max(...theta.map(Math.abs));
   return names.filter((_, k) => Math.abs(theta[k]) < 0.02 * top);
+}
+
+/** The terms of a --family file (registered as it is read). */
+function familyOf(file: string): string[] {
+  let text: string;
+  try { text = readFileSync(file, "utf8"); } catch { throw new UsageError(`--family: cannot read ${file}`); }
+  try { return registerFamily(text, file); } catch (err) { throw new UsageError(`--family: ${(err as Error).message}`); }
 }

@@ -195,7 +195,7 @@ export function trainConfigsOf(o: TrainFlags): { rules: { name: string; theta: T
 }
 
 async function runTrain(o: TrainFlags): Promise<void> {
-  await loadTermsFlag(o.terms);
+  await loadTermsFlag(o.terms, o.term);
   if (o.resume && !o.out) throw new UsageError("--resume needs --out FILE (where the earlier run's tasks are)");
   if (o.saveTasks !== undefined && !o.saveWeights) throw new UsageError("--save-tasks needs --save-weights DIR");
   if (o.format !== undefined && !o.saveWeights) throw new UsageError("--format needs --save-weights DIR");

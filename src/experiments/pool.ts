@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
 import type { Job } from "./worker.js";
 import { TERM_MODULES, TERM_NAMES } from "../rules/registry.js";
+import { EXPRESSION_TERMS } from "../rules/expr/compile.js";
 import { jobSeconds } from "./cost.js";
 
 /**
@@ -51,6 +52,7 @@ export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i
   }
   // Worker threads learn the rule terms registered here by importing the same modules.
   if (TERM_MODULES.length > 0) jobs = jobs.map((j) => ({ ...j, termModules: [...TERM_MODULES] }));
+  if (EXPRESSION_TERMS.length > 0) jobs = jobs.map((j) => ({ ...j, expressionTerms: [...EXPRESSION_TERMS] }));
   const p = pool(Math.max(1, workers));
   return Promise.all(jobs.map(async (j, i) => {
     const r = (await p.run(j)) as R;

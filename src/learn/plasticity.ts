@@ -78,13 +78,14 @@ export class SitePlasticity {
       const c = rule.coef[name]![l];
       if (c === 0 && !(opts.always ?? []).includes(name)) continue;
       const term = termOf(name);
+      if (term.elementwise !== undefined) { scaleTerms.push({ term, name, coef: c, sign: 0 }); continue; }
       if (term.scalesW) {
         const f: RankOne = { sign: -1, post: site.sig.post, pre: site.sig.pre, preBias: 0 };
         term.factors(site.sig, site.sig.pre, f);
         scaleTerms.push({ term, name, coef: c, sign: f.sign });
         continue;
       }
-      const a: ActiveTerm = { term, name, coef: c, scratch: alloc(site.T * site.m), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } };
+      const a: ActiveTerm = { term, name, coef: c, scratch: alloc(site.T * site.m + (term.postScratch ? site.T * site.n : 0)), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } };
       if (!Object.prototype.hasOwnProperty.call(BUILTIN_TERMS, name) && site.n > 0) checkFactors(a, site);
       act.push(a);
     }
@@ -94,10 +95,22 @@ export class SitePlasticity {
     this.s = new Float64Array(act.length);
     this.us = act.map((t) => t.f.post);
     this.vs = act.map((t) => t.f.pre);
-    this.needsU = act.some((a) => a.term.needsU);
-    this.needsEPre = act.some((a) => a.term.needsEPre);
-    this.needsUE = act.some((a) => a.term.needsUE === true);
+    const all = [...act.map((a) => a.term), ...scaleTerms.map((t) => t.term)];
+    this.needsU = all.some((t) => t.needsU);
+    this.needsEPre = all.some((t) => t.needsEPre);
+    this.needsUE = all.some((t) => t.needsUE === true);
+    // Elementwise terms land through a buffer, so that all of them (and the scaling terms) read the same old W.
+    const ew = scaleTerms.filter((t) => t.term.elementwise !== undefined);
+    this.ew = ew;
+    this.ewW = ew.length > 0 ? alloc(site.n * site.m) : null;
+    this.ewB = ew.length > 0 && site.b !== null ? alloc(site.n) : null;
   }
+
+  /** The active elementwise terms (also in scaleTerms, with sign 0), their buffer, and the update's scale. */
+  readonly ew: readonly ScaleTerm[];
+  readonly ewW: Buf | null;
+  readonly ewB: Buf | null;
+  ewScale = 0;
 
   readonly needsUE: boolean;
 
@@ -124,11 +137,12 @@ export class SitePlasticity {
     let sc = 0;
     for (const t of this.scaleTerms) sc += scale * t.coef * t.sign;
     this.sScale = sc;
+    this.ewScale = scale;
     return K;
   }
 
   /** Whether the last factors call left anything to apply. */
-  active(K: number): boolean { return K > 0 || this.sScale !== 0; }
+  active(K: number): boolean { return K > 0 || this.sScale !== 0 || this.ew.some((t) => t.coef !== 0); }
 
   /**
    * target += Σ_k s_k us_k ⊗ vs_k (over T rows) and the bias part, from the
@@ -136,10 +150,18 @@ export class SitePlasticity {
    * (old) weights — with target = W, W ← (1 + sScale) W.
    */
   addTo(W: Buf, b: Buf | null, K: number, k: Kernels): void {
-    const sc = this.sScale;
+    const sc = this.sScale, E = this.ewW;
+    if (E !== null) {
+      E.fill(0); this.ewB?.fill(0);
+      for (const t of this.ew) if (t.coef !== 0) t.term.elementwise!.accumulate(this.sig, this.W, this.b, this.ewScale * t.coef, E, this.ewB);
+    }
     if (sc !== 0) {
       k.lin2(W, 1, W, sc, this.W, this.n * this.m, false);
       if (b !== null && this.b !== null) for (let i = 0; i < this.n; i++) b[i] += sc * this.b[i];
+    }
+    if (E !== null) {
+      k.lin2(W, 1, W, 1, E, this.n * this.m, false);
+      if (b !== null && this.ewB !== null) for (let i = 0; i < this.n; i++) b[i] += this.ewB[i];
     }
     if (K === 0) return;
     if (this.T === 1) k.addOuters(W, this.s, this.us, this.vs, K, this.n, this.m);
@@ -179,12 +201,17 @@ export class SiteTangent {
   private readonly pu: Buf[];
   private readonly pv: (Buf | null)[];
   private readonly comb: Buf[];
+  private readonly ewW: Buf | null;
+  private readonly ewB: Buf | null;
 
   constructor(pl: SitePlasticity, alloc: (n: number) => Buf) {
     this.pl = pl;
     const K = pl.K, rowsM = pl.T * pl.m, rowsN = pl.T * pl.n;
-    this.scrP = pl.act.map(() => alloc(rowsM));
-    this.scrT = pl.act.map(() => alloc(rowsM));
+    const rows = (a: ActiveTerm) => rowsM + (a.term.postScratch ? rowsN : 0);
+    this.scrP = pl.act.map((a) => alloc(rows(a)));
+    this.scrT = pl.act.map((a) => alloc(rows(a)));
+    this.ewW = pl.ew.length > 0 ? alloc(pl.n * pl.m) : null;
+    this.ewB = pl.ew.length > 0 && pl.b !== null ? alloc(pl.n) : null;
     const none = pl.sig.post;
     this.f = { sign: 1, post: none, pre: none, preBias: 0 };
     this.g = { sign: 1, post: none, pre: none, preBias: 0 };
@@ -207,6 +234,18 @@ export class SiteTangent {
     const f = this.f, g = this.g, gb = this.gBias;
     // Bias factors read db, so take them all before any term writes to it.
     if (db !== null) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig, dsig, this.scrT[a], g); gb[a] = g.preBias; }
+    // Elementwise terms: c·dF + dc·F from the old dW (and W), into a buffer before anything writes to dW.
+    const E = this.ewW, Eb = this.ewB;
+    if (E !== null) {
+      E.fill(0); Eb?.fill(0);
+      const dWcur = cur?.dW ?? dW, dbcur = cur?.db ?? db;
+      for (let j = 0; j < pl.scaleTerms.length; j++) {
+        const t = pl.scaleTerms[j];
+        if (t.term.elementwise === undefined) continue;
+        const c = inv * t.coef, dc = owner[act.length + j] === dir ? inv : 0;
+        if (c !== 0 || dc !== 0) t.term.elementwise.tangent(sig, dsig, pl.W, dWcur, pl.b, db === null ? null : dbcur, c, dc, E, db === null ? null : Eb);
+      }
+    }
     // Terms that scale W: d(c·sign·W) = c·sign·dW + dc·sign·W, from the old dW (and W), before the rank-1 pieces land
     // (owner indices follow the rank-1 terms').
     for (let j = 0; j < pl.scaleTerms.length; j++) {
@@ -240,6 +279,10 @@ export class SiteTangent {
       if (db !== null) {
         for (let i = 0; i < n; i++) db[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
       }
+    }
+    if (E !== null) {
+      K.lin2(dW, 1, dW, 1, E, n * m, false);
+      if (db !== null && Eb !== null) for (let i = 0; i < n; i++) db[i] += Eb[i];
     }
     q = this.mergeByPre(q, pl.T * n, K);
     if (pl.T === 1) K.addOuters(dW, s, us, vs as Buf[], q, n, m);

@@ -62,8 +62,9 @@ export function checkTerm(term: PlasticityTerm): void {
       if (!(out.pre instanceof Float64Array || out.pre instanceof Float32Array) || out.pre.length !== T * m) throw new TermError(`${who}: ${what} gave a pre factor of ${out.pre?.length} values, expected T·m = ${T * m} (T = ${T}, m = ${m})`);
       if (!Number.isFinite(out.sign) || !Number.isFinite(out.preBias)) throw new TermError(`${who}: ${what} gave a non-finite sign or bias factor`);
     };
-    term.factors(s, new Float64Array(T * m), out); check("factors");
-    term.tangent(s, ds, new Float64Array(T * m), out); check("tangent");
+    const rows = T * m + (term.postScratch ? T * n : 0);
+    term.factors(s, new Float64Array(rows), out); check("factors");
+    term.tangent(s, ds, new Float64Array(rows), out); check("tangent");
     const nv = term.naive(s, rnd(n * m));
     if (!(nv instanceof Float64Array) || nv.length !== n * m) throw new TermError(`${who}: naive gave ${nv?.length} values, expected n·m = ${n * m}`);
   }

@@ -77,6 +77,17 @@ export interface PlasticityTerm {
    * (InputKernels.inputSweep); others take the row-major path.
    */
   readonly inputPre?: "x" | "x-u";
+  /**
+   * Its factors (and tangent) may write a post factor into the last T·n
+   * values of `scratch`: the engine then sizes scratch T·m + T·n.
+   */
+  readonly postScratch?: boolean;
+  /**
+   * A term that is not rank-1 (it reads W elementwise or does not factor):
+   * ΔWᵢⱼ = θ · Σ_t F(…), applied by the engine from the same old W as every
+   * term, in one sweep over W. Its `factors` gives sign 0 (unused).
+   */
+  readonly elementwise?: ElementwiseTerm;
   /** Writes the rank-1 factors of ΔWₗ / θ into `out` (no allocation); `scratch` (T × m) may hold the pre factor. */
   factors(s: LayerSignals, scratch: Buf, out: RankOne): void;
   /**
@@ -88,4 +99,12 @@ export interface PlasticityTerm {
   tangent(s: LayerSignals, ds: LayerSignals, scratch: Buf, out: RankOne): void;
   /** The term's equation evaluated literally as an (n, m) matrix, in float64: the test reference. */
   naive(s: LayerSignals, W: Buf): Float64Array;
+}
+
+/** An elementwise term's two sweeps over W (n, m); b and outB are the bias column or null. */
+export interface ElementwiseTerm {
+  /** outW += c · Σ_t F(s, W), outB likewise (the bias is a weight from a constant input 1). */
+  accumulate(s: LayerSignals, W: Buf, b: Buf | null, c: number, outW: Buf, outB: Buf | null): void;
+  /** outW += c · Σ_t dF + dc · Σ_t F, dF along the signals' tangents ds and the weights' tangent dW (db for the bias). */
+  tangent(s: LayerSignals, ds: LayerSignals, W: Buf, dW: Buf, b: Buf | null, db: Buf | null, c: number, dc: number, outW: Buf, outB: Buf | null): void;
 }
