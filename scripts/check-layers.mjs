@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
-const LINE_BUDGET = Number(process.env.LINE_BUDGET ?? 258), WIDTH = 160;
+const LINE_BUDGET = Number(process.env.LINE_BUDGET ?? 4), WIDTH = 160;
 const root = resolve(dirname(new URL(import.meta.url).pathname), "..");
 const files = (dir) => readdirSync(dir).flatMap((f) => {
   const p = join(dir, f);

@@ -60,21 +60,38 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
   const d = { ...DEFAULT_CONFIG, ...defaults };
   const nets = networkModules(), own = nets.filter((m) => m.defaultHidden);
   const opts: Option[] = [
-    new Option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix picks one set)").default(d.dataset),
+    new Option(
+      "--dataset <name|dir>",
+      "'mnist' or 'fashion' (embedded; Fashion-MNIST: first 6,000 images of each class train, last 1,000 test) or a directory of IDX files (DIR/prefix " +
+        "picks one set)",
+    ).default(d.dataset),
     new Option("--split <split>", "which split tasks are drawn from").choices(["train", "test"]).default(d.split),
     new Option("--transpose", "transpose images (EMNIST's stored orientation)").default(false),
-    new Option("--sparse-labels", "accept a label set with gaps (classes with no example); refused by default, as a corrupt label would widen the output").default(false),
+    new Option(
+      "--sparse-labels",
+      "accept a label set with gaps (classes with no example); refused by default, as a corrupt label would widen the output",
+    ).default(false),
     new Option("--net <kind>", `network: ${nets.map((m) => m.help).join(" | ")}`).argParser(choice<string>("--net", networkKinds())).default(DEFAULT_NET),
     new Option("--hidden <widths>", `hidden layer widths, comma-separated${own.length ? ` (${own.map((m) => m.defaultHidden!.help).join("; ")})` : ""}`)
-      .argParser(listArg("--hidden")).default(d.hidden, [d.hidden.join(","), ...own.map((m) => `${m.kind}: ${m.defaultHidden!.widths.join(",")}`)].join("; ")),
+      .argParser(listArg("--hidden"))
+      .default(d.hidden, [d.hidden.join(","), ...own.map((m) => `${m.kind}: ${m.defaultHidden!.widths.join(",")}`)].join("; ")),
     // Each network's own flags, from its module.
     ...nets.flatMap((m) => m.flags.map(netOption)),
-    new Option("--activation <name>", `hidden activation: ${ACTIVATIONS.join(" | ")}`).argParser(choice<ActivationName>("--activation", ACTIVATIONS)).default(d.activation),
+    new Option("--activation <name>", `hidden activation: ${ACTIVATIONS.join(" | ")}`)
+      .argParser(choice<ActivationName>("--activation", ACTIVATIONS))
+      .default(d.activation),
     new Option("--beta <b>", "softplus β").argParser(numArg("--beta")).default(d.beta),
     new Option("--bias", "give every layer a bias (none in the paper)").default(false),
-    new Option("--init <name|theta>", `weight initializer (${INITS.join(" | ")})${cmd.name() === "meta" ? "; also the initial θ, e.g. bp=0.001,oja=0 (both may be given)" : ""}`).argParser(initArg).default({ weights: d.init, theta: null }, d.init),
+    new Option(
+      "--init <name|theta>",
+      `weight initializer (${INITS.join(" | ")})${cmd.name() === "meta" ? "; also the initial θ, e.g. bp=0.001,oja=0 (both may be given)" : ""}`,
+    )
+      .argParser(initArg)
+      .default({ weights: d.init, theta: null }, d.init),
     new Option("--gain <g>", "initializer gain").argParser(numArg("--gain")).default(d.gain),
-    new Option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)").argParser(choice<FeedbackName>("--feedback", FEEDBACKS)).default(d.feedback),
+    new Option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)")
+      .argParser(choice<FeedbackName>("--feedback", FEEDBACKS))
+      .default(d.feedback),
     new Option("--no-oja-output", "leave the output layer out of Oja's rule"),
     new Option("--batch <n>", "examples per update (1 = online)").argParser(intArg("--batch")).default(d.batch),
     new Option("--way <n>", "N: classes per task (at least 2: with one class every answer is right)").argParser(intArg("--way", 2)).default(d.way),
@@ -86,10 +103,22 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--seed <s>", "random seed").argParser(intArg("--seed", 0)).default(d.seed),
     new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
     new Option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)").argParser(choice<Backend>("--backend", BACKENDS)).default(d.backend),
-    new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)").argParser(choice<Norm>("--norm", NORMS)).default(d.norm),
-    new Option("--optimizer <name>", optimizerNames().map((n) => `${n} (${optimizerOf(n).help})`).join(" | ")).argParser(choice<string>("--optimizer", optimizerNames())).default(d.optimizer),
+    new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)")
+      .argParser(choice<Norm>("--norm", NORMS))
+      .default(d.norm),
+    new Option(
+      "--optimizer <name>",
+      optimizerNames()
+        .map((n) => `${n} (${optimizerOf(n).help})`)
+        .join(" | "),
+    )
+      .argParser(choice<string>("--optimizer", optimizerNames()))
+      .default(d.optimizer),
     new Option("--terms <module>", "a JavaScript module exporting rule terms of your own (`export const terms = [...]`; README)"),
-    new Option("--term <def>", "a rule term written as a formula, 'name = formula' (e.g. 'myoja = post * (pre - u)'; repeatable; docs/write-your-own-rule.md)").argParser((v: string, acc: string[] = []) => [...acc, v]),
+    new Option(
+      "--term <def>",
+      "a rule term written as a formula, 'name = formula' (e.g. 'myoja = post * (pre - u)'; repeatable; docs/write-your-own-rule.md)",
+    ).argParser((v: string, acc: string[] = []) => [...acc, v]),
     new Option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in a result file's `config`); flags given here win"),
     new Option("--print-config", "print the fully resolved configuration as JSON and exit").default(false),
     new Option("--json", "print one JSON line per result on stdout").default(false),
@@ -182,7 +211,13 @@ export function parseRule(text: string): ThetaSpec {
 /** A progress bar on stderr when it is a terminal and output is for people. */
 export function progressBar(total: number, enabled: boolean, label: string) {
   // NEUROPLASTIC_TRACE: progress as plain lines (what tests and scripts wait on instead of sleeping).
-  if (process.env.NEUROPLASTIC_TRACE && !process.stderr.isTTY) return { update: (n: number, _p?: object) => { process.stderr.write(`neuroplastic: trace: ${label.trim()} ${n}/${total}\n`); }, stop: () => {} };
+  if (process.env.NEUROPLASTIC_TRACE && !process.stderr.isTTY)
+    return {
+      update: (n: number, _p?: object) => {
+        process.stderr.write(`neuroplastic: trace: ${label.trim()} ${n}/${total}\n`);
+      },
+      stop: () => {},
+    };
   if (!enabled || !process.stderr.isTTY) return { update: (_n: number, _p?: object) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar({
     stream: process.stderr,

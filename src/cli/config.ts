@@ -30,10 +30,19 @@ export function withConfig(argv: readonly string[], program: Command): string[] 
 
 export function readConfig(file: string): Record<string, unknown> {
   let text: string;
-  try { text = readFileSync(file, "utf8"); } catch (e) { throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : describeFsError(e)}`); }
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : describeFsError(e)}`);
+  }
   let data: unknown;
-  try { data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text); } catch (e) { throw new UsageError(`config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`); }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new UsageError(`config file ${file} must hold an object of flag names and values`);
+  try {
+    data = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`config file ${file} is not valid ${/\.ya?ml$/i.test(file) ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    throw new UsageError(`config file ${file} must hold an object of flag names and values`);
   return data as Record<string, unknown>;
 }
 
@@ -56,7 +65,8 @@ export function configTokens(cfg: Record<string, unknown>, cmd: Command, argv: r
       // A result file's θ: the rule for train, the initial θ for meta.
       const flag = cmd.name() === "train" ? "--rule" : cmd.name() === "meta" ? "--init" : null;
       if (flag === null) throw new UsageError(`config file ${file}: 'theta' applies to train and meta, not ${cmd.name()}`);
-      if (typeof value !== "object" || Array.isArray(value)) throw new UsageError(`config file ${file}: 'theta' must be an object such as {"bp": 0.0068, "oja": 0.0053}`);
+      if (typeof value !== "object" || Array.isArray(value))
+        throw new UsageError(`config file ${file}: 'theta' must be an object such as {"bp": 0.0068, "oja": 0.0053}`);
       if (Object.keys(value as object).length === 0) throw new UsageError(`config file ${file}: 'theta' is empty`);
       for (const [term, c] of Object.entries(value as object)) {
         const ok = typeof c === "number" || (Array.isArray(c) && c.length > 0 && c.every((x) => typeof x === "number"));
@@ -66,7 +76,8 @@ export function configTokens(cfg: Record<string, unknown>, cmd: Command, argv: r
       continue;
     }
     const opt = byKey.get(key) ?? byKey.get(kebab(key));
-    if (opt === undefined || ["--config", "--print-config"].includes(opt.long!)) throw new UsageError(`config file ${file}: unknown key '${key}' for ${cmd.name()}`);
+    if (opt === undefined || ["--config", "--print-config"].includes(opt.long!))
+      throw new UsageError(`config file ${file}: unknown key '${key}' for ${cmd.name()}`);
     const flag = opt.long!;
     if (given.has(flag) || (opt.negate && given.has(flag.replace("--no-", "--")))) continue;
     const takesValue = opt.required || opt.optional;

@@ -60,7 +60,8 @@ try {
     process.stderr.write(`neuroplastic: ${msg.split("\n")[0]}\n`);
     if (process.env.NEUROPLASTIC_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
     // Usage errors (a flag, a value, a combination of them) exit 2; everything that went wrong at run time exits 1.
-    process.exitCode = e instanceof UsageError || e instanceof ConfigError || e instanceof TermError || e instanceof RuleError || e instanceof SweepError ? 2 : 1;
+    process.exitCode =
+      e instanceof UsageError || e instanceof ConfigError || e instanceof TermError || e instanceof RuleError || e instanceof SweepError ? 2 : 1;
   }
   restoreTerminal();
   await closePools().catch(() => {});

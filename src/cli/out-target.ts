@@ -9,6 +9,9 @@ import { UsageError } from "./errors.js";
 export function checkOutTarget(flag: string, out: string, files: readonly string[] = []): void {
   for (const f of [out, ...files]) {
     const kind = specialKind(f);
-    if (kind) throw new UsageError(`${flag} ${out}: ${f === out ? "it" : f} is ${kind}, not a regular file or directory; results are written only to files (give a file path)`);
+    if (kind)
+      throw new UsageError(
+        `${flag} ${out}: ${f === out ? "it" : f} is ${kind}, not a regular file or directory; results are written only to files (give a file path)`,
+      );
   }
 }

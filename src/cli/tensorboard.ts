@@ -16,7 +16,8 @@ import { describeFsError } from "./fs-errors.js";
  */
 export function checkTensorBoardDir(dir: string, resume: boolean, force: boolean): void {
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new UsageError(`--tensorboard ${dir} is a file; give a directory`);
-  if (!resume && !force && hasEvents(dir)) throw new UsageError(`--tensorboard ${dir} holds an earlier run's events; resume it with --resume, or overwrite it with --force`);
+  if (!resume && !force && hasEvents(dir))
+    throw new UsageError(`--tensorboard ${dir} holds an earlier run's events; resume it with --resume, or overwrite it with --force`);
   try {
     mkdirSync(dir, { recursive: true });
     const probe = join(dir, `.${process.pid}.probe`);
@@ -105,6 +106,14 @@ export class ReproduceLogs {
     let log = this.logs.get(c.rule);
     if (!log) { log = new TensorBoardLog(join(this.dir, runName(c.rule))); this.logs.set(c.rule, log); }
     const s = c.scenario;
-    log.scalars(xs.indexOf(c.x), { [`${s}/acc`]: c.acc, [`${s}/acc_ci95`]: c.acc_ci95, [`${s}/loss`]: c.loss, [`${s}/loss_median`]: c.loss_median, [`${s}/diverged`]: c.diverged, [`${s}/exploded`]: c.exploded, [`${s}/weight_norm`]: c.weight_norm });
+    log.scalars(xs.indexOf(c.x), {
+      [`${s}/acc`]: c.acc,
+      [`${s}/acc_ci95`]: c.acc_ci95,
+      [`${s}/loss`]: c.loss,
+      [`${s}/loss_median`]: c.loss_median,
+      [`${s}/diverged`]: c.diverged,
+      [`${s}/exploded`]: c.exploded,
+      [`${s}/weight_norm`]: c.weight_norm,
+    });
   }
 }

@@ -8,7 +8,22 @@ import { train, type TrainOutcome } from "../experiments/train.js";
 import { checkConfig, dims, seqLen, summarize, type RunConfig, type Summary, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeCurves } from "../report/curves.js";
-import { addRunOptions, cappedWorkers, choice, configFrom, intArg, loadTermsFlag, parseRule, progressBar, readRuleFile, round, table, UsageError, writeAtomic, type RunFlags } from "./common.js";
+import {
+  addRunOptions,
+  cappedWorkers,
+  choice,
+  configFrom,
+  intArg,
+  loadTermsFlag,
+  parseRule,
+  progressBar,
+  readRuleFile,
+  round,
+  table,
+  UsageError,
+  writeAtomic,
+  type RunFlags,
+} from "./common.js";
 import { provenance } from "./provenance.js";
 import { describeFsError } from "./fs-errors.js";
 import { setInterruptNote, whenInterrupted } from "./errors.js";
@@ -24,22 +39,60 @@ import { checkTensorBoardDir, runDirs, taskScalars, trainLog, writeCurve } from 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
 
-export type TrainFlags = RunFlags & { rule: string[]; ruleFile: string[]; out?: string; curve?: number; resume: boolean; force: boolean; saveWeights?: string; saveTasks?: number; format?: ArrayFormat; tensorboard?: string };
+export type TrainFlags = RunFlags & {
+  rule: string[];
+  ruleFile: string[];
+  out?: string;
+  curve?: number;
+  resume: boolean;
+  force: boolean;
+  saveWeights?: string;
+  saveTasks?: number;
+  format?: ArrayFormat;
+  tensorboard?: string;
+};
 
 export function registerTrain(program: Command): void {
   addRunOptions(
-    program.command("train")
+    program
+      .command("train")
       .description("online learning over N-way K-shot tasks; one row per --rule")
-      .addOption(new Option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)").argParser((v: string, acc: string[]) => [...acc, v]).default([], `${DEFAULT_RULES.join(" and ")}, unless --rule-file`))
-      .addOption(new Option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)").argParser((v: string, acc: string[]) => [...acc, v]).default([], "none"))
-      .option("--out <file>", "write the results: each task as a line of BASE.tasks.jsonl as it ends (BASE: FILE without .json), the summary to FILE at the end")
+      .addOption(
+        new Option("--rule <terms>", "plasticity rule, e.g. bp=0.0068,oja=0.0053 (repeat to compare; per-layer: oja=a:b:c:d:e)")
+          .argParser((v: string, acc: string[]) => [...acc, v])
+          .default([], `${DEFAULT_RULES.join(" and ")}, unless --rule-file`),
+      )
+      .addOption(
+        new Option("--rule-file <file>", "a rule JSON file written by `neuroplastic meta` (repeatable)")
+          .argParser((v: string, acc: string[]) => [...acc, v])
+          .default([], "none"),
+      )
+      .option(
+        "--out <file>",
+        "write the results: each task as a line of BASE.tasks.jsonl as it ends (BASE: FILE without .json), the summary to FILE at the end",
+      )
       .option("--resume", "continue the run whose tasks are in --out's BASE.tasks.jsonl (skipping the tasks done)", false)
       .option("--force", "overwrite the results of an earlier run at --out", false)
-      .option("--save-weights <dir>", "write the trained weights of the first --save-tasks tasks as NumPy .npy files with a JSON sidecar (DIR/rule<i>/task<t>/)")
+      .option(
+        "--save-weights <dir>",
+        "write the trained weights of the first --save-tasks tasks as NumPy .npy files with a JSON sidecar (DIR/rule<i>/task<t>/)",
+      )
       .option("--save-tasks <n>", "how many tasks --save-weights keeps (default 1)", intArg("--save-tasks", 1))
-      .option("--format <fmt>", `--save-weights' files: npy (one .npy per array and task.json) | npz (one NumPy .npz per task, the sidecar as its 'sidecar' entry) | safetensors (one .safetensors per task, the sidecar in its metadata); default npy`, choice<ArrayFormat>("--format", ARRAY_FORMATS))
-      .option("--tensorboard <dir>", "write TensorBoard event files as the run goes: per task acc, loss, diverged, weightNorm; with --curve, the curve (one run per rule)")
-      .option("--curve <k>", "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)", intArg("--curve", 1))
+      .option(
+        "--format <fmt>",
+        `--save-weights' files: npy (one .npy per array and task.json) | npz (one NumPy .npz per task, the sidecar as its 'sidecar' entry) | safetensors ` +
+          `(one .safetensors per task, the sidecar in its metadata); default npy`,
+        choice<ArrayFormat>("--format", ARRAY_FORMATS),
+      )
+      .option(
+        "--tensorboard <dir>",
+        "write TensorBoard event files as the run goes: per task acc, loss, diverged, weightNorm; with --curve, the curve (one run per rule)",
+      )
+      .option(
+        "--curve <k>",
+        "learning curves: query accuracy and loss every k online steps, mean ± se over tasks (JSON, and with --out a CSV and a figure)",
+        intArg("--curve", 1),
+      )
       .addHelpText("after", "\nExample:\n  neuroplastic train --rule bp=0.0068 --rule bp=0.0068,oja=0.0053 --tasks 200 --out runs/train.json"),
   ).action(runTrain);
 }
@@ -48,7 +101,10 @@ export function registerTrain(program: Command): void {
 function rulesOf(o: TrainFlags): { name: string; theta: ThetaSpec; ojaOutput: boolean }[] {
   const rules: { name: string; theta: ThetaSpec; ojaOutput: boolean }[] = [];
   for (const r of o.rule) { const theta = parseRule(r); rules.push({ name: formatThetaSpec(theta), theta, ojaOutput: o.ojaOutput }); }
-  for (const f of o.ruleFile) { const rf = readRuleFile(f); rules.push({ name: formatThetaSpec(rf.theta), theta: rf.theta, ojaOutput: rf.ojaOutput ?? o.ojaOutput }); }
+  for (const f of o.ruleFile) {
+    const rf = readRuleFile(f);
+    rules.push({ name: formatThetaSpec(rf.theta), theta: rf.theta, ojaOutput: rf.ojaOutput ?? o.ojaOutput });
+  }
   if (rules.length === 0) for (const r of DEFAULT_RULES) rules.push({ name: r, theta: parseRule(r), ojaOutput: o.ojaOutput });
   return rules;
 }
@@ -65,16 +121,23 @@ class TaskStream {
     this.file = `${out.replace(/\.json$/i, "")}.tasks.jsonl`;
     const head = JSON.stringify(header);
     const earlier = existsSync(this.file) || existsSync(out);
-    if (!resume && earlier && !force) throw new UsageError(`${existsSync(out) ? out : this.file} holds an earlier run's results; resume it with --resume, or overwrite it with --force`);
+    if (!resume && earlier && !force)
+      throw new UsageError(`${existsSync(out) ? out : this.file} holds an earlier run's results; resume it with --resume, or overwrite it with --force`);
     if (resume && existsSync(this.file)) {
       const text = readFileSync(this.file, "utf8"), lines = text.split("\n");
       // A kill during a write leaves a partial last line: drop it.
       const complete = text.endsWith("\n") ? lines.slice(0, -1) : lines.slice(0, -1);
-      if (complete[0] !== head) throw new UsageError(`${this.file} was written by a different configuration (${differing(complete[0], head)}); use another --out or drop --resume`);
+      if (complete[0] !== head)
+        throw new UsageError(`${this.file} was written by a different configuration (${differing(complete[0], head)}); use another --out or drop --resume`);
       for (const [k, l] of complete.slice(1).entries()) {
         let r: TaskResult & { rule: string };
-        try { r = JSON.parse(l); } catch { throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`); }
-        if (typeof r !== "object" || r === null || typeof r.rule !== "string" || !Number.isInteger(r.task)) throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`);
+        try {
+          r = JSON.parse(l);
+        } catch {
+          throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`);
+        }
+        if (typeof r !== "object" || r === null || typeof r.rule !== "string" || !Number.isInteger(r.task))
+          throw new UsageError(`${this.file} line ${k + 2} is not a task result (damaged file); use another --out or --force`);
         const list = this.done.get(r.rule) ?? [];
         const { rule: _r, ...rest } = r;
         list.push({ ...rest, weightNorm: rest.weightNorm ?? NaN });
@@ -97,7 +160,9 @@ function differing(a: string | undefined, b: string): string {
   try {
     const x = JSON.parse(a ?? "{}").config ?? [], y = JSON.parse(b).config ?? [];
     const keys = new Set<string>();
-    for (let i = 0; i < Math.max(x.length, y.length); i++) for (const k of new Set([...Object.keys(x[i] ?? {}), ...Object.keys(y[i] ?? {})])) if (JSON.stringify(x[i]?.[k]) !== JSON.stringify(y[i]?.[k])) keys.add(k);
+    for (let i = 0; i < Math.max(x.length, y.length); i++)
+      for (const k of new Set([...Object.keys(x[i] ?? {}), ...Object.keys(y[i] ?? {})]))
+        if (JSON.stringify(x[i]?.[k]) !== JSON.stringify(y[i]?.[k])) keys.add(k);
     return keys.size ? `fields that differ: ${[...keys].join(", ")}` : "another set of rules";
   } catch { return "an unreadable header"; }
 }
@@ -124,7 +189,15 @@ function checkWeightsDir(dir: string, resume: boolean, force: boolean): void {
  * the run's configuration, the example indices (into the dataset split, in
  * the order trained) and labels (as the network saw them), and the scores.
  */
-function writeSavedTask(dir: string, i: number, rule: { name: string; theta: ThetaSpec }, cfg: RunConfig, r: TaskResult, saved: SavedTask, format: ArrayFormat = "npy"): void {
+function writeSavedTask(
+  dir: string,
+  i: number,
+  rule: { name: string; theta: ThetaSpec },
+  cfg: RunConfig,
+  r: TaskResult,
+  saved: SavedTask,
+  format: ArrayFormat = "npy",
+): void {
   const at = join(dir, `rule${i}`, `task${r.task}`);
   const files = saved.tensors.map((x) => {
     const file = `${x.name}.npy`;
@@ -133,13 +206,21 @@ function writeSavedTask(dir: string, i: number, rule: { name: string; theta: The
   });
   const ds = cachedDataset(cfg);
   const sidecar = {
-    format: "neuroplastic weights 1", rule: rule.name, theta: rule.theta, task: r.task,
-    ...saved.network, files,
+    format: "neuroplastic weights 1",
+    rule: rule.name,
+    theta: rule.theta,
+    task: r.task,
+    ...saved.network,
+    files,
     pixels: "x = image bytes / 255 as float32, row-major (the dataset's rows × cols)",
     dataset: { source: cfg.dataset, split: cfg.split, rows: ds.rows, cols: ds.cols, transposed: ds.transposed ?? false },
     scores: { acc: r.acc, loss: r.loss, diverged: r.diverged },
-    trainIdx: saved.trainIdx, trainLabels: saved.trainLabels, queryIdx: saved.queryIdx, queryLabels: saved.queryLabels,
-    config: cfg, provenance: provenance(),
+    trainIdx: saved.trainIdx,
+    trainLabels: saved.trainLabels,
+    queryIdx: saved.queryIdx,
+    queryLabels: saved.queryLabels,
+    config: cfg,
+    provenance: provenance(),
   };
   // Lists of numbers on one line each: the sidecar stays readable.
   const text = JSON.stringify(sidecar, null, 1).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, xs: string) => `[${xs.split(/,\s*/).join(", ")}]`);
@@ -148,17 +229,28 @@ function writeSavedTask(dir: string, i: number, rule: { name: string; theta: The
 }
 
 /** On an interrupt: the rules that finished, and the finished tasks of the one running (partial), on stdout at once. */
-function printPartial(json: boolean, rules: { rule: string; theta: ThetaSpec; cfg: RunConfig }[], outcomes: { rule: string }[], finished: Map<string, TaskResult[]>): void {
-  const rows = rules.filter((r) => (finished.get(r.rule)?.length ?? 0) > 0 || outcomes.some((x) => x.rule === r.rule)).map((r) => {
-    const rs = finished.get(r.rule) ?? [];
-    return { ...r, s: summarize(rs), partial: rs.length < r.cfg.tasks };
-  });
+function printPartial(
+  json: boolean,
+  rules: { rule: string; theta: ThetaSpec; cfg: RunConfig }[],
+  outcomes: { rule: string }[],
+  finished: Map<string, TaskResult[]>,
+): void {
+  const rows = rules
+    .filter((r) => (finished.get(r.rule)?.length ?? 0) > 0 || outcomes.some((x) => x.rule === r.rule))
+    .map((r) => {
+      const rs = finished.get(r.rule) ?? [];
+      return { ...r, s: summarize(rs), partial: rs.length < r.cfg.tasks };
+    });
   if (json) {
     // Completed rules were printed as they ended; the one running is added, marked partial.
-    for (const r of rows.filter((x) => x.partial)) writeSync(1, JSON.stringify({ rule: r.rule, theta: r.theta, partial: true, ...round(r.s), config: r.cfg }) + "\n");
+    for (const r of rows.filter((x) => x.partial))
+      writeSync(1, JSON.stringify({ rule: r.rule, theta: r.theta, partial: true, ...round(r.s), config: r.cfg }) + "\n");
     return;
   }
-  if (rows.length === 0) { writeSync(1, "no task had finished\n"); return; }
+  if (rows.length === 0) {
+    writeSync(1, "no task had finished\n");
+    return;
+  }
   writeSync(1, resultTable(rules[0].cfg, rows) + "\n");
 }
 
@@ -166,10 +258,23 @@ function printPartial(json: boolean, rules: { rule: string; theta: ThetaSpec; cf
 export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate?: number; partial?: boolean }[]): string {
   const ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
   const mod = networkOf(c.net), net = mod.describe(c, ds);
-  const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
-  return head + "\n" + table(
-    ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", `${mod.rateUnit}/s`],
-    rows.map(({ rule, s, rate, partial }) => [partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule, fixed(s.acc), seText(s.acc_se, s.acc, s.tasks), fixed(s.loss), String(s.diverged), fixed(s.weight_norm, 2), rate === undefined ? "—" : fixed(rate, 0)]),
+  const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ` +
+    `${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
+  return (
+    head +
+    "\n" +
+    table(
+      ["rule", "query acc", "± se", "query loss", "diverged", "Σ‖W‖", `${mod.rateUnit}/s`],
+      rows.map(({ rule, s, rate, partial }) => [
+        partial ? `${rule} (partial: ${s.tasks} of ${c.tasks} tasks)` : rule,
+        fixed(s.acc),
+        seText(s.acc_se, s.acc, s.tasks),
+        fixed(s.loss),
+        String(s.diverged),
+        fixed(s.weight_norm, 2),
+        rate === undefined ? "—" : fixed(rate, 0),
+      ]),
+    )
   );
 }
 
@@ -224,7 +329,11 @@ async function runTrain(o: TrainFlags): Promise<void> {
   if (o.tensorboard) checkTensorBoardDir(o.tensorboard, o.resume, o.force);
   const tbDirs = o.tensorboard ? runDirs(o.tensorboard, rules.map((r) => r.name)) : [];
   const T = seqLen(cfgs[0], cachedDataset(cfgs[0]));
-  warnIfLong(cfgs.reduce((s, c) => s + c.tasks * taskSeconds(c), 0) / workers, `${rules.length} × ${cfgs[0].tasks} tasks${T > 1 ? ` of sequences ${T} steps long` : ""} on ${workers} worker(s)`, Boolean(o.out));
+  warnIfLong(
+    cfgs.reduce((s, c) => s + c.tasks * taskSeconds(c), 0) / workers,
+    `${rules.length} × ${cfgs[0].tasks} tasks${T > 1 ? ` of sequences ${T} steps long` : ""} on ${workers} worker(s)`,
+    Boolean(o.out),
+  );
   const stream = o.out ? new TaskStream(o.out, { config: cfgs, rules: rules.map((r) => r.name) }, o.resume, o.force) : null;
   const outcomes: { rule: string; cfg: RunConfig; out: TrainOutcome }[] = [];
   // Interrupted: the finished tasks are printed (marked partial), never discarded; without --out there is nothing to resume.
@@ -239,8 +348,15 @@ async function runTrain(o: TrainFlags): Promise<void> {
     const tb = o.tensorboard ? trainLog(tbDirs[i], o.resume ? stream?.done.get(r.name) ?? [] : undefined) : null;
     try {
       out = await train(cfg, workers, (n) => bar.update(n), undefined, {
-        curve: o.curve, done: stream?.done.get(r.name), onResult: (t) => { stream?.append(r.name, t); finished.get(r.name)!.push(t); tb?.scalars(t.task, taskScalars(t)); },
-        save: saveTasks, onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved, o.format),
+        curve: o.curve,
+        done: stream?.done.get(r.name),
+        onResult: (t) => {
+          stream?.append(r.name, t);
+          finished.get(r.name)!.push(t);
+          tb?.scalars(t.task, taskScalars(t));
+        },
+        save: saveTasks,
+        onSaved: (res, saved) => writeSavedTask(o.saveWeights!, i + 1, r, cfg, res, saved, o.format),
       });
     } finally { bar.stop(); }
     if (tb && out.curve) writeCurve(tb, out.curve);
@@ -257,13 +373,30 @@ async function runTrain(o: TrainFlags): Promise<void> {
     if (curves.length) {
       const steps = curves[0].curve.map((p) => p.step);
       const shown = steps.length <= 12 ? steps.map((_, i) => i) : Array.from({ length: 12 }, (_, i) => Math.round((i * (steps.length - 1)) / 11));
-      console.log(`\nlearning curve (query accuracy ± se after k examples)${shown.length < steps.length ? `, ${shown.length} of ${steps.length} points` : ""}:`);
-      console.log(table(["rule", ...shown.map((i) => String(steps[i]))], curves.map((cv) => [cv.rule, ...shown.map((i) => `${fixed(cv.curve[i].acc, 3)}±${seText(cv.curve[i].acc_se, cv.curve[i].acc, outcomes[0].cfg.tasks, 3)}`)])));
+      console.log(
+        `\nlearning curve (query accuracy ± se after k examples)${shown.length < steps.length ? `, ${shown.length} of ${steps.length} points` : ""}:`,
+      );
+      console.log(
+        table(
+          ["rule", ...shown.map((i) => String(steps[i]))],
+          curves.map((cv) => [
+            cv.rule,
+            ...shown.map((i) => `${fixed(cv.curve[i].acc, 3)}±${seText(cv.curve[i].acc_se, cv.curve[i].acc, outcomes[0].cfg.tasks, 3)}`),
+          ]),
+        ),
+      );
     }
   }
   // The results file holds no timing, so the same seed gives the same bytes (timing is on stdout).
   if (o.out) {
-    writeAtomic(o.out, JSON.stringify({ provenance: provenance(), runs: outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })) }, null, 1) + "\n");
+    writeAtomic(
+      o.out,
+      JSON.stringify(
+        { provenance: provenance(), runs: outcomes.map(({ rule, cfg, out: { seconds: _s, steps_per_s: _r, ...rest } }) => ({ rule, config: cfg, ...rest })) },
+        null,
+        1,
+      ) + "\n",
+    );
     const files = [o.out, stream!.file];
     if (curves.length) files.push(...(await writeCurves(o.out.replace(/\.json$/i, ""), curves, outcomes[0].cfg.way)));
     if (!o.json) console.log(`wrote ${files.join(", ")}`);

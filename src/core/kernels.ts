@@ -108,7 +108,20 @@ export interface FusedKernels {
    * g = Wᵀe (when g is given) and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3): one sweep
    * of W; then, with d and bte, bte = g and g ⊙= d (the next error signal).
    */
-  backUpdate(g: Buf | null, W: Buf, Wout: Buf, e: Buf, n: number, m: number, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, d?: Buf | null, bte?: Buf | null): boolean;
+  backUpdate(
+    g: Buf | null,
+    W: Buf,
+    Wout: Buf,
+    e: Buf,
+    n: number,
+    m: number,
+    s: ArrayLike<number>,
+    u: readonly Buf[],
+    v: readonly Buf[],
+    K: number,
+    d?: Buf | null,
+    bte?: Buf | null,
+  ): boolean;
   /** y(n) = σ(z), d(n) = σ'(z) (activation codes of ACT_CODE). */
   activate(y: Buf, d: Buf, z: Buf, n: number, act: number, beta: number): boolean;
   /** The first layer stored transposed (see InputLayer): plain references below, same names. */
@@ -133,7 +146,20 @@ export interface InputKernels {
    * tangent, duⱼ = dWTⱼ·y + WTⱼ·dy and dWTⱼ += xⱼ A' + (xⱼ − uⱼ) B' − duⱼ C';
    * then WTⱼ += xⱼ A + (xⱼ − uⱼ) B. Null vectors are dropped; C' needs B.
    */
-  inputSweep(WT: Buf, stride: number, m: number, n: number, x: Buf, y: Buf, A: Buf | null, B: Buf | null, u: Buf, idx: Int32Array, cnt: number, tangents: readonly InputTangent[]): void;
+  inputSweep(
+    WT: Buf,
+    stride: number,
+    m: number,
+    n: number,
+    x: Buf,
+    y: Buf,
+    A: Buf | null,
+    B: Buf | null,
+    u: Buf,
+    idx: Int32Array,
+    cnt: number,
+    tangents: readonly InputTangent[],
+  ): void;
 }
 
 /** One tangent direction of the first layer, for inputSweep. */

@@ -1,4 +1,20 @@
-import { allFinite, softplusAt, jsInputKernels, jsKernels, tanh as jsTanh, lin2 as jsLin2, matTVec2x2 as jsMatTVec2x2, matVec2 as jsMatVec2, mul as jsMul, sub as jsSub, tanErr as jsTanErr, type Arena, type Buf, type InputKernels, type Kernels } from "./kernels.js";
+import {
+  allFinite,
+  softplusAt,
+  jsInputKernels,
+  jsKernels,
+  tanh as jsTanh,
+  lin2 as jsLin2,
+  matTVec2x2 as jsMatTVec2x2,
+  matVec2 as jsMatVec2,
+  mul as jsMul,
+  sub as jsSub,
+  tanErr as jsTanErr,
+  type Arena,
+  type Buf,
+  type InputKernels,
+  type Kernels,
+} from "./kernels.js";
 import { KERNELS_WASM_BASE64 } from "./wasm-binary.js";
 
 /**
@@ -22,7 +38,21 @@ interface Exports {
   activate(y: number, d: number, z: number, n: number, code: number, beta: number): void;
   nonzeros(idx: number, x: number, m: number): number;
   matVecT(out: number, WT: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
-  inputSweep(WT: number, stride: number, m: number, n: number, x: number, y: number, A: number, B: number, u: number, idx: number, cnt: number, P: number, tdesc: number): void;
+  inputSweep(
+    WT: number,
+    stride: number,
+    m: number,
+    n: number,
+    x: number,
+    y: number,
+    A: number,
+    B: number,
+    u: number,
+    idx: number,
+    cnt: number,
+    P: number,
+    tdesc: number,
+  ): void;
   transpose(WT: number, W: number, n: number, m: number, stride: number, toW: number): void;
   matVec2(out: number, A: number, x: number, B: number, w: number, n: number, m: number, b: number): void;
   matTVec2x2(outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
@@ -88,7 +118,14 @@ export class WasmArena implements Arena {
   constructor(bytes: number) {
     const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 4 * CBUF_FLOATS + 96) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.x = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory, abort: () => { throw new Error("wasm abort"); } } }).exports as unknown as Exports;
+    this.x = new WebAssembly.Instance(wasmModule(), {
+      env: {
+        memory: this.memory,
+        abort: () => {
+          throw new Error("wasm abort");
+        },
+      },
+    }).exports as unknown as Exports;
     this.capacity = pages * PAGE;
     // Below heapBase lives the module's static data (Mathf's tables); a zero pointer means "none".
     this.descPtr = (Math.max(16, this.x.heapBase()) + 15) & ~15;
@@ -231,7 +268,19 @@ export class WasmArena implements Arena {
             ok = (pu | pv) >= 0;
             descF[3 * k] = s[k0 + k]; descU[3 * k + 1] = pu; descU[3 * k + 2] = pv;
           }
-          if (!ok) { jsKernels.addOutersT(W, Array.from({ length: Kc }, (_, k) => s[k0 + k]), u.slice(k0, k0 + Kc), v.slice(k0, k0 + Kc), Kc, T, n, m); continue; }
+          if (!ok) {
+            jsKernels.addOutersT(
+              W,
+              Array.from({ length: Kc }, (_, k) => s[k0 + k]),
+              u.slice(k0, k0 + Kc),
+              v.slice(k0, k0 + Kc),
+              Kc,
+              T,
+              n,
+              m,
+            );
+            continue;
+          }
           x.addOutersT(pW, n, m, Kc, T, descPtr, cbufPtr);
         }
       },

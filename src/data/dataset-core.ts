@@ -60,7 +60,10 @@ export function fromArrays(
   // usually a corrupt label, which would silently widen it.
   const missing = counts.findIndex((c) => c === 0);
   if (missing >= 0 && !opts.sparseLabels) {
-    throw new IdxError(`${lblWhat}: class ${missing} has no example, yet label ${nClasses - 1} (at index ${top}) makes the output ${nClasses} units wide; pass --sparse-labels to accept a label set with gaps`);
+    throw new IdxError(
+      `${lblWhat}: class ${missing} has no example, yet label ${nClasses - 1} (at index ${top}) makes the output ${nClasses} units wide; pass ` +
+        `--sparse-labels to accept a label set with gaps`,
+    );
   }
   const byClass = Array.from(counts, (c) => new Int32Array(c));
   counts.fill(0);

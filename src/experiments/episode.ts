@@ -20,7 +20,16 @@ export interface EpisodeResult {
  * One meta-training episode (PAPER.md): sample task t, fresh weights, the
  * online loop with tangents, then the query loss and its exact gradient.
  */
-export function runEpisode(cfg: RunConfig, ds: Dataset, t: number, layout: readonly MetaParam[], theta: ArrayLike<number>, fixed: ThetaSpec, dtype: DType = "f32", opts: { gradient?: boolean } = {}): EpisodeResult {
+export function runEpisode(
+  cfg: RunConfig,
+  ds: Dataset,
+  t: number,
+  layout: readonly MetaParam[],
+  theta: ArrayLike<number>,
+  fixed: ThetaSpec,
+  dtype: DType = "f32",
+  opts: { gradient?: boolean } = {},
+): EpisodeResult {
   // Without the gradient: the same step (same active terms, same kernel schedule) with no tangent directions.
   const withGrad = opts.gradient ?? true;
   const task = sampleTask(ds, cfg, taskStreams(cfg.seed, t).sample);

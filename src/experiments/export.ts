@@ -33,14 +33,24 @@ export function networkTensors(net: PlasticNetwork): SavedTensor[] {
     if (b) out.push({ name: `b${i}`, shape: [b.length], data: Float32Array.from(b) });
   }
   if (net.feedback.name !== "sym") {
-    for (let i = 1; i <= net.S; i++) { const s = net.sites[i]; out.push({ name: `B_${s.name}`, shape: [s.n, s.m], data: Float32Array.from(net.feedback.B[i]) }); }
+    for (let i = 1; i <= net.S; i++) {
+      const s = net.sites[i];
+      out.push({ name: `B_${s.name}`, shape: [s.n, s.m], data: Float32Array.from(net.feedback.B[i]) });
+    }
   }
   out.push(...(networkOf(net.kind).tensors?.(net) ?? []));
   return out;
 }
 
 export function savedTask(net: PlasticNetwork, task: Task): SavedTask {
-  return { tensors: networkTensors(net), trainIdx: Array.from(task.trainIdx), trainLabels: Array.from(task.trainLabels), queryIdx: Array.from(task.queryIdx), queryLabels: Array.from(task.queryLabels), network: networkShape(net) };
+  return {
+    tensors: networkTensors(net),
+    trainIdx: Array.from(task.trainIdx),
+    trainLabels: Array.from(task.trainLabels),
+    queryIdx: Array.from(task.queryIdx),
+    queryLabels: Array.from(task.queryLabels),
+    network: networkShape(net),
+  };
 }
 
 /** The network's shape and conventions, for the sidecar a reader needs to rebuild the forward pass. */

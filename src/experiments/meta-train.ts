@@ -8,7 +8,19 @@ import { cachedDataset } from "./datasets.js";
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
 import { adamInit, type AdamState } from "../meta/adam.js";
-import { backOff, cappedLoss, combine, esGradient, outerStep, perturbation, perturbed, robustInit, tailMean, type OuterLoop, type RobustState } from "../meta/outer.js";
+import {
+  backOff,
+  cappedLoss,
+  combine,
+  esGradient,
+  outerStep,
+  perturbation,
+  perturbed,
+  robustInit,
+  tailMean,
+  type OuterLoop,
+  type RobustState,
+} from "../meta/outer.js";
 import { metaLayout, type MetaParam } from "../learn/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
 import type { EpisodeResult } from "./episode.js";
@@ -81,7 +93,12 @@ const CheckpointSchema = z.object({
     adam: z.object({ t: z.number(), m: z.array(z.number()), v: z.array(z.number()) }),
     skipped: z.number().int().nonnegative(),
     good: z.array(z.number()).nullable().optional(),
-    robust: z.object({ rp: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }), es: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }) }).optional(),
+    robust: z
+      .object({
+        rp: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }),
+        es: z.object({ m: z.array(z.number()), s: z.array(z.number()), n: z.number() }),
+      })
+      .optional(),
   }),
 });
 
@@ -108,7 +125,13 @@ export function specOf(cfg: MetaConfig, theta: readonly number[]): ThetaSpec {
   return thetaSpec(layoutOf(cfg), theta, fixedTheta(cfg), sitesOf(cfg.run));
 }
 
-export interface MetaPaths { dir: string; log: string; checkpoint: string; rule: string; /** With --bracket: the candidates tried for θ₀ and the one chosen. */ bracket: string }
+export interface MetaPaths {
+  dir: string;
+  log: string;
+  checkpoint: string;
+  rule: string;
+  /** With --bracket: the candidates tried for θ₀ and the one chosen. */ bracket: string;
+}
 export function metaPaths(dir: string): MetaPaths {
   return { dir, log: join(dir, "meta.jsonl"), checkpoint: join(dir, "checkpoint.json"), rule: join(dir, "theta.json"), bracket: join(dir, "bracket.json") };
 }
@@ -125,12 +148,20 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
   if (!r.success) throw new CheckpointError(`checkpoint ${paths.checkpoint} is not a neuroplastic meta checkpoint`);
   const { episodes: _e, checkpointEvery: _c, ...same } = cfg;
   const { episodes: _e2, checkpointEvery: _c2, ...saved } = r.data.config as unknown as MetaConfig;
-  if (JSON.stringify(saved) !== JSON.stringify(same)) throw new CheckpointError(`checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop --resume`);
+  if (JSON.stringify(saved) !== JSON.stringify(same))
+    throw new CheckpointError(
+      `checkpoint ${paths.checkpoint} was written by a different configuration (${diffFields(saved, same).join(", ")} differ); use another --out or drop ` +
+        `--resume`,
+    );
   const was = (r.data.config as unknown as MetaConfig).episodes;
   // The robust loop's step at episode e is metaStep scaled by the decay at e / episodes (src/meta/outer.ts): with another
   // total, the episodes already run would not be the ones this run makes, so a resume could not match an unbroken run.
   if ((cfg.outer ?? "adam") === "robust" && was !== cfg.episodes) {
-    throw new CheckpointError(`checkpoint ${paths.checkpoint} is of a run of ${was} episodes: the robust outer loop's step size decays over the whole run, so it cannot be continued to ${cfg.episodes} exactly; resume with --episodes ${was}, start over (--force or another --out), or use --outer adam (whose steps do not depend on the total)`);
+    throw new CheckpointError(
+      `checkpoint ${paths.checkpoint} is of a run of ${was} episodes: the robust outer loop's step size decays over the whole run, so it cannot be ` +
+        `continued to ${cfg.episodes} exactly; resume with --episodes ${was}, start over (--force or another --out), or use --outer adam (whose steps do not ` +
+        `depend on the total)`,
+    );
   }
   const st = r.data.state, P = layoutOf(cfg).length;
   // The right shapes, and a θ a run can continue from (a hand-edited or damaged file is refused, not half-used).
@@ -138,10 +169,12 @@ export function readCheckpoint(paths: MetaPaths, cfg: MetaConfig): MetaState | n
     ["robust.rp.m", st.robust?.rp.m], ["robust.rp.s", st.robust?.rp.s], ["robust.es.m", st.robust?.es.m], ["robust.es.s", st.robust?.es.s]];
   for (const [name, v] of vectors) {
     if (v === undefined || v === null) continue;
-    if (v.length !== P) throw new CheckpointError(`checkpoint ${paths.checkpoint}: ${name} has ${v.length} entries, the configuration learns ${P} coefficients`);
+    if (v.length !== P)
+      throw new CheckpointError(`checkpoint ${paths.checkpoint}: ${name} has ${v.length} entries, the configuration learns ${P} coefficients`);
   }
   if (!st.theta.every(Number.isFinite)) throw new CheckpointError(`checkpoint ${paths.checkpoint}: θ is not finite`);
-  if ((cfg.outer ?? "adam") === "robust" && st.robust === undefined) throw new CheckpointError(`checkpoint ${paths.checkpoint} lacks the robust outer loop's state`);
+  if ((cfg.outer ?? "adam") === "robust" && st.robust === undefined)
+    throw new CheckpointError(`checkpoint ${paths.checkpoint} lacks the robust outer loop's state`);
   return { ...st, good: st.good === undefined ? st.theta : st.good };
 }
 
@@ -182,7 +215,14 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   const layout = layoutOf(cfg), fixed = fixedTheta(cfg);
   const theta0 = initialTheta(cfg);
   const oo = outerOptions(cfg), robust = oo.outer === "robust", P = layout.length;
-  let state: MetaState = { episode: 0, theta: theta0, adam: adamInit(P), skipped: 0, good: robust ? null : theta0, ...(robust ? { robust: robustInit(P) } : {}) };
+  let state: MetaState = {
+    episode: 0,
+    theta: theta0,
+    adam: adamInit(P),
+    skipped: 0,
+    good: robust ? null : theta0,
+    ...(robust ? { robust: robustInit(P) } : {}),
+  };
   const log: MetaLogLine[] = [];
   if (out) {
     const ck = opts.resume ? readCheckpoint(out, cfg) : null;
@@ -197,7 +237,19 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
   if ((cfg.bracket ?? 0) > 0 && state.episode === 0) {
     bracket = await bracketStart(cfg, layout, fixed, state.theta, workers);
     state = { ...state, theta: bracket.theta, ...(robust ? {} : { good: bracket.theta }) };
-    if (out) writeAtomic(out.bracket, JSON.stringify({ tasks: cfg.bracket, candidates: bracket.candidates.map((c) => ({ theta: thetaSpec(layout, c.theta, fixed, sitesOf(cfg.run)), loss: c.loss })), chosen: thetaSpec(layout, bracket.theta, fixed, sitesOf(cfg.run)) }, null, 1) + "\n");
+    if (out)
+      writeAtomic(
+        out.bracket,
+        JSON.stringify(
+          {
+            tasks: cfg.bracket,
+            candidates: bracket.candidates.map((c) => ({ theta: thetaSpec(layout, c.theta, fixed, sitesOf(cfg.run)), loss: c.loss })),
+            chosen: thetaSpec(layout, bracket.theta, fixed, sitesOf(cfg.run)),
+          },
+          null,
+          1,
+        ) + "\n",
+      );
   }
   const t0 = performance.now(), start = state.episode;
   // Interrupted: a final checkpoint of the last finished episode (its log line is already on disk).
@@ -226,7 +278,9 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
       acc = rs.reduce((s, r) => s + r.acc, 0) / rs.length;
       if (finite.length === 0) g = null;
       else {
-        const es = layout.map((_, k) => eps.reduce((s, ep, b) => s + esGradient(cappedLoss(plus[b].loss, cap), cappedLoss(minus[b].loss, cap), ep, state.theta, oo)[k], 0) / n);
+        const es = layout.map(
+          (_, k) => eps.reduce((s, ep, b) => s + esGradient(cappedLoss(plus[b].loss, cap), cappedLoss(minus[b].loss, cap), ep, state.theta, oo)[k], 0) / n,
+        );
         const exact = plus.filter((r) => r.grad.every(Number.isFinite));
         const rp = exact.length ? layout.map((_, k) => exact.reduce((s, r) => s + r.grad[k], 0) / exact.length) : null;
         const c = combine(rp, es, state.robust!);
@@ -244,7 +298,15 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
       next = theta.every(Number.isFinite) ? { ...state, theta, adam, good: state.theta, ...(robust ? { robust: robustState } : {}) } : skip();
     } else next = skip();
     next = { ...next, episode: e + 1 };
-    const line: MetaLogLine = { episode: e, loss, acc, theta: thetaSpec(layout, next.theta, fixed, sitesOf(cfg.run)), grad, skipped: next.skipped > state.skipped, ...(wExact ? { wExact } : {}) };
+    const line: MetaLogLine = {
+      episode: e,
+      loss,
+      acc,
+      theta: thetaSpec(layout, next.theta, fixed, sitesOf(cfg.run)),
+      grad,
+      skipped: next.skipped > state.skipped,
+      ...(wExact ? { wExact } : {}),
+    };
     state = next;
     log.push(line);
     if (out) {
@@ -265,7 +327,10 @@ export const failedLoss = (way: number): number => 10 * Math.log(way);
 
 /** Task ids of the bracketing tasks: far above any episode's (e · metaBatch + b), so the two never share a task. */
 const BRACKET_TASK0 = 2 ** 31;
-/** Tasks per candidate when bracketing the start, the CLI's default for the robust loop: enough that a factor of 2 beats task-to-task noise on a plateau (docs/meta-learning.md). */
+/**
+ * Tasks per candidate when bracketing the start, the CLI's default for the robust loop: enough that a factor
+ * of 2 beats task-to-task noise on a plateau (docs/meta-learning.md).
+ */
 export const BRACKET_DEFAULT = 16;
 /** The factors a coefficient is tried at: a factor-of-2 grid in log θ, two steps each way. */
 export const BRACKET_FACTORS = [0.25, 0.5, 2, 4];
@@ -291,32 +356,63 @@ export interface BracketResult {
  * factor-of-2 grid in log θ reaches past the plateau's edge. Coefficients at
  * 0 (pool terms not yet in use) are left to the gradient phase.
  */
-export async function bracketStart(cfg: MetaConfig, layout: readonly MetaParam[], fixed: ThetaSpec, theta0: readonly number[], workers: number): Promise<BracketResult> {
-  const K = cfg.bracket ?? 0, cap = failedLoss(cfg.run.way);
+export async function bracketStart(
+  cfg: MetaConfig,
+  layout: readonly MetaParam[],
+  fixed: ThetaSpec,
+  theta0: readonly number[],
+  workers: number,
+): Promise<BracketResult> {
+  const K = cfg.bracket ?? 0,
+    cap = failedLoss(cfg.run.way);
   const score = async (theta: number[]): Promise<number> => {
-    const jobs = Array.from({ length: K }, (_, i) => ({ kind: "episode" as const, cfg: cfg.run, task: BRACKET_TASK0 + i, layout: [...layout], theta, fixed, gradient: false }));
+    const jobs = Array.from({ length: K }, (_, i) => ({
+      kind: "episode" as const,
+      cfg: cfg.run,
+      task: BRACKET_TASK0 + i,
+      layout: [...layout],
+      theta,
+      fixed,
+      gradient: false,
+    }));
     const rs = await runJobs<EpisodeResult>(jobs, workers);
     return rs.reduce((s, r) => s + cappedLoss(r.loss, cap), 0) / K;
   };
   const candidates: BracketResult["candidates"] = [];
-  let best = [...theta0], bestLoss = await score(best);
+  let best = [...theta0],
+    bestLoss = await score(best);
   candidates.push({ theta: best, loss: bestLoss });
   const tryAll = async (make: (f: number) => number[]) => {
     for (const f of BRACKET_FACTORS) {
-      const theta = make(f), loss = await score(theta);
+      const theta = make(f),
+        loss = await score(theta);
       candidates.push({ theta, loss });
-      if (loss < bestLoss) { best = theta; bestLoss = loss; }
+      if (loss < bestLoss) {
+        best = theta;
+        bestLoss = loss;
+      }
     }
   };
   if (theta0.some((v) => v !== 0)) await tryAll((f) => theta0.map((v) => v * f));
   const nonzero = layout.map((_, k) => k).filter((k) => theta0[k] !== 0);
-  if (nonzero.length > 1) for (const k of nonzero) { const from = best; await tryAll((f) => from.map((v, j) => (j === k ? v * f : v))); }
+  if (nonzero.length > 1)
+    for (const k of nonzero) {
+      const from = best;
+      await tryAll((f) => from.map((v, j) => (j === k ? v * f : v)));
+    }
   return { theta: best, candidates };
 }
 
 /** The outer loop's options of a configuration, defaults filled in. */
 export function outerOptions(cfg: MetaConfig) {
-  return { outer: cfg.outer ?? "adam", lr: cfg.metaLr, step: cfg.metaStep ?? 0.1, floor: cfg.thetaFloor ?? 3e-3, sigma: cfg.sigma ?? 0.1, decay: cfg.stepDecay ?? 0.1 } as const;
+  return {
+    outer: cfg.outer ?? "adam",
+    lr: cfg.metaLr,
+    step: cfg.metaStep ?? 0.1,
+    floor: cfg.thetaFloor ?? 3e-3,
+    sigma: cfg.sigma ?? 0.1,
+    decay: cfg.stepDecay ?? 0.1,
+  } as const;
 }
 
 /** θ as the flat vector of `layout` (the inverse of thetaSpec for the learned terms). */

@@ -27,9 +27,19 @@ export interface RecoverOptions {
 export interface RecoverFit { theta: number[]; loss: number; losses: number[] }
 
 /** The stacked normal equations over `tasks` tasks at θ: JᵀJ, Jᵀr and ‖r‖²/‖ΔW_teacher‖². */
-export function normalEquations(cfg: RunConfig, ds: Dataset, teacher: ThetaSpec, layout: readonly MetaParam[], theta: readonly number[], tasks: number): { JtJ: Float64Array; Jtr: Float64Array; loss: number } {
-  const P = layout.length, JtJ = new Float64Array(P * P), Jtr = new Float64Array(P);
-  let rr = 0, dd = 0;
+export function normalEquations(
+  cfg: RunConfig,
+  ds: Dataset,
+  teacher: ThetaSpec,
+  layout: readonly MetaParam[],
+  theta: readonly number[],
+  tasks: number,
+): { JtJ: Float64Array; Jtr: Float64Array; loss: number } {
+  const P = layout.length,
+    JtJ = new Float64Array(P * P),
+    Jtr = new Float64Array(P);
+  let rr = 0,
+    dd = 0;
   const learned = [...new Set(layout.map((p) => p.term))];
   for (let t = 0; t < tasks; t++) {
     const task = sampleTask(ds, cfg, taskStreams(cfg.seed, t).sample);
@@ -39,7 +49,12 @@ export function normalEquations(cfg: RunConfig, ds: Dataset, teacher: ThetaSpec,
     const tStep = planStep(tNet, makeRule(teacher, tNet.S, { ojaOutput: cfg.ojaOutput }), { batch: cfg.batch, optimizer: cfg.optimizer });
     const sNet = buildNetwork(cfg, ds, t, heapArena("f64"));
     const spec = thetaSpec(layout, theta, {}, sitesOf(cfg));
-    const sStep = planTangentStep(sNet, makeRule(spec, sNet.S, { ojaOutput: cfg.ojaOutput }), { always: learned, batch: cfg.batch, optimizer: cfg.optimizer }, layout);
+    const sStep = planTangentStep(
+      sNet,
+      makeRule(spec, sNet.S, { ojaOutput: cfg.ojaOutput }),
+      { always: learned, batch: cfg.batch, optimizer: cfg.optimizer },
+      layout,
+    );
     for (let ep = 0; ep < (cfg.epochs ?? 1); ep++) {
       for (let i = 0; i < task.trainIdx.length; i++) {
         loadPixels(tStep.x, ds.images, task.trainIdx[i], ds.dim);
@@ -48,11 +63,16 @@ export function normalEquations(cfg: RunConfig, ds: Dataset, teacher: ThetaSpec,
         sStep.step(task.trainLabels[i]);
       }
     }
-    tStep.finish(); sStep.finish();
-    const wT = tNet.params, wS = sNet.params, J = sStep.dParams;
+    tStep.finish();
+    sStep.finish();
+    const wT = tNet.params,
+      wS = sNet.params,
+      J = sStep.dParams;
     for (let q = 0; q < wT.length; q++) {
-      const r = wS[q] - wT[q], d = wT[q] - w0[q];
-      rr += r * r; dd += d * d;
+      const r = wS[q] - wT[q],
+        d = wT[q] - w0[q];
+      rr += r * r;
+      dd += d * d;
       for (let a = 0; a < P; a++) {
         const ja = J[a][q];
         Jtr[a] += ja * r;

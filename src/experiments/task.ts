@@ -45,7 +45,10 @@ export interface RunConfig {
   backend: Backend;
   /** Normalization of hidden layers (an engineering trick, for baselines): none (default), layer, batch. */
   norm: Norm;
-  /** An optimizer's name (src/learn/optimizers.ts): "sgd", the rule as is (default); "adam" passes the pseudo-gradient through Adam with θ_bp as learning rate (a baseline). */
+  /**
+   * An optimizer's name (src/learn/optimizers.ts): "sgd", the rule as is (default); "adam" passes the
+   * pseudo-gradient through Adam with θ_bp as learning rate (a baseline).
+   */
   optimizer: string;
   /** Passes over each task's training set (default 1, as published). */
   epochs?: number;
@@ -110,7 +113,8 @@ export function summarizeCurves(rs: readonly TaskResult[]): CurveSummary[] {
   const n = withC.length;
   return withC[0].curve!.map((p0, k) => {
     const accs = withC.map((r) => r.curve![k].acc), losses = withC.map((r) => r.curve![k].loss);
-    const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / n, se = (xs: number[], mu: number) => Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / n / n);
+    const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / n,
+      se = (xs: number[], mu: number) => Math.sqrt(xs.reduce((s, x) => s + (x - mu) ** 2, 0) / n / n);
     const acc = m(accs), loss = m(losses);
     return { step: p0.step, acc, acc_se: se(accs, acc), loss, loss_se: se(losses, loss) };
   });
@@ -153,7 +157,11 @@ export function checkConfig(cfg: RunConfig, ds: Dataset): void {
   const params = net.weights(cfg, ds);
   const bytes = 4 * params * 4; // weights, feedback, an accumulator and a transposed copy, at least
   const limit = memoryLimit;
-  if (bytes > limit) throw new ConfigError(`the network has ${params.toExponential(2)} weights and needs at least ${(bytes / 2 ** 30).toFixed(1)} GiB per task; the limit here is ${(limit / 2 ** 30).toFixed(1)} GiB (smaller --hidden widths)`);
+  if (bytes > limit)
+    throw new ConfigError(
+      `the network has ${params.toExponential(2)} weights and needs at least ${(bytes / 2 ** 30).toFixed(1)} GiB per task; the limit here is ` +
+        `${(limit / 2 ** 30).toFixed(1)} GiB (smaller --hidden widths)`,
+    );
 }
 
 /** The random streams of task t: the same for every rule, worker count and run order (paired comparisons). */
@@ -253,9 +261,18 @@ export interface TaskProgress {
  * watch, pause or abandon a task between two steps. Reading the network
  * while paused never changes training (as the learning curve's reads).
  */
-export function* taskSteps(cfg: RunConfig, ds: Dataset, t: number, plan?: DiagnosticsPlan, curveEvery = 0, keep = false, every = 0): Generator<TaskProgress, TaskResult> {
+export function* taskSteps(
+  cfg: RunConfig,
+  ds: Dataset,
+  t: number,
+  plan?: DiagnosticsPlan,
+  curveEvery = 0,
+  keep = false,
+  every = 0,
+): Generator<TaskProgress, TaskResult> {
   const { step, task } = freshStep(cfg, ds, t);
-  const net = step.net, probeOf = networkOf(net.kind).probe;
+  const net = step.net,
+    probeOf = networkOf(net.kind).probe;
   const diagnostics: DiagnosticsAt[] = [];
   const measure = (at: number) => {
     if (!plan || !plan.at.includes(at) || !probeOf) return;
@@ -264,18 +281,25 @@ export function* taskSteps(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagno
   let diverged = false;
   // The learning curve: query accuracy and loss every `curveEvery` examples (reading weights never changes training).
   const curve: CurvePoint[] = [];
-  const point = (at: number) => { if (curveEvery > 0) curve.push({ step: at, ...evaluate(net, ds.images, ds.dim, task.queryIdx, task.queryLabels) }); };
+  const point = (at: number) => {
+    if (curveEvery > 0) curve.push({ step: at, ...evaluate(net, ds.images, ds.dim, task.queryIdx, task.queryLabels) });
+  };
   point(0);
   measure(0);
-  const N = task.trainIdx.length, epochs = cfg.epochs ?? 1;
+  const N = task.trainIdx.length,
+    epochs = cfg.epochs ?? 1;
   // Passes over the same shuffled training set (PAPER.md: one; more to watch long-run stability).
   train: for (let ep = 0; ep < epochs; ep++) {
     for (let i = 0; i < N; i++) {
       loadPixels(step.x, ds.images, task.trainIdx[i], ds.dim);
-      if (!Number.isFinite(step.step(task.trainLabels[i]))) { diverged = true; break train; }
+      if (!Number.isFinite(step.step(task.trainLabels[i]))) {
+        diverged = true;
+        break train;
+      }
       if (plan && (ep * N + i + 1) % cfg.batch === 0) measure(ep * N + i + 1);
       if (curveEvery > 0 && (ep * N + i + 1) % curveEvery === 0 && ep * N + i + 1 < N * epochs) point(ep * N + i + 1);
-      if (every > 0 && (ep * N + i + 1) % every === 0) yield { done: ep * N + i + 1, total: N * epochs, index: task.trainIdx[i], label: task.trainLabels[i], net, queryIdx: task.queryIdx, curve };
+      if (every > 0 && (ep * N + i + 1) % every === 0)
+        yield { done: ep * N + i + 1, total: N * epochs, index: task.trainIdx[i], label: task.trainLabels[i], net, queryIdx: task.queryIdx, curve };
     }
   }
   step.finish();
@@ -293,7 +317,10 @@ export function* taskSteps(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagno
   for (let l = 1; l <= net.S; l++) {
     const W = net.sites[l].W;
     let s = net.k.sumSq?.(W);
-    if (s === undefined) { s = 0; for (let i = 0; i < W.length; i++) s += W[i] * W[i]; }
+    if (s === undefined) {
+      s = 0;
+      for (let i = 0; i < W.length; i++) s += W[i] * W[i];
+    }
     wn += Math.sqrt(s);
   }
   const r: TaskResult = { task: t, acc: sc.acc, loss: sc.loss, diverged, steps: end, weightNorm: diverged ? NaN : wn };
@@ -302,7 +329,10 @@ export function* taskSteps(cfg: RunConfig, ds: Dataset, t: number, plan?: Diagno
   if (curveEvery > 0) {
     // The last point is the task's score; points a diverged task never reached are at chance, as its score is.
     const at = [...Array.from({ length: Math.ceil(end / curveEvery) }, (_, k) => k * curveEvery), end];
-    r.curve = at.map((step) => curve.find((c) => c.step === step) ?? (step === end ? { step, acc: sc.acc, loss: sc.loss } : { step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }));
+    r.curve = at.map(
+      (step) =>
+        curve.find((c) => c.step === step) ?? (step === end ? { step, acc: sc.acc, loss: sc.loss } : { step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }),
+    );
     r.curve = r.curve.map((c) => (Number.isFinite(c.loss) ? c : { step: c.step, acc: 1 / cfg.way, loss: Math.log(cfg.way) }));
   }
   return r;

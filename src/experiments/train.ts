@@ -24,17 +24,29 @@ export interface TrainOptions {
   onSaved?: (r: TaskResult, saved: SavedTask) => void;
 }
 
-export async function train(cfg: RunConfig, workers: number, onProgress?: (done: number) => void, diag?: { plan: DiagnosticsPlan; tasks: number }, opts: TrainOptions = {}): Promise<TrainOutcome> {
+export async function train(
+  cfg: RunConfig,
+  workers: number,
+  onProgress?: (done: number) => void,
+  diag?: { plan: DiagnosticsPlan; tasks: number },
+  opts: TrainOptions = {},
+): Promise<TrainOutcome> {
   checkConfig(cfg, cachedDataset(cfg));
-  const have = new Map((opts.done ?? []).map((r) => [r.task, r])), old = new Set(have.keys());
+  const have = new Map((opts.done ?? []).map((r) => [r.task, r])),
+    old = new Set(have.keys());
   const todo = Array.from({ length: cfg.tasks }, (_, t) => t).filter((t) => !have.has(t));
   const size = Math.max(1, Math.min(10, Math.ceil(todo.length / (8 * Math.max(1, workers)))));
-  let done = have.size, next = 0;
+  let done = have.size,
+    next = 0;
   // Results reach onResult in task order: completions that arrive early wait for the ones before them.
   const flush = () => {
     while (next < cfg.tasks && have.has(next)) {
       const r = have.get(next)!;
-      if (r.saved) { const saved = r.saved; delete r.saved; opts.onSaved?.(r, saved); }
+      if (r.saved) {
+        const saved = r.saved;
+        delete r.saved;
+        opts.onSaved?.(r, saved);
+      }
       if (!old.has(next)) opts.onResult?.(r);
       next++;
     }
@@ -43,12 +55,16 @@ export async function train(cfg: RunConfig, workers: number, onProgress?: (done:
   const t0 = performance.now();
   const parts: number[][] = [];
   for (let i = 0; i < todo.length; i += size) parts.push(todo.slice(i, i + size));
-  await runJobs<TaskResult[]>(parts.map((tasks) => ({ kind: "train", cfg, tasks, plan: diag?.plan, planTasks: diag?.tasks, curve: opts.curve, save: opts.save })), workers, (r) => {
-    for (const x of r) have.set(x.task, x);
-    done += r.length;
-    onProgress?.(done);
-    flush();
-  });
+  await runJobs<TaskResult[]>(
+    parts.map((tasks) => ({ kind: "train", cfg, tasks, plan: diag?.plan, planTasks: diag?.tasks, curve: opts.curve, save: opts.save })),
+    workers,
+    (r) => {
+      for (const x of r) have.set(x.task, x);
+      done += r.length;
+      onProgress?.(done);
+      flush();
+    },
+  );
   const seconds = (performance.now() - t0) / 1000;
   const results = Array.from({ length: cfg.tasks }, (_, t) => have.get(t)!);
   const steps = results.filter((r) => !old.has(r.task)).reduce((s, r) => s + r.steps, 0);

@@ -85,7 +85,13 @@ export class SitePlasticity {
         scaleTerms.push({ term, name, coef: c, sign: f.sign });
         continue;
       }
-      const a: ActiveTerm = { term, name, coef: c, scratch: alloc(site.T * site.m + (term.postScratch ? site.T * site.n : 0)), f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 } };
+      const a: ActiveTerm = {
+        term,
+        name,
+        coef: c,
+        scratch: alloc(site.T * site.m + (term.postScratch ? site.T * site.n : 0)),
+        f: { sign: 1, post: site.sig.post, pre: site.sig.pre, preBias: 0 },
+      };
       if (!Object.prototype.hasOwnProperty.call(BUILTIN_TERMS, name) && site.n > 0) checkFactors(a, site);
       act.push(a);
     }
@@ -206,7 +212,9 @@ export class SiteTangent {
 
   constructor(pl: SitePlasticity, alloc: (n: number) => Buf) {
     this.pl = pl;
-    const K = pl.K, rowsM = pl.T * pl.m, rowsN = pl.T * pl.n;
+    const K = pl.K,
+      rowsM = pl.T * pl.m,
+      rowsN = pl.T * pl.n;
     const rows = (a: ActiveTerm) => rowsM + (a.term.postScratch ? rowsN : 0);
     this.scrP = pl.act.map((a) => alloc(rows(a)));
     this.scrT = pl.act.map((a) => alloc(rows(a)));
@@ -229,33 +237,65 @@ export class SiteTangent {
    * direction's, `inv` the update's scale (1 online, 1/batch in a mini-batch),
    * `zero` a tangent buffer known to be identically zero, or null.
    */
-  update(dW: Buf, db: Buf | null, dsig: LayerSignals, dsig0: LayerSignals, owner: readonly number[], dir: number, inv: number, zero: Buf | null, K: Kernels, cur?: { dW: Buf; db: Buf | null }): void {
-    const pl = this.pl, act = pl.act, sig = pl.sig, sig0 = pl.sig0, n = pl.n, m = pl.m, rows = pl.T * m;
-    const f = this.f, g = this.g, gb = this.gBias;
+  update(
+    dW: Buf,
+    db: Buf | null,
+    dsig: LayerSignals,
+    dsig0: LayerSignals,
+    owner: readonly number[],
+    dir: number,
+    inv: number,
+    zero: Buf | null,
+    K: Kernels,
+    cur?: { dW: Buf; db: Buf | null },
+  ): void {
+    const pl = this.pl,
+      act = pl.act,
+      sig = pl.sig,
+      sig0 = pl.sig0,
+      n = pl.n,
+      m = pl.m,
+      rows = pl.T * m;
+    const f = this.f,
+      g = this.g,
+      gb = this.gBias;
     // Bias factors read db, so take them all before any term writes to it.
-    if (db !== null) for (let a = 0; a < act.length; a++) { act[a].term.tangent(sig, dsig, this.scrT[a], g); gb[a] = g.preBias; }
+    if (db !== null)
+      for (let a = 0; a < act.length; a++) {
+        act[a].term.tangent(sig, dsig, this.scrT[a], g);
+        gb[a] = g.preBias;
+      }
     // Elementwise terms: c·dF + dc·F from the old dW (and W), into a buffer before anything writes to dW.
-    const E = this.ewW, Eb = this.ewB;
+    const E = this.ewW,
+      Eb = this.ewB;
     if (E !== null) {
-      E.fill(0); Eb?.fill(0);
-      const dWcur = cur?.dW ?? dW, dbcur = cur?.db ?? db;
+      E.fill(0);
+      Eb?.fill(0);
+      const dWcur = cur?.dW ?? dW,
+        dbcur = cur?.db ?? db;
       for (let j = 0; j < pl.scaleTerms.length; j++) {
         const t = pl.scaleTerms[j];
         if (t.term.elementwise === undefined) continue;
-        const c = inv * t.coef, dc = owner[act.length + j] === dir ? inv : 0;
+        const c = inv * t.coef,
+          dc = owner[act.length + j] === dir ? inv : 0;
         if (c !== 0 || dc !== 0) t.term.elementwise.tangent(sig, dsig, pl.W, dWcur, pl.b, db === null ? null : dbcur, c, dc, E, db === null ? null : Eb);
       }
     }
     // Terms that scale W: d(c·sign·W) = c·sign·dW + dc·sign·W, from the old dW (and W), before the rank-1 pieces land
     // (owner indices follow the rank-1 terms').
     for (let j = 0; j < pl.scaleTerms.length; j++) {
-      const t = pl.scaleTerms[j], c = inv * t.coef * t.sign, dc = owner[act.length + j] === dir ? inv * t.sign : 0;
-      const dWcur = cur?.dW ?? dW, dbcur = cur?.db ?? db;
+      const t = pl.scaleTerms[j],
+        c = inv * t.coef * t.sign,
+        dc = owner[act.length + j] === dir ? inv * t.sign : 0;
+      const dWcur = cur?.dW ?? dW,
+        dbcur = cur?.db ?? db;
       if (c !== 0) K.lin2(dW, 1, dW, c, dWcur, n * m, false);
       if (dc !== 0) K.lin2(dW, 1, dW, dc, pl.W, n * m, false);
       if (db !== null && dbcur !== null) for (let i = 0; i < n; i++) db[i] += c * dbcur[i] + (pl.b !== null ? dc * pl.b[i] : 0);
     }
-    const s = this.ps, us = this.pu, vs = this.pv;
+    const s = this.ps,
+      us = this.pu,
+      vs = this.pv;
     let q = 0;
     for (let a = 0; a < act.length; a++) {
       const t = act[a];
@@ -264,18 +304,33 @@ export class SiteTangent {
         // Oja-like: pre = yₗ₋₁ − uₗ, d(pre) = dyₗ₋₁ − duₗ, formed by the backend (the term gives the rest, m = 0).
         t.term.factors(sig0, this.scrP[a], f);
         t.term.tangent(sig0, dsig0, this.scrT[a], g);
-        K.sub(this.scrP[a], sig.pre, sig.u, rows); f.pre = this.scrP[a];
-        K.sub(this.scrT[a], dsig.pre, dsig.u, rows); g.pre = this.scrT[a];
+        K.sub(this.scrP[a], sig.pre, sig.u, rows);
+        f.pre = this.scrP[a];
+        K.sub(this.scrT[a], dsig.pre, dsig.u, rows);
+        g.pre = this.scrT[a];
       } else {
         t.term.factors(sig, this.scrP[a], f);
         t.term.tangent(sig, dsig, this.scrT[a], g);
       }
-      const c = inv * t.coef * f.sign, dc = owner[a] === dir ? inv * f.sign : 0;
+      const c = inv * t.coef * f.sign,
+        dc = owner[a] === dir ? inv * f.sign : 0;
       if (c !== 0) {
-        if (g.post !== zero) { s[q] = c; us[q] = g.post; vs[q++] = f.pre; }
-        if (g.pre !== zero) { s[q] = c; us[q] = f.post; vs[q++] = g.pre; }
+        if (g.post !== zero) {
+          s[q] = c;
+          us[q] = g.post;
+          vs[q++] = f.pre;
+        }
+        if (g.pre !== zero) {
+          s[q] = c;
+          us[q] = f.post;
+          vs[q++] = g.pre;
+        }
       }
-      if (dc !== 0) { s[q] = dc; us[q] = f.post; vs[q++] = f.pre; }
+      if (dc !== 0) {
+        s[q] = dc;
+        us[q] = f.post;
+        vs[q++] = f.pre;
+      }
       if (db !== null) {
         for (let i = 0; i < n; i++) db[i] += c * (g.post[i] * f.preBias + f.post[i] * gb[a]) + dc * f.post[i] * f.preBias;
       }
@@ -291,29 +346,49 @@ export class SiteTangent {
 
   /** Merge pieces s_a u_a ⊗ v with the same v into one (Σ s_a u_a) ⊗ v; returns the new count. */
   private mergeByPre(q: number, len: number, K: Kernels): number {
-    const s = this.ps, us = this.pu, vs = this.pv;
-    let out = 0, buf = 0;
+    const s = this.ps,
+      us = this.pu,
+      vs = this.pv;
+    let out = 0,
+      buf = 0;
     for (let a = 0; a < q; a++) {
       if (vs[a] === null) continue;
       let comb: Buf | null = null;
       for (let b = a + 1; b < q; b++) {
         if (vs[b] !== vs[a]) continue;
-        if (comb === null) { comb = this.comb[buf++]; K.lin2(comb, s[a], us[a], s[b], us[b], len, false); }
-        else K.lin2(comb, s[b], us[b], 0, us[b], len, true);
+        if (comb === null) {
+          comb = this.comb[buf++];
+          K.lin2(comb, s[a], us[a], s[b], us[b], len, false);
+        } else K.lin2(comb, s[b], us[b], 0, us[b], len, true);
         vs[b] = null;
       }
-      if (comb !== null) { s[out] = 1; us[out] = comb; vs[out++] = vs[a]; }
-      else { s[out] = s[a]; us[out] = us[a]; vs[out++] = vs[a]; }
+      if (comb !== null) {
+        s[out] = 1;
+        us[out] = comb;
+        vs[out++] = vs[a];
+      } else {
+        s[out] = s[a];
+        us[out] = us[a];
+        vs[out++] = vs[a];
+      }
     }
     return out;
   }
 }
 
 /** The plasticity of every site of a network (index 0 unused), and what its signals must include. */
-export function plasticityOf(sites: readonly SiteShape[], rule: Rule, alloc: (n: number) => Buf, opts: PlasticityOptions = {}): { sites: SitePlasticity[]; needs: { needU: boolean[]; needEPre: boolean[]; needUE: boolean[] } } {
+export function plasticityOf(
+  sites: readonly SiteShape[],
+  rule: Rule,
+  alloc: (n: number) => Buf,
+  opts: PlasticityOptions = {},
+): { sites: SitePlasticity[]; needs: { needU: boolean[]; needEPre: boolean[]; needUE: boolean[] } } {
   if (rule.L !== sites.length - 1) throw new Error(`rule has ${rule.L} layers, network has ${sites.length - 1} plastic matrices`);
   const pls = sites.map((s, l) => new SitePlasticity(l, s, l === 0 ? { L: rule.L, coef: {} } : rule, alloc, l === 0 ? {} : opts));
-  return { sites: pls, needs: { needU: pls.map((p, l) => l > 0 && p.needsU), needEPre: pls.map((p, l) => l > 0 && p.needsEPre), needUE: pls.map((p, l) => l > 0 && p.needsUE) } };
+  return {
+    sites: pls,
+    needs: { needU: pls.map((p, l) => l > 0 && p.needsU), needEPre: pls.map((p, l) => l > 0 && p.needsEPre), needUE: pls.map((p, l) => l > 0 && p.needsUE) },
+  };
 }
 
 /** A registered term's factors must fit its site (T·n post, T·m pre values): refused by name otherwise. */
@@ -321,6 +396,9 @@ function checkFactors(a: ActiveTerm, site: SiteShape): void {
   a.term.factors(site.sig, a.scratch, a.f);
   const { n, m, T } = site;
   if (a.f.post.length !== T * n || a.f.pre.length !== T * m) {
-    throw new TermError(`rule term '${a.name}': factors gave post × pre of ${a.f.post.length} × ${a.f.pre.length} values at a site of ${T} × (${n} × ${m}); expected ${T * n} × ${T * m}`);
+    throw new TermError(
+      `rule term '${a.name}': factors gave post × pre of ${a.f.post.length} × ${a.f.pre.length} values at a site of ${T} × (${n} × ${m}); expected ` +
+        `${T * n} × ${T * m}`,
+    );
   }
 }

@@ -48,7 +48,8 @@ export interface PlasticStep {
 
 /** A class label for a step must be an integer output index: anything else would corrupt e = p − onehot silently. */
 export function checkLabel(label: number, nOut: number): void {
-  if (!Number.isInteger(label) || label < 0 || label >= nOut) throw new RangeError(`label must be an integer in 0 … ${nOut - 1} (the network's outputs), got ${label}`);
+  if (!Number.isInteger(label) || label < 0 || label >= nOut)
+    throw new RangeError(`label must be an integer in 0 … ${nOut - 1} (the network's outputs), got ${label}`);
 }
 
 /** The reference step, for any network: propagate, then every site's factors land through the transform. */

@@ -64,7 +64,10 @@ export class Tangents {
   readonly accb: (Buf | null)[][];
   constructor(net: TangentNetwork, P: number, batch: number) {
     const a = net.arena, len = net.params.length;
-    const views = (ds: Buf[]) => ({ W: ds.map((d) => net.sites.map((s) => net.paramView(d, s.W))), b: ds.map((d) => net.sites.map((s) => (s.b === null ? null : net.paramView(d, s.b)))) });
+    const views = (ds: Buf[]) => ({
+      W: ds.map((d) => net.sites.map((s) => net.paramView(d, s.W))),
+      b: ds.map((d) => net.sites.map((s) => (s.b === null ? null : net.paramView(d, s.b)))),
+    });
     this.dParams = Array.from({ length: P }, () => a.alloc(len));
     const v = views(this.dParams);
     this.dW = v.W; this.db = v.b;
@@ -102,7 +105,8 @@ export class ComposedTangentStep implements TangentStep {
   private readonly batch: number;
 
   constructor(primal: ComposedStep, params: readonly MetaParam[]) {
-    if (!primal.transform.differentiable) throw new Error("meta-gradients through this step's optimizer are not implemented (its transform is not differentiable)");
+    if (!primal.transform.differentiable)
+      throw new Error("meta-gradients through this step's optimizer are not implemented (its transform is not differentiable)");
     const net = primal.net as TangentNetwork;
     if (typeof net.tangents !== "function") throw new Error(`the ${net.kind} network has no forward-mode tangents`);
     this.primal = primal; this.net = net; this.params = params; this.P = params.length;
@@ -151,12 +155,25 @@ export class ComposedTangentStep implements TangentStep {
  * Mean query cross-entropy and accuracy, and the exact gradient of the loss
  * with respect to each meta-parameter: dCE = (p − onehot) · dz_L.
  */
-export function queryGrad(net: TangentNetwork, logits: () => Buf, pass: TangentPass, P: number, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): QueryGrad {
-  const nL = net.nOut, grad = new Float64Array(P);
-  let loss = 0, hits = 0;
+export function queryGrad(
+  net: TangentNetwork,
+  logits: () => Buf,
+  pass: TangentPass,
+  P: number,
+  images: Uint8Array,
+  dim: number,
+  idx: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): QueryGrad {
+  const nL = net.nOut,
+    grad = new Float64Array(P);
+  let loss = 0,
+    hits = 0;
   for (let q = 0; q < idx.length; q++) {
     loadPixels(net.x, images, idx[q], dim);
-    const zL = logits(), p = net.p, lab = labels[q];
+    const zL = logits(),
+      p = net.p,
+      lab = labels[q];
     pass.prepare();
     loss += crossEntropy(zL, nL, lab);
     if (correct(zL, nL, lab)) hits++;

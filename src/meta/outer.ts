@@ -121,7 +121,13 @@ export function combine(rp: readonly number[] | null, es: readonly number[], st:
 }
 
 /** The next θ and Adam state for gradient g (already including any penalty's subgradient). */
-export function outerStep(theta: readonly number[], g: readonly number[], adam: AdamState, o: OuterOptions, progress = 0): { theta: number[]; adam: AdamState } {
+export function outerStep(
+  theta: readonly number[],
+  g: readonly number[],
+  adam: AdamState,
+  o: OuterOptions,
+  progress = 0,
+): { theta: number[]; adam: AdamState } {
   if (o.outer === "adam") {
     const [d, next] = adamUpdate(g, adam, { lr: o.lr });
     return { theta: theta.map((x, k) => x + d[k]), adam: next };
@@ -129,7 +135,8 @@ export function outerStep(theta: readonly number[], g: readonly number[], adam: 
   const norm = Math.hypot(...g);
   const dir = norm > 0 ? g.map((x) => x / norm) : g.map(() => 0);
   const [u, next] = adamUpdate(dir, adam, { lr: 1 });
-  const s = scales(theta, o.floor), eta = o.step * (1 - (1 - (o.decay ?? 1)) * progress);
+  const s = scales(theta, o.floor),
+    eta = o.step * (1 - (1 - (o.decay ?? 1)) * progress);
   return { theta: theta.map((x, k) => x + eta * s[k] * Math.max(-1, Math.min(1, u[k]))), adam: next };
 }
 

@@ -18,8 +18,13 @@ export async function metaFigures(dir: string, log: readonly MetaLogLine[]): Pro
     { episode: l.episode + 1, metric: "loss", series: "per episode", value: l.loss },
     { episode: l.episode + 1, metric: "loss", series: `mean of last ${w}`, value: loss[i] },
   ]).filter((r) => Number.isFinite(r.value));
-  const theta = log.flatMap((l) => Object.entries(l.theta).flatMap(([term, v]) =>
-    Array.isArray(v) ? v.map((x, k) => ({ episode: l.episode + 1, coefficient: `${term} (layer ${k + 1})`, value: x })) : [{ episode: l.episode + 1, coefficient: term, value: v as number }]));
+  const theta = log.flatMap((l) =>
+    Object.entries(l.theta).flatMap(([term, v]) =>
+      Array.isArray(v)
+        ? v.map((x, k) => ({ episode: l.episode + 1, coefficient: `${term} (layer ${k + 1})`, value: x }))
+        : [{ episode: l.episode + 1, coefficient: term, value: v as number }],
+    ),
+  );
   // Per-episode values faint, their running mean bold: one layer each, so no legend is needed.
   const line = (metric: string, title: string) => ({
     title: { text: title, subtitle: `faint: per episode; bold: mean of the last ${w} episodes` }, width: 480, height: 220,

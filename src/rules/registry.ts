@@ -45,7 +45,8 @@ export class TermError extends Error {}
 export function checkTerm(term: PlasticityTerm): void {
   const who = `rule term '${term?.name}'`;
   if (typeof term !== "object" || term === null) throw new TermError("a rule term must be an object");
-  if (typeof term.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(term.name)) throw new TermError(`${who}: its name must be lower-case letters, digits or '_', starting with a letter`);
+  if (typeof term.name !== "string" || !/^[a-z][a-z0-9_]*$/.test(term.name))
+    throw new TermError(`${who}: its name must be lower-case letters, digits or '_', starting with a letter`);
   if (term.name === "pool") throw new TermError(`${who}: 'pool' names every term in --learn`);
   for (const k of ["factors", "tangent", "naive"] as const) if (typeof term[k] !== "function") throw new TermError(`${who}: ${k} must be a function`);
   for (const k of ["needsU", "needsEPre"] as const) if (typeof term[k] !== "boolean") throw new TermError(`${who}: ${k} must be true or false`);
@@ -54,12 +55,27 @@ export function checkTerm(term: PlasticityTerm): void {
   let seed = 1;
   const rnd = (k: number) => Float64Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
   for (const T of [1, 3]) {
-    const sig = (): LayerSignals => ({ l: 1, L: 2, n, m, T, pre: rnd(T * m), post: rnd(T * n), e: rnd(T * n), ePre: rnd(T * m), u: rnd(T * m), ue: rnd(T * m), b: null });
+    const sig = (): LayerSignals => ({
+      l: 1,
+      L: 2,
+      n,
+      m,
+      T,
+      pre: rnd(T * m),
+      post: rnd(T * n),
+      e: rnd(T * n),
+      ePre: rnd(T * m),
+      u: rnd(T * m),
+      ue: rnd(T * m),
+      b: null,
+    });
     const s = sig(), ds = sig(), out: RankOne = { sign: 1, post: s.post, pre: s.pre, preBias: 0 };
     const check = (what: string) => {
       if (term.scalesW) return;
-      if (!(out.post instanceof Float64Array || out.post instanceof Float32Array) || out.post.length !== T * n) throw new TermError(`${who}: ${what} gave a post factor of ${out.post?.length} values, expected T·n = ${T * n} (T = ${T}, n = ${n})`);
-      if (!(out.pre instanceof Float64Array || out.pre instanceof Float32Array) || out.pre.length !== T * m) throw new TermError(`${who}: ${what} gave a pre factor of ${out.pre?.length} values, expected T·m = ${T * m} (T = ${T}, m = ${m})`);
+      if (!(out.post instanceof Float64Array || out.post instanceof Float32Array) || out.post.length !== T * n)
+        throw new TermError(`${who}: ${what} gave a post factor of ${out.post?.length} values, expected T·n = ${T * n} (T = ${T}, n = ${n})`);
+      if (!(out.pre instanceof Float64Array || out.pre instanceof Float32Array) || out.pre.length !== T * m)
+        throw new TermError(`${who}: ${what} gave a pre factor of ${out.pre?.length} values, expected T·m = ${T * m} (T = ${T}, m = ${m})`);
       if (!Number.isFinite(out.sign) || !Number.isFinite(out.preBias)) throw new TermError(`${who}: ${what} gave a non-finite sign or bias factor`);
     };
     const rows = T * m + (term.postScratch ? T * n : 0);
@@ -94,7 +110,9 @@ export async function registerTermsModule(url: string): Promise<string[]> {
     // A syntax error's message names neither the file nor the line; V8 puts "file:line" at the top of its stack.
     const where = (e as Error).stack?.match(/^(file:\/\/\S+?):(\d+)\s*$/m);
     const at = where ? `${decodeURIComponent(where[1].replace(/^file:\/\//, ""))}:${where[2]}` : decodeURIComponent(url.replace(/^file:\/\//, ""));
-    throw new TermError(`cannot load the terms module ${at}: ${(e as Error).name === "SyntaxError" ? "syntax error: " : ""}${(e as Error).message.split("\n")[0]}`);
+    throw new TermError(
+      `cannot load the terms module ${at}: ${(e as Error).name === "SyntaxError" ? "syntax error: " : ""}${(e as Error).message.split("\n")[0]}`,
+    );
   }
   const list = mod.terms ?? mod.default;
   const terms = (Array.isArray(list) ? list : [list]) as PlasticityTerm[];

@@ -15,7 +15,11 @@ export function parseRuleFile(json: unknown, file: string): { theta: ThetaSpec; 
   // Expression terms travel with the rule as their definitions ("terms": ["name = formula", …]).
   const defs = (r.data as { terms?: unknown }).terms;
   if (Array.isArray(defs)) {
-    try { for (const d of defs) registerExpressionTerm(String(d), undefined, { replace: true }); } catch (err) { throw new RuleError(`rule file ${file}: ${(err as Error).message}`); }
+    try {
+      for (const d of defs) registerExpressionTerm(String(d), undefined, { replace: true });
+    } catch (err) {
+      throw new RuleError(`rule file ${file}: ${(err as Error).message}`);
+    }
   }
   for (const k of Object.keys(r.data.theta)) if (!isTermName(k)) throw new RuleError(`${unknownTerm(k)} in rule file ${file}`);
   return { theta: r.data.theta as ThetaSpec, ojaOutput: r.data.ojaOutput };

@@ -25,14 +25,23 @@ export async function collectSweep(dir: string, opts: { allowPartial?: boolean; 
   const { lines, hash } = readManifest(dir);
   const have = lines.map((l) => readCell(dir, l, hash));
   const missing = lines.filter((_, i) => have[i] === null).map((l) => l.index);
-  if (missing.length > 0 && !opts.allowPartial) throw new SweepError(`the sweep is incomplete: ${missing.length} of ${lines.length} cells missing (${ranges(missing)}); run them (sweep run, or sweep slurm --missing --submit), or pass --allow-partial`);
+  if (missing.length > 0 && !opts.allowPartial)
+    throw new SweepError(
+      `the sweep is incomplete: ${missing.length} of ${lines.length} cells missing (${ranges(missing)}); run them (sweep run, or sweep slurm --missing ` +
+        `--submit), or pass --allow-partial`,
+    );
   if (missing.length > 0) log(`collecting ${lines.length - missing.length} of ${lines.length} cells (--allow-partial; missing ${ranges(missing)})`);
   if (lines[0].command === "reproduce") {
     if (missing.length > 0) throw new SweepError("a reproduce report needs every cell (--allow-partial applies to train and meta sweeps)");
     const o = lines[0].config as ReproduceOptions;
     const rs = await reproduce({ ...o, out: dir, workers: 1 });
     for (const v of verdicts(rs)) log(`${v.outcome.toUpperCase().padEnd(12)}  claim ${v.claim}`);
-    await writeReport({ ...o, out: dir }, rs, { command: `neuroplastic sweep collect ${dir}`, seconds: rs.reduce((s, r) => s + r.seconds, 0), config: reproduceFlatConfig({ ...o, out: dir }), provenance: provenance() });
+    await writeReport({ ...o, out: dir }, rs, {
+      command: `neuroplastic sweep collect ${dir}`,
+      seconds: rs.reduce((s, r) => s + r.seconds, 0),
+      config: reproduceFlatConfig({ ...o, out: dir }),
+      provenance: provenance(),
+    });
     return [join(dir, "index.html"), join(dir, "summary.md"), join(dir, "results.json"), join(dir, "results.csv")];
   }
   const cells: Collected[] = lines.flatMap((l, i) => (have[i] ? [have[i] as unknown as Collected] : []));
@@ -42,9 +51,22 @@ export async function collectSweep(dir: string, opts: { allowPartial?: boolean; 
 async function writeGridReport(dir: string, lines: ManifestLine[], cells: Collected[], hash: string, missing: number[]): Promise<string[]> {
   const axes = Object.keys(lines[0].axes);
   // results.json: everything but timing and hosts, so the same sweep gives the same bytes wherever its cells ran.
-  const results = { command: lines[0].command, manifest: hash, axes, cells: cells.map((c) => ({ index: c.index, axes: c.axes, config: c.config, ...(c.meta ? { meta: c.meta } : {}), runs: c.runs })), missing };
+  const results = {
+    command: lines[0].command,
+    manifest: hash,
+    axes,
+    cells: cells.map((c) => ({ index: c.index, axes: c.axes, config: c.config, ...(c.meta ? { meta: c.meta } : {}), runs: c.runs })),
+    missing,
+  };
   writeAtomic(join(dir, "results.json"), JSON.stringify(results, null, 1) + "\n");
-  writeAtomic(join(dir, "timing.json"), JSON.stringify({ seconds: cells.reduce((s, c) => s + (c.seconds ?? 0), 0), cells: Object.fromEntries(cells.map((c) => [c.index, c.seconds ?? null])) }, null, 1) + "\n");
+  writeAtomic(
+    join(dir, "timing.json"),
+    JSON.stringify(
+      { seconds: cells.reduce((s, c) => s + (c.seconds ?? 0), 0), cells: Object.fromEntries(cells.map((c) => [c.index, c.seconds ?? null])) },
+      null,
+      1,
+    ) + "\n",
+  );
   const rows = cells.flatMap((c) => c.runs.map((r) => ({
     index: c.index, ...Object.fromEntries(axes.map((a) => [a, value(c.axes[a])])), rule: r.rule,
     acc: r.acc, acc_ci95: meanCi(r.tasks).ci95, loss: r.loss, diverged: r.diverged, tasks: r.tasks.length,
@@ -53,24 +75,54 @@ async function writeGridReport(dir: string, lines: ManifestLine[], cells: Collec
   // Per axis: each value's tasks pooled over the other axes, one series per rule (unless the rule is the axis).
   mkdirSync(join(dir, "figures"), { recursive: true });
   const way = wayOf(cells);
-  const md: string[] = [`# Sweep ${dir}`, "", `${cells.length} of ${lines.length} cells, ${lines[0].command}; manifest ${hash.slice(0, 12)}. Query accuracy ± 95% CI over tasks, pooled over the other axes.`, ""];
+  const md: string[] = [
+    `# Sweep ${dir}`,
+    "",
+    `${cells.length} of ${lines.length} cells, ${lines[0].command}; manifest ${hash.slice(0, 12)}. Query accuracy ± 95% CI over tasks, pooled over the ` +
+      `other axes.`,
+    "",
+  ];
   if (missing.length) md.push(`**Partial:** cells ${ranges(missing)} are missing.`, "");
   for (const a of axes) {
     const values = [...new Map(lines.map((l) => [JSON.stringify(l.axes[a]), l.axes[a]])).values()];
     const ruleAxis = a === "rule" || a === "theta" || lines[0].command === "meta";
     const series = ruleAxis ? ["all"] : [...new Set(cells.flatMap((c) => c.runs.map((r) => r.rule)))];
     const points = values.flatMap((v) => series.map((s) => {
-      const tasks = cells.filter((c) => JSON.stringify(c.axes[a]) === JSON.stringify(v)).flatMap((c) => c.runs.filter((r) => ruleAxis || r.rule === s).flatMap((r) => r.tasks));
+      const tasks = cells
+        .filter((c) => JSON.stringify(c.axes[a]) === JSON.stringify(v))
+        .flatMap((c) => c.runs.filter((r) => ruleAxis || r.rule === s).flatMap((r) => r.tasks));
       return { value: value(v), series: s, ...meanCi(tasks), tasks: tasks.length };
     }));
-    md.push(`## ${a}`, "", `| ${a} | ${series.map((s) => (s === "all" ? "query accuracy, %" : `${s}: query accuracy, %`)).join(" | ")} |`, `|---|${series.map(() => "---").join("|")}|`);
-    for (const v of values) md.push(`| ${value(v)} | ${series.map((s) => { const p = points.find((q) => q.value === value(v) && q.series === s)!; return Number.isFinite(p.acc) ? `${pct3(p.acc)} ± ${Number.isFinite(p.ci95) ? sig3(100 * noResidue(p.ci95, p.acc)) : "–"} (${p.tasks} tasks)` : MISSING; }).join(" | ")} |`);
+    md.push(
+      `## ${a}`,
+      "",
+      `| ${a} | ${series.map((s) => (s === "all" ? "query accuracy, %" : `${s}: query accuracy, %`)).join(" | ")} |`,
+      `|---|${series.map(() => "---").join("|")}|`,
+    );
+    for (const v of values)
+      md.push(
+        `| ${value(v)} | ${series
+          .map((s) => {
+            const p = points.find((q) => q.value === value(v) && q.series === s)!;
+            return Number.isFinite(p.acc)
+              ? `${pct3(p.acc)} ± ${Number.isFinite(p.ci95) ? sig3(100 * noResidue(p.ci95, p.acc)) : "–"} (${p.tasks} tasks)`
+              : MISSING;
+          })
+          .join(" | ")} |`,
+      );
     const fig = await writeFigure(join(dir, "figures", safe(a)), axisChart(a, values.map(value), points.filter((p) => Number.isFinite(p.acc)), way));
     md.push("", `![${a}](figures/${safe(a)}.png)`, "");
     void fig;
   }
   md.push("## Cells", "", "| index | axes | rule | query accuracy, % ± 95% CI | diverged tasks |", "|---|---|---|---|---|");
-  for (const c of cells) for (const r of c.runs) { const m = meanCi(r.tasks); md.push(`| ${c.index} | ${axesText(c.axes)} | ${r.rule} | ${pct3(m.acc)} ± ${Number.isFinite(m.ci95) ? sig3(100 * noResidue(m.ci95, m.acc)) : "–"} | ${r.diverged} |`); }
+  for (const c of cells)
+    for (const r of c.runs) {
+      const m = meanCi(r.tasks);
+      md.push(
+        `| ${c.index} | ${axesText(c.axes)} | ${r.rule} | ${pct3(m.acc)} ± ${Number.isFinite(m.ci95) ? sig3(100 * noResidue(m.ci95, m.acc)) : "–"} | ` +
+          `${r.diverged} |`,
+      );
+    }
   writeAtomic(join(dir, "summary.md"), md.join("\n") + "\n");
   return [join(dir, "results.json"), join(dir, "results.csv"), join(dir, "summary.md"), join(dir, "figures")];
 }
@@ -101,10 +153,31 @@ function axisChart(axis: string, order: string[], points: { value: string; serie
   const color = { field: "series", type: "nominal", title: "rule", legend: { labelLimit: 0 } };
   const dash = new Set(points.map((p) => p.series)).size > 4 ? { strokeDash: { field: "series", type: "nominal", title: null } } : {};
   return {
-    title: `Query accuracy by ${axis} (± 95% CI)`, width: Math.max(240, 70 * order.length), height: 240, data: { values: rows },
+    title: `Query accuracy by ${axis} (± 95% CI)`,
+    width: Math.max(240, 70 * order.length),
+    height: 240,
+    data: { values: rows },
     layer: [
-      { mark: { type: "errorbar", thickness: 2 }, encoding: { x, xOffset: { field: "series" }, y: { field: "lo", type: "quantitative", title: "query accuracy", scale: { domain: [0, 1] } }, y2: { field: "hi" }, color } },
-      { mark: { type: "point", filled: true, size: 50 }, encoding: { x, xOffset: { field: "series" }, y: { field: "acc", type: "quantitative" }, color, ...(dash.strokeDash ? { shape: { field: "series", type: "nominal", title: null } } : {}) } },
+      {
+        mark: { type: "errorbar", thickness: 2 },
+        encoding: {
+          x,
+          xOffset: { field: "series" },
+          y: { field: "lo", type: "quantitative", title: "query accuracy", scale: { domain: [0, 1] } },
+          y2: { field: "hi" },
+          color,
+        },
+      },
+      {
+        mark: { type: "point", filled: true, size: 50 },
+        encoding: {
+          x,
+          xOffset: { field: "series" },
+          y: { field: "acc", type: "quantitative" },
+          color,
+          ...(dash.strokeDash ? { shape: { field: "series", type: "nominal", title: null } } : {}),
+        },
+      },
       ...(way ? [{ mark: { type: "rule", strokeDash: [4, 3], color: "#666" }, encoding: { y: { datum: 1 / way } } }] : []),
     ],
   };

@@ -25,7 +25,8 @@ export function slurmMem(v: string): string {
 
 /** A partition name, or a comma-separated list of them. */
 export function slurmPartition(v: string): string {
-  if (!/^[\w.-]+(,[\w.-]+)*$/.test(v)) throw new SweepError(`--partition must be a partition name (letters, digits, '_', '.', '-'; a comma-separated list for several), got ${JSON.stringify(v)}`);
+  if (!/^[\w.-]+(,[\w.-]+)*$/.test(v))
+    throw new SweepError(`--partition must be a partition name (letters, digits, '_', '.', '-'; a comma-separated list for several), got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -52,12 +53,14 @@ export function jobName(v: string): string {
 
 /** A Kubernetes name (DNS-1123 subdomain), for --pvc. */
 export function k8sName(flag: string, v: string): string {
-  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v)) throw new SweepError(`${flag} must be a Kubernetes name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(v)}`);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(v))
+    throw new SweepError(`${flag} must be a Kubernetes name (lower-case letters, digits, '-' and '.'), got ${JSON.stringify(v)}`);
   return v;
 }
 
 /** A container image reference: no spaces or control characters. */
 export function imageRef(v: string): string {
-  if (!/^[^\s\u0000-\u001f\u007f]+$/.test(v)) throw new SweepError(`--image must be an image reference without spaces (e.g. registry.example/neuroplastic:0.1.0), got ${JSON.stringify(v)}`);
+  if (!/^[^\s\u0000-\u001f\u007f]+$/.test(v))
+    throw new SweepError(`--image must be an image reference without spaces (e.g. registry.example/neuroplastic:0.1.0), got ${JSON.stringify(v)}`);
   return v;
 }

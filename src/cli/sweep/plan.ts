@@ -54,15 +54,30 @@ const OWNED = ["out", "resume", "force", "config", "print-config", "json", "work
 
 /** The sweep directory's files. */
 export function sweepPaths(dir: string) {
-  return { dir, manifest: join(dir, "manifest.jsonl"), cells: join(dir, "cells"), failed: join(dir, "failed"), running: join(dir, "running"), logs: join(dir, "logs") };
+  return {
+    dir,
+    manifest: join(dir, "manifest.jsonl"),
+    cells: join(dir, "cells"),
+    failed: join(dir, "failed"),
+    running: join(dir, "running"),
+    logs: join(dir, "logs"),
+  };
 }
 
 export function readSpec(file: string): { spec: SweepSpec; text: string } {
   let text: string;
-  try { text = readFileSync(file, "utf8"); } catch (e) { throw new SweepError(`cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`); }
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new SweepError(`cannot read spec ${file}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+  }
   let data: unknown;
   const yaml = /\.ya?ml$/i.test(file);
-  try { data = yaml ? parseYaml(text) : JSON.parse(text); } catch (e) { throw new SweepError(`spec ${file} is not valid ${yaml ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`); }
+  try {
+    data = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    throw new SweepError(`spec ${file} is not valid ${yaml ? "YAML" : "JSON"}: ${(e as Error).message.split("\n")[0]}`);
+  }
   return { spec: checkSpec(data, file), text };
 }
 
@@ -70,9 +85,11 @@ export function readSpec(file: string): { spec: SweepSpec; text: string } {
 export function checkSpec(data: unknown, file: string): SweepSpec {
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
   if (!isObj(data)) throw new SweepError(`spec ${file} must be an object with "base" and "grid"`);
-  for (const k of Object.keys(data)) if (!["command", "base", "grid"].includes(k)) throw new SweepError(`spec ${file}: unknown key '${k}' (expected command, base, grid)`);
+  for (const k of Object.keys(data))
+    if (!["command", "base", "grid"].includes(k)) throw new SweepError(`spec ${file}: unknown key '${k}' (expected command, base, grid)`);
   const command = data.command ?? "train";
-  if (command !== "train" && command !== "meta") throw new SweepError(`spec ${file}: command must be train or meta, got ${JSON.stringify(command)} (reproduce plans: neuroplastic reproduce --plan DIR)`);
+  if (command !== "train" && command !== "meta")
+    throw new SweepError(`spec ${file}: command must be train or meta, got ${JSON.stringify(command)} (reproduce plans: neuroplastic reproduce --plan DIR)`);
   const base = data.base ?? {}, grid = data.grid;
   if (!isObj(base)) throw new SweepError(`spec ${file}: base must be an object of flags`);
   if (!isObj(grid) || Object.keys(grid).length === 0) throw new SweepError(`spec ${file}: grid must be an object with at least one axis`);
@@ -81,7 +98,8 @@ export function checkSpec(data: unknown, file: string): SweepSpec {
     for (const k of Object.keys(obj)) {
       const flag = kebab(k);
       if (OWNED.includes(flag)) throw new SweepError(`spec ${file}: '${k}' in ${where} is set by the sweep itself, not by a spec`);
-      if (!known.has(flag) && k !== "theta") throw new SweepError(`spec ${file}: unknown key '${k}' in ${where} for ${command} (keys are ${command}'s long flag names)`);
+      if (!known.has(flag) && k !== "theta")
+        throw new SweepError(`spec ${file}: unknown key '${k}' in ${where} for ${command} (keys are ${command}'s long flag names)`);
     }
   }
   for (const [k, v] of Object.entries(grid)) {
@@ -162,7 +180,10 @@ export const sha256 = (b: string | Uint8Array) => createHash("sha256").update(b)
 export async function planSweep(specFile: string, dir: string, opts: { force?: boolean } = {}): Promise<ManifestLine[]> {
   const { spec, text } = readSpec(specFile);
   const grid = expand(spec);
-  if (grid.length > MAX_CELLS && !opts.force) throw new SweepError(`the grid has ${grid.length.toLocaleString("en-US")} cells, more than the limit of ${MAX_CELLS.toLocaleString("en-US")}; check its axes, or pass --force`);
+  if (grid.length > MAX_CELLS && !opts.force)
+    throw new SweepError(
+      `the grid has ${grid.length.toLocaleString("en-US")} cells, more than the limit of ${MAX_CELLS.toLocaleString("en-US")}; check its axes, or pass --force`,
+    );
   const lines: ManifestLine[] = [], planned = new Map<string, number>();
   for (const [index, g] of grid.entries()) {
     const what = `cell ${index} (${axesText(g.axes)})`;
@@ -171,7 +192,10 @@ export async function planSweep(specFile: string, dir: string, opts: { force?: b
       try { checkConfig(c, cachedDataset(c)); } catch (e) { throw new SweepError(`${what}: ${(e as Error).message.split("\n")[0]}`); }
     }
     const key = JSON.stringify(r.config), twin = planned.get(key);
-    if (twin !== undefined) throw new SweepError(`${what} resolves to the same configuration as cell ${twin} (${axesText(grid[twin].axes)}): the grid would compute it twice; drop one of the values`);
+    if (twin !== undefined)
+      throw new SweepError(
+        `${what} resolves to the same configuration as cell ${twin} (${axesText(grid[twin].axes)}): the grid would compute it twice; drop one of the values`,
+      );
     planned.set(key, index);
     lines.push({ index, command: spec.command, axes: g.axes, flags: g.flags, config: r.config });
   }
@@ -181,7 +205,14 @@ export async function planSweep(specFile: string, dir: string, opts: { force?: b
 
 /** Plan reproduce's cells into DIR (reproduce --plan): the report's own cell files, computed piecewise. */
 export function planReproduce(o: ReproduceOptions, dir: string, force: boolean): ManifestLine[] {
-  const lines: ManifestLine[] = cells(o).map((c, index) => ({ index, command: "reproduce", id: c.id, axes: { scenario: c.scenario, setting: c.x, rule: c.rule }, config: o, cell: c }));
+  const lines: ManifestLine[] = cells(o).map((c, index) => ({
+    index,
+    command: "reproduce",
+    id: c.id,
+    axes: { scenario: c.scenario, setting: c.x, rule: c.rule },
+    config: o,
+    cell: c,
+  }));
   writeManifest(dir, lines, { name: "spec.json", text: JSON.stringify({ command: "reproduce", options: o }, null, 1) + "\n" }, force);
   return lines;
 }
@@ -229,8 +260,16 @@ export function readCell(dir: string, line: ManifestLine, hash: string): Record<
   const f = cellFile(dir, line);
   if (!existsSync(f)) return null;
   let c: Record<string, unknown>;
-  try { c = JSON.parse(readFileSync(f, "utf8")); } catch { throw new SweepError(`${f} is not valid JSON (a damaged cell file: delete it to recompute the cell)`); }
-  if (c.manifest !== hash) throw new SweepError(`${f} was computed from another manifest (${String(c.manifest ?? "none").slice(0, 12)}… vs ${hash.slice(0, 12)}…): manifest.jsonl changed after cells ran; plan into a new directory`);
+  try {
+    c = JSON.parse(readFileSync(f, "utf8"));
+  } catch {
+    throw new SweepError(`${f} is not valid JSON (a damaged cell file: delete it to recompute the cell)`);
+  }
+  if (c.manifest !== hash)
+    throw new SweepError(
+      `${f} was computed from another manifest (${String(c.manifest ?? "none").slice(0, 12)}… vs ${hash.slice(0, 12)}…): manifest.jsonl changed after ` +
+        `cells ran; plan into a new directory`,
+    );
   return c;
 }
 

@@ -20,8 +20,13 @@ export interface CellRun {
 }
 
 /** The first cell and how many, from --index/--count or the engine's environment (element k runs cells k·n … k·n + n − 1). */
-export function cellRange(n: number, opts: { index?: number; count?: number }, env: NodeJS.ProcessEnv = process.env): { first: number; count: number; from: string } {
-  let first = opts.index, from = "--index";
+export function cellRange(
+  n: number,
+  opts: { index?: number; count?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): { first: number; count: number; from: string } {
+  let first = opts.index,
+    from = "--index";
   const count = opts.count ?? (first === undefined && env.SLURM_ARRAY_TASK_ID === undefined && env.JOB_COMPLETION_INDEX === undefined ? n : 1);
   if (first === undefined) {
     const e = env.SLURM_ARRAY_TASK_ID ?? env.JOB_COMPLETION_INDEX;
@@ -31,10 +36,15 @@ export function cellRange(n: number, opts: { index?: number; count?: number }, e
       const k = Number(e);
       if (!Number.isInteger(k) || k < 0) throw new SweepError(`${from} is '${e}', not a non-negative integer`);
       first = k * count;
-      if (first >= n) throw new SweepError(`${from} ${k} is out of range: element ${k} runs cells ${first} … ${first + count - 1} (--count ${count}), and the sweep has ${n} cells (0 … ${n - 1}); elements 0 … ${Math.ceil(n / count) - 1} exist`);
+      if (first >= n)
+        throw new SweepError(
+          `${from} ${k} is out of range: element ${k} runs cells ${first} … ${first + count - 1} (--count ${count}), and the sweep has ${n} cells (0 … ` +
+            `${n - 1}); elements 0 … ${Math.ceil(n / count) - 1} exist`,
+        );
     }
   }
-  if (first < 0 || first >= n) throw new SweepError(`${from === "--index" ? "--index" : from} ${first} is out of range: the sweep has ${n} cells (0 … ${n - 1})`);
+  if (first < 0 || first >= n)
+    throw new SweepError(`${from === "--index" ? "--index" : from} ${first} is out of range: the sweep has ${n} cells (0 … ${n - 1})`);
   return { first, count: Math.min(count, n - first), from };
 }
 
@@ -53,7 +63,10 @@ function logPath(dir: string): string {
  * no partial cell); a cell that fails leaves DIR/failed/<index>.json with the
  * error and its log, and the others still run. Returns the failed indices.
  */
-export async function runSweep(dir: string, opts: { index?: number; count?: number; workers: number; log?: (s: string) => void }): Promise<{ ran: number[]; skipped: number[]; failed: number[]; busy: number[] }> {
+export async function runSweep(
+  dir: string,
+  opts: { index?: number; count?: number; workers: number; log?: (s: string) => void },
+): Promise<{ ran: number[]; skipped: number[]; failed: number[]; busy: number[] }> {
   const log = opts.log ?? ((s: string) => process.stdout.write(s + "\n"));
   const { lines, hash } = readManifest(dir);
   const p = sweepPaths(dir);
@@ -62,36 +75,59 @@ export async function runSweep(dir: string, opts: { index?: number; count?: numb
   const { first, count, from } = cellRange(lines.length, opts);
   log(`sweep ${dir}: cells ${first} … ${first + count - 1} of ${lines.length} (${from}), ${opts.workers} worker(s), manifest ${hash.slice(0, 12)}`);
   for (const d of [p.cells, p.failed, p.running]) mkdirSync(d, { recursive: true });
-  const ran: number[] = [], skipped: number[] = [], failed: number[] = [], busy: number[] = [];
+  const ran: number[] = [],
+    skipped: number[] = [],
+    failed: number[] = [],
+    busy: number[] = [];
   for (let i = first; i < first + count; i++) {
     const line = lines[i];
-    if (readCell(dir, line, hash)) { log(`cell ${i}: done already, skipped`); skipped.push(i); continue; }
+    if (readCell(dir, line, hash)) {
+      log(`cell ${i}: done already, skipped`);
+      skipped.push(i);
+      continue;
+    }
     // Every cell's log says which configuration it ran.
     log(`cell ${i} of ${lines.length} [${axesText(line.axes)}]: ${JSON.stringify(line.config)}`);
     const marker = join(p.running, `${i}.json`);
     const claim = claimCell(marker, { index: i, host: hostname(), pid: process.pid, log: logPath(dir), started: new Date().toISOString() });
     if (!claim.ok) {
       const h = claim.holder;
-      log(`cell ${i}: being computed by ${h ? `process ${h.pid} on ${h.host} since ${h.started}` : "another process"} (${marker}), skipped; if that process is gone, remove the file or run again later`);
+      log(
+        `cell ${i}: being computed by ${h ? `process ${h.pid} on ${h.host} since ${h.started}` : "another process"} (${marker}), skipped; if that process ` +
+          `is gone, remove the file or run again later`,
+      );
       busy.push(i);
       continue;
     }
     if (claim.recovered) log(`cell ${i}: took over the stale claim of process ${claim.recovered.pid} on ${claim.recovered.host}`);
     // Finished by another process between the check above and the claim.
-    if (readCell(dir, line, hash)) { claim.release(); log(`cell ${i}: done already, skipped`); skipped.push(i); continue; }
+    if (readCell(dir, line, hash)) {
+      claim.release();
+      log(`cell ${i}: done already, skipped`);
+      skipped.push(i);
+      continue;
+    }
     const t0 = performance.now();
     try {
       const result = await computeSweepCell(line, opts.workers);
-      writeAtomic(cellFile(dir, line), JSON.stringify({ ...result, index: i, manifest: hash, seconds: (performance.now() - t0) / 1000, host: hostname(), provenance: provenance() }) + "\n");
+      writeAtomic(
+        cellFile(dir, line),
+        JSON.stringify({ ...result, index: i, manifest: hash, seconds: (performance.now() - t0) / 1000, host: hostname(), provenance: provenance() }) + "\n",
+      );
       rmSync(join(p.failed, `${i}.json`), { force: true });
       log(`cell ${i}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       ran.push(i);
     } catch (e) {
       const msg = (e as Error).message.split("\n")[0];
-      writeAtomic(join(p.failed, `${i}.json`), JSON.stringify({ index: i, error: msg, log: logPath(dir), host: hostname(), at: new Date().toISOString() }) + "\n");
+      writeAtomic(
+        join(p.failed, `${i}.json`),
+        JSON.stringify({ index: i, error: msg, log: logPath(dir), host: hostname(), at: new Date().toISOString() }) + "\n",
+      );
       log(`cell ${i}: FAILED: ${msg}`);
       failed.push(i);
-    } finally { claim.release(); }
+    } finally {
+      claim.release();
+    }
   }
   return { ran, skipped, failed, busy };
 }
@@ -102,12 +138,16 @@ async function computeSweepCell(line: ManifestLine, workers: number): Promise<Re
     const o = { ...(line.config as ReproduceOptions), workers };
     const { cells } = await import("../../reproduce/run.js");
     const c = cells(o).find((x) => x.id === line.id);
-    if (!c || JSON.stringify(c) !== JSON.stringify(line.cell as Cell)) throw new SweepError(`cell ${line.index} (${line.id}) is not what this version of neuroplastic plans for these options; plan again into a new directory`);
+    if (!c || JSON.stringify(c) !== JSON.stringify(line.cell as Cell))
+      throw new SweepError(`cell ${line.index} (${line.id}) is not what this version of neuroplastic plans for these options; plan again into a new directory`);
     return { ...(await computeCell(c, o)) };
   }
   const r = await resolveCell(line.command, line.flags ?? {}, `cell ${line.index}`);
   // The manifest is the contract: this version must resolve the flags to the configuration it holds.
-  if (JSON.stringify(r.config) !== JSON.stringify(line.config)) throw new SweepError(`cell ${line.index}: its flags resolve to another configuration here than when planned (another neuroplastic version?); plan again into a new directory`);
+  if (JSON.stringify(r.config) !== JSON.stringify(line.config))
+    throw new SweepError(
+      `cell ${line.index}: its flags resolve to another configuration here than when planned (another neuroplastic version?); plan again into a new directory`,
+    );
   if (r.command === "train") {
     const runs: CellRun[] = [];
     for (const [k, cfg] of r.cfgs.entries()) runs.push(cellRun(r.rules[k], cfg.theta, await train(cfg, workers)));
@@ -124,9 +164,20 @@ async function computeSweepCell(line: ManifestLine, workers: number): Promise<Re
   };
 }
 
-function cellRun(rule: string, theta: unknown, out: { acc: number; acc_se: number; loss: number; loss_se: number; diverged: number; weight_norm: number; results: TaskResult[] }): CellRun {
+function cellRun(
+  rule: string,
+  theta: unknown,
+  out: { acc: number; acc_se: number; loss: number; loss_se: number; diverged: number; weight_norm: number; results: TaskResult[] },
+): CellRun {
   return {
-    rule, theta, acc: out.acc, acc_se: out.acc_se, loss: out.loss, loss_se: out.loss_se, diverged: out.diverged, weight_norm: out.weight_norm,
+    rule,
+    theta,
+    acc: out.acc,
+    acc_se: out.acc_se,
+    loss: out.loss,
+    loss_se: out.loss_se,
+    diverged: out.diverged,
+    weight_norm: out.weight_norm,
     tasks: out.results.map((t) => ({ task: t.task, acc: t.acc, loss: t.loss, diverged: t.diverged })),
   };
 }
@@ -143,7 +194,14 @@ export interface SweepStatus {
 export function sweepStatus(dir: string): SweepStatus {
   const { lines, hash } = readManifest(dir);
   const p = sweepPaths(dir);
-  const read = (d: string, i: number) => { const f = join(d, `${i}.json`); try { return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : null; } catch { return null; } };
+  const read = (d: string, i: number) => {
+    const f = join(d, `${i}.json`);
+    try {
+      return existsSync(f) ? JSON.parse(readFileSync(f, "utf8")) : null;
+    } catch {
+      return null;
+    }
+  };
   const st: SweepStatus = { total: lines.length, done: [], missing: [], failed: [] };
   for (const l of lines) {
     if (readCell(dir, l, hash)) { st.done.push(l.index); continue; }

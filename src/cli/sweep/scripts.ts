@@ -106,7 +106,15 @@ export function k8sManifests(dir: string, cells: number, o: K8sOptions): { job: 
   const completions = Math.ceil(cells / o.perTask);
   const pod = (args: string[], cpus: number) => ({
     restartPolicy: "Never",
-    containers: [{ name: "neuroplastic", image: o.image, command: [...o.cli, ...args], resources: { requests: { cpu: String(cpus) }, limits: { cpu: String(cpus) } }, volumeMounts: [{ name: "sweeps", mountPath: o.mount }] }],
+    containers: [
+      {
+        name: "neuroplastic",
+        image: o.image,
+        command: [...o.cli, ...args],
+        resources: { requests: { cpu: String(cpus) }, limits: { cpu: String(cpus) } },
+        volumeMounts: [{ name: "sweeps", mountPath: o.mount }],
+      },
+    ],
     volumes: [{ name: "sweeps", persistentVolumeClaim: { claimName: o.pvc } }],
   });
   const job = {
@@ -116,7 +124,12 @@ export function k8sManifests(dir: string, cells: number, o: K8sOptions): { job: 
       template: { spec: pod(["sweep", "run", dirInPod, "--count", String(o.perTask), "--workers", String(o.cpus)], o.cpus) },
     },
   };
-  const collect = { apiVersion: "batch/v1", kind: "Job", metadata: { name: `${name}-collect` }, spec: { backoffLimit: 0, template: { spec: pod(["sweep", "collect", dirInPod], 1) } } };
+  const collect = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: `${name}-collect` },
+    spec: { backoffLimit: 0, template: { spec: pod(["sweep", "collect", dirInPod], 1) } },
+  };
   const head = "# Written by neuroplastic sweep k8s.\n";
   return { job: head + toYaml(job), collect: head + toYaml(collect), dirInPod };
 }

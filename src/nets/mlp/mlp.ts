@@ -120,7 +120,15 @@ export class MLP implements TangentNetwork {
     this.bnVar = dims.map((n) => new Float64Array(this.norm === "batch" ? n : 0).fill(1));
     this.tr = new Trace(this);
     const sig = signalsOf(this, this.tr);
-    this.sites = dims.map((n, l) => ({ name: l === 0 ? "input" : `W${l}`, n: l === 0 ? 0 : n, m: l === 0 ? 0 : dims[l - 1], T: 1, W: W[l], b: this.bias && l > 0 ? b[l] : null, sig: sig[l] }));
+    this.sites = dims.map((n, l) => ({
+      name: l === 0 ? "input" : `W${l}`,
+      n: l === 0 ? 0 : n,
+      m: l === 0 ? 0 : dims[l - 1],
+      T: 1,
+      W: W[l],
+      b: this.bias && l > 0 ? b[l] : null,
+      sig: sig[l],
+    }));
     this.feedback = { name: "sym", B: W };
   }
 

@@ -24,5 +24,7 @@ export function planMlpStep(net: MLP, rule: Rule, opts: StepOptions = {}): Plast
 export function planMlpTangentStep(net: MLP, rule: Rule, opts: StepOptions, params: readonly MetaParam[]): TangentStep {
   if (net.norm !== "none") throw new Error(`meta-gradients through ${net.norm} normalization are not implemented`);
   tangentThrough(opts);
-  return fastForms(net, rule, opts).input ? new SweepTangentStep(new SweepStep(net, rule, opts), params) : new ComposedTangentStep(new ComposedStep(net, rule, opts), params);
+  return fastForms(net, rule, opts).input
+    ? new SweepTangentStep(new SweepStep(net, rule, opts), params)
+    : new ComposedTangentStep(new ComposedStep(net, rule, opts), params);
 }

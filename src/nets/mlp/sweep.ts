@@ -165,7 +165,8 @@ export class SweepStep implements PlasticStep {
       if (l === 1 && I !== null) { this.inputUpdate(pl.factors(scale, k, pl.sig0, false), NO_TANGENTS); continue; }
       const n = dims[l], m = dims[l - 1], K = pl.factors(scale, k), target = t.targetW(l);
       const g = l > 1 ? tr.e[l - 1] : null, d = l > 1 ? tr.dsig[l - 1] : null, bte = l > 1 ? tr.bte[l - 1] : null;
-      if (!F.backUpdate(g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte)) backUpdatePlain(k, g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte);
+      if (!F.backUpdate(g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte))
+        backUpdatePlain(k, g, W[l], target, tr.e[l], n, m, pl.s, pl.us, pl.vs, K, d, bte);
       const tb = t.targetB(l);
       if (tb !== null) pl.biasUpdate(tb, K);
     }

@@ -63,40 +63,64 @@ export function spectralRadius(A: ArrayLike<number>, n: number, squarings = 24):
  * alignment, the angle between its update and the true gradient — and the
  * RNN's own: spectral radius of J, and hₜ and δₜ over time.
  */
-export function probeRnn(net: RNN, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): { layers: LayerDiagnostics[]; rnn: RnnDiagnostics } {
+export function probeRnn(
+  net: RNN,
+  images: Uint8Array,
+  dim: number,
+  idx: ArrayLike<number>,
+  labels: ArrayLike<number>,
+): { layers: LayerDiagnostics[]; rnn: RnnDiagnostics } {
   const copy = new RNN({ nIn: net.nIn, rows: net.rows, delay: net.delay, N: net.N, nOut: net.nOut, leak: net.leak, arena: heapArena("f64") });
   copy.params.set(net.params);
-  const fb = net.feedback, random = fb.name === "random";
+  const fb = net.feedback,
+    random = fb.name === "random";
   const fbCopy: Feedback = random ? { name: "random", B: fb.B.map((b) => Float64Array.from(b)) } : { name: "sym", B: copy.sites.map((s) => s.W) };
   const symFb: Feedback = { name: "sym", B: copy.sites.map((s) => s.W) };
-  const { N, T, nOut: C } = copy, R = copy.rowsOf;
+  const { N, T, nOut: C } = copy,
+    R = copy.rowsOf;
   const none = { needU: [false, false, false, false], needEPre: [false, false, false, false] };
-  const sumT = Array.from({ length: T + 1 }, () => new Float64Array(N)), outerT = Array.from({ length: T + 1 }, () => new Float64Array(N * N));
-  const hN = new Float64Array(T + 1), dN = new Float64Array(T + 1);
-  const sumP = new Float64Array(C), outerP = new Float64Array(C * C);
-  let pNorm = 0, eNorm = 0;
+  const sumT = Array.from({ length: T + 1 }, () => new Float64Array(N)),
+    outerT = Array.from({ length: T + 1 }, () => new Float64Array(N * N));
+  const hN = new Float64Array(T + 1),
+    dN = new Float64Array(T + 1);
+  const sumP = new Float64Array(C),
+    outerP = new Float64Array(C * C);
+  let pNorm = 0,
+    eNorm = 0;
   const sites = [SITE_U, SITE_J, SITE_W];
-  const gFa = sites.map((l) => new Float64Array(random ? copy.sites[l].W.length : 0)), gBp = sites.map((l) => new Float64Array(random ? copy.sites[l].W.length : 0));
+  const gFa = sites.map((l) => new Float64Array(random ? copy.sites[l].W.length : 0)),
+    gBp = sites.map((l) => new Float64Array(random ? copy.sites[l].W.length : 0));
   const P = idx.length;
   for (let q = 0; q < P; q++) {
     loadPixels(copy.x, images, idx[q], dim);
     copy.feedback = fbCopy;
     copy.propagate(labels[q], none);
     for (let t = 1; t <= T; t++) {
-      const h = R.h[t], d = R.delta[t], s = sumT[t], o = outerT[t];
-      let a = 0, b = 0;
+      const h = R.h[t],
+        d = R.delta[t],
+        s = sumT[t],
+        o = outerT[t];
+      let a = 0,
+        b = 0;
       for (let i = 0; i < N; i++) {
-        s[i] += h[i]; a += h[i] * h[i]; b += d[i] * d[i];
+        s[i] += h[i];
+        a += h[i] * h[i];
+        b += d[i] * d[i];
         for (let j = 0; j < N; j++) o[i * N + j] += h[i] * h[j];
       }
-      hN[t] += Math.sqrt(a); dN[t] += Math.sqrt(b);
+      hN[t] += Math.sqrt(a);
+      dN[t] += Math.sqrt(b);
     }
-    let a = 0, b = 0;
+    let a = 0,
+      b = 0;
     for (let i = 0; i < C; i++) {
-      sumP[i] += copy.p[i]; a += copy.p[i] ** 2; b += copy.e[i] ** 2;
+      sumP[i] += copy.p[i];
+      a += copy.p[i] ** 2;
+      b += copy.e[i] ** 2;
       for (let j = 0; j < C; j++) outerP[i * C + j] += copy.p[i] * copy.p[j];
     }
-    pNorm += Math.sqrt(a); eNorm += Math.sqrt(b);
+    pNorm += Math.sqrt(a);
+    eNorm += Math.sqrt(b);
     if (random) {
       sites.forEach((l, i) => addUpdate(gFa[i], copy, l));
       copy.feedback = symFb;
@@ -108,8 +132,12 @@ export function probeRnn(net: RNN, images: Uint8Array, dim: number, idx: ArrayLi
   const layers: LayerDiagnostics[] = sites.map((l, i) => {
     const s = copy.sites[l];
     return {
-      l, pr: l === SITE_W ? participationRatio(sumP, outerP, C, P) : prT(T), actNorm: (l === SITE_W ? pNorm : hN[T]) / P,
-      errNorm: (l === SITE_W ? eNorm : dN[T]) / P, weightNorm: frobenius(s.W), orthoErr: orthonormalityError(s.W, s.n, s.m),
+      l,
+      pr: l === SITE_W ? participationRatio(sumP, outerP, C, P) : prT(T),
+      actNorm: (l === SITE_W ? pNorm : hN[T]) / P,
+      errNorm: (l === SITE_W ? eNorm : dN[T]) / P,
+      weightNorm: frobenius(s.W),
+      orthoErr: orthonormalityError(s.W, s.n, s.m),
       faAngle: random ? angleDeg(gFa[i], gBp[i]) : null,
     };
   });
@@ -117,8 +145,11 @@ export function probeRnn(net: RNN, images: Uint8Array, dim: number, idx: ArrayLi
   return {
     layers,
     rnn: {
-      specRadius: spectralRadius(copy.J, N), orthoErrJ: orthonormalityError(copy.J, N, N),
-      hNorm: ts.map((t) => hN[t] / P), pr: ts.map(prT), deltaNorm: ts.map((t) => dN[t] / P),
+      specRadius: spectralRadius(copy.J, N),
+      orthoErrJ: orthonormalityError(copy.J, N, N),
+      hNorm: ts.map((t) => hN[t] / P),
+      pr: ts.map(prT),
+      deltaNorm: ts.map((t) => dN[t] / P),
     },
   };
 }

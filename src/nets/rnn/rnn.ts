@@ -135,13 +135,37 @@ export class RNN implements TangentNetwork {
       x: shifted(this.xs, nIn), eX: shifted(this.eX, nIn), ueU: shifted(this.ueU, nIn), ueJ: shifted(this.ueJ, N),
     };
     const Hpre = this.H.subarray(0, T * N), Hpost = this.H.subarray(N), Dpost = this.D.subarray(N), Dpre = this.D.subarray(0, T * N);
-    const sig = (l: number, n: number, m: number, Tr: number, s: Omit<LayerSignals, "l" | "L" | "n" | "m" | "T" | "b">): LayerSignals => ({ l, L: 3, n, m, T: Tr, b: null, ...s });
+    const sig = (l: number, n: number, m: number, Tr: number, s: Omit<LayerSignals, "l" | "L" | "n" | "m" | "T" | "b">): LayerSignals => ({
+      l,
+      L: 3,
+      n,
+      m,
+      T: Tr,
+      b: null,
+      ...s,
+    });
     const empty = this.params.subarray(0, 0);
     this.sites = [
       { name: "input", n: 0, m: 0, T: 1, W: empty, b: null, sig: sig(0, 0, 0, 1, { pre: empty, post: empty, e: empty, ePre: empty, u: empty, ue: empty }) },
-      { name: "U", n: N, m: nIn, T, W: this.U, b: null, sig: sig(SITE_U, N, nIn, T, { pre: this.xs, post: Hpost, e: Dpost, ePre: this.eX, u: this.uU, ue: this.ueU }) },
+      {
+        name: "U",
+        n: N,
+        m: nIn,
+        T,
+        W: this.U,
+        b: null,
+        sig: sig(SITE_U, N, nIn, T, { pre: this.xs, post: Hpost, e: Dpost, ePre: this.eX, u: this.uU, ue: this.ueU }),
+      },
       { name: "J", n: N, m: N, T, W: this.J, b: null, sig: sig(SITE_J, N, N, T, { pre: Hpre, post: Hpost, e: Dpost, ePre: Dpre, u: this.uJ, ue: this.ueJ }) },
-      { name: "W", n: C, m: N, T: 1, W: this.W, b: null, sig: sig(SITE_W, C, N, 1, { pre: this.rowsOf.h[T], post: this.p, e: this.e, ePre: this.rowsOf.delta[T], u: this.uW, ue: this.ueW }) },
+      {
+        name: "W",
+        n: C,
+        m: N,
+        T: 1,
+        W: this.W,
+        b: null,
+        sig: sig(SITE_W, C, N, 1, { pre: this.rowsOf.h[T], post: this.p, e: this.e, ePre: this.rowsOf.delta[T], u: this.uW, ue: this.ueW }),
+      },
     ];
     this.feedback = { name: "sym", B: this.sites.map((s) => s.W) };
   }

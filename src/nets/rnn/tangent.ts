@@ -46,7 +46,15 @@ class RnnTangentTrace {
     this.sig = [
       { ...base[0], pre: empty, post: empty, e: empty, ePre: empty, u: empty, ue: empty },
       { ...base[SITE_U], pre: zeroX, post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.deX, u: this.duU, ue: this.dueU },
-      { ...base[SITE_J], pre: this.dH.subarray(0, T * N), post: this.dH.subarray(N), e: this.dD.subarray(N), ePre: this.dD.subarray(0, T * N), u: this.duJ, ue: this.dueJ },
+      {
+        ...base[SITE_J],
+        pre: this.dH.subarray(0, T * N),
+        post: this.dH.subarray(N),
+        e: this.dD.subarray(N),
+        ePre: this.dD.subarray(0, T * N),
+        u: this.duJ,
+        ue: this.dueJ,
+      },
       { ...base[SITE_W], pre: this.rows.h[T], post: this.dp, e: this.dp, ePre: this.rows.delta[T], u: this.duW, ue: this.dueW },
     ];
   }
@@ -152,7 +160,11 @@ export class RnnTangentPass implements TangentPass {
     if (needG0) D.delta[0].set(D.g[0]);
     // d(Wᵀe) through each site's own weights: dWᵀe + Wᵀde.
     const ue = needs.needUE;
-    const dTv = (out: Buf, dM: Buf, M: Buf, e: Buf, de: Buf, n: number, m: number) => { K.matTVec(out, dM, e, n, m); K.matTVec(tmp, M, de, n, m); K.lin2(out, 1, out, 1, tmp, m, false); };
+    const dTv = (out: Buf, dM: Buf, M: Buf, e: Buf, de: Buf, n: number, m: number) => {
+      K.matTVec(out, dM, e, n, m);
+      K.matTVec(tmp, M, de, n, m);
+      K.lin2(out, 1, out, 1, tmp, m, false);
+    };
     if (ue?.[SITE_W]) dTv(tt.dueW, tt.dW, net.W, net.e, tt.dp, C, N);
     if (ue?.[SITE_J] || ue?.[SITE_U]) for (let t = 1; t <= T; t++) {
       if (ue[SITE_J]) dTv(D.ueJ[t], tt.dJ, net.J, R.delta[t], D.delta[t], N, N);

@@ -68,7 +68,9 @@ function vectorFn(e: Node, rows: "n" | "m"): (s: LayerSignals, ds: LayerSignals 
   const used = [...signalsOfNode(e).values()];
   const decl = used.map(([s, d]) => `const ${d ? dName(s) : s} = ${d ? "ds" : "s"}.${s};`).join(" ");
   const body = js(e, (s, d) => `${d ? dName(s) : s}[k]`);
-  const f = new Function("H", `return function (s, ds, out) { ${decl} for (let k = 0, K = s.T * s.${rows}; k < K; k++) out[k] = ${body}; };`) as (h: Helpers) => (s: LayerSignals, ds: LayerSignals | null, out: Buf) => void;
+  const f = new Function("H", `return function (s, ds, out) { ${decl} for (let k = 0, K = s.T * s.${rows}; k < K; k++) out[k] = ${body}; };`) as (
+    h: Helpers,
+  ) => (s: LayerSignals, ds: LayerSignals | null, out: Buf) => void;
   return f(HELPERS);
 }
 
@@ -163,7 +165,10 @@ function evalBiasTangent(Q: Node, s: LayerSignals, ds: LayerSignals): number {
     dub += ds.post[i] * b[i] + (db === null ? 0 : s.post[i] * db[i]);
     dueb += ds.e[i] * b[i] + (db === null ? 0 : s.e[i] * db[i]);
   }
-  return evalNode(tangent(Q, (x) => x === "pre" || x === "ePre" || x === "W"), (x, d) => (x === "u" ? (d ? dub : ub) : x === "ue" ? (d ? dueb : ueb) : x === "pre" ? 1 : 0));
+  return evalNode(
+    tangent(Q, (x) => x === "pre" || x === "ePre" || x === "W"),
+    (x, d) => (x === "u" ? (d ? dub : ub) : x === "ue" ? (d ? dueb : ueb) : x === "pre" ? 1 : 0),
+  );
 }
 
 /** Σ_t F over every (i, j), literally, in float64: the test reference of every expression term. */
@@ -181,8 +186,28 @@ function elementwiseTerm(name: string, formula: string, expr: Expr): ExpressionT
   const F = expr as Node, dF = tangent(F);
   const sigs = signalsOf(expr);
   const read = (x: Signal, d: boolean) => (x === "W" ? (d ? "dw" : "w") : `${d ? dName(x) : x}[${POST_IDX[x] ? "pi" : "pj"}]`);
-  const readB = (x: Signal, d: boolean) => (x === "W" ? (d ? "dw" : "w") : POST_IDX[x] ? `${d ? dName(x) : x}[i]` : x === "pre" ? (d ? "0" : "1") : x === "ePre" ? "0" : x === "u" ? (d ? "dub" : "ub") : d ? "dueb" : "ueb");
-  const decl = (d: boolean) => ["post", "e", "pre", "ePre", "u", "ue"].map((x) => `const ${x} = s.${x};${d ? ` const ${dName(x as Signal)} = ds.${x};` : ""}`).join(" ");
+  const readB = (x: Signal, d: boolean) =>
+    x === "W"
+      ? d
+        ? "dw"
+        : "w"
+      : POST_IDX[x]
+        ? `${d ? dName(x) : x}[i]`
+        : x === "pre"
+          ? d
+            ? "0"
+            : "1"
+          : x === "ePre"
+            ? "0"
+            : x === "u"
+              ? d
+                ? "dub"
+                : "ub"
+              : d
+                ? "dueb"
+                : "ueb";
+  const decl = (d: boolean) =>
+    ["post", "e", "pre", "ePre", "u", "ue"].map((x) => `const ${x} = s.${x};${d ? ` const ${dName(x as Signal)} = ds.${x};` : ""}`).join(" ");
   const biasSums = (d: boolean) => `let ub = 0, ueb = 0, dub = 0, dueb = 0;
     for (let i = 0; i < n; i++) { ub += post[i] * b[i]; ueb += e[i] * b[i];${d ? " dub += dpost[i] * b[i] + post[i] * db0[i]; dueb += de[i] * b[i] + e[i] * db0[i];" : ""} }`;
   // outW += c · Σ_t F from the site's old W (and the bias column from b).
@@ -257,11 +282,36 @@ export function checkTangent(term: ExpressionTerm): void {
   let seed = 7;
   const rnd = (k: number) => Float64Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 1.6 - 0.8);
   for (const T of [1, 3]) {
-    const mk = (): LayerSignals => ({ l: 1, L: 2, n, m, T, pre: rnd(T * m), post: rnd(T * n), e: rnd(T * n), ePre: rnd(T * m), u: rnd(T * m), ue: rnd(T * m), b: T === 1 ? rnd(n) : null });
+    const mk = (): LayerSignals => ({
+      l: 1,
+      L: 2,
+      n,
+      m,
+      T,
+      pre: rnd(T * m),
+      post: rnd(T * n),
+      e: rnd(T * n),
+      ePre: rnd(T * m),
+      u: rnd(T * m),
+      ue: rnd(T * m),
+      b: T === 1 ? rnd(n) : null,
+    });
     const s = mk(), ds = mk(), W = rnd(n * m), dW = rnd(n * m);
     const at = (a: number): [LayerSignals, Float64Array] => {
       const mix = (x: Buf, d: Buf) => (x as Float64Array).map((v, i) => v + a * d[i]);
-      return [{ ...s, pre: mix(s.pre, ds.pre), post: mix(s.post, ds.post), e: mix(s.e, ds.e), ePre: mix(s.ePre, ds.ePre), u: mix(s.u, ds.u), ue: mix(s.ue, ds.ue), b: s.b === null ? null : mix(s.b, ds.b!) }, mix(W, dW)];
+      return [
+        {
+          ...s,
+          pre: mix(s.pre, ds.pre),
+          post: mix(s.post, ds.post),
+          e: mix(s.e, ds.e),
+          ePre: mix(s.ePre, ds.ePre),
+          u: mix(s.u, ds.u),
+          ue: mix(s.ue, ds.ue),
+          b: s.b === null ? null : mix(s.b, ds.b!),
+        },
+        mix(W, dW),
+      ];
     };
     const { value, tan } = updateAndTangent(term, s, ds, W, dW);
     const h = 1e-6, [sp, Wp] = at(h), [sm, Wm] = at(-h);

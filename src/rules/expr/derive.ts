@@ -6,7 +6,11 @@ import { applyBin, applyFn, POST_SIGNALS, PRE_SIGNALS, sameExpr, type Expr, type
  * Derived trees read the tangent of a signal s as the signal `d:s`.
  */
 export type DExpr = Expr | { k: "dvar"; name: Signal; pos: number };
-export type Node = Exclude<DExpr, { k: "bin" | "neg" | "call" }> | { k: "bin"; op: "+" | "-" | "*" | "/" | "^"; a: Node; b: Node; pos: number } | { k: "neg"; a: Node; pos: number } | { k: "call"; f: Fn; a: Node; pos: number };
+export type Node =
+  | Exclude<DExpr, { k: "bin" | "neg" | "call" }>
+  | { k: "bin"; op: "+" | "-" | "*" | "/" | "^"; a: Node; b: Node; pos: number }
+  | { k: "neg"; a: Node; pos: number }
+  | { k: "call"; f: Fn; a: Node; pos: number };
 
 const num = (v: number): Node => ({ k: "num", v, pos: -1 });
 const isNum = (e: Node, v?: number): e is { k: "num"; v: number; pos: number } => e.k === "num" && (v === undefined || e.v === v);

@@ -65,7 +65,10 @@ export function parseExpr(src: string): Expr {
   let p = 0;
   const peek = () => toks[p];
   const fail = (tok: Tok, why: string): never => { throw new ExprError(src, tok.pos, why); };
-  const expect = (s: string) => { if (peek().s !== s || peek().t !== "op") fail(peek(), peek().t === "end" ? `expected '${s}' before the end` : `expected '${s}', found '${peek().s}'`); p++; };
+  const expect = (s: string) => {
+    if (peek().s !== s || peek().t !== "op") fail(peek(), peek().t === "end" ? `expected '${s}' before the end` : `expected '${s}', found '${peek().s}'`);
+    p++;
+  };
   const sum = (): Expr => {
     let a = prod();
     while (peek().t === "op" && (peek().s === "+" || peek().s === "-")) { const o = toks[p++]; a = { k: "bin", op: o.s as BinOp, a, b: prod(), pos: a.pos }; }
@@ -121,7 +124,12 @@ export function parseDefinition(text: string): { name: string; expr: Expr; formu
   const eq = text.indexOf("=");
   if (eq < 0) throw new ExprError(text, text.length, "expected 'name = formula'");
   const name = text.slice(0, eq).trim();
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new ExprError(text, text.search(/\S/) < 0 ? 0 : text.search(/\S/), `the term's name '${name}' must be lower-case letters, digits or '_', starting with a letter`);
+  if (!/^[a-z][a-z0-9_]*$/.test(name))
+    throw new ExprError(
+      text,
+      text.search(/\S/) < 0 ? 0 : text.search(/\S/),
+      `the term's name '${name}' must be lower-case letters, digits or '_', starting with a letter`,
+    );
   const formula = text.slice(eq + 1).trim();
   try {
     return { name, expr: parseExpr(formula), formula };
