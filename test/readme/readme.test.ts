@@ -35,6 +35,16 @@ function blocks(text: string): { lang: string; body: string }[] {
 }
 
 /** The commands of a shell block with the comment above each: continuation lines joined, trailing comments dropped. */
+/** A shell line's words, single-quoted words kept whole and a trailing comment dropped (as sh reads them). */
+function words(line: string): string[] {
+  const out: string[] = [];
+  for (const m of line.matchAll(/'([^']*)'|(\S+)/g)) {
+    if (m[2]?.startsWith("#")) break;
+    out.push(m[1] ?? m[2]);
+  }
+  return out;
+}
+
 function commands(body: string): { comment: string; argv: string[] }[] {
   const out: { comment: string; argv: string[] }[] = [];
   let comment = "";
@@ -42,7 +52,7 @@ function commands(body: string): { comment: string; argv: string[] }[] {
     if (line.startsWith("#")) { comment = line.slice(1).trim(); continue; }
     if (!line.trim()) continue;
     assert.match(line, /^node dist\/cli\/main\.js /, `every example is a neuroplastic command: ${line}`);
-    out.push({ comment, argv: line.replace(/\s+#.*$/, "").trim().split(/\s+/).slice(2) });
+    out.push({ comment, argv: words(line.trim()).slice(2) });
   }
   return out;
 }
@@ -148,13 +158,27 @@ test("README 'terms of your own': my-terms.mjs as written registers, its naive f
     for (let t = 0; t < T; t++) x += f.post[t * n + i] * f.pre[t * m + j];
     assert.ok(Math.abs(naive[i * m + j] - f.sign * x) < 1e-12, `ΔW[${i},${j}]`);
   }
-  const sh = blocks(s).filter((b) => b.lang === "sh").flatMap((b) => commands(b.body));
+  const all = blocks(s).filter((b) => b.lang === "sh").flatMap((b) => commands(b.body));
+  // The module's two commands (--terms my-terms.mjs), and the formula terms' two (--term 'name = formula').
+  const sh = all.filter((c) => c.argv.includes("--terms")), formulas = all.filter((c) => c.argv.includes("--term"));
   assert.equal(sh.length, 2);
+  assert.equal(formulas.length, 2);
   for (const c of sh) {
     const r = await run(small(c.argv), cwd, {});
     assert.equal(r.code, 0, `${c.argv.join(" ")}: ${r.err}`);
     if (c.argv[0] === "train") assert.match(r.out, /^bp=0\.0068,antihebb=0\.0005\s+\d\.\d{4}/m);
     else assert.ok("antihebb" in JSON.parse(readFileSync(join(cwd, "runs/anti/theta.json"), "utf8")).theta);
+  }
+  for (const c of formulas) {
+    const argv = small(c.argv), r = await run(argv, cwd, {});
+    assert.equal(r.code, 0, `${c.argv.join(" ")}: ${r.err}`);
+    if (c.argv[0] === "train") {
+      // "the built-in oja's accuracies, bit for bit": the same run with the built-in term prints the same numbers.
+      const builtin = await run(argv.filter((x, i) => x !== "--term" && argv[i - 1] !== "--term").map((x) => x.replace("myoja=", "oja=")), cwd, {});
+      assert.equal(builtin.code, 0, builtin.err);
+      const row = (out: string, name: string) => out.split("\n").find((l) => l.startsWith(name))!.split(/\s+/).slice(1, 5).join(" ");
+      assert.equal(row(r.out, "bp=0.0068,myoja=0.0053"), row(builtin.out, "bp=0.0068,oja=0.0053"));
+    } else assert.ok("localoja" in JSON.parse(readFileSync(join(cwd, "runs/local/theta.json"), "utf8")).theta);
   }
 });
 
