@@ -180,3 +180,14 @@ test("fuzz: any spec object gives a SweepSpec or a SweepError, and expands to th
     assert.equal(expand(s).length, n);
   }), { numRuns: 1000 });
 });
+
+test("sweep scripts start the CLI that exists: from the sources and from the build, the command names this checkout's main", async () => {
+  const { existsSync } = await import("node:fs");
+  const { cliCommand } = await import("../src/cli/sweep/scripts.js");
+  const cmd = cliCommand();
+  const main = cmd[cmd.length - 1];
+  assert.ok(existsSync(main), `the compute nodes' command runs ${main}, which must exist`);
+  assert.match(main, /(dist\/cli\/main\.js|src\/cli\/main\.ts)$/);
+  const built = await import(new URL("../dist/cli/sweep/scripts.js", import.meta.url).href).catch(() => null);
+  if (built) { const b = built.cliCommand(); assert.ok(existsSync(b[b.length - 1]), `built: ${b.join(" ")}`); assert.match(b[b.length - 1], /dist\/cli\/main\.js$/); }
+});

@@ -35,12 +35,12 @@ export function cliCommand(node?: string, cli?: string): string[] {
   const nodeBin = resolve(node ?? process.execPath);
   if (cli) return [nodeBin, resolve(cli)];
   const here = fileURLToPath(import.meta.url);
-  // Built: dist/sweep/scripts.js → dist/cli/main.js. From source (tsx): prefer the built CLI, else run the sources through tsx.
-  const built = resolve(here, "../../cli/main.js");
+  // Built: dist/cli/sweep/scripts.js → dist/cli/main.js. From source (tsx): prefer the built CLI, else run the sources through tsx.
+  const built = resolve(here, "../../main.js");
   if (here.endsWith(".js") && existsSync(built)) return [nodeBin, built];
-  const dist = resolve(here, "../../../dist/cli/main.js");
+  const dist = resolve(here, "../../../../dist/cli/main.js");
   if (existsSync(dist)) return [nodeBin, dist];
-  return [nodeBin, "--import", "tsx", resolve(here, "../../cli/main.ts")];
+  return [nodeBin, "--import", "tsx", resolve(here, "../../main.ts")];
 }
 
 const q = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
