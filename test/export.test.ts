@@ -2,7 +2,7 @@
  * Export for NumPy and PyTorch users: train --save-weights writes .npy files
  * (v1.0, little-endian, C order) with a JSON sidecar, and meta writes θ the
  * same way. Python with NumPy (Debian's python3-numpy) loads a saved task,
- * rebuilds the forward pass from the sidecar alone (scripts/check_export.py)
+ * rebuilds the forward pass from the sidecar alone (python/neuroplastic_io.py)
  * and must get exactly the accuracy the tool reported. Without python3 +
  * numpy those checks are skipped, unless NEUROPLASTIC_REQUIRE_PYTHON=1
  * (set by .ci/run), which turns a missing NumPy into a failure.
@@ -55,7 +55,7 @@ function trainSaved(name: string, args: string[]): { line: { acc: number }; out:
 
 function rescore(sidecar: string): { acc: number; loss: number; reported: { acc: number; loss: number } } {
   const images = join(embeddedMnistDir(), "t10k-images-idx3-ubyte");
-  const r = spawnSync("python3", ["scripts/check_export.py", sidecar, images], { encoding: "utf8" });
+  const r = spawnSync("python3", ["python/neuroplastic_io.py", "rescore", sidecar, images], { encoding: "utf8" });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
