@@ -4,7 +4,7 @@
 # python3-matplotlib and python3-pandas): each runs the built CLI itself with
 # small sizes. A notebook that raises fails this script. The committed
 # notebooks stay without outputs: the executed copies go to a temporary
-# directory (test/python-io.test.ts checks that the committed ones have none).
+# directory (test/integration/python-io.test.ts checks that the committed ones have none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f dist/cli/main.js ] || { echo "test-notebooks: dist/cli/main.js is missing; run npm ci (or npm run build) first" >&2; exit 1; }

@@ -71,7 +71,9 @@ function table(rs: CellResult[], s: ScenarioId): string {
     const theta =
       scored.map((x, i) => thetaText(x.theta) + src(i)).join("; ") +
       (r.thetaSource === "meta-learned"
-        ? ` (meta-learned${seeds ? `, ${r.runs.length} seeds` : ""}${r.trajectory ? ", published loop" : ""})`
+        ? ` (meta-learned${seeds ? `, ${r.runs.length} seeds` : ""}${r.trajectory ? ", published loop" : ""}${
+            r.grid?.use?.includes("grid") ? "; (grid): the grid's best, better on the train tasks" : ""
+          })`
         : r.thetaSource === "grid"
           ? " (grid-tuned)"
           : "");

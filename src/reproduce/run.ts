@@ -433,10 +433,18 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
       use: use!,
     };
   }
+  // A seed whose grid point did better on the train tasks is scored by it: `runs` are the scored runs (what every
+  // table, chart and verdict reads), the meta-learned ones are kept beside them.
+  let metaRuns: SeedRun[] | undefined;
+  if (tune === "meta" && gridCheck && gridCheck.use!.includes("grid")) {
+    metaRuns = runs.slice();
+    const best = gridCheck.best;
+    runs.splice(0, runs.length, ...metaRuns.map((r, s) => (gridCheck!.use![s] === "grid" ? { ...best, metaSeed: r.metaSeed } : r)));
+  }
   // 4. Transfer: each seed's scored θ, learned on this dataset, tested at the same K on another one's test split.
   if (transferTo !== "none") {
     for (const [sIdx, r] of runs.entries()) {
-      const theta = gridCheck?.use?.[sIdx] === "grid" ? gridCheck.best.theta : r.theta;
+      const theta = r.theta;
       const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
       transfer.push({ metaSeed: r.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
     }
@@ -466,6 +474,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
     weight_norm: first.weight_norm,
     tasks: first.tasks,
     runs,
+    ...(metaRuns ? { metaRuns } : {}),
     ...(gridCheck ? { grid: gridCheck } : {}),
     ...(transfer.length ? { transfer, transferDataset: transferTo } : {}),
     ...(curve ? { curve } : {}),

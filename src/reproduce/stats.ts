@@ -127,7 +127,8 @@ export function pairedDiff(a: readonly { acc: number }[], b: readonly { acc: num
  * better on the grid's train-split tasks (the choice is made on train tasks, never on the tasks it is scored on).
  */
 export function scoredRuns(c: CellResult): SeedRun[] {
-  const use = c.grid?.use;
+  // Cells that keep their meta-learned runs apart already hold the scored ones in `runs`.
+  const use = c.metaRuns ? undefined : c.grid?.use;
   return c.runs.map((r, s) => (use?.[s] === "grid" ? { ...c.grid!.best, metaSeed: r.metaSeed } : r));
 }
 

@@ -163,8 +163,10 @@ export interface CellResult {
   weight_norm: number;
   /** The first run's per-task results. */
   tasks: { acc: number; loss: number; diverged: boolean }[];
-  /** Every θ evaluated: one per meta seed, or the fixed one. */
+  /** The scored runs: one per meta seed (its θ, or the grid's best where that did better on train tasks), or the fixed one. */
   runs: SeedRun[];
+  /** The meta-learned runs, kept when some seed is scored by the grid's best instead. */
+  metaRuns?: SeedRun[];
   grid?: GridCheck;
   /** Scenario g: each run's θ tested on another dataset at the same K (transfer). */
   transfer?: SeedRun[];

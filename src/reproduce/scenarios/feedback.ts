@@ -4,7 +4,7 @@ import { accChart, DASH_LEGEND } from "../charts.js";
 import { BOTH, cellMaker, type Scenario } from "../scenario.js";
 import { accPairs, claim, growth, layerGrowth, scoredRuns, type Comparison } from "../stats.js";
 import type { Cell, CellResult } from "../types.js";
-import { PUBLISHED } from "./online.js";
+import { PUBLISHED, publishedText } from "./online.js";
 import { publishedControl, withPublished } from "../scenario.js";
 
 /** Where the weight growth sits: Σ‖W‖ and each layer's ‖Wₗ‖ after training over before, and the diverged tasks. */
@@ -91,7 +91,12 @@ export const feedback: Scenario = {
             `pass${(e1.protocol ?? 1) >= 2 && passes > 1 ? "es" : ""}); backprop over as many passes beside it`,
         },
         comps,
-        [growthText(e1, e2), thetaGrowthText(e1), passes < 10 ? `Only ${passes} passes (a --quick run): weight growth builds up over many passes.` : ""]
+        [
+          growthText(e1, e2),
+          thetaGrowthText(e1),
+          publishedText(cs, "e", fa),
+          passes < 10 ? `Only ${passes} passes (a --quick run): weight growth builds up over many passes.` : "",
+        ]
           .filter(Boolean)
           .join(" "),
       ),
