@@ -52,7 +52,7 @@ export const online: Scenario = {
     if (a1.layerTasks && a2.layerTasks)
       out.push(
         mechanism(cs, [
-          ["each at its best θ", a1, a2],
+          ["at each rule's best θ", a1, a2],
           ...(m1?.layerTasks && m2?.layerTasks ? [[`both at θ_bp = ${sig3(m1.theta.bp as number)}`, m1, m2] as const] : []),
         ]),
       );
@@ -117,10 +117,10 @@ function mechanism(cs: Lookup, pairsOf: readonly (readonly [string, CellResult, 
     const L = b.layerTasks!.find(Boolean)?.last.pr.length ?? 0;
     for (let l = 0; l < L; l++) {
       const output = l === L - 1,
-        name = (sig: string) => `${label}, ${output ? "output layer" : `layer ${l + 1}`}, ${sig}`;
+        name = (sig: string) => `${output ? "output layer" : `layer ${l + 1}`} ${sig} (${label})`;
       comps.push({ name: name("participation ratio"), pairs: [[lastOf(o, "pr", l), lastOf(b, "pr", l)]], unit: "value", ...(output ? { context: true } : {}) });
       comps.push({
-        name: name("‖WWᵀ − I‖ (bp − bp + Oja)"),
+        name: name("‖WWᵀ − I‖ reduction (bp − bp + Oja)"),
         pairs: [[lastOf(b, "orthoErr", l), lastOf(o, "orthoErr", l)]],
         unit: "value",
         ...(output ? { context: true } : {}),
