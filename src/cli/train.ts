@@ -259,7 +259,7 @@ export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate
   const ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
   const mod = networkOf(c.net), net = mod.describe(c, ds);
   const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ` +
-    `${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
+    `${c.batch}  ${c.feedback === "sym" ? "backprop" : c.feedback === "random" ? "feedback alignment" : `feedback ${c.feedback}`}${c.dale !== undefined ? `  Dale ${c.dale}` : ""}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
   return (
     head +
     "\n" +

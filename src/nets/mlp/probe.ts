@@ -1,7 +1,7 @@
 import { heapArena } from "../../core/kernels.js";
 import { loadPixels } from "../../data/pixels.js";
 import { backward, forward, type MLP } from "./mlp.js";
-import type { Feedback } from "../../signals/feedback.js";
+import { copyFeedback, type Feedback } from "../../signals/feedback.js";
 import { angleDeg, frobenius, orthonormalityError, participationRatio } from "../../nn/metrics.js";
 
 /** One layer's diagnostics at one moment of training (PAPER.md "Diagnostics"). */
@@ -28,7 +28,7 @@ export interface LayerDiagnostics {
  */
 export function probe(net: MLP, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): LayerDiagnostics[] {
   const fb = net.feedback, copy = net.clone(heapArena("f64"));
-  const fbCopy: Feedback = fb.name === "sym" ? { name: "sym", B: copy.W } : { name: "random", B: fb.B.map((b) => Float64Array.from(b)) };
+  const fbCopy: Feedback = copyFeedback(fb, copy.W);
   const symFb: Feedback = { name: "sym", B: copy.W };
   const { L, dims } = copy;
   const tr = copy.tr;
