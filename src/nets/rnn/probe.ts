@@ -1,3 +1,4 @@
+import { boundaryFraction } from "../../learn/dale.js";
 import { heapArena, type Buf } from "../../core/kernels.js";
 import { loadPixels } from "../../data/pixels.js";
 import { RNN, SITE_J, SITE_U, SITE_W } from "./rnn.js";
@@ -139,6 +140,7 @@ export function probeRnn(
       weightNorm: frobenius(s.W),
       orthoErr: orthonormalityError(s.W, s.n, s.m),
       faAngle: random ? angleDeg(gFa[i], gBp[i]) : null,
+      ...(net.dale ? { daleBoundary: boundaryFraction(net.dale, l, s.W, s.n, s.m) } : {}),
     };
   });
   const ts = Array.from({ length: T }, (_, i) => i + 1);
