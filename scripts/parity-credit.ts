@@ -1,8 +1,8 @@
 /**
  * Parity of the credit-assignment pathways (issue 25, item 5) with a PyTorch
  * implementation of the same equations (scripts/torch_credit.py): DFA and sign
- * symmetry (uniform and fixed random magnitude), with and without Oja, and two
- * rows under Dale's law. For the same θ and configuration, mean query accuracy
+ * symmetry (uniform, with and without Oja; fixed random magnitude with Oja), and
+ * backprop + Oja under Dale's law. For the same θ and configuration, mean query accuracy
  * over the tasks must agree within 3 × the combined standard error. Writes
  * docs/parity-credit.md and docs/parity-credit.json.
  *
@@ -24,8 +24,8 @@ const PY = "/usr/bin/python3", SCRIPT = new URL("./torch_credit.py", import.meta
 
 const BP = 0.0068, OJA = 0.0053, HIDDEN = [170, 130, 100, 70];
 const rows: { feedback: FeedbackName; dale?: number; oja: boolean }[] = [];
-for (const feedback of ["dfa", "sign", "sign-random"] as const) for (const oja of [false, true]) rows.push({ feedback, oja });
-rows.push({ feedback: "sym", dale: 0.8, oja: true }, { feedback: "sign", dale: 0.8, oja: true });
+for (const feedback of ["dfa", "sign"] as const) for (const oja of [false, true]) rows.push({ feedback, oja });
+rows.push({ feedback: "sign-random", oja: true }, { feedback: "sym", dale: 0.8, oja: true });
 
 const out = [];
 for (const r of rows) {

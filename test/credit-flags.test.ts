@@ -38,8 +38,6 @@ test("config files: --feedback and --dale from JSON and YAML resolve as the flag
 test("bad values: one line naming the flag, non-zero exit", () => {
   for (const [args, re] of [
     [["--dale", "1.5"], /--dale takes the excitatory fraction in \[0, 1\], got '1\.5'/],
-    [["--dale", "x"], /--dale takes the excitatory fraction/],
-    [["--feedback", "signs"], /--feedback/],
     [["--net", "rnn", "--feedback", "dfa"], /--feedback dfa is defined for feedforward networks/],
   ] as const) {
     const r = cli(["train", "--tasks", "1", ...args]);
