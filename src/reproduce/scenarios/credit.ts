@@ -56,7 +56,10 @@ export const credit: Scenario = {
   },
   figures: (cs) => [
     { name: "h-accuracy", spec: accChart(cs.of(CREDIT_ID), "Credit assignment: each pathway with and without Oja (and under Dale's law)", "condition") },
-    { name: "h-norms", spec: lineChart(cs.of(CREDIT_ID), "Σ‖Wₗ‖_F during training (log scale)", "Σ‖W‖_F", (l) => l.weightNorm, true, false), mechanism: true },
+    {
+      name: "h-norms", mechanism: true,
+      spec: lineChart(cs.of(CREDIT_ID), "Σ‖Wₗ‖_F during training (log scale)", "Σ‖W‖_F", (l) => l.weightNorm, true, false),
+    },
     { name: "h-angles", spec: lineChart(cs.of(CREDIT_ID).filter((r) => r.at.pathway !== "bp"),
       "Angle between each pathway's update and the true gradient, per layer", "degrees", (l) => l.faAngle, false, true), mechanism: true },
     { name: "h-dale", spec: lineChart(cs.of(CREDIT_ID).filter((r) => Number(r.at.dale) > 0),
@@ -93,10 +96,11 @@ function lineChart(cs: readonly CellResult[], title: string, yTitle: string, f: 
   const rows = cs.flatMap((r) =>
     r.diagnostics.flatMap((d) => {
       const ls = d.layers as Layer[];
-      if (!perLayer) return [{ step: d.step, value: ls.reduce((s, l) => s + (f(l) ?? 0), 0), layer: "Σ over layers", rule: ruleName(r.rule), cond: label(r.at) }];
+      const rule = ruleName(r.rule), cond = label(r.at);
+      if (!perLayer) return [{ step: d.step, value: ls.reduce((s, l) => s + (f(l) ?? 0), 0), layer: "Σ over layers", rule, cond }];
       return ls.flatMap((l) => {
         const v = f(l);
-        return v === null || !Number.isFinite(v) ? [] : [{ step: d.step, value: v, layer: `layer ${l.l}`, rule: ruleName(r.rule), cond: label(r.at) }];
+        return v === null || !Number.isFinite(v) ? [] : [{ step: d.step, value: v, layer: `layer ${l.l}`, rule, cond }];
       });
     }),
   );
