@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { heapArena, type Buf } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
-import { DEFAULT_CONFIG, buildNetwork, runTask, type RunConfig } from "../src/experiments/task.js";
+import { DEFAULT_CONFIG, buildNetwork, runTask, sitesOf, type RunConfig } from "../src/experiments/task.js";
 import { runEpisode } from "../src/experiments/episode.js";
 import { networkTensors } from "../src/experiments/export.js";
 import { metaLayout } from "../src/learn/tangent.js";
@@ -137,13 +137,15 @@ const cases: Case[] = [
   { name: "backprop under Dale's law (0.8)", cfg: { dale: 0.8 }, learn: ["bp", "oja"], perLayer: false, theta: [0.8, 0.3] },
   { name: "DFA under Dale's law (0.6), three passes", cfg: { feedback: "dfa", dale: 0.6, epochs: 3 }, learn: ["bp", "oja"], perLayer: false, theta: [0.6, 0.2] },
   { name: "sign symmetry under Dale's law (0.8), per layer", cfg: { feedback: "sign", dale: 0.8 }, learn: ["bp", "oja"], perLayer: true, theta: [0.6, 0.8, 0.5, 0.1, 0.2, 0.1] },
+  { name: "RNN: sign symmetry through time under Dale's law (0.75), per site", cfg: { net: "rnn", hidden: [5], feedback: "sign", dale: 0.75 }, learn: ["bp", "oja"],
+    perLayer: true, theta: [0.5, 0.6, 0.4, 0.1, 0.2, 0.1] },
   { name: "feedback alignment under Dale's law, mini-batches of 3", cfg: { feedback: "random", dale: 0.8, batch: 3 }, learn: ["bp", "oja"], perLayer: false, theta: [1.5, 0.5] },
 ];
 
 for (const c of cases) {
   test(`meta-gradient equals central finite differences in float64, and wasm float32 agrees: ${c.name}`, () => {
     const cfg = { ...base, ...c.cfg };
-    const layout = metaLayout(c.learn, cfg.hidden.length + 1, c.perLayer);
+    const layout = metaLayout(c.learn, sitesOf(cfg), c.perLayer);
     assert.equal(layout.length, c.theta.length);
     let clipped = 0;
     for (const t of [0, 1]) {
