@@ -15,7 +15,7 @@ import { planStep } from "../src/nets/plan.js";
 import { makeRule } from "../src/rules/rule.js";
 import { initScale, makeFeedback, refreshSign, type FeedbackName } from "../src/signals/feedback.js";
 import { checkNetwork } from "../src/nets/registry.js";
-import type { TermName } from "../src/rules/registry.js";
+import { TERM_NAMES, type TermName } from "../src/rules/registry.js";
 import { assertClose, tinyData } from "./helpers.js";
 import { wasmAvailable, WasmArena } from "../src/core/wasm.js";
 
@@ -132,6 +132,10 @@ const cases: Case[] = [
   { name: "DFA, bp+oja shared", cfg: { feedback: "dfa" }, learn: ["bp", "oja"], perLayer: false, theta: [0.5, 0.2] },
   { name: "DFA with biases, all terms per layer, tanh", cfg: { feedback: "dfa", bias: true, activation: "tanh" }, learn: ["bp", "oja", "hebb", "ehebb"], perLayer: true,
     theta: [0.4, 0.3, 0.5, 0.1, 0.2, 0.05, 0.02, -0.03, 0.01, 0.1, -0.1, 0.05] },
+  // Every term of the pool (decay scales W; eoja reads Wᵀe through W itself, whatever the pathway).
+  { name: "DFA, the whole pool shared, biases", cfg: { feedback: "dfa", bias: true }, learn: [...TERM_NAMES],
+    perLayer: false, theta: [0.5, 0.2, 0.03, 0.1, 0.05, 0.08, 0.02] },
+  { name: "sign-random, the whole pool shared", cfg: { feedback: "sign-random" }, learn: [...TERM_NAMES], perLayer: false, theta: [0.5, 0.2, 0.03, 0.1, 0.05, 0.08, 0.02] },
   { name: "sign symmetry, bp+oja per layer", cfg: { feedback: "sign" }, learn: ["bp", "oja"], perLayer: true, theta: [0.4, 0.5, 0.3, 0.1, 0.2, 0.1] },
   { name: "sign symmetry with fixed random magnitudes, mini-batches of 4", cfg: { feedback: "sign-random", batch: 4 }, learn: ["bp", "oja"], perLayer: false, theta: [1, 0.4] },
   { name: "backprop under Dale's law (0.8)", cfg: { dale: 0.8 }, learn: ["bp", "oja"], perLayer: false, theta: [0.8, 0.3] },
