@@ -31,6 +31,8 @@ test("config files: --feedback and --dale from JSON and YAML resolve as the flag
   assert.deepEqual(printed(["train", "--config", join(dir, "c.yaml")]), expected);
   const over = printed(["train", "--config", join(dir, "c.json"), "--feedback", "dfa", "--dale", "0.5"]);
   assert.deepEqual([over.feedback, over.dale], ["dfa", 0.5]);
+  // --dale alone is the usual 80 : 20.
+  assert.equal(printed(["train", "--tasks", "2", "--dale"]).dale, 0.8);
   // Without --dale the key is absent: every configuration made before it keeps its bytes (cell keys, hashes).
   assert.ok(!("dale" in printed(["train", "--tasks", "2"])));
 });

@@ -93,10 +93,12 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
       .argParser(choice<FeedbackName>("--feedback", FEEDBACKS))
       .default(d.feedback),
     new Option(
-      "--dale <fraction>",
-      "Dale's law: this fraction of every hidden layer's units are excitatory (0.8 is usual), the rest inhibitory; their outgoing weights keep " +
+      "--dale [fraction]",
+      "Dale's law: this fraction of every hidden layer's units are excitatory (alone: 0.8), the rest inhibitory; their outgoing weights keep " +
         "their sign (a projection after each update)",
-    ).argParser(daleArg),
+    )
+      .preset("0.8")
+      .argParser(daleArg),
     new Option("--no-oja-output", "leave the output layer out of Oja's rule"),
     new Option("--batch <n>", "examples per update (1 = online)").argParser(intArg("--batch")).default(d.batch),
     new Option("--way <n>", "N: classes per task (at least 2: with one class every answer is right)").argParser(intArg("--way", 2)).default(d.way),
