@@ -291,3 +291,27 @@ test("export: DFA's Dₗ (nₗ × n_L), sign symmetry's B of the final W and its
   const B3 = ts.find((x) => x.name === "B_W3")!, R3 = ts.find((x) => x.name === "R_W3")!, W3 = ts.find((x) => x.name === "W3")!;
   for (let i = 0; i < B3.data.length; i++) assert.equal(B3.data[i], Math.fround(Math.sign(W3.data[i]) * R3.data[i]));
 });
+
+test("the WebAssembly kernels for sign(W)·s and Dale's projection give the plain loops' floats (±0, NaN, ±∞, subnormals, ragged n)", { skip: !wasmAvailable() }, () => {
+  const a = new WasmArena(1 << 20), k = a.kernels, r = new Rng(7);
+  const special = [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40, 3.5, -2.25];
+  for (const n of [1, 3, 4, 7, 33]) for (const m of [1, 5, 8]) {
+    const len = n * m, W = a.alloc(len), B1 = a.alloc(len), B2 = a.alloc(len), M = a.alloc(len);
+    for (let i = 0; i < len; i++) { W[i] = i < special.length ? special[i] : r.uniform() - 0.5; M[i] = Math.abs(r.uniform() - 0.5) * (i % 5 === 0 ? 0 : 1); }
+    for (const mag of [0.0816, M] as const) {
+      const fb = { name: "sign" as const, B: [B1, B1], mag: [0, mag] };
+      refreshSign(fb, 1, W); // the plain loop
+      const plain = Float32Array.from(B1);
+      const fbK = { name: "sign" as const, B: [B2, B2], mag: [0, mag] };
+      refreshSign(fbK, 1, W, k);
+      for (let i = 0; i < len; i++) assert.ok(Object.is(B2[i], plain[i]), `signOf n=${n} m=${m} [${i}]: ${B2[i]} vs ${plain[i]} (w ${W[i]})`);
+    }
+    const s = unitSigns(m, 0.6), sg = a.alloc(m);
+    for (let j = 0; j < m; j++) sg[j] = s[j];
+    const P1 = a.alloc(len), P2 = a.alloc(len);
+    P1.set(W); P2.set(W);
+    project(P1, n, m, s);
+    assert.equal(k.daleProject!(P2, sg, n, m), true);
+    for (let i = 0; i < len; i++) assert.ok(Object.is(P2[i], P1[i]), `daleProject n=${n} m=${m} [${i}]: ${P2[i]} vs ${P1[i]}`);
+  }
+});

@@ -85,12 +85,26 @@ export function boundaryFraction(dale: DaleSigns | null | undefined, i: number, 
   return at / (n * m);
 }
 
-/** Project every constrained site of `net` (and the tangents' views of it). */
-function projectNet(net: PlasticNetwork, dale: DaleSigns, tangents: readonly Buf[]): void {
+/** The column signs as floats on the network's arena, for the backend's projection kernel. */
+function signBuffers(net: PlasticNetwork, dale: DaleSigns): (Buf | null)[] {
+  return dale.colSign.map((s) => {
+    if (s == null) return null;
+    const b = net.arena.alloc(s.length);
+    for (let j = 0; j < s.length; j++) b[j] = s[j];
+    return b;
+  });
+}
+
+/**
+ * Project every constrained site of `net` (and the tangents' views of it): by the backend's kernel where it has
+ * one and no tangent rides along (the same floats as `project`; test/credit.test.ts), else the plain loop.
+ */
+function projectNet(net: PlasticNetwork, dale: DaleSigns, sg: readonly (Buf | null)[], tangents: readonly Buf[]): void {
   for (let i = 1; i <= net.S; i++) {
     const s = dale.colSign[i];
     if (s == null) continue;
     const site = net.sites[i];
+    if (tangents.length === 0 && net.k.daleProject?.(site.W, sg[i]!, site.n, site.m)) continue;
     project(site.W, site.n, site.m, s, tangents.map((d) => net.paramView(d, site.W)));
   }
 }
@@ -103,7 +117,8 @@ function projectNet(net: PlasticNetwork, dale: DaleSigns, tangents: readonly Buf
 export class DaleStep implements PlasticStep {
   readonly inner: PlasticStep;
   readonly dale: DaleSigns;
-  constructor(inner: PlasticStep, dale: DaleSigns) { this.inner = inner; this.dale = dale; }
+  private readonly sg: (Buf | null)[];
+  constructor(inner: PlasticStep, dale: DaleSigns) { this.inner = inner; this.dale = dale; this.sg = signBuffers(inner.net, dale); }
   get net(): PlasticNetwork { return this.inner.net; }
   get x(): Buf { return this.inner.x; }
   get plasticity(): readonly SitePlasticity[] { return this.inner.plasticity; }
@@ -112,10 +127,10 @@ export class DaleStep implements PlasticStep {
   get name(): string { return `${this.inner.name}, Dale's projection`; }
   step(label: number): number {
     const zs = this.inner.step(label);
-    projectNet(this.inner.net, this.dale, []);
+    projectNet(this.inner.net, this.dale, this.sg, []);
     return zs;
   }
-  finish(): void { this.inner.finish(); projectNet(this.inner.net, this.dale, []); }
+  finish(): void { this.inner.finish(); projectNet(this.inner.net, this.dale, this.sg, []); }
 }
 
 /** The tangent step under Dale's law: the planned tangent step, then the projection with its tangent (zero where active). */
@@ -130,10 +145,10 @@ export class DaleTangentStep implements TangentStep {
   get liveTangents(): readonly Buf[] { return this.inner.liveTangents ?? this.inner.dParams; }
   step(label: number): number {
     const zs = this.inner.step(label);
-    projectNet(this.primal.net, this.dale, this.liveTangents);
+    projectNet(this.primal.net, this.dale, [], this.liveTangents);
     return zs;
   }
-  finish(): void { this.inner.finish(); projectNet(this.primal.net, this.dale, this.liveTangents); }
+  finish(): void { this.inner.finish(); projectNet(this.primal.net, this.dale, [], this.liveTangents); }
   queryGrad(images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): QueryGrad {
     return this.inner.queryGrad(images, dim, idx, labels);
   }

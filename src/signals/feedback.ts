@@ -1,4 +1,4 @@
-import type { Arena, Buf } from "../core/kernels.js";
+import type { Arena, Buf, Kernels } from "../core/kernels.js";
 import type { Rng } from "../core/rng.js";
 import { initWeights, type InitName } from "../nn/init.js";
 
@@ -107,7 +107,7 @@ export function makeFeedback(name: FeedbackName, net: FeedbackTarget, init: Init
   if (name === "sign") {
     const mag = net.sites.map((s, i) => (i === 0 ? 0 : initScale(init, s.n, s.m, g(i))));
     const fb = { name, B, mag };
-    for (let i = 1; i <= S; i++) refreshSign(fb, i, net.sites[i].W);
+    for (let i = 1; i <= S; i++) refreshSign(fb, i, net.sites[i].W, net.arena.kernels);
     return fb;
   }
   // sign-random: |R|, R drawn as feedback alignment's B is.
@@ -118,15 +118,19 @@ export function makeFeedback(name: FeedbackName, net: FeedbackTarget, init: Init
     for (let j = 0; j < r.length; j++) r[j] = Math.abs(r[j]);
   }
   const fb = { name, B, mag };
-  for (let i = 1; i <= S; i++) refreshSign(fb, i, net.sites[i].W);
+  for (let i = 1; i <= S; i++) refreshSign(fb, i, net.sites[i].W, net.arena.kernels);
   return fb;
 }
 
-/** Sign symmetry: B[i] ← sign(W) · magnitude, from the current W (a no-op for the other pathways). */
-export function refreshSign(fb: Feedback, i: number, W: ArrayLike<number>): void {
+/**
+ * Sign symmetry: B[i] ← sign(W) · magnitude, from the current W (a no-op for the other pathways), by the
+ * backend's kernel where it has one (the same floats; test/credit.test.ts).
+ */
+export function refreshSign(fb: Feedback, i: number, W: Buf, k?: Kernels): void {
   const mag = fb.mag;
   if (mag === undefined) return;
   const B = fb.B[i], s = mag[i], n = B.length;
+  if (k?.signOf?.(B, W, typeof s === "number" ? s : 0, typeof s === "number" ? null : s, n)) return;
   // Without branches (a weight's sign is a coin flip: a branch would mispredict half the time; measured twice as fast as Math.sign).
   if (typeof s === "number") for (let j = 0; j < n; j++) { const w = W[j]; B[j] = (+(w > 0) - +(w < 0)) * s; }
   else for (let j = 0; j < n; j++) { const w = W[j]; B[j] = (+(w > 0) - +(w < 0)) * s[j]; }

@@ -92,7 +92,7 @@ export class BatchNormStep implements PlasticStep {
     const needU = this.needs.needU, needE0 = this.needs.needEPre[1];
     for (let l = L; l >= 1; l--) {
       const n = dims[l], m = dims[l - 1], wantE = l > 1 || needE0, dfa = fb.name === "dfa";
-      if (wantE) refreshSign(fb, l, W[l]); // sign symmetry: B from the current W (a no-op otherwise)
+      if (wantE) refreshSign(fb, l, W[l], k); // sign symmetry: B from the current W (a no-op otherwise)
       for (let q = 0; q < P; q++) {
         if (wantE && dfa) k.matVec(T[q].e[l - 1], fb.B[l - 1], T[q].e[L], m, dims[L], null);
         else if (wantE) k.matTVec(T[q].e[l - 1], fb.B[l], T[q].e[l], n, m);

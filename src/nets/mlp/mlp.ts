@@ -378,7 +378,7 @@ export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds
       // DFA: Dₗ₋₁ e_L straight from the output error (src/signals/feedback.ts); sign symmetry: B = sign(W)·s from the current W.
       if (wantE && dfa) k.matVec(g, fb.B[l - 1], tr.e[L], m, dims[L], null);
       else if (wantE) {
-        if (sign) refreshSign(fb, l, l === 1 && net.held ? net.W[1] : W[l]);
+        if (sign) refreshSign(fb, l, l === 1 && net.held ? net.W[1] : W[l], k);
         k.matTVec(g, fb.B[l], tr.e[l], n, m);
       }
       if (wantU) k.matTVec(tr.u[l], W[l], tr.y[l], n, m);

@@ -229,9 +229,9 @@ export class RNN implements TangentNetwork {
     const needUJ = needs.needU[SITE_J], needUU = needs.needU[SITE_U], needG0 = needs.needEPre[SITE_J], needEX = needs.needEPre[SITE_U];
     if (isSign(this.feedback)) {
       // Sign symmetry: B = sign(·)·s of the current weights, once per sequence (src/signals/feedback.ts).
-      refreshSign(this.feedback, SITE_W, this.W);
-      refreshSign(this.feedback, SITE_J, this.J);
-      if (needEX) refreshSign(this.feedback, SITE_U, this.U);
+      refreshSign(this.feedback, SITE_W, this.W, k);
+      refreshSign(this.feedback, SITE_J, this.J, k);
+      if (needEX) refreshSign(this.feedback, SITE_U, this.U, k);
     }
     // g_T = B_Wᵀ e (with B_W = W one pass also gives Oja's Wᵀp).
     if (needs.needU[SITE_W] && sym) k.matTVec2(R.g[T], this.uW, this.W, this.e, this.p, C, N);
