@@ -314,4 +314,8 @@ test("the WebAssembly kernels for sign(W)·s and Dale's projection give the plai
     assert.equal(k.daleProject!(P2, sg, n, m), true);
     for (let i = 0; i < len; i++) assert.ok(Object.is(P2[i], P1[i]), `daleProject n=${n} m=${m} [${i}]: ${P2[i]} vs ${P1[i]}`);
   }
+  // Buffers outside the arena are declined (the caller takes the plain loop).
+  const outside = new Float32Array(4), inside = a.alloc(4);
+  assert.equal(k.signOf!(outside, inside, 1, null, 4), false);
+  assert.equal(k.daleProject!(outside, inside, 1, 4), false);
 });
