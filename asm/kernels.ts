@@ -1328,3 +1328,38 @@ export function pixels(x: usize, bytes: usize, m: i32): void {
   for (let i = m16; i < m; i++) store<f32>(x + (<usize>i << 2), <f32>load<u8>(bytes + <usize>i) / <f32>255);
 }
 
+
+/**
+ * Sign symmetry's B(n) = sign(W) · s, or sign(W) · M when M ≠ 0 (M ≥ 0, the
+ * fixed magnitudes), 0 where W is ±0 or NaN: W's sign bit joined to the
+ * magnitude's bits, the floats of the plain loop (src/signals/feedback.ts).
+ */
+export function signOf(B: usize, W: usize, s: f32, M: usize, n: i32): void {
+  const n4 = n & ~3, sb = f32x4.splat(s), sgn = i32x4.splat(0x80000000), zero = f32x4.splat(0);
+  for (let i = 0; i < n4; i += 4) {
+    const o = <usize>i << 2, w = v128.load(W + o);
+    const nz = v128.or(f32x4.gt(w, zero), f32x4.lt(w, zero));
+    const mag = M != 0 ? v128.load(M + o) : sb;
+    v128.store(B + o, v128.and(v128.or(v128.and(w, sgn), mag), nz));
+  }
+  for (let i = n4; i < n; i++) {
+    const o = <usize>i << 2, w = load<f32>(W + o), mag = M != 0 ? load<f32>(M + o) : s;
+    store<f32>(B + o, w > 0 ? mag : w < 0 ? -mag : 0);
+  }
+}
+
+/** Dale's projection: W(n, m) keeps w where w · sg_j > 0 and becomes +0 elsewhere (sg(m) = ±1 per column; src/learn/dale.ts). */
+export function daleProject(W: usize, sg: usize, n: i32, m: i32): void {
+  const m4 = m & ~3, zero = f32x4.splat(0);
+  for (let i = 0; i < n; i++) {
+    const r = W + (<usize>(i * m) << 2);
+    for (let j = 0; j < m4; j += 4) {
+      const o = <usize>j << 2, w = v128.load(r + o);
+      v128.store(r + o, v128.and(w, f32x4.gt(f32x4.mul(w, v128.load(sg + o)), zero)));
+    }
+    for (let j = m4; j < m; j++) {
+      const o = <usize>j << 2, w = load<f32>(r + o);
+      store<f32>(r + o, w * load<f32>(sg + o) > 0 ? w : 0);
+    }
+  }
+}

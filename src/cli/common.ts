@@ -9,7 +9,7 @@ import { Command, Option } from "commander";
 import cliProgress from "cli-progress";
 import { ACTIVATIONS, type ActivationName } from "../nn/activations.js";
 import { INITS, type InitName } from "../nn/init.js";
-import { FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
+import { FEEDBACK_HELP, FEEDBACKS, type FeedbackName } from "../signals/feedback.js";
 import { parseThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { parseRuleFile } from "../rules/rule-file.js";
 import { BACKENDS, DEFAULT_CONFIG, type Backend, type RunConfig } from "../experiments/task.js";
@@ -89,9 +89,16 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
       .argParser(initArg)
       .default({ weights: d.init, theta: null }, d.init),
     new Option("--gain <g>", "initializer gain").argParser(numArg("--gain")).default(d.gain),
-    new Option("--feedback <kind>", "error pathway: sym (backprop) | random (feedback alignment)")
+    new Option("--feedback <kind>", `error pathway: ${FEEDBACKS.map((k) => `${k} (${FEEDBACK_HELP[k]})`).join(" | ")}`)
       .argParser(choice<FeedbackName>("--feedback", FEEDBACKS))
       .default(d.feedback),
+    new Option(
+      "--dale [fraction]",
+      "Dale's law: this fraction of every hidden layer's units are excitatory (alone: 0.8), the rest inhibitory; their outgoing weights keep " +
+        "their sign (a projection after each update)",
+    )
+      .preset("0.8")
+      .argParser(daleArg),
     new Option("--no-oja-output", "leave the output layer out of Oja's rule"),
     new Option("--batch <n>", "examples per update (1 = online)").argParser(intArg("--batch")).default(d.batch),
     new Option("--way <n>", "N: classes per task (at least 2: with one class every answer is right)").argParser(intArg("--way", 2)).default(d.way),
@@ -127,6 +134,13 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
   return cmd;
 }
 
+/** --dale: a fraction in [0, 1]. */
+function daleArg(v: string): number {
+  const x = Number(v);
+  if (v.trim() === "" || !(x >= 0 && x <= 1)) throw new UsageError(`--dale takes the excitatory fraction in [0, 1], got '${v}'`);
+  return x;
+}
+
 /** A network module's flag as a commander Option. */
 function netOption(f: NetFlag): Option {
   const name = f.flags.split(" ")[0];
@@ -159,7 +173,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number;
+  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number; dale?: number;
   /** A network kind; each network's own flags (src/nets/registry.ts) are read by their keys. */
   net: string; terms?: string; term?: string[];
 }
@@ -182,6 +196,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     ...(net.kind !== DEFAULT_NET ? { net: net.kind } : {}),
     ...Object.fromEntries(netKeys.map((k) => [k, given(k)])),
     ...(f.sparseLabels ? { sparseLabels: true } : {}),
+    ...(f.dale !== undefined ? { dale: f.dale } : {}),
   };
 }
 

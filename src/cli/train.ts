@@ -254,12 +254,18 @@ function printPartial(
   writeSync(1, resultTable(rules[0].cfg, rows) + "\n");
 }
 
+/** The error pathway in a results header ("backprop", "feedback alignment", "feedback dfa"), with Dale's fraction when constrained. */
+function pathwayName(c: RunConfig): string {
+  const p = c.feedback === "sym" ? "backprop" : c.feedback === "random" ? "feedback alignment" : `feedback ${c.feedback}`;
+  return c.dale !== undefined ? `${p}  Dale ${c.dale}` : p;
+}
+
 /** The run's header line and one table row per rule (a partial one marked as such, without a rate). */
 export function resultTable(c: RunConfig, rows: { rule: string; s: Summary; rate?: number; partial?: boolean }[]): string {
   const ds = cachedDataset(c), nOut = dims(c, ds).at(-1)!;
   const mod = networkOf(c.net), net = mod.describe(c, ds);
   const head = `${c.dataset}:${c.split}  ${net} → ${nOut} outputs  ${c.way}-way ${c.shots}-shot, ${c.query} query/class  ${c.tasks} tasks  batch ` +
-    `${c.batch}  ${c.feedback === "sym" ? "backprop" : "feedback alignment"}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
+    `${c.batch}  ${pathwayName(c)}  ${c.init} gain ${c.gain}  seed ${c.seed}`;
   return (
     head +
     "\n" +

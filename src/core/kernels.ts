@@ -69,6 +69,18 @@ export interface Kernels {
    * having done nothing, where the backend has no such form.
    */
   addScaled?(out: Buf, s: number, u: Buf, n: number, first: boolean): boolean;
+  /**
+   * Sign symmetry (src/signals/feedback.ts): B(n) = sign(W)·s, or sign(W)·M
+   * (M ≥ 0) when M is given, 0 where W is ±0 or NaN: the floats of the plain
+   * loop; false, having done nothing, where the backend has no such form.
+   */
+  signOf?(B: Buf, W: Buf, s: number, M: Buf | null, n: number): boolean;
+  /**
+   * Dale's projection (src/learn/dale.ts): W(n × m) keeps w where w·sg_j > 0,
+   * else +0 (sg(m) = ±1 per column, as floats): the plain loop's floats;
+   * false, having done nothing, where the backend has no such form.
+   */
+  daleProject?(W: Buf, sg: Buf, n: number, m: number): boolean;
 }
 
 /**

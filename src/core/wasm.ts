@@ -65,6 +65,8 @@ interface Exports {
   uniformFill(W: number, n: number, a: number): void;
   softplusF(y: number, z: number, n: number, beta: number, bad: number): number;
   addScaled64(out: number, s: number, u: number, n: number, first: number): void;
+  signOf(B: number, W: number, s: number, M: number, n: number): void;
+  daleProject(W: number, sg: number, n: number, m: number): void;
   pixels(x: number, bytes: number, m: number): void;
 }
 
@@ -324,6 +326,18 @@ export class WasmArena implements Arena {
         const p0 = o(out), p1 = o(u);
         if ((p0 | p1) < 0) return false;
         x.addScaled64(p0, s, p1, n, first ? 1 : 0);
+        return true;
+      },
+      signOf(B, W, s, M, n) {
+        const pB = o(B), pW = o(W), pM = M === null ? 0 : o(M);
+        if ((pB | pW | pM) < 0) return false;
+        x.signOf(pB, pW, s, pM, n);
+        return true;
+      },
+      daleProject(W, sg, n, m) {
+        const pW = o(W), pS = o(sg);
+        if ((pW | pS) < 0) return false;
+        x.daleProject(pW, pS, n, m);
         return true;
       },
       addOuters(W, s, u, v, K, n, m) {

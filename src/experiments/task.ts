@@ -61,6 +61,8 @@ export interface RunConfig {
   gainRec?: number;
   /** RNN: leak α ∈ (0, 1] (default 1). */
   leak?: number;
+  /** Dale's law: the fraction of excitatory hidden units (absent: no constraint; src/learn/dale.ts). */
+  dale?: number;
   /** Accept a label set with gaps (classes with no example); refused by default. */
   sparseLabels?: boolean;
 }

@@ -1,6 +1,7 @@
 import type { Arena, Buf, Kernels } from "../core/kernels.js";
 import type { LayerSignals } from "../rules/types.js";
 import type { Feedback } from "../signals/feedback.js";
+import type { DaleSigns } from "./dale.js";
 
 /**
  * The interface between networks and the plasticity engine (README "Design").
@@ -61,6 +62,8 @@ export interface PlasticNetwork {
   readonly k: Kernels;
   /** The error pathway (its B matrices are never plastic). */
   readonly feedback: Feedback;
+  /** Dale's law (src/learn/dale.ts): the sign of every constrained site's columns; absent or null: unconstrained. */
+  readonly dale?: DaleSigns | null;
   /** The input buffer: write one example here (pixels scaled to [0, 1]) before propagate. */
   readonly x: Buf;
   /** Output width (classes). */

@@ -35,6 +35,12 @@ export interface TangentStep {
   readonly dParams: readonly Buf[];
   /** One example with tangents; returns the logits' sum (non-finite once diverged). */
   step(label: number): number;
+  /**
+   * The dParams buffers as stored, current at every site a fast step does not
+   * hold elsewhere (reading them costs nothing; dParams may write a held site
+   * back first). Absent: dParams.
+   */
+  readonly liveTangents?: readonly Buf[];
   /** After the last example: a trailing partial mini-batch, primal and tangents. */
   finish(): void;
   /** Mean query cross-entropy and accuracy, and the exact gradient of the loss in each meta-parameter. */

@@ -28,6 +28,8 @@ export interface NetConfig {
   gain: number;
   feedback: FeedbackName;
   norm: Norm;
+  /** Dale's law: the fraction of excitatory hidden units (absent: no constraint; src/learn/dale.ts). */
+  dale?: number;
   batch: number;
   remap: boolean;
   way: number;

@@ -79,7 +79,7 @@ window.addEventListener("unhandledrejection", (e) => { showError(`Something went
 function toForm(s: AppState): void {
   const set = (id: string, v: string) => { ($(`#${id}`) as HTMLInputElement | HTMLSelectElement).value = v; };
   set("dataset", s.dataset); set("net", s.net); set("hidden", s.hidden.join(",")); set("delay", String(s.delay));
-  set("init", s.init); set("gain", String(s.gain)); set("feedback", s.feedback);
+  set("init", s.init); set("gain", String(s.gain)); set("feedback", s.feedback); set("dale", s.dale === null ? "" : String(s.dale));
   set("way", String(s.way)); set("shots", String(s.shots)); set("query", String(s.query));
   set("tasks", String(s.tasks)); set("seed", String(s.seed)); set("epochs", String(s.epochs));
   for (const r of RUNS) for (const t of TERMS) set(`theta-${r}-${t}`, String(s[r][t] ?? 0));
@@ -109,6 +109,7 @@ function fromForm(): { s: AppState; problems: Problem[] } {
   const s: AppState = {
     preset: state.preset, dataset: val("dataset") as AppState["dataset"], net: val("net") as AppState["net"], hidden,
     init: val("init") as AppState["init"], feedback: val("feedback") as AppState["feedback"],
+    dale: val("dale") === "" ? null : num("dale", "Dale's law (excitatory fraction)", (x) => x >= 0 && x <= 1, "must be empty (off) or a number from 0 to 1"),
     gain: num("gain", "Gain", (x) => x > 0 && Number.isFinite(x), "must be a positive number"),
     way: num("way", "N (classes per task)", int(2, 10), "must be a whole number from 2 to 10"),
     shots: num("shots", "K (examples per class)", int(1, 1000), "must be a whole number from 1 to 1000"),
@@ -190,7 +191,7 @@ function buildForm(): void {
     }
     table.append(tr);
   }
-  for (const id of ["net", "hidden", "delay", "init", "gain", "feedback", "dataset", "way", "shots", "query", "tasks", "epochs", "seed"]) {
+  for (const id of ["net", "hidden", "delay", "init", "gain", "feedback", "dale", "dataset", "way", "shots", "query", "tasks", "epochs", "seed"]) {
     // The "?" beside the label, not inside it (a button inside a label would become its labelled control).
     const el = $(`#${id}`), label = el.closest("label")!, row = document.createElement("div");
     row.className = "row"; row.id = label.id; label.removeAttribute("id");
@@ -563,8 +564,12 @@ function siteAxis(): string {
 function ruleTitle(r: Record<string, number>): string {
   const ks = Object.keys(r).filter((k) => r[k] !== 0);
   const exact = networkOf(state.net).display.exactName;
-  if (ks.length === 1 && ks[0] === "bp") return state.feedback === "random" ? "feedback alignment" : exact;
-  const base = state.feedback === "random" ? "FA" : exact;
+  const names: Record<string, [string, string]> = {
+    random: ["feedback alignment", "FA"], dfa: ["direct feedback alignment", "DFA"], sign: ["sign symmetry", "sign"], "sign-random": ["sign symmetry (random |B|)", "sign"],
+  };
+  const own = names[state.feedback];
+  if (ks.length === 1 && ks[0] === "bp") return own ? own[0] : exact;
+  const base = own ? own[1] : exact;
   return ks.map((k) => (k === "bp" ? base : k === "oja" ? "Oja" : k)).join(" + ");
 }
 
@@ -585,7 +590,8 @@ function metrics(): Metric[] {
     { key: "act", label: "activation norm ‖yₗ‖", over: "tasks", get: (d) => d.layers.map((l) => l.actNorm) },
     { key: "err", label: "error norm ‖eₗ‖", over: "tasks", get: (d) => d.layers.map((l) => l.errNorm) },
     { key: "wn", label: "weight norm ‖Wₗ‖ (log scale)", over: "tasks", log: true, get: (d) => d.layers.map((l) => l.weightNorm) },
-    ...(state.feedback === "random" ? [{ key: "fa", label: "FA angle to the true gradient (degrees)", over: "tasks" as const, get: (d: RunView["diag"][number]["d"]) => d.layers.map((l) => l.faAngle ?? NaN) }] : []),
+    ...(state.feedback !== "sym" ? [{ key: "fa", label: "angle of the pathway's update to the true gradient (degrees)", over: "tasks" as const, get: (d: RunView["diag"][number]["d"]) => d.layers.map((l) => l.faAngle ?? NaN) }] : []),
+    ...(state.dale !== null ? [{ key: "boundary", label: "Dale's law: fraction of weights at the sign boundary", over: "tasks" as const, get: (d: RunView["diag"][number]["d"]) => d.layers.map((l) => l.daleBoundary ?? NaN) }] : []),
   ];
 }
 

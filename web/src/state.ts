@@ -4,7 +4,7 @@
  * library's RunConfig for each of the twin runs, and prints as the
  * `neuroplastic train` command that gives the same numbers.
  */
-import { DEFAULT_CONFIG, DEFAULT_NET, hasOwnFlag, networkKinds, TERM_NAMES, type RunConfig, type ThetaSpec } from "neuroplastic";
+import { DEFAULT_CONFIG, DEFAULT_NET, FEEDBACKS, hasOwnFlag, networkKinds, TERM_NAMES, type FeedbackName, type RunConfig, type ThetaSpec } from "neuroplastic";
 
 export type PresetId = "online" | "depth" | "init" | "fa" | "rnn";
 
@@ -17,7 +17,9 @@ export interface AppState {
   hidden: number[];
   init: "xavier" | "xavier-normal" | "he" | "orthogonal";
   gain: number;
-  feedback: "sym" | "random";
+  feedback: FeedbackName;
+  /** Dale's law: the fraction of excitatory hidden units, or null (no constraint). */
+  dale: number | null;
   /** Twin rules: A (left) and B (right), one coefficient per term (0: the term is off). */
   a: Record<string, number>;
   b: Record<string, number>;
@@ -33,7 +35,7 @@ export interface AppState {
 export const TERMS: readonly string[] = TERM_NAMES;
 
 export const DEFAULTS: AppState = {
-  preset: "online", dataset: "mnist", net: "mlp", hidden: [170, 130, 100, 70], init: "xavier", gain: 1, feedback: "sym",
+  preset: "online", dataset: "mnist", net: "mlp", hidden: [170, 130, 100, 70], init: "xavier", gain: 1, feedback: "sym", dale: null,
   a: { bp: 0.0068 }, b: { bp: 0.0068, oja: 0.0053 }, way: 5, shots: 50, query: 10, tasks: 100, seed: 1, epochs: 1, delay: 20,
 };
 
@@ -65,6 +67,7 @@ export function runConfig(s: AppState, which: "a" | "b"): RunConfig {
   return {
     ...DEFAULT_CONFIG, dataset: s.dataset, split: "test", hidden: s.hidden, init: s.init, gain: s.gain, feedback: s.feedback, theta,
     way: s.way, shots: s.shots, query: s.query, tasks: s.tasks, seed: s.seed, epochs: s.epochs, backend: "wasm",
+    ...(s.dale !== null ? { dale: s.dale } : {}),
     ...(s.net !== DEFAULT_NET ? { net: s.net } : {}),
     ...(hasOwnFlag(s.net, "delay") ? { delay: s.delay } : {}),
   };
@@ -79,7 +82,9 @@ export function ruleText(r: Record<string, number>): string {
 export function cliCommand(s: AppState): string {
   const parts = ["neuroplastic train", `--dataset ${s.dataset}`, "--split test", `--net ${s.net}`, `--hidden ${s.hidden.join(",")}`];
   if (hasOwnFlag(s.net, "delay")) parts.push(`--delay ${s.delay}`);
-  parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`, `--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`,
+  parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`);
+  if (s.dale !== null) parts.push(`--dale ${s.dale}`);
+  parts.push(`--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`,
     `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`, `--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
   return parts.join(" ");
 }
@@ -92,6 +97,8 @@ export function toHash(s: AppState): string {
     a: rule(s.a), b: rule(s.b), way: String(s.way), shots: String(s.shots), query: String(s.query), tasks: String(s.tasks),
     seed: String(s.seed), epochs: String(s.epochs), delay: String(s.delay),
   });
+  // Dale's law only when on: links made before it existed stay canonical.
+  if (s.dale !== null) p.set("dale", String(s.dale));
   // Commas and colons are fine in a fragment: keep the link readable.
   return "#" + p.toString().replace(/%2C/gi, ",").replace(/%3A/gi, ":");
 }
@@ -112,7 +119,7 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
   if (preset === "custom") base.preset = "custom";
   else if (preset !== null && !PRESETS.some((x) => x.id === preset)) problems.push(`unknown preset '${preset}'`);
   const s = base;
-  const known = new Set(["preset", "data", "net", "hidden", "init", "gain", "fb", "a", "b", "way", "shots", "query", "tasks", "seed", "epochs", "delay"]);
+  const known = new Set(["preset", "data", "net", "hidden", "init", "gain", "fb", "a", "b", "way", "shots", "query", "tasks", "seed", "epochs", "delay", "dale"]);
   for (const k of p.keys()) if (!known.has(k)) problems.push(`unknown setting '${k}'`);
   const oneOf = <T extends string>(key: string, allowed: readonly T[], set: (v: T) => void) => {
     const v = p.get(key);
@@ -128,7 +135,12 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
   oneOf("data", ["mnist", "fashion"] as const, (v) => { s.dataset = v; });
   oneOf("net", networkKinds(), (v) => { s.net = v; });
   oneOf("init", ["xavier", "xavier-normal", "he", "orthogonal"] as const, (v) => { s.init = v; });
-  oneOf("fb", ["sym", "random"] as const, (v) => { s.feedback = v; });
+  oneOf("fb", FEEDBACKS, (v) => { s.feedback = v; });
+  const dale = p.get("dale");
+  if (dale !== null) {
+    const f = Number(dale);
+    if (dale.trim() !== "" && f >= 0 && f <= 1) s.dale = f; else problems.push(`dale must be the excitatory fraction, a number from 0 to 1 (got '${dale}')`);
+  }
   const hidden = p.get("hidden");
   if (hidden !== null) {
     const ws = hidden.split(",").map((w) => Number(w));

@@ -7,6 +7,7 @@ import type { LayerSignals } from "../../rules/types.js";
 import type { Rule } from "../../rules/rule.js";
 import type { SignalNeeds } from "../../learn/network.js";
 import { BN_EPS, BN_MOMENTUM, signalsOf, Trace, type MLP } from "./mlp.js";
+import { refreshSign } from "../../signals/feedback.js";
 
 /**
  * Batch normalization (Ioffe & Szegedy 2015; no gain or shift), one of the
@@ -90,9 +91,11 @@ export class BatchNormStep implements PlasticStep {
     }
     const needU = this.needs.needU, needE0 = this.needs.needEPre[1];
     for (let l = L; l >= 1; l--) {
-      const n = dims[l], m = dims[l - 1], wantE = l > 1 || needE0;
+      const n = dims[l], m = dims[l - 1], wantE = l > 1 || needE0, dfa = fb.name === "dfa";
+      if (wantE) refreshSign(fb, l, W[l], k); // sign symmetry: B from the current W (a no-op otherwise)
       for (let q = 0; q < P; q++) {
-        if (wantE) k.matTVec(T[q].e[l - 1], fb.B[l], T[q].e[l], n, m);
+        if (wantE && dfa) k.matVec(T[q].e[l - 1], fb.B[l - 1], T[q].e[L], m, dims[L], null);
+        else if (wantE) k.matTVec(T[q].e[l - 1], fb.B[l], T[q].e[l], n, m);
         if (needU[l]) k.matTVec(T[q].u[l], W[l], T[q].y[l], n, m);
         if (this.needs.needUE?.[l]) k.matTVec(T[q].ue[l], W[l], T[q].e[l], n, m);
       }

@@ -4,10 +4,11 @@ import { makeActivation, type Activation, type ActivationName } from "../../nn/a
 import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
-import type { Feedback } from "../../signals/feedback.js";
+import { isSign, refreshSign, type Feedback } from "../../signals/feedback.js";
 import type { ScorerOptions, SignalNeeds, Site, TangentNetwork } from "../../learn/network.js";
 import { MlpTangentPass } from "./tangent.js";
 import type { InputLayer } from "./input-layer.js";
+import { foldInit, unitSigns, type DaleSigns } from "../../learn/dale.js";
 
 export interface MLPOptions {
   /** Layer widths n₀ (input) … n_L (output), e.g. [784, 170, 130, 100, 70, 10]. */
@@ -80,6 +81,8 @@ export class MLP implements TangentNetwork {
   readonly tr: Trace;
   readonly sites: readonly Site[];
   feedback: Feedback;
+  /** Dale's law: column signs of W₂ … W_L (hidden layer l − 1's units), W₁ unconstrained (its inputs are pixels); null: off. */
+  dale: DaleSigns | null = null;
   /** Set while a fast step holds newer weights of layer 1 elsewhere: calling it writes them back. */
   private holder: InputLayer | null = null;
 
@@ -150,6 +153,20 @@ export class MLP implements TangentNetwork {
     for (let l = 1; l <= this.L; l++) initWeights(W[l], this.dims[l], this.dims[l - 1], name, gain, rng, this.k);
     for (let l = 1; l <= this.L; l++) b[l].fill(0);
     for (let l = 0; l <= this.L; l++) { this.bnMean[l].fill(0); this.bnVar[l].fill(1); }
+    return this;
+  }
+
+  /**
+   * Put this network under Dale's law with excitatory fraction f (src/learn/dale.ts): each hidden layer's units
+   * get their signs, and the weights they send (the columns of Wₗ₊₁) are folded to them. Call after init.
+   */
+  applyDale(fraction: number): this {
+    const W = this.W, colSign: (Int8Array | null)[] = this.dims.map(() => null);
+    for (let l = 2; l <= this.L; l++) {
+      colSign[l] = unitSigns(this.dims[l - 1], fraction);
+      foldInit(W[l], this.dims[l], this.dims[l - 1], colSign[l]!, fraction);
+    }
+    this.dale = { fraction, colSign };
     return this;
   }
 
@@ -349,7 +366,7 @@ export interface BackwardNeeds {
  */
 export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds): void {
   const { L, dims, k } = net, W = net.raw.W;
-  const sym = fb.name === "sym";
+  const sym = fb.name === "sym", dfa = fb.name === "dfa", sign = isSign(fb);
   for (let l = L; l >= 1; l--) {
     const n = dims[l], m = dims[l - 1];
     const wantE = l > 1 || needs.needE0;
@@ -358,7 +375,12 @@ export function backward(net: MLP, fb: Feedback, tr: Trace, needs: BackwardNeeds
     if (needs.needUE?.[l]) k.matTVec(tr.ue[l], W[l], tr.e[l], n, m);
     if (wantE && wantU && sym) k.matTVec2(g, tr.u[l], W[l], tr.e[l], tr.y[l], n, m);
     else {
-      if (wantE) k.matTVec(g, fb.B[l], tr.e[l], n, m);
+      // DFA: Dₗ₋₁ e_L straight from the output error (src/signals/feedback.ts); sign symmetry: B = sign(W)·s from the current W.
+      if (wantE && dfa) k.matVec(g, fb.B[l - 1], tr.e[L], m, dims[L], null);
+      else if (wantE) {
+        if (sign) refreshSign(fb, l, l === 1 && net.held ? net.W[1] : W[l], k);
+        k.matTVec(g, fb.B[l], tr.e[l], n, m);
+      }
       if (wantU) k.matTVec(tr.u[l], W[l], tr.y[l], n, m);
     }
     if (l > 1) {

@@ -1,4 +1,5 @@
 import { makeFeedback } from "../../signals/feedback.js";
+import { checkDale } from "../../learn/dale.js";
 import type { PlasticNetwork, SavedTensor } from "../../learn/network.js";
 import { outputsOf, type NetConfig, type NetworkModule } from "../module.js";
 import { MLP } from "./mlp.js";
@@ -20,7 +21,7 @@ export const mlpModule: NetworkModule = {
     unitNoun: "steps", exactName: "backprop", probe: "layers",
     fields: { tensor: "W1", layout: "rows", caption: "first 16 rows of W₁: −max · 0 · +max of each tile's |w|" },
   },
-  check() {},
+  check(cfg) { checkDale(cfg.dale); },
   sites: (cfg) => cfg.hidden.length + 1,
   seqLen: () => 1,
   weights(cfg, ds) {
@@ -35,6 +36,8 @@ export const mlpModule: NetworkModule = {
       cfg.gain,
       s.init,
     );
+    // Dale's signs fold the drawn weights (no draw) before the pathway is made: sign symmetry reads the folded W.
+    if (cfg.dale !== undefined) net.applyDale(cfg.dale);
     net.feedback = makeFeedback(cfg.feedback, net, cfg.init, cfg.gain, s.feedback);
     return net;
   },

@@ -1,7 +1,8 @@
 import { heapArena } from "../../core/kernels.js";
+import { boundaryFraction } from "../../learn/dale.js";
 import { loadPixels } from "../../data/pixels.js";
 import { backward, forward, type MLP } from "./mlp.js";
-import type { Feedback } from "../../signals/feedback.js";
+import { copyFeedback, type Feedback } from "../../signals/feedback.js";
 import { angleDeg, frobenius, orthonormalityError, participationRatio } from "../../nn/metrics.js";
 
 /** One layer's diagnostics at one moment of training (PAPER.md "Diagnostics"). */
@@ -17,8 +18,13 @@ export interface LayerDiagnostics {
   weightNorm: number;
   /** ‖Wₗ Wₗᵀ − I‖_F / √nₗ */
   orthoErr: number;
-  /** Feedback alignment only: angle (degrees) between the summed FA update eₗ yₗ₋₁ᵀ and the true gradient's, over the probe set. */
+  /**
+   * Every pathway but backprop (feedback alignment, DFA, sign symmetry): the angle (degrees) between the pathway's summed
+   * update eₗ yₗ₋₁ᵀ and the true gradient's, over the probe set; null under backprop (where it is 0).
+   */
   faAngle: number | null;
+  /** Dale's law only: the fraction of the layer's constrained weights at the sign boundary (exactly 0); absent or null otherwise. */
+  daleBoundary?: number | null;
 }
 
 /**
@@ -27,8 +33,8 @@ export interface LayerDiagnostics {
  * path's arena.
  */
 export function probe(net: MLP, images: Uint8Array, dim: number, idx: ArrayLike<number>, labels: ArrayLike<number>): LayerDiagnostics[] {
-  const fb = net.feedback, copy = net.clone(heapArena("f64"));
-  const fbCopy: Feedback = fb.name === "sym" ? { name: "sym", B: copy.W } : { name: "random", B: fb.B.map((b) => Float64Array.from(b)) };
+  const fb = net.feedback, dale = net.dale, copy = net.clone(heapArena("f64"));
+  const fbCopy: Feedback = copyFeedback(fb, copy.W);
   const symFb: Feedback = { name: "sym", B: copy.W };
   const { L, dims } = copy;
   const tr = copy.tr;
@@ -64,6 +70,7 @@ export function probe(net: MLP, images: Uint8Array, dim: number, idx: ArrayLike<
       l, pr: participationRatio(sums[l], outer[l], dims[l], P), actNorm: act[l] / P, errNorm: err[l] / P,
       weightNorm: frobenius(copy.W[l]), orthoErr: orthonormalityError(copy.W[l], dims[l], dims[l - 1]),
       faAngle: fb.name === "sym" ? null : angleDeg(gFa[l], gBp[l]),
+      ...(dale ? { daleBoundary: boundaryFraction(dale, l, copy.W[l], dims[l], dims[l - 1]) } : {}),
     });
   }
   return out;

@@ -58,6 +58,9 @@ export class SweepTangentStep implements TangentStep {
     return this.t.dParams;
   }
 
+  /** dParams as stored: current except layer 1, which lives transposed while the task trains. */
+  get liveTangents(): readonly Buf[] { return this.t.dParams; }
+
   /**
    * Primal forward and errors, every tangent's forward and backward pass
    * (reading the old weights), the tangent and primal updates of layers

@@ -117,7 +117,7 @@ export class MlpTangentPass implements TangentPass {
   }
 
   /**
-   * de_L = dp; d(Bᵀe) = dBᵀe + Bᵀde (dB = dW for backprop, 0 for fixed random B);
+   * de_L = dp; d(Bᵀe) = dBᵀe + Bᵀde (dB = dW for backprop, 0 for a fixed B and for sign(W)·s);
    * deₗ₋₁ = d(Bᵀe) ⊙ σ'(zₗ₋₁) + Bᵀe ⊙ σ''(zₗ₋₁) ⊙ dzₗ₋₁;  duₗ = dWₗᵀ yₗ + Wₗᵀ dyₗ.
    */
   private backward(k: number, needs: SignalNeeds): void {
@@ -151,7 +151,10 @@ export class MlpTangentPass implements TangentPass {
           for (let j = 0; j < m; j++) du[j] += C[j];
         }
       } else {
-        if (wantE) K.matTVec(dbte, fb.B[l], T.de[l], n, m);
+        // Fixed B (feedback alignment, DFA) and sign symmetry alike: dB = 0 (sign is piecewise constant), so d(Bᵀe) = Bᵀde;
+        // DFA reads the output error's tangent, d(Dₗ₋₁ e_L) = Dₗ₋₁ de_L.
+        if (wantE && fb.name === "dfa") K.matVec(dbte, fb.B[l - 1], T.de[L], m, dims[L], null);
+        else if (wantE) K.matTVec(dbte, fb.B[l], T.de[l], n, m);
         if (wantU) {
           K.matTVec(du, dW[l], post, n, m);
           K.matTVec(C, W[l], dpost, n, m);

@@ -1,4 +1,5 @@
 import { makeFeedback } from "../../signals/feedback.js";
+import { checkDale } from "../../learn/dale.js";
 import { own, outputsOf, type NetConfig, type NetworkModule } from "../module.js";
 import { probeRnn } from "./probe.js";
 import { RNN, SITE_J } from "./rnn.js";
@@ -29,6 +30,10 @@ export const rnnModule: NetworkModule = {
     const delay = delayOf(cfg), leak = own<number>(cfg, "leak") ?? 1, gainRec = own<number>(cfg, "gainRec");
     if (!Number.isInteger(delay) || delay < 0) throw new RangeError(`--delay must be a non-negative integer, got ${delay}`);
     if (!(leak > 0 && leak <= 1)) throw new RangeError(`--leak must be in (0, 1], got ${leak}`);
+    // DFA through time would send e straight to every δₜ through one fixed matrix; its credit through J is not the
+    // pathway the literature defines (Nøkland 2016 is feedforward), so it is refused rather than guessed.
+    if (cfg.feedback === "dfa") throw new RangeError("--feedback dfa is defined for feedforward networks; --net rnn takes sym, random, sign or sign-random");
+    checkDale(cfg.dale);
     if (gainRec !== undefined && !(gainRec > 0 && Number.isFinite(gainRec))) throw new RangeError(`--gain-rec must be a positive number, got ${gainRec}`);
   },
   sites: () => 3,
@@ -48,6 +53,7 @@ export const rnnModule: NetworkModule = {
       leak: own<number>(cfg, "leak") ?? 1,
       arena,
     }).init(cfg.init, cfg.gain, gainRec, s.init);
+    if (cfg.dale !== undefined) rnn.applyDale(cfg.dale); // before the pathway: sign symmetry reads the folded weights
     rnn.feedback = makeFeedback(cfg.feedback, rnn, cfg.init, (i) => (i === SITE_J ? gainRec : cfg.gain), s.feedback);
     return rnn;
   },

@@ -1,7 +1,8 @@
+import { boundaryFraction } from "../../learn/dale.js";
 import { heapArena, type Buf } from "../../core/kernels.js";
 import { loadPixels } from "../../data/pixels.js";
 import { RNN, SITE_J, SITE_U, SITE_W } from "./rnn.js";
-import type { Feedback } from "../../signals/feedback.js";
+import { copyFeedback, type Feedback } from "../../signals/feedback.js";
 import { angleDeg, frobenius, orthonormalityError, participationRatio } from "../../nn/metrics.js";
 import type { LayerDiagnostics } from "../mlp/probe.js";
 
@@ -73,8 +74,8 @@ export function probeRnn(
   const copy = new RNN({ nIn: net.nIn, rows: net.rows, delay: net.delay, N: net.N, nOut: net.nOut, leak: net.leak, arena: heapArena("f64") });
   copy.params.set(net.params);
   const fb = net.feedback,
-    random = fb.name === "random";
-  const fbCopy: Feedback = random ? { name: "random", B: fb.B.map((b) => Float64Array.from(b)) } : { name: "sym", B: copy.sites.map((s) => s.W) };
+    random = fb.name !== "sym"; // any pathway but backprop: its angle to the true gradient
+  const fbCopy: Feedback = copyFeedback(fb, copy.sites.map((s) => s.W));
   const symFb: Feedback = { name: "sym", B: copy.sites.map((s) => s.W) };
   const { N, T, nOut: C } = copy,
     R = copy.rowsOf;
@@ -139,6 +140,7 @@ export function probeRnn(
       weightNorm: frobenius(s.W),
       orthoErr: orthonormalityError(s.W, s.n, s.m),
       faAngle: random ? angleDeg(gFa[i], gBp[i]) : null,
+      ...(net.dale ? { daleBoundary: boundaryFraction(net.dale, l, s.W, s.n, s.m) } : {}),
     };
   });
   const ts = Array.from({ length: T }, (_, i) => i + 1);

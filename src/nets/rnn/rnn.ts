@@ -3,9 +3,10 @@ import type { Rng } from "../../core/rng.js";
 import { initWeights, type InitName } from "../../nn/init.js";
 import { logitSum, outputError } from "../../nn/loss.js";
 import type { LayerSignals } from "../../rules/types.js";
-import type { Feedback } from "../../signals/feedback.js";
+import { isSign, refreshSign, type Feedback } from "../../signals/feedback.js";
 import type { SignalNeeds, Site, TangentNetwork } from "../../learn/network.js";
 import { RnnTangentPass } from "./tangent.js";
+import { foldInit, unitSigns, type DaleSigns } from "../../learn/dale.js";
 
 export interface RNNOptions {
   /** Input width per time step (the image's columns: 28 for MNIST). */
@@ -62,6 +63,8 @@ export class RNN implements TangentNetwork {
   readonly W: Buf;
   readonly sites: readonly Site[];
   feedback: Feedback;
+  /** Dale's law: the N units' signs on the columns of J and W (U's inputs are pixels, unconstrained); null: off. */
+  dale: DaleSigns | null = null;
   /** The sequence's inputs (T, nIn); rows past `rows` stay zero. */
   readonly xs: Buf;
   /** The input buffer: the image (rows × nIn), the first rows of xs. */
@@ -178,6 +181,15 @@ export class RNN implements TangentNetwork {
     return this;
   }
 
+  /** Dale's law with excitatory fraction f (src/learn/dale.ts): one sign per recurrent unit, on what it sends (J's and W's columns). */
+  applyDale(fraction: number): this {
+    const s = unitSigns(this.N, fraction);
+    foldInit(this.J, this.N, this.N, s, fraction);
+    foldInit(this.W, this.nOut, this.N, s, fraction);
+    this.dale = { fraction, colSign: [null, null, s, s] };
+    return this;
+  }
+
   paramView<T extends Buf>(buf: T, v: Buf): T {
     const o = v.byteOffset / v.BYTES_PER_ELEMENT - this.params.byteOffset / this.params.BYTES_PER_ELEMENT;
     return buf.subarray(o, o + v.length) as T;
@@ -215,6 +227,12 @@ export class RNN implements TangentNetwork {
   backward(needs: SignalNeeds): void {
     const { N, nIn, T, nOut: C, k, leak } = this, R = this.rowsOf, B = this.feedback.B, sym = this.feedback.name === "sym";
     const needUJ = needs.needU[SITE_J], needUU = needs.needU[SITE_U], needG0 = needs.needEPre[SITE_J], needEX = needs.needEPre[SITE_U];
+    if (isSign(this.feedback)) {
+      // Sign symmetry: B = sign(·)·s of the current weights, once per sequence (src/signals/feedback.ts).
+      refreshSign(this.feedback, SITE_W, this.W, k);
+      refreshSign(this.feedback, SITE_J, this.J, k);
+      if (needEX) refreshSign(this.feedback, SITE_U, this.U, k);
+    }
     // g_T = B_Wᵀ e (with B_W = W one pass also gives Oja's Wᵀp).
     if (needs.needU[SITE_W] && sym) k.matTVec2(R.g[T], this.uW, this.W, this.e, this.p, C, N);
     else {
