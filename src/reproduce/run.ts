@@ -92,6 +92,8 @@ function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
         weightNorm: pick((l) => l.weightNorm),
         orthoErr: pick((l) => l.orthoErr),
         faAngle: l0.faAngle === null ? null : pick((l) => l.faAngle ?? NaN),
+        // Dale's law's fraction of constrained weights at zero (only where the cells ran under it).
+        ...(l0.daleBoundary !== undefined && l0.daleBoundary !== null ? { daleBoundary: pick((l) => l.daleBoundary ?? NaN) } : {}),
       };
     }),
   }));

@@ -1,4 +1,5 @@
 import type { Scenario } from "./scenario.js";
+import { credit } from "./scenarios/credit.js";
 import { depth } from "./scenarios/depth.js";
 import { feedback } from "./scenarios/feedback.js";
 import { init } from "./scenarios/init.js";
@@ -9,7 +10,7 @@ import { tricks } from "./scenarios/tricks.js";
 import type { ScenarioId } from "./types.js";
 
 /** The paper's comparisons (PAPER.md "Claims"), one module each: the compiler checks that every id has its scenario. */
-export const SCENARIOS = { a: online, b: depth, c: init, d: tricks, e: feedback, f: recurrent, g: scarcity } satisfies Record<ScenarioId, Scenario>;
+export const SCENARIOS = { a: online, b: depth, c: init, d: tricks, e: feedback, f: recurrent, g: scarcity, h: credit } satisfies Record<ScenarioId, Scenario>;
 
 /** The scenarios in run (and report) order. */
 export const SCENARIO_IDS = Object.keys(SCENARIOS) as ScenarioId[];

@@ -10,7 +10,7 @@ export interface LayerValues { pr: number[]; actNorm: number[]; orthoErr: number
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
 
 /** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
 export const POOL_L1 = 1;

@@ -63,8 +63,9 @@ export const online: Scenario = {
         ...v,
         evidence:
           `No paired test: these cells kept no per-task diagnostics. Means over hidden layers after training: participation ratio bp ` +
-          `${sig3(finalMean(a1, (l) => l.pr))} vs bp + Oja ${sig3(finalMean(a2, (l) => l.pr))}; ‖WWᵀ−I‖_F/√n bp ${sig3(finalMean(a1, (l) => l.orthoErr))} vs bp + Oja ` +
-          `${sig3(finalMean(a2, (l) => l.orthoErr))}; the rules ran at different θ_bp (${thetaText(a1.theta)} vs ${thetaText(a2.theta)}), so the step size is not controlled.`,
+          `${sig3(finalMean(a1, (l) => l.pr))} vs bp + Oja ${sig3(finalMean(a2, (l) => l.pr))}; ‖WWᵀ−I‖_F/√n bp ` +
+          `${sig3(finalMean(a1, (l) => l.orthoErr))} vs bp + Oja ${sig3(finalMean(a2, (l) => l.orthoErr))}; the rules ran at different θ_bp ` +
+          `(${thetaText(a1.theta)} vs ${thetaText(a2.theta)}), so the step size is not controlled.`,
       });
     }
     return out;

@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
-import { closePools } from "../src/experiments/pool.js";
-import { planSweep } from "../src/cli/sweep/plan.js";
-import { cliCommand, DEFAULTS, fromHash, runConfig, toHash, type AppState } from "../web/src/state.js";
-import { cli } from "./helpers.js";
+import { closePools } from "../../src/experiments/pool.js";
+import { planSweep } from "../../src/cli/sweep/plan.js";
+import { cliCommand, DEFAULTS, fromHash, runConfig, toHash, type AppState } from "../../web/src/state.js";
+import { cli } from "../helpers.js";
 
 after(closePools);
 const dir = mkdtempSync(join(tmpdir(), "np-credit-"));
