@@ -11,7 +11,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "build", "native.node");
+// NEUROPLASTIC_NATIVE_OUT: another place for the addon (the tests build into a temporary folder).
+const out = process.env.NEUROPLASTIC_NATIVE_OUT || join(root, "build", "native.node");
 const say = (msg) => console.error(`native kernels: ${msg}`);
 
 function skip(why) {
@@ -42,11 +43,11 @@ try {
     compile("kern.c", "avx512.o", ["-DVW=16", "-DSUF=_avx512", "-mavx512f"]);
   }
   compile("addon.c", "addon.o", [`-I${include}`, ...(x86 ? ["-DNP_X86"] : [])]);
-  mkdirSync(join(root, "build"), { recursive: true });
+  mkdirSync(dirname(out), { recursive: true });
   const part = `${out}.tmp`;
   execFileSync(cc, ["-shared", ...objs, "-o", part], { stdio: ["ignore", "ignore", "pipe"] });
   renameSync(part, out);
-  say(`build/native.node (${x86 ? "avx512 / avx2 / portable, chosen at load" : "portable"})`);
+  say(`${out === join(root, "build", "native.node") ? "build/native.node" : out} (${x86 ? "avx512 / avx2 / portable, chosen at load" : "portable"})`);
 } catch (e) {
   const first = String(e.stderr ?? e.message ?? e).split("\n").find((l) => l.trim() !== "") ?? "failed";
   skip(`not built (${cc}: ${first.trim().slice(0, 160)})`);
