@@ -355,6 +355,49 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
   s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
 }
 
+/*
+ * dot4 over 4·RP rows at once (RP = VW / 4 rows per vector register): each register holds the
+ * four-lane accumulators of RP rows side by side, so every row's lanes sum its own groups in
+ * order, exactly as dot4's a_r, and then hsum and the tail in order. Rows sb floats apart.
+ */
+#define RP (VW / 4)
+#if VW == 8
+static inline vw rowsLoad(const float* p, size_t sb) { return __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7); }
+static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3); }
+#elif VW == 16
+typedef float v8 __attribute__((vector_size(32)));
+static inline vw rowsLoad(const float* p, size_t sb) {
+  const v8 a = __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7);
+  const v8 b = __builtin_shufflevector(ld4(p + 2 * sb), ld4(p + 3 * sb), 0, 1, 2, 3, 4, 5, 6, 7);
+  return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3); }
+#endif
+#if VW > 4
+static inline void dotRows(const float* r, size_t sb, const float* v, int n, float* s) {
+  vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+  const size_t sR = RP * sb;
+  const int n4 = n & ~3;
+  int k = 0;
+  for (; k < n4; k += 4) {
+    const vw w = bcast4(v + k);
+    a0 = a0 + rowsLoad(r + k, sb) * w;
+    a1 = a1 + rowsLoad(r + sR + k, sb) * w;
+    a2 = a2 + rowsLoad(r + 2 * sR + k, sb) * w;
+    a3 = a3 + rowsLoad(r + 3 * sR + k, sb) * w;
+  }
+  const vw acc[4] = {a0, a1, a2, a3};
+  for (int q = 0; q < 4 * RP; q++) {
+    const vw a = acc[q / RP];
+    const int l = 4 * (q % RP);
+    float t = a[l] + a[l + 1] + a[l + 2] + a[l + 3];
+    const float* rq = r + (size_t)q * sb;
+    for (int kk = n4; kk < n; kk++) t += rq[kk] * v[kk];
+    s[q] = t;
+  }
+}
+#endif
+
 /* dot2 of asm/kernels.ts: a·b + c·d with two accumulators over eight floats, hsum(a0 + a1), tail in order. */
 static inline float dot2(const float* a, const float* b, const float* c, const float* d, int n) {
   const int n8 = n & ~7, n4 = n & ~3;
@@ -495,9 +538,18 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
   }
   int j = 0;
   if (P == 0 && Bv) {
+    /* Rows below `dotted` have their uⱼ already. */
+    int dotted = 0;
     for (; j + 4 <= m; j += 4) {
       float* row = WT + (size_t)j * sb;
-      dot4(row, row + sb, row + 2 * sb, row + 3 * sb, y, n, u + j);
+      if (j >= dotted) {
+#if VW > 4
+        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's. */
+        if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
+        else
+#endif
+        { dot4(row, row + sb, row + 2 * sb, row + 3 * sb, y, n, u + j); dotted = j + 4; }
+      }
       for (int q = 0; q < 4; q++) scr[8 + q] = x[j + q] - u[j + q];
       const int blank = x[j] == 0 && x[j + 1] == 0 && x[j + 2] == 0 && x[j + 3] == 0;
       if (!A || blank) { upd4(row, sb, n, 1, Bv, Bv, scr + 8, scr + 8); continue; }
