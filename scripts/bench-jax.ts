@@ -31,6 +31,8 @@ import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/learn/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
 import { jaxAvailable, jaxRnnAvailable, runJax, runJaxRnn } from "./anchor.js";
+// @ts-expect-error: a plain .mjs helper without types
+import { probeStep } from "./probe-step.mjs";
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
@@ -115,6 +117,8 @@ for (let k = 0; k < rounds; k++) {
     R.rnn_jax = jn.steps_per_s; R.rnn_jax_compile_s = jn.compile_s; R.rnn_jax_process_s = jn.process_s;
   }
   for (const b of backends) R[`bare_${b}`] = stepRate({ ...base, backend: b }, 3, 2000);
+  const probe = probeStep(quick ? 4000 : 10000);
+  if (probe !== null) R.bare_c_probe = probe.steps_per_s;
   res.per_round.push(R);
 }
 const rr = res.per_round as Record<string, any>[];
@@ -127,6 +131,7 @@ res.ratios = {
   online: ratio(`online_${ours}`, "online_jax"),
   meta: ratio(`meta_${ours}`, "meta_jax_best"),
   rnn: ratio(`rnn_${ours}`, "rnn_jax"),
+  bare_vs_c_probe: ratio("bare_c_probe", `bare_${ours}`),
   native_over_wasm_online: backends.length > 1 ? ratio("online_native", "online_wasm") : null,
   native_over_wasm_bare: backends.length > 1 ? ratio("bare_native", "bare_wasm") : null,
   native_over_wasm_meta: backends.length > 1 ? ratio("meta_native", "meta_wasm") : null,
@@ -151,6 +156,7 @@ writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
 const f = (x: { median: number; min: number; max: number } | null) => (x === null ? "–" : `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`);
 console.log(`ours = ${ours}${nativeIsa() ? ` (${nativeIsa()})` : ""}; ${rounds} rounds, load average ${res.loadavg_start[0].toFixed(1)} → ${res.loadavg_end[0].toFixed(1)}`);
 console.log(`online end to end ÷ JAX: ${f(res.ratios.online)}; meta ÷ JAX best of fwd2/rev: ${f(res.ratios.meta)}; RNN ÷ JAX: ${f(res.ratios.rnn)}`);
+console.log(`C probe (the bare step's native limit) ÷ our bare step: ${f(res.ratios.bare_vs_c_probe)}`);
 if (backends.length > 1) console.log(`native ÷ wasm: online ${f(res.ratios.native_over_wasm_online)}, bare step ${f(res.ratios.native_over_wasm_bare)}, meta ${f(res.ratios.native_over_wasm_meta)}`);
 for (const s of res.shapes ?? []) console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)`);
 console.log(`wrote ${outFile}`);

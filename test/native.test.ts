@@ -61,16 +61,17 @@ for (const [name, over] of whole) {
   });
 }
 
-for (const [name, over, learn] of [
+const metaCases: [string, Partial<RunConfig>, string[]][] = [
   ["MLP (bp, oja)", {}, ["bp", "oja"]],
   ["MLP per-layer oja", { hidden: [20, 12] }, ["oja"]],
   ["RNN (bp, oja)", { net: "rnn", hidden: [16], delay: 2, theta: { bp: 0.003, oja: 0.002 } }, ["bp", "oja"]],
-] as const) {
+];
+for (const [name, over, learn] of metaCases) {
   test(`a meta-gradient episode gives the same bytes on native and wasm: ${name}`, { skip }, () => {
     const cfg: RunConfig = { ...small, split: "train", ...over };
     const ds = cachedDataset(cfg);
     const S = cfg.net === "rnn" ? 3 : cfg.hidden.length + 1;
-    const layout = metaLayout([...learn], S, name.includes("per-layer"));
+    const layout = metaLayout(learn, S, name.includes("per-layer"));
     const theta = layout.map(() => 0.004);
     const e = (backend: RunConfig["backend"]) => runEpisode({ ...cfg, backend }, ds, 2, layout, theta, {});
     const a = e("wasm"), b = e("native");
@@ -110,7 +111,8 @@ test("the install step never fails: without a compiler, or with NEUROPLASTIC_NAT
     const out = join(dir, "native.node");
     const build = (env: Record<string, string>) =>
       spawnSync(process.execPath, [join(root, "scripts/build-native.mjs")], { cwd: root, encoding: "utf8", env: { ...process.env, NEUROPLASTIC_NATIVE_OUT: out, ...env } });
-    for (const env of [{ CC: "false" }, { CC: "/nonexistent/cc" }, { NEUROPLASTIC_NATIVE: "0" }]) {
+    const envs: Record<string, string>[] = [{ CC: "false" }, { CC: "/nonexistent/cc" }, { NEUROPLASTIC_NATIVE: "0" }];
+    for (const env of envs) {
       const r = build(env);
       assert.equal(r.status, 0, r.stderr);
       assert.equal(r.stdout, "");
