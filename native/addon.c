@@ -23,7 +23,9 @@
   void k_inputSweep##S(char*, uint32_t, int, int, int, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, uint32_t); \
   void k_matVec2##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, uint32_t);                 \
   void k_matTVec2x2##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int); \
-  void k_addOutersT##S(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);
+  void k_addOutersT##S(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);                              \
+  void k_matVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);                                        \
+  void k_matTVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);
 
 DECL(_portable)
 #ifdef NP_X86
@@ -44,10 +46,12 @@ typedef struct {
   void (*matVec2)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, uint32_t);
   void (*matTVec2x2)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int);
   void (*addOutersT)(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);
+  void (*matVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
+  void (*matTVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
 } Table;
 
 #define TABLE(S, N) \
-  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S }
+  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S }
 
 static const Table PORTABLE = TABLE(_portable, "portable");
 #ifdef NP_X86
@@ -114,6 +118,8 @@ static napi_value f_matTVec2x2(napi_env env, napi_callback_info info) {
   K->matTVec2x2(B, U(1), U(2), U(3), U(4), U(5), U(6), U(7), U(8), I(9), I(10));
   return NULL;
 }
+static napi_value f_matVecs(napi_env env, napi_callback_info info) { ARGS(7); K->matVecs(B, U(1), U(2), U(3), I(4), I(5), I(6)); return NULL; }
+static napi_value f_matTVecs(napi_env env, napi_callback_info info) { ARGS(7); K->matTVecs(B, U(1), U(2), U(3), I(4), I(5), I(6)); return NULL; }
 static napi_value f_addOutersT(napi_env env, napi_callback_info info) { ARGS(8); K->addOutersT(B, U(1), I(2), I(3), I(4), I(5), U(6), U(7)); return NULL; }
 
 /* bind(buffer): the address of an ArrayBuffer's bytes (a WebAssembly.Memory that never grows, so it never moves). */
@@ -144,6 +150,7 @@ NAPI_MODULE_INIT() {
     {"bind", f_bind}, {"isa", f_isa}, {"matVec", f_matVec}, {"matVecNZ", f_matVecNZ}, {"matTVec", f_matTVec},
     {"matTVec2", f_matTVec2}, {"addOuters", f_addOuters}, {"backUpdate", f_backUpdate}, {"matVecT", f_matVecT},
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
+    {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -90,6 +90,11 @@ void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, u
   matVecRows(F(out), F(W), F(x), n, m, b ? F(b) : NULL, NULL, (m & ~3) >> 2, 1);
 }
 
+/* matVecs: T matVecs of one W (the RNN's input projection over a sequence), each row matVec's floats. */
+void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, int m) {
+  for (int t = 0; t < T; t++) matVecRows(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL, NULL, (m & ~3) >> 2, 1);
+}
+
 /* matVecNZ: the four-float groups of x that are +0 throughout are skipped (see asm/kernels.ts); GIDX: scratch of `groups` int32. */
 int FN(k_matVecNZ)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, uint32_t b, uint32_t gidx, int groups) {
   const int m4 = m & ~3;
@@ -135,6 +140,10 @@ void FN(k_matTVec)(char* B, uint32_t out_, uint32_t W_, uint32_t a_, int n, int 
     accRows4(out, r0, r0 + m, r0 + 2 * (size_t)m, r0 + 3 * (size_t)m, a[i], a[i + 1], a[i + 2], a[i + 3], m);
   }
   for (; i < n; i++) accRow1(out, W + (size_t)i * m, a[i], m);
+}
+
+void FN(k_matTVecs)(char* B, uint32_t out, uint32_t W, uint32_t A, int T, int n, int m) {
+  for (int t = 0; t < T; t++) FN(k_matTVec)(B, out + 4u * (uint32_t)(t * m), W, A + 4u * (uint32_t)(t * n), n, m);
 }
 
 void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_, uint32_t b_, int n, int m) {

@@ -104,6 +104,12 @@ export function kernelCases(n: number, m: number, seed: number): string[] {
       }
     }
   }
+  // The RNN's per-sequence forms: T matVecs / matTVecs of one W.
+  for (const Tn of [1, 3, 7]) {
+    const X = T.buf(Tn * m), Aa = T.buf(Tn * n), O1 = T.buf(Tn * n), O2 = T.buf(Tn * m);
+    both(`matVecs T=${Tn}`, (k, s) => k.matVecs(O1[s], W[s], X[s], Tn, n, m));
+    both(`matTVecs T=${Tn}`, (k, s) => k.matTVecs(O2[s], W[s], Aa[s], Tn, n, m));
+  }
   // The RNN's rank-T update: u_k (T, n), v_k (T, m).
   for (const Tn of [2, 5]) {
     const uT = [T.buf(Tn * n), T.buf(Tn * n), T.buf(Tn * n)], vT = [T.buf(Tn * m), T.buf(Tn * m), T.buf(Tn * m)];

@@ -28,6 +28,8 @@ interface Exports {
   matVec(out: number, W: number, x: number, n: number, m: number, b: number): void;
   matTVec(out: number, W: number, a: number, n: number, m: number): void;
   matTVec2(outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
+  matVecs(out: number, W: number, X: number, T: number, n: number, m: number): void;
+  matTVecs(out: number, W: number, A: number, T: number, n: number, m: number): void;
   addOuters(W: number, n: number, m: number, K: number, desc: number): void;
   backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
   sub(out: number, a: number, b: number, m: number): void;
@@ -83,6 +85,8 @@ export interface NativeKernels {
   matVecNZ(B: number, out: number, W: number, x: number, n: number, m: number, b: number, gidx: number, groups: number): number;
   matTVec(B: number, out: number, W: number, a: number, n: number, m: number): void;
   matTVec2(B: number, outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
+  matVecs(B: number, out: number, W: number, X: number, T: number, n: number, m: number): void;
+  matTVecs(B: number, out: number, W: number, A: number, T: number, n: number, m: number): void;
   addOuters(B: number, W: number, n: number, m: number, K: number, desc: number): void;
   backUpdate(B: number, g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
   matVecT(B: number, out: number, WT: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
@@ -109,6 +113,8 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     matVecNZ: (out, W, v, n, m, b, gidx, groups) => N.matVecNZ(B, out, W, v, n, m, b, gidx, groups),
     matTVec: (out, W, a, n, m) => N.matTVec(B, out, W, a, n, m),
     matTVec2: (oA, oB, W, a, b, n, m) => N.matTVec2(B, oA, oB, W, a, b, n, m),
+    matVecs: (out, W, X, T, n, m) => N.matVecs(B, out, W, X, T, n, m),
+    matTVecs: (out, W, A, T, n, m) => N.matTVecs(B, out, W, A, T, n, m),
     addOuters: (W, n, m, K, desc) => N.addOuters(B, W, n, m, K, desc),
     backUpdate: (g, W, Wout, e, n, m, K, desc, d, bte) => N.backUpdate(B, g, W, Wout, e, n, m, K, desc, d, bte),
     matVecT: (out, WT, stride, v, idx, cnt, n, b) => N.matVecT(B, out, WT, stride, v, idx, cnt, n, b),
@@ -279,6 +285,16 @@ export class WasmArena implements Arena {
         const p0 = o(outA), p1 = o(outB), p2 = o(W), p3 = o(a), p4 = o(b);
         if ((p0 | p1 | p2 | p3 | p4) >= 0) x.matTVec2(p0, p1, p2, p3, p4, n, m);
         else jsKernels.matTVec2(outA, outB, W, a, b, n, m);
+      },
+      matVecs(out, W, X, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(X);
+        if ((p0 | p1 | p2) >= 0) x.matVecs(p0, p1, p2, T, n, m);
+        else jsKernels.matVecs(out, W, X, T, n, m);
+      },
+      matTVecs(out, W, A, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(A);
+        if ((p0 | p1 | p2) >= 0) x.matTVecs(p0, p1, p2, T, n, m);
+        else jsKernels.matTVecs(out, W, A, T, n, m);
       },
       matVec2(out, A, v, B, w, n, m, b = null) {
         const p0 = o(out), p1 = o(A), p2 = o(v), p3 = o(B), p4 = o(w), p5 = on(b);
