@@ -102,21 +102,23 @@ const jaxRnn = jaxRnnAvailable();
 for (let k = 0; k < rounds; k++) {
   log(`round ${k + 1} of ${rounds} (load average ${loadavg()[0].toFixed(1)})…`);
   const R: Record<string, any> = { loadavg: loadavg()[0] };
-  for (const b of backends) R[`online_${b}`] = await trainRate({ ...base, backend: b }, tasks);
+  // Our backends in alternating order from round to round (the first in a round has no edge).
+  const bs = k % 2 === 0 ? backends : [...backends].reverse();
+  for (const b of bs) R[`online_${b}`] = await trainRate({ ...base, backend: b }, tasks);
   const jo = jax(["--tasks", String(tasks), "--seed", "1"]);
   R.online_jax = jo.steps_per_s; R.online_jax_compile_s = jo.compile_s; R.online_jax_process_s = jo.process_s; R.jax_version = jo.jax;
-  for (const b of backends) R[`meta_${b}`] = episodeRate({ ...base, backend: b }, quick ? 2 : 5);
+  for (const b of bs) R[`meta_${b}`] = episodeRate({ ...base, backend: b }, quick ? 2 : 5);
   const metaTasks = quick ? "2" : "6";
   const jf = jax(["--mode", "meta", "--grad", "fwd2", "--tasks", metaTasks, "--split", "train"]);
   const jr = jax(["--mode", "meta", "--grad", "rev", "--tasks", metaTasks, "--split", "train"]);
   R.meta_jax_fwd2 = jf.tasks_per_s; R.meta_jax_rev = jr.tasks_per_s; R.meta_jax_best = Math.max(jf.tasks_per_s, jr.tasks_per_s);
   R.meta_jax_compile_s = { fwd2: jf.compile_s, rev: jr.compile_s }; R.meta_jax_process_s = { fwd2: jf.process_s, rev: jr.process_s };
-  for (const b of backends) R[`rnn_${b}`] = await trainRate({ ...RNN, backend: b }, Math.max(4, tasks >> 2));
+  for (const b of bs) R[`rnn_${b}`] = await trainRate({ ...RNN, backend: b }, Math.max(4, tasks >> 2));
   if (jaxRnn) {
     const jn = jax(["--tasks", String(Math.max(4, tasks >> 2)), "--hidden", "100", "--delay", "20"], true);
     R.rnn_jax = jn.steps_per_s; R.rnn_jax_compile_s = jn.compile_s; R.rnn_jax_process_s = jn.process_s;
   }
-  for (const b of backends) R[`bare_${b}`] = stepRate({ ...base, backend: b }, 3, 2000);
+  for (const b of bs) R[`bare_${b}`] = stepRate({ ...base, backend: b }, 3, 2000);
   const probe = probeStep(quick ? 4000 : 10000);
   if (probe !== null) R.bare_c_probe = probe.steps_per_s;
   res.per_round.push(R);
