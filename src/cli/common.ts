@@ -103,7 +103,11 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--epochs <n>", "passes over each task's training set (published: 1)").argParser(intArg("--epochs")).default(1),
     new Option("--seed <s>", "random seed").argParser(intArg("--seed", 0)).default(d.seed),
     new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
-    new Option("--backend <name>", "kernels: auto (native where built, else wasm; the default) | native (C, the same bytes as wasm) | wasm (SIMD) | js (plain reference); named on stderr when given")
+    new Option(
+      "--backend <name>",
+      "kernels: auto (native where built, else wasm; the default) | native (C, the same bytes as wasm) | wasm (SIMD) | js (plain reference); " +
+        "named on stderr when given",
+    )
       .argParser(choice<Backend | "auto">("--backend", [...BACKENDS, "auto"])),
     new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)")
       .argParser(choice<Norm>("--norm", NORMS))
@@ -200,7 +204,8 @@ export function resolveBackend(want: Backend | "auto" | undefined): Backend {
   const b: Backend = want === undefined || want === "auto" ? (nativeIsa() !== null ? "native" : "wasm") : want;
   if (want !== undefined && !named) {
     named = true;
-    const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)` : b === "wasm" ? `wasm (f32x4 SIMD${nativeIsa() === null ? `; native ${nativeMissing}` : ""})` : "js (the plain reference)";
+    const why = nativeIsa() === null ? `; native ${nativeMissing}` : "";
+    const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)` : b === "wasm" ? `wasm (f32x4 SIMD${why})` : "js (the plain reference)";
     process.stderr.write(`neuroplastic: kernels ${what}\n`);
   }
   return b;

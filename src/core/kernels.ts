@@ -383,7 +383,9 @@ export function tanh(y: Buf, d: Buf, z: Buf, n: number): void {
   for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; }
 }
 
-export const jsKernels: Kernels = { matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, matVecs, matTVecs, mul, sub, lin2, tanErr, tanh };
+export const jsKernels: Kernels = {
+  matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, matVecs, matTVecs, mul, sub, lin2, tanErr, tanh,
+};
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

@@ -20,7 +20,9 @@ function load(): void {
     registerNative(k);
   } catch (e) {
     const code = (e as { code?: string }).code;
-    nativeMissing = code === "MODULE_NOT_FOUND" ? "not built (no C compiler or Node headers at install)" : `failed to load (${(e as Error).message.split("\n")[0]})`;
+    nativeMissing = code === "MODULE_NOT_FOUND"
+      ? "not built (no C compiler or Node headers at install)"
+      : `failed to load (${(e as Error).message.split("\n")[0]})`;
   }
 }
 load();
