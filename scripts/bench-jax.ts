@@ -1,5 +1,5 @@
 /**
- * npm run bench:jax [-- --rounds N] [--tasks N] [--out FILE] [--quick] [--no-shapes]
+ * npm run bench:jax [-- --rounds N] [--tasks N] [--out FILE] [--quick] [--no-shapes] [--doc] | [-- --render FILE]
  *
  * neuroplastic's backends (native, wasm) against the strongest JAX anchor
  * (../shared/anchors/jax_reference.py: v @ W, factored Oja, the dataset on the
@@ -18,6 +18,7 @@
  * JAX's compile time and its whole-process wall time are recorded beside its
  * step rate. Writes runs/bench-jax.json.
  */
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import "../src/core/native.js";
@@ -40,8 +41,65 @@ const quick = argv.includes("--quick");
 const rounds = opt("--rounds", quick ? 1 : 3);
 const tasks = opt("--tasks", quick ? 10 : 40);
 const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench-jax.json";
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+/**
+ * The docs/benchmarks.md section of a result file (between the bench:jax markers, kept by
+ * `npm run bench -- --doc`): `npm run bench:jax -- --doc` after a run, or `-- --render FILE` for an earlier one.
+ */
 const log = (s: string) => process.stderr.write(s + "\n");
+function renderDoc(res: Record<string, any>, file: string): void {
+  const f0 = (x: number) => Math.round(x).toLocaleString("en-US"), f2 = (x: number) => x.toFixed(2);
+  const rr = (x: { median: number; min: number; max: number } | null) => (x === null ? "–" : `**${f2(x.median)}** (${f2(x.min)}–${f2(x.max)})`);
+  const m = res.medians, ours = res.native_isa ? "native" : "wasm", r0 = res.per_round[0];
+  const rows = [
+    ["online bp + Oja, paper net, end to end (sampling, init, 250 steps, scoring), steps/s", f0(m[`online_${ours}`]), m.online_wasm && ours !== "wasm" ? f0(m.online_wasm) : "",
+      `${f0(m.online_jax)} (compile ${f2(r0.online_jax_compile_s)} s, process ${f2(r0.online_jax_process_s)} s)`, rr(res.ratios.online)],
+    ["meta-training (θ_bp, θ_oja), episodes/s", f2(m[`meta_${ours}`]), m.meta_wasm && ours !== "wasm" ? f2(m.meta_wasm) : "",
+      `fwd2 ${f2(m.meta_jax_fwd2)}, rev ${f2(m.meta_jax_rev)} (compile ${f2(r0.meta_jax_compile_s.fwd2)} / ${f2(r0.meta_jax_compile_s.rev)} s, process ` +
+      `${f2(r0.meta_jax_process_s.fwd2)} / ${f2(r0.meta_jax_process_s.rev)} s)`, rr(res.ratios.meta)],
+    ["RNN N = 100, delay 20, end to end, sequences/s", f0(m[`rnn_${ours}`]), m.rnn_wasm && ours !== "wasm" ? f0(m.rnn_wasm) : "",
+      m.rnn_jax ? `${f0(m.rnn_jax)} (compile ${f2(r0.rnn_jax_compile_s)} s, process ${f2(r0.rnn_jax_process_s)} s)` : "–", rr(res.ratios.rnn)],
+    ["bare online step, steps/s (C probe: the native limit)", f0(m[`bare_${ours}`]), m.bare_wasm && ours !== "wasm" ? f0(m.bare_wasm) : "",
+      m.bare_c_probe ? `C probe ${f0(m.bare_c_probe)}` : "–", res.ratios.bare_vs_c_probe ? `probe ÷ ours ${rr(res.ratios.bare_vs_c_probe)}` : "–"],
+  ];
+  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |`);
+  const block = [
+    "<!-- bench:jax -->",
+    "## Against the strongest JAX (`npm run bench:jax`)",
+    "",
+    `Measured by \`taskset -c 0 npm run bench:jax -- --rounds ${res.rounds} --tasks ${res.tasks}\` on ${res.cpu} (${res.cores} cores, AVX2 + FMA, no AVX-512), Node ${res.node}, ` +
+      `${res.date.slice(0, 10)}; JAX ${r0.jax_version} (one core, single-threaded XLA, \`taskset -c 0\`). Ours: the ${ours} backend` +
+      `${res.native_isa ? ` (${res.native_isa} path; the same bytes as wasm)` : ""}, wasm beside it. The sides alternate within each round; ratios are ours ÷ JAX, ` +
+      "the median of the per-round ratios (min–max). JAX's rates exclude its compile time, given beside them with the whole process's wall time.",
+    "",
+    `**This machine was shared with other jobs during the run** (load average ${f2(res.loadavg_start[0])} at the start, ${f2(res.loadavg_end[0])} at the end, ` +
+      `${res.per_round.map((x: any) => f2(x.loadavg)).join(" / ")} at the rounds' starts, on 2 cores): every absolute rate here is depressed several-fold ` +
+      "against an idle machine and the ratios are noisy; read them as this run's, not as constants.",
+    "",
+    `| workload | ours (${ours}) | wasm | strongest JAX | ours ÷ JAX |`,
+    "|---|---|---|---|---|",
+    ...rows.map((x) => `| ${x.join(" | ")} |`),
+    "",
+    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "", "| hidden | ours, steps/s | JAX, steps/s | ratio |", "|---|---|---|---|", ...shapes, ""] : []),
+    `Raw numbers: \`${file}\`.`,
+    "<!-- /bench:jax -->",
+    "",
+  ].join("\n");
+  const docFile = new URL("../docs/benchmarks.md", import.meta.url).pathname;
+  const old = existsSync(docFile) ? readFileSync(docFile, "utf8") : "# Benchmarks\n";
+  const re = /<!-- bench:jax -->[\s\S]*?<!-- \/bench:jax -->\n/;
+  const doc = re.test(old) ? old.replace(re, block) : old.replace(/^# Benchmarks\n\n?/, `# Benchmarks\n\n${block}\n`);
+  writeAtomic(docFile, doc);
+  log("wrote docs/benchmarks.md (the bench:jax section)");
+}
+
+if (argv.includes("--render")) {
+  const file = argv[argv.indexOf("--render") + 1];
+  renderDoc(JSON.parse(readFileSync(file, "utf8")), file);
+  process.exit(0);
+}
+
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+
 const BPOJA = { bp: 0.0068, oja: 0.0053 };
 const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1, theta: BPOJA };
 const RNN: RunConfig = { ...base, net: "rnn", hidden: [100], delay: 20, theta: { bp: 0.003, oja: 0.002 } };
@@ -162,3 +220,4 @@ console.log(`C probe (the bare step's native limit) ÷ our bare step: ${f(res.ra
 if (backends.length > 1) console.log(`native ÷ wasm: online ${f(res.ratios.native_over_wasm_online)}, bare step ${f(res.ratios.native_over_wasm_bare)}, meta ${f(res.ratios.native_over_wasm_meta)}`);
 for (const s of res.shapes ?? []) console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)`);
 console.log(`wrote ${outFile}`);
+if (argv.includes("--doc")) renderDoc(res, outFile);
