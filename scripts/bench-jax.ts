@@ -46,6 +46,7 @@ const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs
  * `npm run bench -- --doc`): `npm run bench:jax -- --doc` after a run, or `-- --render FILE` for an earlier one.
  */
 const log = (s: string) => process.stderr.write(s + "\n");
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 function renderDoc(res: Record<string, any>, file: string): void {
   const f0 = (x: number) => Math.round(x).toLocaleString("en-US"), f2 = (x: number) => x.toFixed(2);
   const rr = (x: { median: number; min: number; max: number } | null) => (x === null ? "–" : `**${f2(x.median)}** (${f2(x.min)}–${f2(x.max)})`);
@@ -92,13 +93,35 @@ function renderDoc(res: Record<string, any>, file: string): void {
   log("wrote docs/benchmarks.md (the bench:jax section)");
 }
 
+/** Medians over rounds and the per-round ratios' medians (min–max), from res.per_round (a partial run's too). */
+function summarize(res: Record<string, any>): void {
+  const rr = res.per_round as Record<string, any>[], ours = res.native_isa ? "native" : "wasm", both = res.native_isa !== null;
+  const ratio = (a: string, b: string) => {
+    const xs = rr.map((r) => r[a] / r[b]).filter(Number.isFinite);
+    return xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : null;
+  };
+  res.ratios = {
+    online: ratio(`online_${ours}`, "online_jax"),
+    meta: ratio(`meta_${ours}`, "meta_jax_best"),
+    rnn: ratio(`rnn_${ours}`, "rnn_jax"),
+    bare_vs_c_probe: ratio("bare_c_probe", `bare_${ours}`),
+    native_over_wasm_online: both ? ratio("online_native", "online_wasm") : null,
+    native_over_wasm_bare: both ? ratio("bare_native", "bare_wasm") : null,
+    native_over_wasm_meta: both ? ratio("meta_native", "meta_wasm") : null,
+    native_over_wasm_rnn: both ? ratio("rnn_native", "rnn_wasm") : null,
+  };
+  res.medians = Object.fromEntries(Object.keys(rr[0]).filter((k) => typeof rr[0][k] === "number").map((k) => [k, median(rr.map((r) => r[k]))]));
+}
+
 if (argv.includes("--render")) {
   const file = argv[argv.indexOf("--render") + 1];
-  renderDoc(JSON.parse(readFileSync(file, "utf8")), file);
+  const res = JSON.parse(readFileSync(file, "utf8"));
+  summarize(res);
+  res.loadavg_end ??= res.per_round[res.per_round.length - 1].loadavg;
+  renderDoc(res, file);
   process.exit(0);
 }
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 const BPOJA = { bp: 0.0068, oja: 0.0053 };
 const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1, theta: BPOJA };
@@ -180,34 +203,22 @@ for (let k = 0; k < rounds; k++) {
   const probe = probeStep(quick ? 4000 : 10000);
   if (probe !== null) R.bare_c_probe = probe.steps_per_s;
   res.per_round.push(R);
+  writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n"); // what is done so far, in case the run is cut short
 }
-const rr = res.per_round as Record<string, any>[];
-const ratio = (a: string, b: string) => {
-  const xs = rr.map((r) => r[a] / r[b]).filter(Number.isFinite);
-  return xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : null;
-};
+summarize(res);
 const ours = backends[0];
-res.ratios = {
-  online: ratio(`online_${ours}`, "online_jax"),
-  meta: ratio(`meta_${ours}`, "meta_jax_best"),
-  rnn: ratio(`rnn_${ours}`, "rnn_jax"),
-  bare_vs_c_probe: ratio("bare_c_probe", `bare_${ours}`),
-  native_over_wasm_online: backends.length > 1 ? ratio("online_native", "online_wasm") : null,
-  native_over_wasm_bare: backends.length > 1 ? ratio("bare_native", "bare_wasm") : null,
-  native_over_wasm_meta: backends.length > 1 ? ratio("meta_native", "meta_wasm") : null,
-};
-res.medians = Object.fromEntries(Object.keys(rr[0]).filter((k) => typeof rr[0][k] === "number").map((k) => [k, median(rr.map((r) => r[k]))]));
 
 if (!argv.includes("--no-shapes")) {
   // Widths and depths, one round each (ours, then JAX), end to end online: ratios ours ÷ JAX.
   res.shapes = [] as any[];
   const shapes: string[] = [...[100, 500, 1000, 2000].map((w) => `${w},${w},${w},${w}`), ...[2, 4, 8, 16].map((d) => Array(d).fill(100).join(","))];
   for (const h of quick ? shapes.slice(0, 2) : shapes) {
-    const hidden = h.split(",").map(Number), n = Math.max(4, Math.round(tasks / Math.max(1, hidden[0] / 250)));
+    const hidden = h.split(",").map(Number), n = Math.max(3, Math.round(tasks / Math.max(1, hidden[0] / 250)));
     log(`shape ${h} (${n} tasks)…`);
     const o = await trainRate({ ...base, hidden, backend: ours }, n);
     const j = jax(["--tasks", String(n), "--seed", "1", "--hidden", h]);
     res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s });
+    writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
   }
 }
 res.loadavg_end = loadavg();
