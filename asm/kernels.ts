@@ -176,6 +176,19 @@ export function uniformFill(W: usize, n: i32, a: f64): void {
   }
 }
 
+/**
+ * OUT(T, n): row t = W(n, m) · X[t], T matVecs in one call (the RNN's input projection U xₜ over a
+ * sequence): each row the floats of matVec, without a call from JavaScript per time step.
+ */
+export function matVecs(out: usize, W: usize, X: usize, T: i32, n: i32, m: i32): void {
+  for (let t = 0; t < T; t++) matVecRows(out + (<usize>(t * n) << 2), W, X + (<usize>(t * m) << 2), n, m, 0, 0, <usize>(m & ~3) << 2, 16, false);
+}
+
+/** OUT(T, m): row t = W(n, m)ᵀ · A[t], T matTVecs in one call (Oja's uₜ = Uᵀhₜ over a sequence). */
+export function matTVecs(out: usize, W: usize, A: usize, T: i32, n: i32, m: i32): void {
+  for (let t = 0; t < T; t++) matTVec(out + (<usize>(t * m) << 2), W, A + (<usize>(t * n) << 2), n, m);
+}
+
 /** out(m) = W(n, m)ᵀ · a(n) */
 export function matTVec(out: usize, W: usize, a: usize, n: i32, m: i32): void {
   memory.fill(out, 0, <usize>m << 2);

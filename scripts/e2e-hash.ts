@@ -1,18 +1,22 @@
 /**
- * node --import tsx scripts/e2e-hash.ts [repeats]
+ * node --import tsx scripts/e2e-hash.ts [repeats] [backend]
  *
  * The end-to-end online rate (runTask over 200 tasks of the paper network,
  * bp + Oja, one thread: sampling, initialization, steps, scoring, Σ‖W‖) and
  * a SHA-256 of every task's accuracy, loss, Σ‖W‖ and divergence flag. Run it
  * in two checkouts, alternating (this machine drifts), to compare speed and
- * show that a change left the results bit for bit as they were.
+ * show that a change left the results bit for bit as they were; with
+ * backend native (or js), the same on those kernels (native must print the
+ * wasm hash: its kernels give the same bytes).
  */
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
+import "../src/core/native.js";
 import { loadDataset } from "../src/data/dataset.js";
 import { DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
 
-const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 } };
+const backend = (process.argv[3] ?? "wasm") as RunConfig["backend"];
+const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
 const ds = loadDataset("mnist", "test");
 for (let t = 0; t < 10; t++) runTask(cfg, ds, t); // warm-up: JIT, wasm tier-up, arena sizing
 const repeats = Math.max(1, Number(process.argv[2] ?? 3));
@@ -28,4 +32,4 @@ for (let r = 0; r < repeats; r++) {
   hash = h.digest("hex").slice(0, 16);
 }
 rates.sort((a, b) => a - b);
-console.log(`median ${rates[rates.length >> 1].toFixed(0)} steps/s end to end (runs: ${rates.map((x) => x.toFixed(0)).join(", ")}); results hash ${hash}`);
+console.log(`median ${rates[rates.length >> 1].toFixed(0)} steps/s end to end (runs: ${rates.map((x) => x.toFixed(0)).join(", ")}); results hash ${hash} (${backend})`);

@@ -6,6 +6,8 @@
  * step's input layer, the initializer, scoring (blank pixel groups skipped),
  * Σ‖W‖ and task sampling were reworked for speed; they must reproduce it.
  * test/trajectory.test.ts freezes the engine the same way at small widths.
+ * The native backend (src/core/native.ts) must reproduce the same frozen
+ * hashes: its kernels give the wasm kernels' bytes (skipped where it is not built).
  *   UPDATE_EXACT=1 node --import tsx --test test/exact.test.ts   rewrites it (only when a change is meant to alter results)
  */
 import { after, test } from "node:test";
@@ -21,6 +23,7 @@ import { loadPixels } from "../src/data/pixels.js";
 import { Rng } from "../src/core/rng.js";
 import { softplusAt } from "../src/core/kernels.js";
 import { WasmArena } from "../src/core/wasm.js";
+import { nativeIsa, nativeMissing } from "../src/core/native.js";
 import { MLP } from "../src/nets/mlp/mlp.js";
 import type { Dataset } from "../src/data/dataset.js";
 import { freshPlasticStep } from "./trajectory-helpers.js";
@@ -31,17 +34,24 @@ const expected: Record<string, string> = !update && existsSync(FIXTURE) ? JSON.p
 const got: Record<string, string> = {};
 after(() => { if (update) writeFileSync(FIXTURE, JSON.stringify(got, null, 1) + "\n"); });
 
-function check(name: string, parts: unknown[]): void {
+/** The frozen hash of `name` (on native: the same fixture as wasm, never rewritten from it). */
+function check(name: string, parts: unknown[], backend: RunConfig["backend"] = "wasm"): void {
   const h = createHash("sha256");
   for (const p of parts) {
     if (ArrayBuffer.isView(p)) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
     else h.update(JSON.stringify(p));
   }
-  got[name] = h.digest("hex");
+  const hex = h.digest("hex");
+  if (backend === "wasm") got[name] = hex;
   if (update) return;
   assert.ok(name in expected, `no frozen hash for ${name}`);
-  assert.equal(got[name], expected[name], `${name}: results changed`);
+  assert.equal(hex, expected[name], `${name}${backend === "wasm" ? "" : ` on ${backend}`}: results changed`);
 }
+
+const backends: [RunConfig["backend"], string | false][] = [
+  ["wasm", false],
+  ["native", nativeIsa() === null ? `the native kernels are ${nativeMissing}` : false],
+];
 
 const paper: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend: "wasm" };
 const cases: [string, Partial<RunConfig>][] = [
@@ -53,26 +63,28 @@ const cases: [string, Partial<RunConfig>][] = [
   ["rnn", { net: "rnn", hidden: [30], delay: 2, theta: { bp: 0.003, oja: 0.002 } }],
 ];
 
-for (const [name, over] of cases) {
-  test(`bit for bit as before the speed-ups: a task end to end, ${name}`, () => {
-    const cfg: RunConfig = { ...paper, ...over };
+for (const [backend, skip] of backends) for (const [name, over] of cases) {
+  test(`bit for bit as before the speed-ups: a task end to end, ${name}${backend === "wasm" ? "" : `, on ${backend}`}`, { skip }, () => {
+    const cfg: RunConfig = { ...paper, ...over, backend };
     const ds = cachedDataset(cfg);
     // runTask: initialization, the online steps, scoring (learning-curve points too) and Σ‖W‖.
     const rs = [0, 1].map((t) => runTask(cfg, ds, t, undefined, 60));
     // The weights themselves after 100 steps.
     const { step, task, params } = freshPlasticStep(cfg, ds, 2, "f32");
     for (let i = 0; i < 100; i++) step(task.trainIdx[i], task.trainLabels[i]);
-    check(`task ${name}`, [rs.map((r) => [r.acc, r.loss, r.weightNorm, r.diverged, r.curve]), Float32Array.from(params())]);
+    check(`task ${name}`, [rs.map((r) => [r.acc, r.loss, r.weightNorm, r.diverged, r.curve]), Float32Array.from(params())], backend);
   });
 }
 
-test("bit for bit as before the speed-ups: a meta-gradient episode on wasm (paper net, train split)", () => {
-  const cfg: RunConfig = { ...paper, split: "train" };
-  const ds = cachedDataset(cfg);
-  const layout = metaLayout(["bp", "oja"], 5, false);
-  const e = runEpisode(cfg, ds, 3, layout, [0.0068, 0.0053], {});
-  check("meta episode paper net", [Float64Array.from([e.loss, e.acc, ...e.grad])]);
-});
+for (const [backend, skip] of backends) {
+  test(`bit for bit as before the speed-ups: a meta-gradient episode on ${backend} (paper net, train split)`, { skip }, () => {
+    const cfg: RunConfig = { ...paper, split: "train", backend };
+    const ds = cachedDataset(cfg);
+    const layout = metaLayout(["bp", "oja"], 5, false);
+    const e = runEpisode(cfg, ds, 3, layout, [0.0068, 0.0053], {});
+    check("meta episode paper net", [Float64Array.from([e.loss, e.acc, ...e.grad])], backend);
+  });
+}
 
 test("bit for bit as before the speed-ups: task sampling from both splits", () => {
   const parts: Int32Array[] = [];

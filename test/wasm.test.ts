@@ -30,6 +30,19 @@ for (const [n, m] of [[1, 1], [3, 5], [7, 13], [4, 8], [10, 70], [170, 784], [13
       k.matVec(o1, W, x, n, m, bb); jsKernels.matVec(o2, Wj, Float32Array.from(x), n, m, bb && Float32Array.from(bb));
       check(o1, o2, `matVec bias=${bb !== null}`);
     }
+    {
+      // T matVecs / matTVecs of one W in one call: each row the floats of its own single call, on this backend and the plain one.
+      const T = 3, X = fill(w.alloc(T * m), r), Av = fill(w.alloc(T * n), r), O = w.alloc(T * n), P = w.alloc(T * m), o1 = w.alloc(n), p1 = w.alloc(m);
+      k.matVecs(O, W, X, T, n, m); k.matTVecs(P, W, Av, T, n, m);
+      const Oj = new Float32Array(T * n), Pj = new Float32Array(T * m);
+      jsKernels.matVecs(Oj, Wj, Float32Array.from(X), T, n, m); jsKernels.matTVecs(Pj, Wj, Float32Array.from(Av), T, n, m);
+      check(O, Oj, "matVecs"); check(P, Pj, "matTVecs");
+      for (let t = 0; t < T; t++) {
+        k.matVec(o1, W, X.subarray(t * m, (t + 1) * m), n, m); k.matTVec(p1, W, Av.subarray(t * n, (t + 1) * n), n, m);
+        assert.deepEqual(O.subarray(t * n, (t + 1) * n), o1, `matVecs row ${t}: matVec's floats`);
+        assert.deepEqual(P.subarray(t * m, (t + 1) * m), p1, `matTVecs row ${t}: matTVec's floats`);
+      }
+    }
     const t1 = w.alloc(m), t2 = new Float32Array(m), t3 = w.alloc(m), t4 = new Float32Array(m), t5 = w.alloc(m);
     t1.fill(7); // kernels must overwrite, not accumulate
     k.matTVec(t1, W, a, n, m); jsKernels.matTVec(t2, Wj, Float32Array.from(a), n, m);

@@ -17,6 +17,7 @@ import { DEFAULT_NET, networkKinds, networkModules, networkOf, type NetFlag } fr
 import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
+import { nativeIsa, nativeMissing } from "../core/native.js";
 
 import { UsageError } from "./errors.js";
 export { UsageError } from "./errors.js";
@@ -109,7 +110,12 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--epochs <n>", "passes over each task's training set (published: 1)").argParser(intArg("--epochs")).default(1),
     new Option("--seed <s>", "random seed").argParser(intArg("--seed", 0)).default(d.seed),
     new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
-    new Option("--backend <name>", "kernels: wasm (SIMD) | js (plain reference)").argParser(choice<Backend>("--backend", BACKENDS)).default(d.backend),
+    new Option(
+      "--backend <name>",
+      "kernels: auto (native where built, else wasm; the default) | native (C, the same bytes as wasm) | wasm (SIMD) | js (plain reference); " +
+        "named on stderr when given",
+    )
+      .argParser(choice<Backend | "auto">("--backend", [...BACKENDS, "auto"])),
     new Option("--norm <kind>", "normalization of hidden layers, a baseline trick: none | layer | batch (needs --batch ≥ 2)")
       .argParser(choice<Norm>("--norm", NORMS))
       .default(d.norm),
@@ -173,7 +179,7 @@ export interface RunFlags {
   dataset: string; split: "train" | "test"; transpose: boolean; hidden: number[]; activation: ActivationName;
   beta: number; bias: boolean; init: InitFlag; gain: number; feedback: FeedbackName; ojaOutput: boolean;
   batch: number; way: number; shots: number; query: number; remap: boolean; tasks: number; seed: number;
-  workers: number; json: boolean; backend: Backend; norm: Norm; optimizer: string; epochs: number; dale?: number;
+  workers: number; json: boolean; backend?: Backend | "auto"; norm: Norm; optimizer: string; epochs: number; dale?: number;
   /** A network kind; each network's own flags (src/nets/registry.ts) are read by their keys. */
   net: string; terms?: string; term?: string[];
 }
@@ -192,12 +198,32 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
-    backend: f.backend, norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
+    backend: resolveBackend(f.backend), norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
     ...(net.kind !== DEFAULT_NET ? { net: net.kind } : {}),
     ...Object.fromEntries(netKeys.map((k) => [k, given(k)])),
     ...(f.sparseLabels ? { sparseLabels: true } : {}),
     ...(f.dale !== undefined ? { dale: f.dale } : {}),
   };
+}
+
+let named = false;
+
+/**
+ * The kernels a run uses: --backend as given, or (auto, and when absent) native where its addon
+ * loaded, else wasm. Both give the same bytes (test/native.test.ts), so auto changes no number; the
+ * result files name the one that ran (config.backend). When --backend is given, one line on stderr
+ * names the active kernels, once per process.
+ */
+export function resolveBackend(want: Backend | "auto" | undefined): Backend {
+  if (want === "native" && nativeIsa() === null) throw new UsageError(`--backend native: the native kernels are ${nativeMissing}; use --backend wasm`);
+  const b: Backend = want === undefined || want === "auto" ? (nativeIsa() !== null ? "native" : "wasm") : want;
+  if (want !== undefined && !named) {
+    named = true;
+    const why = nativeIsa() === null ? `; native ${nativeMissing}` : "";
+    const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)` : b === "wasm" ? `wasm (f32x4 SIMD${why})` : "js (the plain reference)";
+    process.stderr.write(`neuroplastic: kernels ${what}\n`);
+  }
+  return b;
 }
 
 /** --workers within the machine: more threads than cores only contend (and thousands exhaust memory). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "../core/native.js"; // the native kernels, where built (registers them for --backend native)
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { registerMeta } from "./meta.js";

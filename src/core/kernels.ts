@@ -28,6 +28,13 @@ export interface Kernels {
   addOutersT(W: Buf, s: ArrayLike<number>, u: readonly Buf[], v: readonly Buf[], K: number, T: number, n: number, m: number): void;
   matVec2(out: Buf, A: Buf, x: Buf, B: Buf, w: Buf, n: number, m: number, b?: Buf | null): void;
   matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf, c: Buf, d: Buf, n: number, m: number): void;
+  /**
+   * OUT(T, n) = X(T, m) Wᵀ: T matVecs of one W in one call (the RNN's input projection U xₜ for
+   * every t, PAPER.md "Recurrent networks"), row t the floats of matVec(OUT[t], W, X[t]).
+   */
+  matVecs(out: Buf, W: Buf, X: Buf, T: number, n: number, m: number): void;
+  /** OUT(T, m) = A(T, n) W: T matTVecs of one W in one call (Oja's uₜ = Uᵀhₜ for every t), row t the floats of matTVec. */
+  matTVecs(out: Buf, W: Buf, A: Buf, T: number, n: number, m: number): void;
   /** out(n) = a ⊙ b. */
   mul(out: Buf, a: Buf, b: Buf, n: number): void;
   /** out(n) = a − b. */
@@ -365,6 +372,16 @@ export function matTVec2x2(outA: Buf, outB: Buf, W: Buf, a: Buf, b: Buf, V: Buf,
   }
 }
 
+/** OUT(T, n): row t = W(n, m) · X[t] (T matVecs). */
+export function matVecs(out: Buf, W: Buf, X: Buf, T: number, n: number, m: number): void {
+  for (let t = 0; t < T; t++) matVec(out.subarray(t * n, (t + 1) * n), W, X.subarray(t * m, (t + 1) * m), n, m);
+}
+
+/** OUT(T, m): row t = W(n, m)ᵀ · A[t] (T matTVecs). */
+export function matTVecs(out: Buf, W: Buf, A: Buf, T: number, n: number, m: number): void {
+  for (let t = 0; t < T; t++) matTVec(out.subarray(t * m, (t + 1) * m), W, A.subarray(t * n, (t + 1) * n), n, m);
+}
+
 export function mul(out: Buf, a: Buf, b: Buf, n: number): void { for (let i = 0; i < n; i++) out[i] = a[i] * b[i]; }
 export function sub(out: Buf, a: Buf, b: Buf, n: number): void { for (let i = 0; i < n; i++) out[i] = a[i] - b[i]; }
 export function lin2(out: Buf, sa: number, a: Buf, sb: number, b: Buf, n: number, acc: boolean): void {
@@ -378,7 +395,9 @@ export function tanh(y: Buf, d: Buf, z: Buf, n: number): void {
   for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; }
 }
 
-export const jsKernels: Kernels = { matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, mul, sub, lin2, tanErr, tanh };
+export const jsKernels: Kernels = {
+  matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, matVecs, matTVecs, mul, sub, lin2, tanErr, tanh,
+};
 
 /** Numerically stable softmax of z(n) into p(n). */
 export function softmax(p: Buf, z: Buf, n: number): void {

@@ -28,6 +28,8 @@ interface Exports {
   matVec(out: number, W: number, x: number, n: number, m: number, b: number): void;
   matTVec(out: number, W: number, a: number, n: number, m: number): void;
   matTVec2(outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
+  matVecs(out: number, W: number, X: number, T: number, n: number, m: number): void;
+  matTVecs(out: number, W: number, A: number, T: number, n: number, m: number): void;
   addOuters(W: number, n: number, m: number, K: number, desc: number): void;
   backUpdate(g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
   sub(out: number, a: number, b: number, m: number): void;
@@ -68,6 +70,61 @@ interface Exports {
   signOf(B: number, W: number, s: number, M: number, n: number): void;
   daleProject(W: number, sg: number, n: number, m: number): void;
   pixels(x: number, bytes: number, m: number): void;
+}
+
+/**
+ * The native kernels (native/kern.c, an N-API addon that src/core/native.ts loads in
+ * Node): C twins of some exports above, the same floats bit for bit, run on the same
+ * memory. Each takes the memory's address (bind) first, then the export's arguments.
+ * Declared here, and registered from outside (registerNative), so that this file and
+ * the browser bundle never import Node's loader.
+ */
+export interface NativeKernels {
+  bind(buffer: ArrayBuffer): number;
+  /** The vector path chosen at load: "avx512", "avx2" or "portable". */
+  isa(): string;
+  matVec(B: number, out: number, W: number, x: number, n: number, m: number, b: number): void;
+  matVecNZ(B: number, out: number, W: number, x: number, n: number, m: number, b: number, gidx: number, groups: number): number;
+  matTVec(B: number, out: number, W: number, a: number, n: number, m: number): void;
+  matTVec2(B: number, outA: number, outB: number, W: number, a: number, b: number, n: number, m: number): void;
+  matVecs(B: number, out: number, W: number, X: number, T: number, n: number, m: number): void;
+  matTVecs(B: number, out: number, W: number, A: number, T: number, n: number, m: number): void;
+  addOuters(B: number, W: number, n: number, m: number, K: number, desc: number): void;
+  backUpdate(B: number, g: number, W: number, Wout: number, e: number, n: number, m: number, K: number, desc: number, d: number, bte: number): void;
+  matVecT(B: number, out: number, WT: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
+  inputSweep(B: number, WT: number, stride: number, m: number, n: number, x: number, y: number, A: number, Bv: number, u: number, idx: number,
+    cnt: number, P: number, tdesc: number): void;
+  matVec2(B: number, out: number, A: number, x: number, Bm: number, w: number, n: number, m: number, b: number): void;
+  matTVec2x2(B: number, outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
+  addOutersT(B: number, W: number, n: number, m: number, K: number, T: number, desc: number, cbuf: number): void;
+}
+
+let native: NativeKernels | null = null;
+
+/** Make the native kernels available to arenas built with `native` (src/core/native.ts calls this once it has loaded them). */
+export function registerNative(k: NativeKernels | null): void { native = k; }
+
+/** The registered native kernels' vector path ("avx2", …), or null when none are loaded. */
+export function nativeIsa(): string | null { return native === null ? null : native.isa(); }
+
+/** The wasm exports with the native twins in place of the kernels they have, on memory at address B. */
+function withNative(x: Exports, N: NativeKernels, B: number): Exports {
+  return {
+    ...x,
+    matVec: (out, W, v, n, m, b) => N.matVec(B, out, W, v, n, m, b),
+    matVecNZ: (out, W, v, n, m, b, gidx, groups) => N.matVecNZ(B, out, W, v, n, m, b, gidx, groups),
+    matTVec: (out, W, a, n, m) => N.matTVec(B, out, W, a, n, m),
+    matTVec2: (oA, oB, W, a, b, n, m) => N.matTVec2(B, oA, oB, W, a, b, n, m),
+    matVecs: (out, W, X, T, n, m) => N.matVecs(B, out, W, X, T, n, m),
+    matTVecs: (out, W, A, T, n, m) => N.matTVecs(B, out, W, A, T, n, m),
+    addOuters: (W, n, m, K, desc) => N.addOuters(B, W, n, m, K, desc),
+    backUpdate: (g, W, Wout, e, n, m, K, desc, d, bte) => N.backUpdate(B, g, W, Wout, e, n, m, K, desc, d, bte),
+    matVecT: (out, WT, stride, v, idx, cnt, n, b) => N.matVecT(B, out, WT, stride, v, idx, cnt, n, b),
+    inputSweep: (WT, stride, m, n, v, y, A, Bv, u, idx, cnt, P, tdesc) => N.inputSweep(B, WT, stride, m, n, v, y, A, Bv, u, idx, cnt, P, tdesc),
+    matVec2: (out, A, v, Bm, w, n, m, b) => N.matVec2(B, out, A, v, Bm, w, n, m, b),
+    matTVec2x2: (oA, oB, W, a, b, V, c, d, n, m) => N.matTVec2x2(B, oA, oB, W, a, b, V, c, d, n, m),
+    addOutersT: (W, n, m, K, T, desc, cbuf) => N.addOutersT(B, W, n, m, K, T, desc, cbuf),
+  };
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -117,7 +174,11 @@ export class WasmArena implements Arena {
   private readonly base: number;
   private top: number;
 
-  constructor(bytes: number) {
+  /** "native" when the native kernels run the heavy sweeps on this arena's memory (the rest stays in wasm), else "wasm". */
+  readonly backend: "wasm" | "native";
+
+  constructor(bytes: number, withNativeKernels = false) {
+    if (withNativeKernels && native === null) throw new Error("native kernels are not loaded (build/native.node): use --backend wasm");
     const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 4 * CBUF_FLOATS + 96) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.x = new WebAssembly.Instance(wasmModule(), {
@@ -128,6 +189,9 @@ export class WasmArena implements Arena {
         },
       },
     }).exports as unknown as Exports;
+    this.backend = withNativeKernels ? "native" : "wasm";
+    // The memory never grows, so its bytes never move: the native kernels take its address once.
+    if (withNativeKernels) this.x = withNative(this.x, native!, native!.bind(this.memory.buffer));
     this.capacity = pages * PAGE;
     // Below heapBase lives the module's static data (Mathf's tables); a zero pointer means "none".
     this.descPtr = (Math.max(16, this.x.heapBase()) + 15) & ~15;
@@ -223,6 +287,16 @@ export class WasmArena implements Arena {
         const p0 = o(outA), p1 = o(outB), p2 = o(W), p3 = o(a), p4 = o(b);
         if ((p0 | p1 | p2 | p3 | p4) >= 0) x.matTVec2(p0, p1, p2, p3, p4, n, m);
         else jsKernels.matTVec2(outA, outB, W, a, b, n, m);
+      },
+      matVecs(out, W, X, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(X);
+        if ((p0 | p1 | p2) >= 0) x.matVecs(p0, p1, p2, T, n, m);
+        else jsKernels.matVecs(out, W, X, T, n, m);
+      },
+      matTVecs(out, W, A, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(A);
+        if ((p0 | p1 | p2) >= 0) x.matTVecs(p0, p1, p2, T, n, m);
+        else jsKernels.matTVecs(out, W, A, T, n, m);
       },
       matVec2(out, A, v, B, w, n, m, b = null) {
         const p0 = o(out), p1 = o(A), p2 = o(v), p3 = o(B), p4 = o(w), p5 = on(b);
@@ -422,15 +496,18 @@ export function arenaPixels(x: Float32Array, images: Uint8Array, o: number, dim:
   return a !== undefined && a.pixels(x, images, o, dim);
 }
 
-let shared: WasmArena | null = null;
+const shared: { wasm: WasmArena | null; native: WasmArena | null } = { wasm: null, native: null };
 
 /**
- * This thread's reusable arena, reset and at least `bytes` large. Tasks run
- * one at a time per thread, so each task takes it afresh; fresh WebAssembly
- * memories per task would pile up faster than the garbage collector frees them.
+ * This thread's reusable arena, reset and at least `bytes` large (one for the
+ * wasm kernels, one with the native ones). Tasks run one at a time per thread,
+ * so each task takes it afresh; fresh WebAssembly memories per task would pile
+ * up faster than the garbage collector frees them.
  */
-export function sharedWasmArena(bytes: number): WasmArena {
-  if (shared === null || shared.room < bytes) shared = new WasmArena(Math.max(bytes, 1 << 20));
-  shared.reset();
-  return shared;
+export function sharedWasmArena(bytes: number, withNativeKernels = false): WasmArena {
+  const key = withNativeKernels ? "native" : "wasm";
+  let a = shared[key];
+  if (a === null || a.room < bytes) a = shared[key] = new WasmArena(Math.max(bytes, 1 << 20), withNativeKernels);
+  a.reset();
+  return a;
 }

@@ -1,5 +1,5 @@
 import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
-import { sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
+import { nativeIsa, sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
 import type { Dataset, Split } from "../data/dataset-core.js";
 import { loadPixels } from "../data/pixels.js";
@@ -72,8 +72,12 @@ export class ConfigError extends RangeError {}
 
 
 
-export type Backend = "wasm" | "js";
-export const BACKENDS: readonly Backend[] = ["wasm", "js"];
+/**
+ * Kernels: "wasm" (f32x4 SIMD, everywhere), "native" (Node with the addon: the heavy sweeps in C,
+ * the same bytes as wasm), "js" (the plain reference).
+ */
+export type Backend = "wasm" | "js" | "native";
+export const BACKENDS: readonly Backend[] = ["wasm", "js", "native"];
 
 export const DEFAULT_CONFIG: RunConfig = {
   dataset: "mnist", split: "test", transpose: false,
@@ -188,6 +192,9 @@ const arenaBytes = new Map<string, number>();
  */
 export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, build: (arena: Arena) => T): T {
   if (backend === "js" || dtype === "f64") return build(heapArena(dtype));
+  if (backend === "native" && nativeIsa() === null) {
+    throw new ConfigError("--backend native: the native kernels are not loaded in this thread (build/native.node; see npm ci's output)");
+  }
   if (!wasmAvailable()) {
     // A runtime without WebAssembly SIMD still runs, on the plain kernels.
     if (!warned) { warned = true; console.warn("neuroplastic: WebAssembly SIMD is not available: using the plain JS kernels"); }
@@ -201,7 +208,7 @@ export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, buil
     bytes = c.bytes + 4096;
     arenaBytes.set(key, bytes);
   }
-  return build(sharedWasmArena(bytes));
+  return build(sharedWasmArena(bytes, backend === "native"));
 }
 
 /** What a configuration allocates depends on its shape, not on its seed, task count or coefficient values (only where they are zero). */

@@ -2,6 +2,7 @@
  * Worker-thread entry: runs one job. Jobs are plain data; each thread reads
  * its datasets once.
  */
+import "../core/native.js"; // the native kernels, where built (registers them for --backend native)
 import type { ThetaSpec } from "../rules/rule.js";
 import { registerTermsModule, TERM_MODULES } from "../rules/registry.js";
 import { registerExpressionTerms } from "../rules/expr/compile.js";

@@ -94,6 +94,9 @@ export class RNN implements TangentNetwork {
   readonly z: Buf;
   readonly p: Buf;
   readonly e: Buf;
+  /** h₁ … h_T and δ₁ … δ_T as (T, N) matrices (views of H and D), for the kernels that take every t at once. */
+  readonly Hpost: Buf;
+  readonly Dpost: Buf;
   /** Row views (index t = 0 … T) of the buffers above, made once so the loop never allocates. */
   readonly rowsOf: { h: Buf[]; a: Buf[]; r: Buf[]; d: Buf[]; g: Buf[]; delta: Buf[]; uJ: Buf[]; uU: Buf[]; x: Buf[]; eX: Buf[]; ueU: Buf[]; ueJ: Buf[] };
 
@@ -138,6 +141,7 @@ export class RNN implements TangentNetwork {
       x: shifted(this.xs, nIn), eX: shifted(this.eX, nIn), ueU: shifted(this.ueU, nIn), ueJ: shifted(this.ueJ, N),
     };
     const Hpre = this.H.subarray(0, T * N), Hpost = this.H.subarray(N), Dpost = this.D.subarray(N), Dpre = this.D.subarray(0, T * N);
+    this.Hpost = Hpost; this.Dpost = Dpost;
     const sig = (l: number, n: number, m: number, Tr: number, s: Omit<LayerSignals, "l" | "L" | "n" | "m" | "T" | "b">): LayerSignals => ({
       l,
       L: 3,
@@ -198,11 +202,12 @@ export class RNN implements TangentNetwork {
   /** hₜ for t = 1 … T and the read-out z, p of the current input (xs). */
   forward(): void {
     const { N, nIn, T, rows, k, leak } = this, R = this.rowsOf;
+    // The input projection U xₜ of every row of the image in one call (PAPER.md: aₜ = U xₜ + J hₜ₋₁), row t − 1 of A.
+    k.matVecs(this.A, this.U, this.xs, rows, N, nIn);
     for (let t = 1; t <= T; t++) {
       const a = R.a[t];
       // aₜ = U xₜ + J hₜ₋₁ (xₜ = 0 past the image's rows; h₀ = 0).
-      if (t <= rows) k.matVec(a, this.U, R.x[t], N, nIn, null);
-      else a.fill(0);
+      if (t > rows) a.fill(0);
       if (t > 1) k.matVec(a, this.J, R.h[t - 1], N, N, a);
       k.tanh(R.r[t], R.d[t], a, N);
       if (leak !== 1) k.lin2(R.h[t], 1 - leak, R.h[t - 1], leak, R.r[t], N, false);
@@ -251,18 +256,17 @@ export class RNN implements TangentNetwork {
         if (wantU) k.matTVec(R.uJ[t], this.J, R.h[t], N, N);
       }
       if (wantG && leak !== 1) k.lin2(R.g[t - 1], 1, R.g[t - 1], 1 - leak, R.g[t], N, false);
-      if (needUU) k.matTVec(R.uU[t], this.U, R.h[t], N, nIn);
-      if (needEX) k.matTVec(R.eX[t], B[SITE_U], delta, N, nIn);
     }
+    // Every t at once (each row the floats of its own matTVec): U's Oja uₜ = Uᵀhₜ and the error reaching the input B_Uᵀδₜ.
+    if (needUU) k.matTVecs(this.uU, this.U, this.Hpost, T, N, nIn);
+    if (needEX) k.matTVecs(this.eX, B[SITE_U], this.Dpost, T, N, nIn);
     // J's pre-synaptic error at t = 1 is the error reaching h₀ (the initial state is not a tanh unit).
     if (needG0) R.delta[0].set(R.g[0]);
     // Oja's form on errors reads Wᵀe through each site's own weights, whatever the feedback.
     const ue = needs.needUE;
     if (ue?.[SITE_W]) k.matTVec(this.ueW, this.W, this.e, C, N);
-    if (ue?.[SITE_J] || ue?.[SITE_U]) for (let t = 1; t <= T; t++) {
-      if (ue[SITE_J]) k.matTVec(R.ueJ[t], this.J, R.delta[t], N, N);
-      if (ue[SITE_U]) k.matTVec(R.ueU[t], this.U, R.delta[t], N, nIn);
-    }
+    if (ue?.[SITE_J]) k.matTVecs(this.ueJ, this.J, this.Dpost, T, N, N);
+    if (ue?.[SITE_U]) k.matTVecs(this.ueU, this.U, this.Dpost, T, N, nIn);
   }
 
   tangents(dParams: readonly Buf[]): RnnTangentPass { return new RnnTangentPass(this, dParams); }

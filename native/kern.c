@@ -1,0 +1,746 @@
+/*
+ * The native kernels: C twins of the WebAssembly SIMD kernels of asm/kernels.ts,
+ * the same floats bit for bit. Compiled once per target by scripts/build-native.mjs
+ * (-DVW=4 portable, -DVW=8 -mavx2, -DVW=16 -mavx512f; always -ffp-contract=off,
+ * never -ffast-math), each copy's names suffixed by SUF; native/addon.c picks one
+ * at load time (__builtin_cpu_supports).
+ *
+ * Why the bytes are the wasm kernels' own: every float operation here is an IEEE
+ * binary32 add or multiply (no FMA contraction, no reassociation), and each output
+ * float is formed by exactly the operations, in the same order, that its wasm lane
+ * forms it with:
+ *  - Reductions (dot products: matVec, the dots of inputSweep, matVec2) keep the
+ *    wasm kernels' four-lane accumulators (v4): lane l sums the j ≡ l (mod 4) in
+ *    order of j, then ((l0 + l1) + l2) + l3, then the scalar tail in order.
+ *  - Elementwise sweeps (out[j] op= f(row values at j)) have no reduction across j,
+ *    so any vector width gives each j the same expression: the j < m & ~3 take the
+ *    wasm vector expression (VW lanes at a time, then the same expression scalar),
+ *    the j ≥ m & ~3 the wasm scalar tail's expression. a·b = b·a and a + b = b + a
+ *    hold bit for bit, so only the grouping of the additions is mirrored.
+ * Arguments are byte offsets into one arena memory at base B (the wasm arena's own
+ * memory, shared: see src/core/native.ts); offset 0 means "none", as in wasm.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef VW
+#define VW 4
+#endif
+#ifndef SUF
+#define SUF _portable
+#endif
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(x) CAT(x, SUF)
+
+typedef float v4 __attribute__((vector_size(16)));
+typedef float vw __attribute__((vector_size(VW * 4)));
+
+static inline v4 ld4(const float* p) { v4 v; memcpy(&v, p, 16); return v; }
+static inline void st4(float* p, v4 v) { memcpy(p, &v, 16); }
+static inline vw ldw(const float* p) { vw v; memcpy(&v, p, sizeof v); return v; }
+static inline void stw(float* p, vw v) { memcpy(p, &v, sizeof v); }
+static inline v4 spl4(float s) { return (v4){s, s, s, s}; }
+/* hsum of asm/kernels.ts: ((l0 + l1) + l2) + l3. */
+static inline float hsum(v4 v) { return v[0] + v[1] + v[2] + v[3]; }
+
+#define F(o) ((float*)(B + (o)))
+/* The type of an expression without its qualifiers (a float or a vector), for temporaries of the macros below. */
+#define NC(e) __typeof__((e) * 1.f)
+#define FOR_W(j, end) for (; (j) + VW <= (end); (j) += VW)
+
+/* ---- matVec (four rows at a time, as matVecRows) ---- */
+
+/* The groups of x at float offsets g[0 … G) (dense: 0, 4, 8, …), then the scalar tail and the bias. */
+static inline void matVecRows(float* out, const float* W, const float* x, int n, int m, const float* b, const int32_t* g, int G, int dense) {
+  const int m4 = m & ~3;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+    v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0);
+    for (int q = 0; q < G; q++) {
+      const int o = dense ? 4 * q : g[q];
+      const v4 xv = ld4(x + o);
+      a0 = a0 + ld4(r0 + o) * xv;
+      a1 = a1 + ld4(r1 + o) * xv;
+      a2 = a2 + ld4(r2 + o) * xv;
+      a3 = a3 + ld4(r3 + o) * xv;
+    }
+    float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+    for (int j = m4; j < m; j++) {
+      const float xj = x[j];
+      s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj;
+    }
+    if (b) { s0 += b[i]; s1 += b[i + 1]; s2 += b[i + 2]; s3 += b[i + 3]; }
+    out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
+    const float* r0 = W + (size_t)i * m;
+    v4 a0 = spl4(0);
+    for (int q = 0; q < G; q++) { const int o = dense ? 4 * q : g[q]; a0 = a0 + ld4(r0 + o) * ld4(x + o); }
+    float s0 = hsum(a0);
+    for (int j = m4; j < m; j++) s0 += r0[j] * x[j];
+    if (b) s0 += b[i];
+    out[i] = s0;
+  }
+}
+
+void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, uint32_t b) {
+  matVecRows(F(out), F(W), F(x), n, m, b ? F(b) : NULL, NULL, (m & ~3) >> 2, 1);
+}
+
+/* matVecs: T matVecs of one W (the RNN's input projection over a sequence), each row matVec's floats. */
+void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, int m) {
+  for (int t = 0; t < T; t++) matVecRows(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL, NULL, (m & ~3) >> 2, 1);
+}
+
+/* matVecNZ: the four-float groups of x that are +0 throughout are skipped (see asm/kernels.ts); GIDX: scratch of `groups` int32. */
+int FN(k_matVecNZ)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, uint32_t b, uint32_t gidx, int groups) {
+  const int m4 = m & ~3;
+  if ((m4 >> 2) > groups) return 0;
+  const float* xp = F(x);
+  int32_t* g = (int32_t*)(B + gidx);
+  int G = 0;
+  for (int j = 0; j < m4; j += 4) {
+    uint32_t w[4];
+    memcpy(w, xp + j, 16);
+    if (w[0] | w[1] | w[2] | w[3]) g[G++] = j;
+  }
+  matVecRows(F(out), F(W), xp, n, m, b ? F(b) : NULL, g, G, 0);
+  return 1;
+}
+
+/* ---- Elementwise sweeps: out += Σ coefficient · row ---- */
+
+/* out(len) += s0·r0 + s1·r1 + s2·r2 + s3·r3 (accRows4): vector lanes ((c0 r0 + c1 r1) + (c2 r2 + c3 r3)), tail in order. */
+static inline void accRows4(float* out, const float* r0, const float* r1, const float* r2, const float* r3, float s0, float s1, float s2, float s3, int len) {
+  const int n4 = len & ~3;
+  int j = 0;
+#define ACC4(o, a, b, c, d) ((o) + ((s0 * (a) + s1 * (b)) + (s2 * (c) + s3 * (d))))
+  FOR_W(j, n4) stw(out + j, ACC4(ldw(out + j), ldw(r0 + j), ldw(r1 + j), ldw(r2 + j), ldw(r3 + j)));
+  for (; j < n4; j++) out[j] = ACC4(out[j], r0[j], r1[j], r2[j], r3[j]);
+#undef ACC4
+  for (; j < len; j++) out[j] = out[j] + s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
+}
+
+static inline void accRow1(float* out, const float* r0, float s0, int len) {
+  int j = 0;
+  FOR_W(j, len) stw(out + j, ldw(out + j) + s0 * ldw(r0 + j));
+  for (; j < len; j++) out[j] = out[j] + s0 * r0[j];
+}
+
+void FN(k_matTVec)(char* B, uint32_t out_, uint32_t W_, uint32_t a_, int n, int m) {
+  float *out = F(out_);
+  const float *W = F(W_), *a = F(a_);
+  memset(out, 0, (size_t)m * 4);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float* r0 = W + (size_t)i * m;
+    accRows4(out, r0, r0 + m, r0 + 2 * (size_t)m, r0 + 3 * (size_t)m, a[i], a[i + 1], a[i + 2], a[i + 3], m);
+  }
+  for (; i < n; i++) accRow1(out, W + (size_t)i * m, a[i], m);
+}
+
+void FN(k_matTVecs)(char* B, uint32_t out, uint32_t W, uint32_t A, int T, int n, int m) {
+  for (int t = 0; t < T; t++) FN(k_matTVec)(B, out + 4u * (uint32_t)(t * m), W, A + 4u * (uint32_t)(t * n), n, m);
+}
+
+void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_, uint32_t b_, int n, int m) {
+  float *outA = F(oA), *outB = F(oB);
+  const float *W = F(W_), *a = F(a_), *b = F(b_);
+  memset(outA, 0, (size_t)m * 4);
+  memset(outB, 0, (size_t)m * 4);
+  const int m4 = m & ~3;
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const float *r0 = W + (size_t)i * m, *r1 = r0 + m;
+    const float sa0 = a[i], sa1 = a[i + 1], sb0 = b[i], sb1 = b[i + 1];
+    int j = 0;
+    FOR_W(j, m4) {
+      const vw w0 = ldw(r0 + j), w1 = ldw(r1 + j);
+      stw(outA + j, ldw(outA + j) + (sa0 * w0 + sa1 * w1));
+      stw(outB + j, ldw(outB + j) + (sb0 * w0 + sb1 * w1));
+    }
+    for (; j < m4; j++) {
+      const float w0 = r0[j], w1 = r1[j];
+      outA[j] = outA[j] + (sa0 * w0 + sa1 * w1);
+      outB[j] = outB[j] + (sb0 * w0 + sb1 * w1);
+    }
+    for (; j < m; j++) {
+      const float w0 = r0[j], w1 = r1[j];
+      outA[j] = outA[j] + sa0 * w0 + sa1 * w1;
+      outB[j] = outB[j] + sb0 * w0 + sb1 * w1;
+    }
+  }
+  for (; i < n; i++) {
+    const float* r0 = W + (size_t)i * m;
+    const float sa = a[i], sb = b[i];
+    int j = 0;
+    FOR_W(j, m4) { const vw w = ldw(r0 + j); stw(outA + j, ldw(outA + j) + sa * w); stw(outB + j, ldw(outB + j) + sb * w); }
+    for (; j < m; j++) { const float w = r0[j]; outA[j] = outA[j] + sa * w; outB[j] = outB[j] + sb * w; }
+  }
+}
+
+/* ---- addOuters: W += Σ_k s_k u_k v_kᵀ, K ≤ 4 per pass, two rows at a time (outerChunk) ---- */
+
+typedef struct { float s; uint32_t u, v; } Desc;
+
+static inline void outerChunk(char* B, float* W, int n, int m, const Desc* d, int K) {
+  const int m4 = m & ~3;
+  const float s0 = d[0].s; const float* u0 = F(d[0].u); const float* v0 = F(d[0].v);
+  const float s1 = K > 1 ? d[1].s : 0.f; const float* u1 = K > 1 ? F(d[1].u) : u0; const float* v1 = K > 1 ? F(d[1].v) : v0;
+  const float s2 = K > 2 ? d[2].s : 0.f; const float* u2 = K > 2 ? F(d[2].u) : u0; const float* v2 = K > 2 ? F(d[2].v) : v0;
+  const float s3 = K > 3 ? d[3].s : 0.f; const float* u3 = K > 3 ? F(d[3].u) : u0; const float* v3 = K > 3 ? F(d[3].v) : v0;
+  for (int i = 0; i < n; i += 2) {
+    const int two = i + 1 < n;
+    float *r0 = W + (size_t)i * m, *r1 = two ? r0 + m : r0;
+    const int i1 = two ? i + 1 : i;
+    const float c00 = s0 * u0[i], c10 = s1 * u1[i], c20 = s2 * u2[i], c30 = s3 * u3[i];
+    const float z = two ? 1.f : 0.f;
+    const float c01 = z * s0 * u0[i1], c11 = z * s1 * u1[i1], c21 = z * s2 * u2[i1], c31 = z * s3 * u3[i1];
+    if (!two) {
+      for (int j = 0; j < m; j++) {
+        float t = c00 * v0[j];
+        if (K > 1) t += c10 * v1[j];
+        if (K > 2) t += c20 * v2[j];
+        if (K > 3) t += c30 * v3[j];
+        r0[j] = r0[j] + t;
+      }
+      break;
+    }
+    int j = 0;
+    /* outerCol: t_r = q0r p (+ q1r q) (+ q2r …) …, w_r += t_r. */
+#define OCOL(LD, ST)                                                                       \
+  {                                                                                        \
+    const NC(LD(v0 + j)) p = LD(v0 + j);                                           \
+    NC(p) t0 = c00 * p, t1 = c01 * p;                                              \
+    if (K > 1) { const NC(p) q = LD(v1 + j); t0 = t0 + c10 * q; t1 = t1 + c11 * q; } \
+    if (K > 2) { const NC(p) q = LD(v2 + j); t0 = t0 + c20 * q; t1 = t1 + c21 * q; } \
+    if (K > 3) { const NC(p) q = LD(v3 + j); t0 = t0 + c30 * q; t1 = t1 + c31 * q; } \
+    ST(r0 + j, LD(r0 + j) + t0);                                                            \
+    ST(r1 + j, LD(r1 + j) + t1);                                                            \
+  }
+#define LDS(p) (*(p))
+#define STS(p, v) (*(p) = (v))
+    FOR_W(j, m4) OCOL(ldw, stw)
+    for (; j < m4; j++) OCOL(LDS, STS)
+    for (; j < m; j++) {
+      const float a = v0[j], b = v1[j], c = v2[j], dd = v3[j];
+      r0[j] = r0[j] + c00 * a + c10 * b + c20 * c + c30 * dd;
+      r1[j] = r1[j] + c01 * a + c11 * b + c21 * c + c31 * dd;
+    }
+  }
+}
+
+void FN(k_addOuters)(char* B, uint32_t W, int n, int m, int K, uint32_t desc) {
+  const Desc* d = (const Desc*)(B + desc);
+  for (int k = 0; k < K; k += 4) {
+    const int left = K - k < 4 ? K - k : 4;
+    if (left == 1) outerChunk(B, F(W), n, m, d + k, 1);
+    else if (left == 2) outerChunk(B, F(W), n, m, d + k, 2);
+    else if (left == 3) outerChunk(B, F(W), n, m, d + k, 3);
+    else outerChunk(B, F(W), n, m, d + k, 4);
+  }
+}
+
+/* ---- backUpdate: g = Wᵀe and Wout += Σ_k s_k u_k v_kᵀ (K ≤ 3) in one sweep, then bte = g, g ⊙= d ---- */
+
+static inline void sweep(char* B, float* g, const float* W, float* Wout, const float* e, int n, int m, const Desc* desc, int K, int G, int inPlace) {
+  const int m4 = m & ~3;
+  const float s0 = K > 0 ? desc[0].s : 0.f; const float* u0 = K > 0 ? F(desc[0].u) : e; const float* v0 = K > 0 ? F(desc[0].v) : e;
+  const float s1 = K > 1 ? desc[1].s : 0.f; const float* u1 = K > 1 ? F(desc[1].u) : u0; const float* v1 = K > 1 ? F(desc[1].v) : v0;
+  const float s2 = K > 2 ? desc[2].s : 0.f; const float* u2 = K > 2 ? F(desc[2].u) : u0; const float* v2 = K > 2 ? F(desc[2].v) : v0;
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    const float *r0 = W + (size_t)i * m, *r1 = r0 + m;
+    float *w0 = Wout + (size_t)i * m, *w1 = w0 + m;
+    const float e0 = G ? e[i] : 0.f, e1 = G ? e[i + 1] : 0.f;
+    const float c00 = s0 * u0[i], c10 = s1 * u1[i], c20 = s2 * u2[i];
+    const float c01 = s0 * u0[i + 1], c11 = s1 * u1[i + 1], c21 = s2 * u2[i + 1];
+    int j = 0;
+    /* sweepCol: a_r = W rows; g += (e0 a0 + e1 a1); t_r = q0r p (+ q1r q) (+ q2r t); w_r = (a_r or w_r) + t_r. */
+#define SCOL(LD, ST, ZERO)                                                                   \
+  {                                                                                          \
+    const NC(LD(r0 + j)) a0 = G || inPlace ? LD(r0 + j) : ZERO, a1 = G || inPlace ? LD(r1 + j) : ZERO; \
+    if (G) ST(g + j, LD(g + j) + (e0 * a0 + e1 * a1));                                       \
+    if (K > 0) {                                                                             \
+      const NC(a0) p = LD(v0 + j);                                                   \
+      NC(a0) t0 = c00 * p, t1 = c01 * p;                                             \
+      if (K > 1) { const NC(a0) q = LD(v1 + j); t0 = t0 + c10 * q; t1 = t1 + c11 * q; } \
+      if (K > 2) { const NC(a0) q = LD(v2 + j); t0 = t0 + c20 * q; t1 = t1 + c21 * q; } \
+      ST(w0 + j, (inPlace ? a0 : LD(w0 + j)) + t0);                                          \
+      ST(w1 + j, (inPlace ? a1 : LD(w1 + j)) + t1);                                          \
+    }                                                                                        \
+  }
+    FOR_W(j, m4) SCOL(ldw, stw, (vw){0})
+    for (; j < m4; j++) SCOL(LDS, STS, 0.f)
+    for (; j < m; j++) {
+      const float a0 = r0[j], a1 = r1[j];
+      if (G) g[j] = g[j] + e0 * a0 + e1 * a1;
+      if (K > 0) {
+        const float p = v0[j], q = v1[j], t = v2[j];
+        w0[j] = (inPlace ? a0 : w0[j]) + c00 * p + c10 * q + c20 * t;
+        w1[j] = (inPlace ? a1 : w1[j]) + c01 * p + c11 * q + c21 * t;
+      }
+    }
+  }
+  for (; i < n; i++) {
+    const float* r0 = W + (size_t)i * m;
+    float* w0 = Wout + (size_t)i * m;
+    const float e0 = G ? e[i] : 0.f;
+    const float c0 = s0 * u0[i], c1 = s1 * u1[i], c2 = s2 * u2[i];
+    for (int j = 0; j < m; j++) {
+      const float a0 = r0[j];
+      if (G) g[j] = g[j] + e0 * a0;
+      if (K > 0) w0[j] = (inPlace ? a0 : w0[j]) + c0 * v0[j] + c1 * v1[j] + c2 * v2[j];
+    }
+  }
+}
+
+void FN(k_backUpdate)(char* B, uint32_t g_, uint32_t W_, uint32_t Wout_, uint32_t e_, int n, int m, int K, uint32_t desc_, uint32_t d_, uint32_t bte_) {
+  float* g = g_ ? F(g_) : NULL;
+  const float *W = F(W_), *e = F(e_);
+  float* Wout = F(Wout_);
+  const Desc* desc = (const Desc*)(B + desc_);
+  if (g) memset(g, 0, (size_t)m * 4);
+  const int inPlace = W_ == Wout_;
+  /* One specialised sweep per (K, g, in place), as in wasm (constants after inlining). */
+  if (g) {
+    if (inPlace) {
+      if (K == 0) sweep(B, g, W, Wout, e, n, m, desc, 0, 1, 1);
+      else if (K == 1) sweep(B, g, W, Wout, e, n, m, desc, 1, 1, 1);
+      else if (K == 2) sweep(B, g, W, Wout, e, n, m, desc, 2, 1, 1);
+      else sweep(B, g, W, Wout, e, n, m, desc, 3, 1, 1);
+    } else {
+      if (K == 0) sweep(B, g, W, Wout, e, n, m, desc, 0, 1, 0);
+      else if (K == 1) sweep(B, g, W, Wout, e, n, m, desc, 1, 1, 0);
+      else if (K == 2) sweep(B, g, W, Wout, e, n, m, desc, 2, 1, 0);
+      else sweep(B, g, W, Wout, e, n, m, desc, 3, 1, 0);
+    }
+  } else if (inPlace) {
+    if (K == 1) sweep(B, g, W, Wout, e, n, m, desc, 1, 0, 1);
+    else if (K == 2) sweep(B, g, W, Wout, e, n, m, desc, 2, 0, 1);
+    else if (K == 3) sweep(B, g, W, Wout, e, n, m, desc, 3, 0, 1);
+  } else {
+    if (K == 1) sweep(B, g, W, Wout, e, n, m, desc, 1, 0, 0);
+    else if (K == 2) sweep(B, g, W, Wout, e, n, m, desc, 2, 0, 0);
+    else if (K == 3) sweep(B, g, W, Wout, e, n, m, desc, 3, 0, 0);
+  }
+  if (g && d_) {
+    const float* d = F(d_);
+    float* bte = F(bte_);
+    for (int j = 0; j < m; j++) { const float t = g[j]; bte[j] = t; g[j] = t * d[j]; }
+  }
+}
+
+/* ---- The first layer, stored transposed (InputKernels) ---- */
+
+void FN(k_matVecT)(char* B, uint32_t out_, uint32_t WT_, int stride, uint32_t x_, uint32_t idx_, int cnt, int n, uint32_t b_) {
+  float* out = F(out_);
+  const float *WT = F(WT_), *x = F(x_);
+  const int32_t* idx = (const int32_t*)(B + idx_);
+  if (b_) memcpy(out, F(b_), (size_t)n * 4);
+  else memset(out, 0, (size_t)n * 4);
+  int t = 0;
+  for (; t + 4 <= cnt; t += 4) {
+    const int j0 = idx[t], j1 = idx[t + 1], j2 = idx[t + 2], j3 = idx[t + 3];
+    accRows4(out, WT + (size_t)j0 * stride, WT + (size_t)j1 * stride, WT + (size_t)j2 * stride, WT + (size_t)j3 * stride, x[j0], x[j1], x[j2], x[j3], n);
+  }
+  for (; t < cnt; t++) { const int j0 = idx[t]; accRow1(out, WT + (size_t)j0 * stride, x[j0], n); }
+}
+
+/* Four dot products r_q·v (dot4 and dot4v of asm/kernels.ts: the same floats). */
+static inline void dot4(const float* r0, const float* r1, const float* r2, const float* r3, const float* v, int n, float* s) {
+  v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0);
+  const int n4 = n & ~3;
+  int k = 0;
+  for (; k < n4; k += 4) {
+    const v4 w = ld4(v + k);
+    a0 = a0 + ld4(r0 + k) * w; a1 = a1 + ld4(r1 + k) * w; a2 = a2 + ld4(r2 + k) * w; a3 = a3 + ld4(r3 + k) * w;
+  }
+  float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  for (; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
+  s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+}
+
+/*
+ * dot4 over 4·RP rows at once (RP = VW / 4 rows per vector register): each register holds the
+ * four-lane accumulators of RP rows side by side, so every row's lanes sum its own groups in
+ * order, exactly as dot4's a_r, and then hsum and the tail in order. Rows sb floats apart.
+ */
+#define RP (VW / 4)
+#if VW == 8
+static inline vw rowsLoad(const float* p, size_t sb) { return __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7); }
+static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3); }
+#elif VW == 16
+typedef float v8 __attribute__((vector_size(32)));
+static inline vw rowsLoad(const float* p, size_t sb) {
+  const v8 a = __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7);
+  const v8 b = __builtin_shufflevector(ld4(p + 2 * sb), ld4(p + 3 * sb), 0, 1, 2, 3, 4, 5, 6, 7);
+  return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+}
+static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3); }
+#endif
+#if VW > 4
+static inline void dotRows(const float* r, size_t sb, const float* v, int n, float* s) {
+  vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+  const size_t sR = RP * sb;
+  const int n4 = n & ~3;
+  int k = 0;
+  for (; k < n4; k += 4) {
+    const vw w = bcast4(v + k);
+    a0 = a0 + rowsLoad(r + k, sb) * w;
+    a1 = a1 + rowsLoad(r + sR + k, sb) * w;
+    a2 = a2 + rowsLoad(r + 2 * sR + k, sb) * w;
+    a3 = a3 + rowsLoad(r + 3 * sR + k, sb) * w;
+  }
+  const vw acc[4] = {a0, a1, a2, a3};
+  for (int q = 0; q < 4 * RP; q++) {
+    const vw a = acc[q / RP];
+    const int l = 4 * (q % RP);
+    float t = a[l] + a[l + 1] + a[l + 2] + a[l + 3];
+    const float* rq = r + (size_t)q * sb;
+    for (int kk = n4; kk < n; kk++) t += rq[kk] * v[kk];
+    s[q] = t;
+  }
+}
+#endif
+
+/* dot2 of asm/kernels.ts: a·b + c·d with two accumulators over eight floats, hsum(a0 + a1), tail in order. */
+static inline float dot2(const float* a, const float* b, const float* c, const float* d, int n) {
+  const int n8 = n & ~7, n4 = n & ~3;
+  v4 a0 = spl4(0), a1 = spl4(0);
+  int i = 0;
+  for (; i < n8; i += 8) {
+    a0 = a0 + (ld4(a + i) * ld4(b + i) + ld4(c + i) * ld4(d + i));
+    a1 = a1 + (ld4(a + i + 4) * ld4(b + i + 4) + ld4(c + i + 4) * ld4(d + i + 4));
+  }
+  if (i < n4) a0 = a0 + (ld4(a + i) * ld4(b + i) + ld4(c + i) * ld4(d + i));
+  float s = hsum(a0 + a1);
+  for (i = n4; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
+  return s;
+}
+
+/* dot2x4: s[q] = a_q·v + b_q·w for four row pairs (rows q·sb apart). */
+static inline void dot2x4(const float* a, const float* b, int sb, const float* v, const float* w, int n, float* s) {
+  v4 c0 = spl4(0), c1 = spl4(0), c2 = spl4(0), c3 = spl4(0);
+  const int n4 = n & ~3;
+  int k = 0;
+  for (; k < n4; k += 4) {
+    const v4 vv = ld4(v + k), ww = ld4(w + k);
+    c0 = c0 + (ld4(a + k) * vv + ld4(b + k) * ww);
+    c1 = c1 + (ld4(a + sb + k) * vv + ld4(b + sb + k) * ww);
+    c2 = c2 + (ld4(a + 2 * sb + k) * vv + ld4(b + 2 * sb + k) * ww);
+    c3 = c3 + (ld4(a + 3 * sb + k) * vv + ld4(b + 3 * sb + k) * ww);
+  }
+  float t0 = hsum(c0), t1 = hsum(c1), t2 = hsum(c2), t3 = hsum(c3);
+  for (; k < n; k++) {
+    const float vs = v[k], ws = w[k];
+    t0 += a[k] * vs + b[k] * ws;
+    t1 += a[sb + k] * vs + b[sb + k] * ws;
+    t2 += a[2 * sb + k] * vs + b[2 * sb + k] * ws;
+    t3 += a[3 * sb + k] * vs + b[3 * sb + k] * ws;
+  }
+  s[0] = t0; s[1] = t1; s[2] = t2; s[3] = t3;
+}
+
+/* axpy: r(n) += c0 v0 [+ c1 v1 [+ c2 v2]]; vector and tail both ((c0 v0 + c1 v1) + c2 v2), then r + t. */
+static inline void axpy(float* r, int n, int K, float c0, const float* v0, float c1, const float* v1, float c2, const float* v2) {
+  int j = 0;
+#define AX(LD, ST)                                  \
+  {                                                 \
+    NC(LD(v0 + j)) t = c0 * LD(v0 + j);     \
+    if (K > 1) t = t + c1 * LD(v1 + j);             \
+    if (K > 2) t = t + c2 * LD(v2 + j);             \
+    ST(r + j, LD(r + j) + t);                       \
+  }
+  FOR_W(j, n) AX(ldw, stw)
+  for (; j < n; j++) AX(LDS, STS)
+#undef AX
+}
+
+/* upd4: four rows r + q·sb += a_q A [+ b_q B]; vector lanes r + (a A + b B) (K = 2) or r + a A (K = 1, where n & ~3 reaches: see below). */
+static inline void upd4(float* r, int sb, int n, int K, const float* A, const float* Bv, const float* ca, const float* cb) {
+  const float a0 = ca[0], a1 = ca[1], a2 = ca[2], a3 = ca[3];
+  const float b0 = K > 1 ? cb[0] : 0.f, b1 = K > 1 ? cb[1] : 0.f, b2 = K > 1 ? cb[2] : 0.f, b3 = K > 1 ? cb[3] : 0.f;
+  float *p0 = r, *p1 = r + sb, *p2 = r + 2 * sb, *p3 = r + 3 * sb;
+  const int n8 = n & ~7, n4 = n & ~3;
+  int j = 0;
+  /* The eight-column loop of wasm: K = 2 adds (a A + b B), K = 1 adds a A alone. */
+#define U2(LD, ST)                                          \
+  {                                                         \
+    const NC(LD(A + j)) va = LD(A + j), vb = LD(Bv + j); \
+    ST(p0 + j, LD(p0 + j) + (a0 * va + b0 * vb));           \
+    ST(p1 + j, LD(p1 + j) + (a1 * va + b1 * vb));           \
+    ST(p2 + j, LD(p2 + j) + (a2 * va + b2 * vb));           \
+    ST(p3 + j, LD(p3 + j) + (a3 * va + b3 * vb));           \
+  }
+#define U1(LD, ST)                                          \
+  {                                                         \
+    const NC(LD(A + j)) va = LD(A + j);             \
+    ST(p0 + j, LD(p0 + j) + a0 * va);                       \
+    ST(p1 + j, LD(p1 + j) + a1 * va);                       \
+    ST(p2 + j, LD(p2 + j) + a2 * va);                       \
+    ST(p3 + j, LD(p3 + j) + a3 * va);                       \
+  }
+  if (K > 1) {
+    FOR_W(j, n8) U2(ldw, stw)
+    for (; j < n8; j++) U2(LDS, STS)
+  } else {
+    FOR_W(j, n8) U1(ldw, stw)
+    for (; j < n8; j++) U1(LDS, STS)
+  }
+  /* wasm's (n & 4) block: always the two-term form, with vb = 0 when K = 1. */
+  if (n & 4) {
+    for (; j < n4; j++) {
+      const float va = A[j], vb = K > 1 ? Bv[j] : 0.f;
+      p0[j] = p0[j] + (a0 * va + b0 * vb);
+      p1[j] = p1[j] + (a1 * va + b1 * vb);
+      p2[j] = p2[j] + (a2 * va + b2 * vb);
+      p3[j] = p3[j] + (a3 * va + b3 * vb);
+    }
+  }
+  for (; j < n; j++) {
+    const float va = A[j], vb = K > 1 ? Bv[j] : 0.f;
+    p0[j] = p0[j] + (a0 * va + b0 * vb);
+    p1[j] = p1[j] + (a1 * va + b1 * vb);
+    p2[j] = p2[j] + (a2 * va + b2 * vb);
+    p3[j] = p3[j] + (a3 * va + b3 * vb);
+  }
+#undef U1
+#undef U2
+}
+
+static inline void rowUpdate2(float* r, int n, float a, const float* A, float b, const float* Bv) {
+  if (A && a != 0) {
+    if (Bv) axpy(r, n, 2, a, A, b, Bv, 0, A);
+    else axpy(r, n, 1, a, A, 0, A, 0, A);
+  } else if (Bv) axpy(r, n, 1, b, Bv, 0, Bv, 0, Bv);
+}
+
+static inline void rowUpdate3(float* r, int n, float a, const float* A, float b, const float* Bv, float c, const float* C) {
+  if (!C) { rowUpdate2(r, n, a, A, b, Bv); return; }
+  if (A && a != 0) {
+    if (Bv) axpy(r, n, 3, a, A, b, Bv, c, C);
+    else axpy(r, n, 2, a, A, c, C, 0, A);
+  } else if (Bv) axpy(r, n, 2, b, Bv, c, C, 0, Bv);
+  else axpy(r, n, 1, c, C, 0, C, 0, C);
+}
+
+#define PF(o) ((o) ? F(o) : NULL)
+
+/* inputSweep of asm/kernels.ts (its doc comment has the maths): tdesc holds P records of six u32 offsets. */
+void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t x_, uint32_t y_, uint32_t A_, uint32_t B_, uint32_t u_, uint32_t idx_,
+  int cnt, int P, uint32_t tdesc_) {
+  float* WT = F(WT_);
+  const float *x = F(x_), *y = F(y_), *A = PF(A_), *Bv = PF(B_);
+  float* u = F(u_);
+  const int32_t* idx = (const int32_t*)(B + idx_);
+  const uint32_t* tdesc = (const uint32_t*)(B + tdesc_);
+  const int sb = stride;
+  float scr[32];
+  if (!Bv && P == 0) {
+    if (!A) return;
+    for (int t = 0; t < cnt; t++) { const int j = idx[t]; axpy(WT + (size_t)j * sb, n, 1, x[j], A, 0, A, 0, A); }
+    return;
+  }
+  int j = 0;
+  if (P == 0 && Bv) {
+    /* Rows below `dotted` have their uⱼ already. */
+    int dotted = 0;
+    for (; j + 4 <= m; j += 4) {
+      float* row = WT + (size_t)j * sb;
+      if (j >= dotted) {
+#if VW > 4
+        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's. */
+        if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
+        else
+#endif
+        { dot4(row, row + sb, row + 2 * sb, row + 3 * sb, y, n, u + j); dotted = j + 4; }
+      }
+      for (int q = 0; q < 4; q++) scr[8 + q] = x[j + q] - u[j + q];
+      const int blank = x[j] == 0 && x[j + 1] == 0 && x[j + 2] == 0 && x[j + 3] == 0;
+      if (!A || blank) { upd4(row, sb, n, 1, Bv, Bv, scr + 8, scr + 8); continue; }
+      for (int q = 0; q < 4; q++) rowUpdate2(row + (size_t)q * sb, n, x[j + q], A, scr[8 + q], Bv);
+    }
+  }
+  for (; j < m; j += 4) {
+    const int R = m - j < 4 ? m - j : 4;
+    float* row = WT + (size_t)j * sb;
+    const float *r1 = R > 1 ? row + sb : row, *r2 = R > 2 ? row + 2 * sb : row, *r3 = R > 3 ? row + 3 * sb : row;
+    if (Bv) dot4(row, r1, r2, r3, y, n, scr);
+    else scr[0] = scr[1] = scr[2] = scr[3] = 0;
+    for (int q = 0; q < R; q++) if (Bv) u[j + q] = scr[q];
+    int blank = 1;
+    for (int q = 0; q < R; q++) if (x[j + q] != 0) blank = 0;
+    for (int k = 0; k < P; k++) {
+      const uint32_t* d = tdesc + 6 * k;
+      float* dWT = F(d[0]);
+      const float *dy = F(d[1]), *Ak = PF(d[2]), *Bk = PF(d[3]), *Ck = PF(d[4]);
+      float* duk = PF(d[5]);
+      float* r = dWT + (size_t)j * sb;
+      if (Ck) {
+        if (R == 4) dot2x4(r, row, sb, y, dy, n, scr + 4);
+        else for (int q = 0; q < R; q++) scr[4 + q] = dot2(r + (size_t)q * sb, y, row + (size_t)q * sb, dy, n);
+      }
+      if (R == 4 && Bk && Ck && (!Ak || blank)) {
+        for (int q = 0; q < 4; q++) {
+          const float du = scr[4 + q];
+          scr[8 + q] = x[j + q] - scr[q];
+          scr[12 + q] = -du;
+          if (duk) duk[j + q] = du;
+        }
+        upd4(r, sb, n, 2, Bk, Ck, scr + 8, scr + 12);
+        continue;
+      }
+      for (int q = 0; q < R; q++) {
+        const float xj = x[j + q], uj = scr[q];
+        const float du = Ck ? scr[4 + q] : 0.f;
+        if (Ck && duk) duk[j + q] = du;
+        rowUpdate3(r + (size_t)q * sb, n, xj, Ak, xj - uj, Bk, -du, Ck);
+      }
+    }
+    if (R == 4 && Bv && (!A || blank)) {
+      for (int q = 0; q < 4; q++) scr[8 + q] = x[j + q] - scr[q];
+      upd4(row, sb, n, 1, Bv, Bv, scr + 8, scr + 8);
+      continue;
+    }
+    for (int q = 0; q < R; q++) {
+      const float xj = x[j + q], uj = scr[q];
+      rowUpdate2(row + (size_t)q * sb, n, xj, A, xj - uj, Bv);
+    }
+  }
+}
+
+/* ---- Tangent passes (layers ≥ 2) ---- */
+
+void FN(k_matVec2)(char* B, uint32_t out_, uint32_t A_, uint32_t x_, uint32_t B2_, uint32_t w_, int n, int m, uint32_t b_) {
+  float* out = F(out_);
+  const float *A = F(A_), *x = F(x_), *Bm = F(B2_), *w = F(w_), *b = PF(b_);
+  const int m4 = m & ~3;
+  for (int i = 0; i < n; i += 4) {
+    const int R = n - i < 4 ? n - i : 4;
+    const float *a0 = A + (size_t)i * m, *a1 = R > 1 ? a0 + m : a0, *a2 = R > 2 ? a0 + 2 * m : a0, *a3 = R > 3 ? a0 + 3 * m : a0;
+    const float *b0 = Bm + (size_t)i * m, *b1 = R > 1 ? b0 + m : b0, *b2 = R > 2 ? b0 + 2 * m : b0, *b3 = R > 3 ? b0 + 3 * m : b0;
+    v4 c0 = spl4(0), c1 = spl4(0), c2 = spl4(0), c3 = spl4(0);
+    for (int j = 0; j < m4; j += 4) {
+      const v4 xv = ld4(x + j), wv = ld4(w + j);
+      c0 = c0 + (ld4(a0 + j) * xv + ld4(b0 + j) * wv);
+      c1 = c1 + (ld4(a1 + j) * xv + ld4(b1 + j) * wv);
+      c2 = c2 + (ld4(a2 + j) * xv + ld4(b2 + j) * wv);
+      c3 = c3 + (ld4(a3 + j) * xv + ld4(b3 + j) * wv);
+    }
+    float s0 = hsum(c0), s1 = hsum(c1), s2 = hsum(c2), s3 = hsum(c3);
+    for (int j = m4; j < m; j++) {
+      const float xs = x[j], ws = w[j];
+      s0 += a0[j] * xs + b0[j] * ws;
+      s1 += a1[j] * xs + b1[j] * ws;
+      s2 += a2[j] * xs + b2[j] * ws;
+      s3 += a3[j] * xs + b3[j] * ws;
+    }
+    if (b) {
+      s0 += b[i]; if (R > 1) s1 += b[i + 1];
+      if (R > 2) s2 += b[i + 2]; if (R > 3) s3 += b[i + 3];
+    }
+    out[i] = s0;
+    if (R > 1) out[i + 1] = s1;
+    if (R > 2) out[i + 2] = s2;
+    if (R > 3) out[i + 3] = s3;
+  }
+}
+
+void FN(k_matTVec2x2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_, uint32_t b_, uint32_t V_, uint32_t c_, uint32_t d_, int n, int m) {
+  float *outA = F(oA), *outB = F(oB);
+  const float *W = F(W_), *a = F(a_), *b = F(b_), *V = F(V_), *c = F(c_), *d = F(d_);
+  memset(outA, 0, (size_t)m * 4);
+  memset(outB, 0, (size_t)m * 4);
+  const int m4 = m & ~3;
+  for (int i = 0; i < n; i += 2) {
+    const int two = i + 1 < n;
+    const float *w0 = W + (size_t)i * m, *w1 = two ? w0 + m : w0, *v0 = V + (size_t)i * m, *v1 = two ? v0 + m : v0;
+    const float z = two ? 1.f : 0.f;
+    const float sa0 = a[i], sb0 = b[i], sc0 = c[i], sd0 = d[i];
+    const float sa1 = two ? a[i + 1] : 0.f, sb1 = two ? b[i + 1] : 0.f, sc1 = two ? c[i + 1] : 0.f, sd1 = two ? d[i + 1] : 0.f;
+    const float qa1 = sa1 * z, qb1 = sb1 * z, qc1 = sc1 * z, qd1 = sd1 * z;
+    int j = 0;
+#define T22(LD, ST)                                                                              \
+  {                                                                                              \
+    const NC(LD(w0 + j)) x0 = LD(w0 + j), x1 = LD(w1 + j), y0 = LD(v0 + j), y1 = LD(v1 + j); \
+    ST(outA + j, LD(outA + j) + ((sa0 * x0 + qa1 * x1) + (sc0 * y0 + qc1 * y1)));                \
+    ST(outB + j, LD(outB + j) + ((sb0 * x0 + qb1 * x1) + (sd0 * y0 + qd1 * y1)));                \
+  }
+    FOR_W(j, m4) T22(ldw, stw)
+    for (; j < m4; j++) T22(LDS, STS)
+#undef T22
+    for (; j < m; j++) {
+      const float x0 = w0[j], x1 = w1[j], y0 = v0[j], y1 = v1[j];
+      outA[j] = outA[j] + ((sa0 * x0 + z * sa1 * x1) + (sc0 * y0 + z * sc1 * y1));
+      outB[j] = outB[j] + ((sb0 * x0 + z * sb1 * x1) + (sd0 * y0 + z * sd1 * y1));
+    }
+  }
+}
+
+/* ---- The recurrent network: W += Σ_k s_k Σ_t u_k[t] v_k[t]ᵀ (addOutersT of asm/kernels.ts) ---- */
+
+/*
+ * Blocks of four rows; per element W[i][j] the wasm kernel adds c[(k, t)][r] · v_k[t][j]
+ * for every (k, t) in order onto the loaded W (vector and scalar parts alike), and the
+ * rows past the last block of four take accRow1 per (k, t) with c ≠ 0. Elementwise in j,
+ * so the register block may be VW wide.
+ */
+void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t desc_, uint32_t cbuf_) {
+  float* W = F(W_);
+  const Desc* desc = (const Desc*)(B + desc_);
+  float* cb = F(cbuf_);
+  const int m4 = m & ~3;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    int q = 0;
+    for (int k = 0; k < K; k++) {
+      const float s = desc[k].s;
+      const float* u = F(desc[k].u);
+      for (int t = 0; t < T; t++, q++) for (int r = 0; r < 4; r++) cb[4 * q + r] = s * u[(size_t)t * n + i + r];
+    }
+    float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+    int j = 0;
+    FOR_W(j, m4) {
+      vw a0 = ldw(r0 + j), a1 = ldw(r1 + j), a2 = ldw(r2 + j), a3 = ldw(r3 + j);
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const float* c = cb + 4 * q;
+          const vw x0 = ldw(v + (size_t)t * m);
+          a0 = a0 + c[0] * x0; a1 = a1 + c[1] * x0; a2 = a2 + c[2] * x0; a3 = a3 + c[3] * x0;
+        }
+      }
+      stw(r0 + j, a0); stw(r1 + j, a1); stw(r2 + j, a2); stw(r3 + j, a3);
+    }
+    for (; j < m; j++) {
+      float a0 = r0[j], a1 = r1[j], a2 = r2[j], a3 = r3[j];
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const float* c = cb + 4 * q;
+          const float x = v[(size_t)t * m];
+          a0 += c[0] * x; a1 += c[1] * x; a2 += c[2] * x; a3 += c[3] * x;
+        }
+      }
+      r0[j] = a0; r1[j] = a1; r2[j] = a2; r3[j] = a3;
+    }
+  }
+  for (; i < n; i++) {
+    float* r0 = W + (size_t)i * m;
+    for (int k = 0; k < K; k++) {
+      const float s = desc[k].s;
+      const float *u = F(desc[k].u), *v = F(desc[k].v);
+      for (int t = 0; t < T; t++) {
+        const float c = s * u[(size_t)t * n + i];
+        if (c == 0) continue;
+        accRow1(r0, v + (size_t)t * m, c, m);
+      }
+    }
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * npm run bench:jax [-- --rounds N] [--tasks N] [--out FILE] [--quick] [--no-shapes] [--doc] | [-- --render FILE]
+ *
+ * neuroplastic's backends (native, wasm) against the strongest JAX anchor
+ * (../shared/anchors/jax_reference.py: v @ W, factored Oja, the dataset on the
+ * device, one jit per task, jax.jvp per coefficient or reverse mode for the
+ * meta-gradient) and the JAX RNN written for this comparison (scripts/jax_rnn.py:
+ * lax.scan over time, the time sums as matrix products), all on one core:
+ * run it as `taskset -c 0 npm run bench:jax` (JAX is pinned to core 0 by
+ * scripts/anchor.ts, single-threaded XLA). The sides alternate within each
+ * round (ours, then JAX), and every ratio is the median of the per-round
+ * ratios (min–max beside it), because this machine's speed drifts and other
+ * jobs share it: the load average is recorded before and after.
+ * Measures: online end to end (sampling, init, 250 steps, scoring; ours is
+ * `train` with one worker), meta-training episodes/s (ours: forward mode with
+ * two tangents; JAX: the better of fwd2 and rev in each round), the RNN
+ * (N = 100, delay 20), the bare step, and widths / depths as ratios (one round).
+ * JAX's compile time and its whole-process wall time are recorded beside its
+ * step rate. Writes runs/bench-jax.json.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { performance } from "node:perf_hooks";
+import "../src/core/native.js";
+import { nativeIsa } from "../src/core/wasm.js";
+import { writeAtomic } from "../src/core/files.js";
+import { DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
+import { cachedDataset } from "../src/experiments/datasets.js";
+import { train } from "../src/experiments/train.js";
+import { closePools } from "../src/experiments/pool.js";
+import { runEpisode } from "../src/experiments/episode.js";
+import { metaLayout } from "../src/learn/tangent.js";
+import { loadPixels } from "../src/data/pixels.js";
+import { jaxAvailable, jaxRnnAvailable, runJax, runJaxRnn } from "./anchor.js";
+// @ts-expect-error: a plain .mjs helper without types
+import { probeStep } from "./probe-step.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
+const quick = argv.includes("--quick");
+const rounds = opt("--rounds", quick ? 1 : 3);
+const tasks = opt("--tasks", quick ? 10 : 40);
+const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench-jax.json";
+/**
+ * The docs/benchmarks.md section of a result file (between the bench:jax markers, kept by
+ * `npm run bench -- --doc`): `npm run bench:jax -- --doc` after a run, or `-- --render FILE` for an earlier one.
+ */
+const log = (s: string) => process.stderr.write(s + "\n");
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+function renderDoc(res: Record<string, any>, file: string): void {
+  const f0 = (x: number) => Math.round(x).toLocaleString("en-US"), f2 = (x: number) => x.toFixed(2);
+  const rr = (x: { median: number; min: number; max: number } | null) => (x === null ? "–" : `**${f2(x.median)}** (${f2(x.min)}–${f2(x.max)})`);
+  const m = res.medians, ours = res.native_isa ? "native" : "wasm", r0 = res.per_round[0];
+  const rows = [
+    ["online bp + Oja, paper net, end to end (sampling, init, 250 steps, scoring), steps/s", f0(m[`online_${ours}`]), m.online_wasm && ours !== "wasm" ? f0(m.online_wasm) : "",
+      `${f0(m.online_jax)} (compile ${f2(r0.online_jax_compile_s)} s, process ${f2(r0.online_jax_process_s)} s)`, rr(res.ratios.online)],
+    ["meta-training (θ_bp, θ_oja), episodes/s", f2(m[`meta_${ours}`]), m.meta_wasm && ours !== "wasm" ? f2(m.meta_wasm) : "",
+      `fwd2 ${f2(m.meta_jax_fwd2)}, rev ${f2(m.meta_jax_rev)} (compile ${f2(r0.meta_jax_compile_s.fwd2)} / ${f2(r0.meta_jax_compile_s.rev)} s, process ` +
+      `${f2(r0.meta_jax_process_s.fwd2)} / ${f2(r0.meta_jax_process_s.rev)} s)`, rr(res.ratios.meta)],
+    ["RNN N = 100, delay 20, end to end, sequences/s", f0(m[`rnn_${ours}`]), m.rnn_wasm && ours !== "wasm" ? f0(m.rnn_wasm) : "",
+      m.rnn_jax ? `${f0(m.rnn_jax)} (compile ${f2(r0.rnn_jax_compile_s)} s, process ${f2(r0.rnn_jax_process_s)} s)` : "–", rr(res.ratios.rnn)],
+    ["bare online step, steps/s (C probe: the native limit)", f0(m[`bare_${ours}`]), m.bare_wasm && ours !== "wasm" ? f0(m.bare_wasm) : "",
+      m.bare_c_probe ? `C probe ${f0(m.bare_c_probe)}` : "–", res.ratios.bare_vs_c_probe ? `probe ÷ ours ${rr(res.ratios.bare_vs_c_probe)}` : "–"],
+  ];
+  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |`);
+  const block = [
+    "<!-- bench:jax -->",
+    "## Against the strongest JAX (`npm run bench:jax`)",
+    "",
+    `Measured by \`taskset -c 0 npm run bench:jax -- --rounds ${res.rounds} --tasks ${res.tasks}\` on ${res.cpu} (${res.cores} cores, AVX2 + FMA, no AVX-512), Node ${res.node}, ` +
+      `${res.date.slice(0, 10)}; JAX ${r0.jax_version} (one core, single-threaded XLA, \`taskset -c 0\`). Ours: the ${ours} backend` +
+      `${res.native_isa ? ` (${res.native_isa} path; the same bytes as wasm)` : ""}, wasm beside it. The sides alternate within each round; ratios are ours ÷ JAX, ` +
+      "the median of the per-round ratios (min–max). JAX's rates exclude its compile time, given beside them with the whole process's wall time.",
+    "",
+    `**This machine was shared with other jobs during the run** (load average ${f2(res.loadavg_start[0])} at the start, ${f2(res.loadavg_end[0])} at the end, ` +
+      `${res.per_round.map((x: any) => f2(x.loadavg)).join(" / ")} at the rounds' starts, on 2 cores): every absolute rate here is depressed several-fold ` +
+      "against an idle machine and the ratios are noisy; read them as this run's, not as constants.",
+    "",
+    `| workload | ours (${ours}) | wasm | strongest JAX | ours ÷ JAX |`,
+    "|---|---|---|---|---|",
+    ...rows.map((x) => `| ${x.join(" | ")} |`),
+    "",
+    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "", "| hidden | ours, steps/s | JAX, steps/s | ratio |", "|---|---|---|---|", ...shapes, ""] : []),
+    `Raw numbers: \`${file}\`.`,
+    "<!-- /bench:jax -->",
+    "",
+  ].join("\n");
+  const docFile = new URL("../docs/benchmarks.md", import.meta.url).pathname;
+  const old = existsSync(docFile) ? readFileSync(docFile, "utf8") : "# Benchmarks\n";
+  const re = /<!-- bench:jax -->[\s\S]*?<!-- \/bench:jax -->\n/;
+  const doc = re.test(old) ? old.replace(re, block) : old.replace(/^# Benchmarks\n\n?/, `# Benchmarks\n\n${block}\n`);
+  writeAtomic(docFile, doc);
+  log("wrote docs/benchmarks.md (the bench:jax section)");
+}
+
+/** Medians over rounds and the per-round ratios' medians (min–max), from res.per_round (a partial run's too). */
+function summarize(res: Record<string, any>): void {
+  const rr = res.per_round as Record<string, any>[], ours = res.native_isa ? "native" : "wasm", both = res.native_isa !== null;
+  const ratio = (a: string, b: string) => {
+    const xs = rr.map((r) => r[a] / r[b]).filter(Number.isFinite);
+    return xs.length ? { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) } : null;
+  };
+  res.ratios = {
+    online: ratio(`online_${ours}`, "online_jax"),
+    meta: ratio(`meta_${ours}`, "meta_jax_best"),
+    rnn: ratio(`rnn_${ours}`, "rnn_jax"),
+    bare_vs_c_probe: ratio("bare_c_probe", `bare_${ours}`),
+    native_over_wasm_online: both ? ratio("online_native", "online_wasm") : null,
+    native_over_wasm_bare: both ? ratio("bare_native", "bare_wasm") : null,
+    native_over_wasm_meta: both ? ratio("meta_native", "meta_wasm") : null,
+    native_over_wasm_rnn: both ? ratio("rnn_native", "rnn_wasm") : null,
+  };
+  res.medians = Object.fromEntries(Object.keys(rr[0]).filter((k) => typeof rr[0][k] === "number").map((k) => [k, median(rr.map((r) => r[k]))]));
+}
+
+if (argv.includes("--render")) {
+  const file = argv[argv.indexOf("--render") + 1];
+  const res = JSON.parse(readFileSync(file, "utf8"));
+  summarize(res);
+  res.loadavg_end ??= res.per_round[res.per_round.length - 1].loadavg;
+  renderDoc(res, file);
+  process.exit(0);
+}
+
+
+const BPOJA = { bp: 0.0068, oja: 0.0053 };
+const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1, theta: BPOJA };
+const RNN: RunConfig = { ...base, net: "rnn", hidden: [100], delay: 20, theta: { bp: 0.003, oja: 0.002 } };
+if (!jaxAvailable()) { log("bench:jax: no JAX venv (python3 -m venv .venv-jax && .venv-jax/bin/pip install jax, or NEUROPLASTIC_JAX_VENV)"); process.exit(1); }
+const backends: Backend[] = nativeIsa() !== null ? ["native", "wasm"] : ["wasm"];
+if (nativeIsa() === null) log("bench:jax: the native kernels are not built; measuring wasm only");
+
+/** `train` with one worker (in this thread), end to end: examples per second. */
+async function trainRate(cfg: RunConfig, n: number): Promise<number> {
+  const r = await train({ ...cfg, tasks: n }, 1);
+  return (n * cfg.way * cfg.shots) / r.seconds;
+}
+
+/** Median episodes/s of forward-mode meta-gradient episodes (two tangents: θ = (bp, oja)). */
+function episodeRate(cfg: RunConfig, reps: number): number {
+  const c = { ...cfg, split: "train" as const };
+  const S = c.net === "rnn" ? 3 : c.hidden.length + 1;
+  const layout = metaLayout(["bp", "oja"], S, false), th = c.net === "rnn" ? [0.003, 0.002] : [0.0068, 0.0053];
+  const ds = cachedDataset(c), t: number[] = [];
+  for (let r = -1; r < reps; r++) {
+    const t0 = performance.now();
+    runEpisode(c, ds, r + 1, layout, th, {});
+    if (r >= 0) t.push((performance.now() - t0) / 1000);
+  }
+  return 1 / median(t);
+}
+
+/** The bare online step (no sampling, init or scoring): median steps/s of `reps` runs. */
+function stepRate(cfg: RunConfig, reps: number, steps: number): number {
+  const ds = cachedDataset(cfg), rates: number[] = [];
+  for (let r = -1; r < reps; r++) {
+    const { step, task } = freshStep(cfg, ds, r + 1);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) {
+      const k = i % task.trainIdx.length;
+      loadPixels(step.x, ds.images, task.trainIdx[k], ds.dim);
+      step.step(task.trainLabels[k]);
+    }
+    if (r >= 0) rates.push(steps / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
+}
+
+/** A JAX run with its whole-process wall time. */
+function jax(args: string[], rnn = false): Record<string, any> {
+  const t0 = performance.now();
+  const r = rnn ? runJaxRnn(args) : runJax(args);
+  return { ...r, process_s: (performance.now() - t0) / 1000 };
+}
+
+const res: Record<string, any> = {
+  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, native_isa: nativeIsa(),
+  rounds, tasks, loadavg_start: loadavg(), per_round: [] as any[],
+};
+// Warm-up: JIT, wasm tier-up, arenas, the dataset.
+for (const b of backends) { await trainRate({ ...base, backend: b }, 3); episodeRate({ ...base, backend: b }, 0); }
+const jaxRnn = jaxRnnAvailable();
+for (let k = 0; k < rounds; k++) {
+  log(`round ${k + 1} of ${rounds} (load average ${loadavg()[0].toFixed(1)})…`);
+  const R: Record<string, any> = { loadavg: loadavg()[0] };
+  // Our backends in alternating order from round to round (the first in a round has no edge).
+  const bs = k % 2 === 0 ? backends : [...backends].reverse();
+  for (const b of bs) R[`online_${b}`] = await trainRate({ ...base, backend: b }, tasks);
+  const jo = jax(["--tasks", String(tasks), "--seed", "1"]);
+  R.online_jax = jo.steps_per_s; R.online_jax_compile_s = jo.compile_s; R.online_jax_process_s = jo.process_s; R.jax_version = jo.jax;
+  for (const b of bs) R[`meta_${b}`] = episodeRate({ ...base, backend: b }, quick ? 2 : 5);
+  const metaTasks = quick ? "2" : "6";
+  const jf = jax(["--mode", "meta", "--grad", "fwd2", "--tasks", metaTasks, "--split", "train"]);
+  const jr = jax(["--mode", "meta", "--grad", "rev", "--tasks", metaTasks, "--split", "train"]);
+  R.meta_jax_fwd2 = jf.tasks_per_s; R.meta_jax_rev = jr.tasks_per_s; R.meta_jax_best = Math.max(jf.tasks_per_s, jr.tasks_per_s);
+  R.meta_jax_compile_s = { fwd2: jf.compile_s, rev: jr.compile_s }; R.meta_jax_process_s = { fwd2: jf.process_s, rev: jr.process_s };
+  for (const b of bs) R[`rnn_${b}`] = await trainRate({ ...RNN, backend: b }, Math.max(4, tasks >> 2));
+  if (jaxRnn) {
+    const jn = jax(["--tasks", String(Math.max(4, tasks >> 2)), "--hidden", "100", "--delay", "20"], true);
+    R.rnn_jax = jn.steps_per_s; R.rnn_jax_compile_s = jn.compile_s; R.rnn_jax_process_s = jn.process_s;
+  }
+  for (const b of bs) R[`bare_${b}`] = stepRate({ ...base, backend: b }, 3, 2000);
+  const probe = probeStep(quick ? 4000 : 10000);
+  if (probe !== null) R.bare_c_probe = probe.steps_per_s;
+  res.per_round.push(R);
+  writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n"); // what is done so far, in case the run is cut short
+}
+summarize(res);
+const ours = backends[0];
+
+if (!argv.includes("--no-shapes")) {
+  // Widths and depths, one round each (ours, then JAX), end to end online: ratios ours ÷ JAX.
+  res.shapes = [] as any[];
+  const shapes: string[] = [...[100, 500, 1000, 2000].map((w) => `${w},${w},${w},${w}`), ...[2, 4, 8, 16].map((d) => Array(d).fill(100).join(","))];
+  for (const h of quick ? shapes.slice(0, 2) : shapes) {
+    const hidden = h.split(",").map(Number), n = Math.max(3, Math.round(tasks / Math.max(1, hidden[0] / 250)));
+    log(`shape ${h} (${n} tasks)…`);
+    const o = await trainRate({ ...base, hidden, backend: ours }, n);
+    const j = jax(["--tasks", String(n), "--seed", "1", "--hidden", h]);
+    res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s });
+    writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
+  }
+}
+res.loadavg_end = loadavg();
+await closePools();
+writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
+const f = (x: { median: number; min: number; max: number } | null) => (x === null ? "–" : `${x.median.toFixed(2)} (${x.min.toFixed(2)}–${x.max.toFixed(2)})`);
+console.log(`ours = ${ours}${nativeIsa() ? ` (${nativeIsa()})` : ""}; ${rounds} rounds, load average ${res.loadavg_start[0].toFixed(1)} → ${res.loadavg_end[0].toFixed(1)}`);
+console.log(`online end to end ÷ JAX: ${f(res.ratios.online)}; meta ÷ JAX best of fwd2/rev: ${f(res.ratios.meta)}; RNN ÷ JAX: ${f(res.ratios.rnn)}`);
+console.log(`C probe (the bare step's native limit) ÷ our bare step: ${f(res.ratios.bare_vs_c_probe)}`);
+if (backends.length > 1) console.log(`native ÷ wasm: online ${f(res.ratios.native_over_wasm_online)}, bare step ${f(res.ratios.native_over_wasm_bare)}, meta ${f(res.ratios.native_over_wasm_meta)}`);
+for (const s of res.shapes ?? []) console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)`);
+console.log(`wrote ${outFile}`);
+if (argv.includes("--doc")) renderDoc(res, outFile);

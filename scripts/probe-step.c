@@ -1,0 +1,107 @@
+/*
+ * The bare online step's native limit on this CPU: a plain C program doing the
+ * work of one step of the paper network (784-170-130-100-70-10, softplus β = 10,
+ * bp + Oja, batch 1), the way our fast step does it (layer 1 transposed, only the
+ * nonzero pixels' rows read forward, Oja factored, each layer's backward pass and
+ * update in one sweep), with nothing held back: -O3 -march=native -ffast-math, so
+ * FMA and any reduction order the compiler likes. Not our numbers (no bit-identity
+ * here): the speed the hardware allows, for `npm run bench:jax` (scripts/probe-step.mjs
+ * compiles and runs it). Prints one JSON line: steps per second of wall time and of
+ * CPU time over `steps` steps cycling through the first 250 test images.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define L 5
+static const int dims[L + 1] = {784, 170, 130, 100, 70, 10};
+static const float BP = 0.0068f, OJA = 0.0053f, BETA = 10.f;
+
+static double now(clockid_t c) { struct timespec t; clock_gettime(c, &t); return t.tv_sec + 1e-9 * t.tv_nsec; }
+
+int main(int argc, char** argv) {
+  const char* path = argc > 1 ? argv[1] : "t10k-images-idx3-ubyte";
+  const int steps = argc > 2 ? atoi(argv[2]) : 20000;
+  FILE* f = fopen(path, "rb");
+  if (!f) { fprintf(stderr, "probe-step: cannot open %s\n", path); return 1; }
+  static unsigned char img[250 * 784];
+  fseek(f, 16, SEEK_SET);
+  if (fread(img, 1, sizeof img, f) != sizeof img) { fprintf(stderr, "probe-step: short read\n"); return 1; }
+  fclose(f);
+  const int n1 = dims[1], s1 = (n1 + 7) & ~7, m1 = dims[0];
+  float* WT = aligned_alloc(64, sizeof(float) * m1 * s1);
+  float* W[L + 1];
+  float *y[L + 1], *d[L + 1], *e[L + 1], *u[L + 1], *g = aligned_alloc(64, 4 * 1024), *v = aligned_alloc(64, 4 * 1024);
+  srand(1);
+  for (int i = 0; i < m1 * s1; i++) WT[i] = (rand() / (float)RAND_MAX * 2 - 1) * sqrtf(6.f / (784 + 170));
+  for (int l = 2; l <= L; l++) {
+    W[l] = aligned_alloc(64, sizeof(float) * dims[l] * dims[l - 1] + 64);
+    for (int i = 0; i < dims[l] * dims[l - 1]; i++) W[l][i] = (rand() / (float)RAND_MAX * 2 - 1) * sqrtf(6.f / (dims[l] + dims[l - 1]));
+  }
+  for (int l = 0; l <= L; l++) {
+    const int k = (dims[l] + 15) & ~15;
+    y[l] = aligned_alloc(64, 4 * 1024); d[l] = aligned_alloc(64, 4 * 1024); e[l] = aligned_alloc(64, 4 * 1024); u[l] = aligned_alloc(64, 4 * 1024);
+    (void)k;
+  }
+  int idx[784];
+  float A[1024], B[1024];
+  const double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+  float sink = 0;
+  for (int s = 0; s < steps; s++) {
+    const unsigned char* im = img + (s % 250) * 784;
+    const int label = s % 10;
+    int cnt = 0;
+    for (int j = 0; j < m1; j++) { y[0][j] = im[j] * (1.f / 255.f); if (im[j]) idx[cnt++] = j; }
+    /* Layer 1 forward over the nonzero pixels' rows. */
+    float* z = d[1];
+    memset(z, 0, 4 * n1);
+    for (int t = 0; t < cnt; t++) { const float xj = y[0][idx[t]]; const float* r = WT + (size_t)idx[t] * s1; for (int i = 0; i < n1; i++) z[i] += xj * r[i]; }
+    for (int l = 1; l <= L; l++) {
+      const int n = dims[l], m = dims[l - 1];
+      float* zl = d[l];
+      if (l > 1) for (int i = 0; i < n; i++) { const float* r = W[l] + (size_t)i * m; float a = 0; for (int j = 0; j < m; j++) a += r[j] * y[l - 1][j]; zl[i] = a; }
+      if (l < L) {
+        for (int i = 0; i < n; i++) { const float bz = BETA * zl[i], q = expf(-fabsf(bz)); y[l][i] = (fmaxf(bz, 0) + log1pf(q)) / BETA; d[l][i] = (bz >= 0 ? 1 : q) / (1 + q); }
+      } else {
+        float mx = -INFINITY, sum = 0;
+        for (int i = 0; i < n; i++) mx = fmaxf(mx, zl[i]);
+        for (int i = 0; i < n; i++) { y[l][i] = expf(zl[i] - mx); sum += y[l][i]; }
+        for (int i = 0; i < n; i++) { y[l][i] /= sum; e[l][i] = y[l][i] - (i == label); }
+      }
+    }
+    /* u_l = W_lᵀ y_l for Oja (l ≥ 2), from the old weights. */
+    for (int l = 2; l <= L; l++) {
+      const int n = dims[l], m = dims[l - 1];
+      memset(u[l], 0, 4 * m);
+      for (int i = 0; i < n; i++) { const float yi = y[l][i]; const float* r = W[l] + (size_t)i * m; for (int j = 0; j < m; j++) u[l][j] += yi * r[j]; }
+    }
+    /* Layers L … 2: g = Wᵀe and the update in one sweep, then e_{l-1} = g ⊙ σ'. */
+    for (int l = L; l >= 2; l--) {
+      const int n = dims[l], m = dims[l - 1];
+      memset(g, 0, 4 * m);
+      for (int j = 0; j < m; j++) v[j] = y[l - 1][j] - u[l][j];
+      for (int i = 0; i < n; i++) {
+        float* r = W[l] + (size_t)i * m;
+        const float ei = e[l][i], a = -BP * ei, b = OJA * y[l][i];
+        for (int j = 0; j < m; j++) { const float w = r[j]; g[j] += ei * w; r[j] = w + a * y[l - 1][j] + b * v[j]; }
+      }
+      for (int j = 0; j < m; j++) e[l - 1][j] = g[j] * d[l - 1][j];
+    }
+    /* Layer 1, one sweep of its rows: u_j = WT_j·y₁, WT_j += x_j A + (x_j − u_j) B. */
+    for (int i = 0; i < n1; i++) { A[i] = -BP * e[1][i]; B[i] = OJA * y[1][i]; }
+    for (int j = 0; j < m1; j++) {
+      float* r = WT + (size_t)j * s1;
+      float uj = 0;
+      for (int i = 0; i < n1; i++) uj += r[i] * y[1][i];
+      const float xj = y[0][j], c = xj - uj;
+      for (int i = 0; i < n1; i++) r[i] += xj * A[i] + c * B[i];
+    }
+    sink += W[L][0];
+  }
+  const double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+  printf("{\"probe\":\"c-step\",\"steps\":%d,\"steps_per_s\":%.1f,\"steps_per_cpu_s\":%.1f,\"sink\":%g}\n", steps, steps / wall, steps / cpu, sink);
+  return 0;
+}
