@@ -132,7 +132,9 @@ test("frozen reproduce cells (quick grid, 2 tasks, 2 meta-episodes, diagnostics)
   const out = mkdtempSync(join(tmpdir(), "np-frozen-"));
   // The published outer loop, one meta seed, no grid: what reports were made with before the robust loop.
   const rs = await reproduce({ out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 2, dataset: "mnist", backend: "wasm", outer: "adam", metaSeeds: 1, gridTasks: 0, transfer: "none" });
-  // Scenarios a–e are the MLP's (frozen before the redesign); later scenarios are new.
+  // Scenarios a–e are the MLP's (frozen before the redesign); later scenarios are new. Issue 28 re-froze scenario e
+  // (its cells are now meta-learned over their own 4 passes, not one), added the control cells (matched step,
+  // published protocol) and renamed Adam's cell; every other cell kept its hash.
   for (const r of rs.filter((c) => "abcde".includes(c.scenario))) {
     // The fields cells had then, in their order (later fields — runs, grid, median loss, exploded — are new).
     const kept = { id: r.id, scenario: r.scenario, x: r.x, rule: r.rule, theta: r.theta, thetaSource: r.thetaSource, acc: r.acc, acc_ci95: r.acc_ci95, loss: r.loss, diverged: r.diverged, weight_norm: r.weight_norm, tasks: r.tasks, diagnostics: r.diagnostics };
