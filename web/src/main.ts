@@ -85,7 +85,7 @@ function toForm(s: AppState): void {
   set("way", String(s.way)); set("shots", String(s.shots)); set("query", String(s.query));
   set("tasks", String(s.tasks)); set("seed", String(s.seed)); set("epochs", String(s.epochs));
   for (const r of RUNS) for (const t of TERMS) set(`theta-${r}-${t}`, String(s[r][t] ?? 0));
-  $("#own-terms tbody").replaceChildren();
+  for (const tb of document.querySelectorAll("#own-terms tbody[data-k]")) tb.remove();
   ownNames(s).forEach((name, i) => addTermRow(s.terms[i], s.a[name] ?? 0, s.b[name] ?? 0));
   for (const b of document.querySelectorAll<HTMLButtonElement>("#presets button")) b.setAttribute("aria-pressed", String(b.dataset.preset === s.preset));
   $("#delay-row").hidden = !hasOwnFlag(s.net, "delay");
@@ -170,16 +170,20 @@ function mark(p: Problem): void {
 
 /** The own-term rows' keys, in order. */
 function ownRows(): string[] {
-  return [...document.querySelectorAll<HTMLTableRowElement>("#own-terms tbody tr")].map((tr) => tr.dataset.k!);
+  return [...document.querySelectorAll<HTMLElement>("#own-terms tbody[data-k]")].map((tb) => tb.dataset.k!);
 }
 
 let termRowSeq = 0;
-/** A row of the term table: `name = formula`, its θ in A and B, and a button removing it. */
+/**
+ * A term of the table, one tbody: `name = formula` across the table with a
+ * button removing it, then its θ in A and B under the built-ins' columns.
+ */
 function addTermRow(def = "", a = 0, b = 0): HTMLInputElement {
-  const k = String(++termRowSeq), tr = document.createElement("tr");
-  tr.dataset.k = k;
-  const n = $("#own-terms tbody").children.length + 1;
-  const td = document.createElement("td"), row = document.createElement("div"), input = document.createElement("input");
+  const k = String(++termRowSeq), tb = document.createElement("tbody");
+  tb.dataset.k = k;
+  const n = $("#own-terms").querySelectorAll("tbody[data-k]").length + 1;
+  const top = document.createElement("tr"), td = document.createElement("td"), row = document.createElement("div"), input = document.createElement("input");
+  td.colSpan = 3;
   row.className = "row";
   input.type = "text"; input.id = `term-def-${k}`; input.value = def; input.autocomplete = "off"; input.spellcheck = false;
   input.placeholder = "name = formula";
@@ -188,24 +192,37 @@ function addTermRow(def = "", a = 0, b = 0): HTMLInputElement {
   const remove = document.createElement("button");
   remove.type = "button"; remove.className = "remove-term"; remove.textContent = "×";
   remove.setAttribute("aria-label", `Remove term ${n}`);
-  remove.addEventListener("click", () => { tr.remove(); formChanged(); });
+  remove.addEventListener("click", () => { tb.remove(); formChanged(); });
   row.append(input, remove);
   td.append(row);
-  tr.append(td);
+  top.append(td);
+  const coef = document.createElement("tr"), th = document.createElement("th");
+  th.scope = "row"; th.className = "term-name";
+  coef.append(th);
   for (const [r, v] of [["a", a], ["b", b]] as const) {
     const c = document.createElement("td"), x = document.createElement("input");
     x.type = "number"; x.step = "any"; x.id = `term-${r}-${k}`; x.value = String(v);
     x.setAttribute("aria-label", `θ of term ${n}, rule ${r.toUpperCase()}`);
     c.append(x);
-    tr.append(c);
+    coef.append(c);
   }
-  $("#own-terms tbody").append(tr);
+  tb.append(top, coef);
+  $("#own-terms").append(tb);
+  nameRow(k);
   return input;
+}
+
+/** The θ row's label: θ with the term's name, once its definition names one. */
+function nameRow(k: string): void {
+  const th = $(`#own-terms tbody[data-k="${k}"] .term-name`), m = /^\s*([a-z][a-z0-9_]*)\s*=/.exec($<HTMLInputElement>(`#term-def-${k}`).value);
+  th.replaceChildren("θ");
+  if (m) { const sub = document.createElement("sub"); sub.textContent = m[1]; th.append(sub); }
 }
 
 /** A definition's error is shown beside it as it is typed (the others wait for Run). */
 function markTermDefs(problems: Problem[]): void {
   for (const k of ownRows()) {
+    nameRow(k);
     const id = `term-def-${k}`, el = $<HTMLInputElement>(`#${id}`), p = problems.find((x) => x.id === id);
     const shown = document.getElementById(`err-${id}`)?.textContent ?? null;
     if (p === undefined || (el.value.trim() === "" && document.activeElement === el)) { if (shown !== null) unmark(el); }
