@@ -12,8 +12,10 @@ const cfg: RunConfig = { ...DEFAULT_CONFIG, hidden: [8], way: 3, shots: 3, query
 const ds = cachedDataset(cfg);
 const teacher = { bp: 0.0068, oja: 0.0053 };
 
-for (const match of ["weights", "activity"] as const) {
-  test(`recover (${match}): the Gauss–Newton gradient 2·Jᵀr/scale is the exact derivative of the loss (central differences, float64)`, () => {
+const rnn: RunConfig = { ...cfg, net: "rnn", hidden: [6], delay: 2, shots: 2 };
+for (const [match, net, c] of [["weights", "MLP", cfg], ["activity", "MLP", cfg], ["activity", "RNN", rnn]] as const) {
+  test(`recover (${match}, ${net}): the Gauss–Newton gradient 2·Jᵀr/scale is the exact derivative of the loss (central differences, float64)`, () => {
+    const cfg = c, ds = cachedDataset(c);
     const learn = ["bp", "oja", "hebb", "decay"];
     const layout = metaLayout(learn, sitesOf(cfg), false);
     const theta = [0.004, 0.002, 0.001, 0.0005];
