@@ -9,21 +9,22 @@ import { cells, withCoordinates, type CellResult, type ReproduceOptions } from "
 
 /**
  * Refactors keep results: the grid of cells of every scenario, and the committed report re-rendered from its
- * own results.json, stay byte for byte what they were (issue 21 froze them at cf882f7, before the scenarios
- * became modules). A change that means to alter them updates the hashes here, or re-renders docs/reproduce,
- * and says why.
+ * own results.json, stay byte for byte what they were. Issue 21 froze them at cf882f7; issue 28 changed them on
+ * purpose (the matched-step, published-protocol and ablation controls, Adam's label, the tuning protocol in
+ * every cell's key; the report re-rendered under the per-condition decision rule). A change that means to alter
+ * them updates the hashes here, or re-renders docs/reproduce, and says why.
  */
 const root = new URL("..", import.meta.url).pathname;
 const committed = join(root, "docs/reproduce");
 const saved = JSON.parse(readFileSync(join(committed, "results.json"), "utf8")) as { options: ReproduceOptions; config: Record<string, unknown>; provenance: object; cells: Omit<CellResult, "at" | "key" | "seconds">[] };
 
-/** sha256 of cells(o) as JSON (indent 1) without the coordinates, which cf882f7 did not have. */
+/** sha256 of cells(o) as JSON (indent 1) without the coordinates (kept out, as cf882f7 had none). */
 const CELLS_SHA256 = {
-  full: "a53bee06d73149cdefe354f89dff6ec1c37c820268253c2ef3fda77280eb35df",
-  quick: "08f3711ebe07fff6dc3da06791ed167d7ff2dd3c1a3f446e8212a35131f49200",
+  full: "f63425c2ccddd6ef9f5494feef98adc51e211629867f03e82ba041ea3334c2fa",
+  quick: "69335aa8c2d6259fd11f05e168a77bd99fb5c2a611381700833291a4e9b18bdd",
 };
 
-test("cells() of every scenario, full and quick, are those of cf882f7 (ids, labels, configurations, order)", () => {
+test("cells() of every scenario, full and quick, are those frozen by issue 28 (ids, labels, configurations, order)", () => {
   for (const quick of [false, true]) {
     const cs = cells({ ...saved.options, quick });
     const json = JSON.stringify(cs.map(({ at: _a, ...c }) => c), null, 1);
@@ -39,7 +40,7 @@ test("the committed report, re-rendered from its results.json, is byte for byte 
   const rs = withCoordinates(saved.cells.map((c) => ({ ...c, key: "", seconds: timing.cells[c.id] })), saved.options);
   const command = /^Command: `([^`]+)`/m.exec(readFileSync(join(committed, "summary.md"), "utf8"))![1];
   await writeReport({ ...saved.options, out }, rs, { command, seconds: timing.seconds, config: saved.config, provenance: saved.provenance });
-  for (const f of ["summary.md", "index.html", "results.csv", "diagnostics.csv", ...readdirSync(join(committed, "figures")).filter((f) => f.endsWith(".svg")).map((f) => `figures/${f}`)]) {
+  for (const f of ["summary.md", "index.html", "verdicts.json", "results.csv", "diagnostics.csv", ...readdirSync(join(committed, "figures")).filter((f) => f.endsWith(".svg")).map((f) => `figures/${f}`)]) {
     assert.equal(readFileSync(join(out, f), "utf8"), readFileSync(join(committed, f), "utf8"), f);
   }
 });

@@ -5,9 +5,9 @@ import { csv, fmtPoints, MISSING, noResidue, pct3, ruleName, sig3, thetaText } f
 import { toSvg, svgToPng, type VlSpec } from "../report/plot.js";
 import { Lookup } from "./scenario.js";
 import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
-import { type Outcome, type Verdict, VERDICT_RULE } from "./stats.js";
-import { POOL_L1, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
-import { verdicts } from "./verdicts.js";
+import { scoredAcc, scoredRuns, type Outcome, type Verdict, VERDICT_RULE } from "./stats.js";
+import { POOL_L1, PROTOCOL, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
+import { verdicts, verdictsJson } from "./verdicts.js";
 
 export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
 
@@ -15,23 +15,43 @@ export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
 const CSS = [
   "body{font:15px/1.45 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}",
   "table{border-collapse:collapse;margin:.6em 0;font-size:13px}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\n",
-  ".holds{color:#176b2c;font-weight:600}.refuted{color:#a4161a;font-weight:600}.inconclusive{color:#8a6d00;font-weight:600}",
+  ".holds{color:#176b2c;font-weight:600}.refuted{color:#a4161a;font-weight:600}.inconclusive,.premise-fails{color:#8a6d00;font-weight:600}",
   "figure{margin:1em 0}code{background:#f3f3f3;padding:0 .2em}",
 ].join("");
 const PROVENANCE = "Every number on this page comes from that run (results.json, results.csv, diagnostics.csv beside this file).";
 
-const OUTCOME_TEXT: Record<Outcome, string> = { holds: "holds", refuted: "refuted", inconclusive: "inconclusive" };
+const OUTCOME_TEXT: Record<Outcome, string> = { holds: "holds", refuted: "refuted", inconclusive: "inconclusive", "premise-fails": "premise fails" };
 
 /** Failed tasks over every run of a cell, with each meta seed's count when there are several and any failed. */
 function failures(r: CellResult, f: (x: SeedRun) => number): string {
-  const total = r.runs.reduce((s, x) => s + f(x), 0), n = r.runs.reduce((s, x) => s + x.tasks.length, 0);
+  const total = r.runs.reduce((s, x) => s + f(x), 0),
+    n = r.runs.reduce((s, x) => s + x.tasks.length, 0);
   return `${total}/${n}${r.runs.length > 1 && total > 0 ? ` (seeds ${r.runs.map(f).join(", ")})` : ""}`;
+}
+
+/** A transfer column's entry: accuracy with its diverged and exploded tasks (out of every run's). */
+function transferCell(runs: readonly SeedRun[]): string {
+  const n = runs.reduce((s, x) => s + x.tasks.length, 0),
+    d = runs.reduce((s, x) => s + x.diverged, 0),
+    e = runs.reduce((s, x) => s + x.exploded, 0);
+  return `${pct3(runs.reduce((s, x) => s + x.acc, 0) / runs.length)}% (diverged ${d}/${n}, exploded ${e}/${n})`;
+}
+
+/** 95% CI half-width over tasks of the scored runs' per-task mean accuracy. */
+function scoredCi(r: CellResult): number {
+  const runs = scoredRuns(r),
+    n = runs[0].tasks.length;
+  const m = runs[0].tasks.map((_, q) => runs.reduce((s, x) => s + x.tasks[q].acc, 0) / runs.length);
+  const mean = m.reduce((s, x) => s + x, 0) / n,
+    sd = Math.sqrt(m.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1));
+  return (1.96 * sd) / Math.sqrt(n);
 }
 
 /** The cells of a scenario as a markdown table: θ per meta seed, accuracy, losses, failures, and the grid check. */
 function table(rs: CellResult[], s: ScenarioId): string {
   const cs = rs.filter((r) => r.scenario === s);
-  const grid = cs.some((r) => r.grid), transfer = cs.find((r) => r.transfer)?.transferDataset;
+  const grid = cs.some((r) => r.grid),
+    transfer = cs.find((r) => r.transfer)?.transferDataset;
   const head = [
     "configuration",
     "rule",
@@ -45,17 +65,26 @@ function table(rs: CellResult[], s: ScenarioId): string {
     ...(grid ? ["best grid θ (accuracy)", "meta − grid"] : []),
   ];
   const rows = cs.map((r) => {
-    const seeds = r.runs.length > 1;
+    const seeds = r.runs.length > 1,
+      scored = scoredRuns(r);
+    const src = (i: number) => (r.grid?.use?.[i] === "grid" && r.thetaSource === "meta-learned" ? " (grid)" : "");
     const theta =
-      r.runs.map((x) => thetaText(x.theta)).join("; ") + (r.thetaSource === "meta-learned" ? ` (meta-learned${seeds ? `, ${r.runs.length} seeds` : ""})` : "");
-    const range = seeds ? ` (seeds ${r.runs.map((x) => pct3(x.acc)).join(", ")})` : "";
+      scored.map((x, i) => thetaText(x.theta) + src(i)).join("; ") +
+      (r.thetaSource === "meta-learned"
+        ? ` (meta-learned${seeds ? `, ${r.runs.length} seeds` : ""}${r.trajectory ? ", published loop" : ""})`
+        : r.thetaSource === "grid"
+          ? " (grid-tuned)"
+          : "");
+    const range = seeds ? ` (seeds ${scored.map((x) => pct3(x.acc)).join(", ")})` : "";
     const g = r.grid;
-    const tr = r.transfer ? `${pct3(r.transfer.reduce((sm, x) => sm + x.acc, 0) / r.transfer.length)}%` : "";
+    const tr = r.transfer ? transferCell(r.transfer) : "";
+    const acc = scoredAcc(r),
+      ci = seeds || r.grid?.use?.includes("grid") ? scoredCi(r) : r.acc_ci95;
     return [
       r.x,
       ruleName(r.rule),
       theta,
-      `${pct3(r.acc)}% ± ${sig3(100 * noResidue(r.acc_ci95, r.acc))}${range}`,
+      `${pct3(acc)}% ± ${sig3(100 * noResidue(ci, acc))}${range}`,
       ...(transfer ? [tr] : []),
       sig3(r.loss),
       sig3(r.loss_median),
@@ -63,7 +92,10 @@ function table(rs: CellResult[], s: ScenarioId): string {
       failures(r, (x) => x.exploded),
       ...(grid
         ? g
-          ? [`${thetaText(g.best.theta)} (${pct3(g.best.acc)}%)`, `${g.vsMeta.map(fmtPoints).join("; ")}${g.worse ? " — **meta-learning did worse**" : ""}`]
+          ? [
+              `${thetaText(g.best.theta)} (${pct3(g.best.acc)}%)${g.edge ? ` — **on the grid's edge** (${g.edge.join(", ")})` : ""}`,
+              r.thetaSource === "meta-learned" ? `${g.vsMeta.map(fmtPoints).join("; ")}${g.worse ? " — **meta-learning did worse**" : ""}` : "",
+            ]
           : ["", ""]
         : []),
     ];
@@ -71,17 +103,38 @@ function table(rs: CellResult[], s: ScenarioId): string {
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
-/** One sentence on the grid check of a scenario's meta-learned cells. */
+/** One sentence on the grid check of a scenario's tuned cells. */
 function gridLine(rs: CellResult[], s: ScenarioId): string | null {
   const cs = rs.filter((r) => r.scenario === s && r.grid);
   if (cs.length === 0) return null;
-  const worse = cs.filter((r) => r.grid!.worse);
-  // A bp cell's grid is θ_bp alone (5 points); a bp + Oja cell's is θ_bp × θ_oja (5 × 5).
-  const sizes = [...new Set(cs.map((r) => r.grid!.points.length))].sort((a, b) => a - b);
-  const points = sizes.map((n) => (n === 5 ? "5 points for bp alone" : n === 25 ? "5 × 5 for bp + Oja" : `${n} points`)).join(", ");
-  return `Grid check: beside each meta-learned cell, fixed coefficients on a log grid (×¼ … ×4 of the starting θ, ${points}, chosen on train-split tasks) ` +
-    `— meta-learning did no worse than the best grid point (scored on the cell's tasks, paired) in ${cs.length - worse.length} of ${cs.length} ` +
-    `cells${worse.length ? `; it did worse in ${worse.map((r) => `${r.x}, ${ruleName(r.rule)}`).join("; ")}` : ""}.`;
+  const metaCells = cs.filter((r) => r.thetaSource === "meta-learned"),
+    worse = metaCells.filter((r) => r.grid!.worse);
+  const widened = cs.some((r) => r.grid!.points.length !== 5 && r.grid!.points.length !== 25);
+  const edge = cs.filter((r) => r.grid!.edge);
+  const chosen = metaCells.filter((r) => r.grid!.use?.includes("grid"));
+  const name = (r: CellResult) => `${r.x}, ${ruleName(r.rule)}`;
+  return (
+    `Grid check: beside each tuned cell, fixed coefficients on a log grid (×¼ … ×4 of the starting θ by factors of 2, θ_bp alone or θ_bp × θ_oja, ` +
+    `scored on train-split tasks under the cell's own protocol${widened ? ", widened by ×2 steps while the best point was on an edge" : ""}). ` +
+    (metaCells.length
+      ? `Meta-learning did no worse than the best grid point (scored on the cell's tasks, paired) in ${metaCells.length - worse.length} of ` +
+        `${metaCells.length} meta-learned cells${worse.length ? `; it did worse in ${worse.map(name).join("; ")}` : ""}. `
+      : "") +
+    (chosen.length
+      ? `The grid's best point did better on the train tasks and is the θ scored in: ${chosen
+          .map(
+            (r) =>
+              `${name(r)} (seeds ${r
+                .grid!.use!.map((u, i) => (u === "grid" ? i : -1))
+                .filter((i) => i >= 0)
+                .join(", ")})`,
+          )
+          .join("; ")}. `
+      : "") +
+    (edge.length
+      ? `Best point still on the grid's edge: ${edge.map((r) => `${name(r)} (${r.grid!.edge!.join(", ")})`).join("; ")}.`
+      : "No best point is on the grid's edge.")
+  );
 }
 
 /** Write summary.md, index.html, results.json, results.csv, diagnostics.csv and figures/ into o.out. */
@@ -119,6 +172,7 @@ export async function writeReport(
       1,
     ) + "\n",
   );
+  writeAtomic(join(o.out, "verdicts.json"), JSON.stringify(verdictsJson(vs), null, 1) + "\n");
   writeAtomic(
     join(o.out, "timing.json"),
     JSON.stringify({ seconds: meta.seconds, cells: Object.fromEntries(rs.map((r) => [r.id, r.seconds])) }, null, 1) + "\n",
@@ -176,7 +230,7 @@ export async function writeReport(
 
   const outer = o.outer ?? "robust",
     seeds = o.metaSeeds ?? 1;
-  const verdictLine = (v: Verdict) => `**Claim ${v.claim}** — **${OUTCOME_TEXT[v.outcome]}** in this run: ${v.evidence}`;
+  const verdictLine = (v: Verdict) => `**Claim ${v.claim}** — **${OUTCOME_TEXT[v.outcome]}** in this run. Covers: ${v.covers}. ${v.evidence}`;
   const md = [
     "# neuroplastic reproduce — report",
     "",
@@ -188,13 +242,34 @@ export async function writeReport(
       .filter((s) => SCENARIOS[s].note)
       .sort((p, q) => SCENARIOS[p].note!.rank - SCENARIOS[q].note!.rank)
       .map((s) => SCENARIOS[s].note!.text(o, cs)),
-    o.metaEpisodes > 0
-      ? `Coefficients: meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split with the ${outer} outer ` +
-        `loop${outer === "robust" ? ", docs/meta-learning.md; the learned θ is the mean of the last 10% of episodes'" : ", its final iterate"}; ${seeds} ` +
+    ...(rs.some((r) => (r.protocol ?? 1) < PROTOCOL)
+      ? [
+          `**These cells predate the tuning protocol of issue 28** (${rs.filter((r) => (r.protocol ?? 1) < PROTOCOL).length} of ${rs.length} ` +
+            "cells, computed under protocol 1: θ meta-learned on one pass even for cells that then train for ten, the ×¼ … ×4 grid not widened, " +
+            "the meta-learned θ scored even where the grid's best did better; no matched-step, published-protocol or ablation controls). The " +
+            "verdicts below apply the per-condition decision rule to them; a baseline tuned on another protocol can still be mistuned here.",
+        ]
+      : []),
+    o.metaEpisodes > 0 && rs.every((r) => (r.protocol ?? 1) < PROTOCOL)
+      ? `Coefficients (protocol 1): meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split with the ${outer} ` +
+        `outer loop${outer === "robust" ? ", docs/meta-learning.md; the learned θ is the mean of the last 10% of episodes'" : ", its final iterate"}; ${seeds} ` +
         `meta-learning seed${seeds > 1 ? "s" : ""} per cell, each scored on the cell's tasks), starting from bp = ${o.theta.bp}, oja = ${o.theta.oja}; ` +
-        `always on one pass over each task, the published protocol, also for cells that then train for several passes. Mini-batch cells start from θ × batch ` +
-        `size (the same step per example); the Adam and normalization baselines use fixed coefficients.`
-      : `Coefficients: fixed, bp = ${o.theta.bp}, oja = ${o.theta.oja}; mini-batch cells use θ × batch size (the same step per example).`,
+        `always on one pass over each task, also for cells that then train for several passes. Mini-batch cells start from θ × batch size (the same ` +
+        "step per example); the Adam and normalization baselines use fixed coefficients."
+      : o.metaEpisodes > 0
+        ? `Coefficients: tuned for every configuration and rule under the protocol it is scored on — the same passes, batch size, network and ` +
+          `data regime, on the train split: meta-learned (${o.metaEpisodes} episodes with the ${outer} outer loop${
+            outer === "robust" ? ", docs/meta-learning.md; the learned θ is the mean of the last 10% of episodes'" : ", its final iterate"
+          }; ${seeds} meta-learning seed${
+            seeds > 1 ? "s" : ""
+          } per cell) from bp = ${o.theta.bp}, oja = ${o.theta.oja}, and checked against a log grid of fixed coefficients ` +
+          `(${o.gridTasks ?? 0} train tasks per point, widened while its best point is on an edge); per seed, the better of the meta-learned θ and ` +
+          "the grid's best on the grid's train tasks is the θ scored (the table marks grid choices). Mini-batch cells start from θ × batch size " +
+          "(the same step per example); the Adam and normalization baselines, which meta-learning cannot differentiate through, are tuned on the grid " +
+          "alone. The headline cells also show the published outer loop's result (Adam, lr 1e-3, from θ_bp = 1e-3, others 0)."
+        : `Coefficients: fixed, bp = ${o.theta.bp}, oja = ${o.theta.oja}; mini-batch cells use θ × batch size (the same step per example).`,
+    "Scenario b's deep networks have hidden layers of width 100 each; scenario g's meta-training tasks (train split) and test tasks (test " +
+      "split) are drawn from the same ten MNIST classes, different images.",
     "Every rule sees the same tasks and initial weights (paired comparisons). Numbers have three significant digits; a task whose weights became " +
       "non-finite is *diverged* (scored at chance: accuracy 1/N, loss ln N), one whose weights stayed finite but whose query loss exceeds 10 · ln N is " +
       "*exploded* (counted in the mean loss as it is; the median is beside it).",
@@ -247,7 +322,9 @@ ${present
     (s) => `<h2>${esc(SCENARIOS[s].title)}</h2>
 ${vs
   .filter((v) => v.scenario === s)
-  .map((v) => `<p><b>Claim ${esc(v.claim)}</b> — <span class="${v.outcome}">${OUTCOME_TEXT[v.outcome]}</span>: ${esc(v.evidence)}</p>`)
+  .map(
+    (v) => `<p><b>Claim ${esc(v.claim)}</b> — <span class="${v.outcome}">${OUTCOME_TEXT[v.outcome]}</span>. Covers: ${esc(v.covers)}. ${esc(v.evidence)}</p>`,
+  )
   .join("\n")}
 ${htmlTable(s)}
 ${gridLine(rs, s) ? `<p>${esc(gridLine(rs, s)!)}</p>` : ""}

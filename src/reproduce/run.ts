@@ -11,7 +11,18 @@ import { TERM_NAMES } from "../rules/registry.js";
 import { optimizerOf } from "../learn/optimizers.js";
 import { train } from "../experiments/train.js";
 import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
-import { POOL_L1, type Cell, type CellResult, type GridCheck, type ReproduceOptions, type SeedRun } from "./types.js";
+import type { OuterLoop } from "../meta/outer.js";
+import {
+  POOL_L1,
+  PROTOCOL,
+  type Cell,
+  type CellResult,
+  type CellRule,
+  type GridCheck,
+  type LayerValues,
+  type ReproduceOptions,
+  type SeedRun,
+} from "./types.js";
 
 /**
  * `neuroplastic reproduce`: the paper's comparisons (PAPER.md "Claims") as a
@@ -47,7 +58,10 @@ function stepsFor(cfg: RunConfig): number[] {
 function probePlan(o: ReproduceOptions): DiagnosticsPlan {
   const ds = cachedDataset({ dataset: o.dataset, split: "test", transpose: false });
   const r = new Rng(o.seed).child(0x9e37);
-  const probeIdx = r.sample(Array.from({ length: ds.n }, (_, i) => i), o.probe);
+  const probeIdx = r.sample(
+    Array.from({ length: ds.n }, (_, i) => i),
+    o.probe,
+  );
   return { at: [], probeIdx, probeLabels: probeIdx.map((i) => ds.labels[i]) };
 }
 
@@ -56,20 +70,27 @@ function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
   if (withD.length === 0) return [];
   const meanOf = (f: (r: TaskResult) => number) => withD.reduce((s, r) => s + f(r), 0) / withD.length;
   return withD[0].diagnostics!.map((d0, k) => ({
-    ...(d0.rnn ? {
-      rnn: {
-        specRadius: meanOf((r) => r.diagnostics![k].rnn!.specRadius), orthoErrJ: meanOf((r) => r.diagnostics![k].rnn!.orthoErrJ),
-        hNorm: d0.rnn.hNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.hNorm[t])),
-        pr: d0.rnn.pr.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.pr[t])),
-        deltaNorm: d0.rnn.deltaNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.deltaNorm[t])),
-      },
-    } : {}),
+    ...(d0.rnn
+      ? {
+          rnn: {
+            specRadius: meanOf((r) => r.diagnostics![k].rnn!.specRadius),
+            orthoErrJ: meanOf((r) => r.diagnostics![k].rnn!.orthoErrJ),
+            hNorm: d0.rnn.hNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.hNorm[t])),
+            pr: d0.rnn.pr.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.pr[t])),
+            deltaNorm: d0.rnn.deltaNorm.map((_, t) => meanOf((r) => r.diagnostics![k].rnn!.deltaNorm[t])),
+          },
+        }
+      : {}),
     step: d0.step,
     layers: d0.layers.map((l0, li) => {
       const pick = (f: (l: LayerDiagnostics) => number) => withD.reduce((s, r) => s + f(r.diagnostics![k].layers[li]), 0) / withD.length;
       return {
-        l: l0.l, pr: pick((l) => l.pr), actNorm: pick((l) => l.actNorm), errNorm: pick((l) => l.errNorm),
-        weightNorm: pick((l) => l.weightNorm), orthoErr: pick((l) => l.orthoErr),
+        l: l0.l,
+        pr: pick((l) => l.pr),
+        actNorm: pick((l) => l.actNorm),
+        errNorm: pick((l) => l.errNorm),
+        weightNorm: pick((l) => l.weightNorm),
+        orthoErr: pick((l) => l.orthoErr),
         faAngle: l0.faAngle === null ? null : pick((l) => l.faAngle ?? NaN),
       };
     }),
@@ -78,43 +99,93 @@ function meanDiagnostics(rs: TaskResult[]): CellResult["diagnostics"] {
 
 /** One θ's results on a cell's tasks. */
 function seedRun(theta: ThetaSpec, rs: TaskResult[], way: number): Omit<SeedRun, "metaSeed"> {
-  const n = rs.length, acc = rs.reduce((s, r) => s + r.acc, 0) / n;
+  const n = rs.length,
+    acc = rs.reduce((s, r) => s + r.acc, 0) / n;
   const sd = Math.sqrt(rs.reduce((s, r) => s + (r.acc - acc) ** 2, 0) / Math.max(1, n - 1));
   const losses = rs.map((r) => r.loss).sort((a, b) => a - b);
   const ok = rs.filter((r) => !r.diverged);
   return {
-    theta, acc, acc_ci95: (1.96 * sd) / Math.sqrt(n), loss: losses.reduce((s, x) => s + x, 0) / n,
+    theta,
+    acc,
+    acc_ci95: (1.96 * sd) / Math.sqrt(n),
+    loss: losses.reduce((s, x) => s + x, 0) / n,
     loss_median: n % 2 ? losses[(n - 1) / 2] : (losses[n / 2 - 1] + losses[n / 2]) / 2,
-    diverged: n - ok.length, exploded: ok.filter((r) => r.loss > 10 * Math.log(way)).length,
+    diverged: n - ok.length,
+    exploded: ok.filter((r) => r.loss > 10 * Math.log(way)).length,
     weight_norm: ok.length ? ok.reduce((s, r) => s + r.weightNorm, 0) / ok.length : NaN,
     tasks: rs.map((r) => ({ acc: r.acc, loss: r.loss, diverged: r.diverged })),
   };
 }
 
-/** Log-spaced factors around the published coefficients: ¼, ½, 1, 2, 4. */
+/** Log-spaced factors around the starting coefficients: ¼, ½, 1, 2, 4 (the grid before widening). */
 export const GRID_FACTORS = [0.25, 0.5, 1, 2, 4];
+/** Widening steps per side: the grid grows by ×2 beyond an edge at most this often (to ×1/64 … ×64). */
+export const GRID_WIDEN = 4;
+
+/** One coefficient's axis of the grid: its factors (sorted) around its start. */
+interface Axis {
+  term: "bp" | "oja";
+  base: number;
+  factors: number[];
+}
 
 /**
- * The grid beside a meta-learned cell: θ_bp (× θ_oja for bp + Oja) over
- * GRID_FACTORS around the cell's starting coefficients, each point scored on
- * gridTasks train-split tasks; the best point is then scored on the cell's
- * own tasks and compared, paired, with each meta seed's θ.
+ * The log grid of a cell: θ_bp (× θ_oja where the cell has one) over GRID_FACTORS around the start, each point scored
+ * on gridTasks train-split tasks under the cell's own protocol (passes, batch, network, data). While the best point
+ * lies on an edge, the grid widens by one ×2 step beyond it (GRID_WIDEN times at most per side, the remaining edge is
+ * reported). Points are scored once and kept.
  */
-async function gridFor(c: Cell, start: ThetaSpec, runs: SeedRun[], o: ReproduceOptions): Promise<GridCheck> {
-  const bp0 = start.bp as number, oja0 = start.oja as number | undefined;
-  const points: ThetaSpec[] = GRID_FACTORS.flatMap((fb) =>
-    oja0 === undefined ? [{ bp: bp0 * fb }] : GRID_FACTORS.map((fo) => ({ bp: bp0 * fb, oja: oja0 * fo })),
-  );
-  const scored: GridCheck["points"] = [];
-  for (const theta of points) {
-    const out = await train({ ...c.cfg, split: "train", tasks: o.gridTasks!, theta }, o.workers);
-    scored.push({ theta, acc: out.acc, diverged: out.diverged });
+export async function tuneGrid(c: Cell, start: ThetaSpec, o: ReproduceOptions): Promise<Pick<GridCheck, "points" | "edge">> {
+  const axes: Axis[] = [{ term: "bp", base: start.bp as number, factors: [...GRID_FACTORS] }];
+  if (typeof start.oja === "number" && start.oja > 0) axes.push({ term: "oja", base: start.oja, factors: [...GRID_FACTORS] });
+  const scored = new Map<string, GridCheck["points"][0]>();
+  const pointOf = (fs: number[]): ThetaSpec => ({ ...start, ...Object.fromEntries(axes.map((a, i) => [a.term, a.base * fs[i]])) });
+  const combos = (): number[][] => axes.reduce<number[][]>((acc, a) => acc.flatMap((p) => a.factors.map((f) => [...p, f])), [[]]);
+  let best: { fs: number[]; acc: number } | null = null;
+  const edge: string[] = [];
+  for (let round = 0; ; round++) {
+    for (const fs of combos()) {
+      const key = JSON.stringify(fs);
+      if (scored.has(key)) continue;
+      const theta = pointOf(fs);
+      const out = await train({ ...c.cfg, split: "train", tasks: o.gridTasks!, theta }, o.workers);
+      const ok = out.results.filter((r) => !r.diverged);
+      scored.set(key, {
+        theta,
+        acc: out.acc,
+        diverged: out.diverged,
+        tasks: out.results.length,
+        weight_norm: ok.length ? ok.reduce((sm, r) => sm + r.weightNorm, 0) / ok.length : NaN,
+      });
+    }
+    // The best point, ties to the first in grid order (smaller coefficients first).
+    best = null;
+    for (const fs of combos()) {
+      const p = scored.get(JSON.stringify(fs))!;
+      if (!best || p.acc > best.acc) best = { fs, acc: p.acc };
+    }
+    edge.length = 0;
+    let grew = false;
+    axes.forEach((a, i) => {
+      const lo = a.factors[0],
+        hi = a.factors[a.factors.length - 1],
+        f = best!.fs[i];
+      if (f === hi) {
+        if (round < GRID_WIDEN) {
+          a.factors.push(hi * 2);
+          grew = true;
+        } else edge.push(`${a.term} high`);
+      } else if (f === lo) {
+        if (round < GRID_WIDEN) {
+          a.factors.unshift(lo / 2);
+          grew = true;
+        } else edge.push(`${a.term} low`);
+      }
+    });
+    if (!grew) break;
   }
-  const bestPoint = scored.reduce((b, p) => (p.acc > b.acc ? p : b));
-  const out = await train({ ...c.cfg, theta: bestPoint.theta }, o.workers);
-  const best: SeedRun = { metaSeed: null, ...seedRun(bestPoint.theta, out.results, c.cfg.way) };
-  const vsMeta = runs.map((r) => paired(r.tasks, best.tasks));
-  return { points: scored, best, vsMeta, worse: vsMeta.some((d) => d.mean + d.ci95 < 0) };
+  // Points in grid order (each axis ascending), whatever order they were scored in.
+  return { points: combos().map((fs) => scored.get(JSON.stringify(fs))!), ...(edge.length ? { edge: [...edge] } : {}) };
 }
 
 /** Mean and 95% CI half-width of per-task differences a − b (the same tasks, so paired). */
@@ -134,12 +205,17 @@ function scaled(theta: ThetaSpec, k: number): ThetaSpec {
 export async function reproduce(o: ReproduceOptions, onCell?: (done: number, total: number, id: string, result: CellResult) => void): Promise<CellResult[]> {
   const dir = join(o.out, "cells");
   mkdirSync(dir, { recursive: true });
-  const grid = cells(o), results: CellResult[] = [];
+  const grid = cells(o),
+    results: CellResult[] = [];
   for (const [i, c] of grid.entries()) {
     const file = join(dir, `${c.id}.json`);
     // A cell is reused only if it was computed with the same settings.
     const saved = savedCell(file, cellKey(c, o), c);
-    if (saved) { results.push(saved); onCell?.(i + 1, grid.length, c.id, saved); continue; }
+    if (saved) {
+      results.push(saved);
+      onCell?.(i + 1, grid.length, c.id, saved);
+      continue;
+    }
     const res = await computeCell(c, o);
     writeAtomic(file, JSON.stringify(res) + "\n");
     results.push(res);
@@ -157,7 +233,10 @@ export function cellKey(c: Cell, o: ReproduceOptions): string {
     cellTheta: c.theta,
     theta: startOf(c, o),
     meta: o.metaEpisodes,
-    metaPasses: (c.cfg.epochs ?? 1) > 1 ? 1 : undefined,
+    // Issue 28: tuned under the scoring protocol (passes and batch), the widened grid, the better θ per seed.
+    protocol: PROTOCOL,
+    tune: tuneOf(c, o),
+    ...(c.published ? { published: c.published } : {}),
     diagTasks: o.diagTasks,
     probe: o.probe,
     outer: o.outer ?? "robust",
@@ -170,12 +249,14 @@ export function cellKey(c: Cell, o: ReproduceOptions): string {
 
 /** The bracketing of meta-learning starts a run uses: only with the robust loop (the published loop stays as published). */
 function bracketOf(o: ReproduceOptions): number {
-  return (o.outer ?? "robust") === "robust" ? o.bracket ?? 0 : 0;
+  return (o.outer ?? "robust") === "robust" ? (o.bracket ?? 0) : 0;
 }
 
 function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: number; transferTo: string } {
-  const episodes = c.scarcity ? o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30) : o.metaEpisodes;
-  return { episodes, l1: c.rule === "pool" ? o.poolL1 ?? POOL_L1 : 0, transferTo: c.scarcity ? o.transfer ?? "fashion" : "none" };
+  const episodes = c.scarcity ? (o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30)) : o.metaEpisodes;
+  // The pool and its two ablations carry the pool's L1 penalty (the ablations differ from it in one term only).
+  const pooledRule = c.rule === "pool" || c.rule === "pool-decay" || c.rule === "bp+decay";
+  return { episodes, l1: pooledRule ? (o.poolL1 ?? POOL_L1) : 0, transferTo: c.scarcity ? (o.transfer ?? "fashion") : "none" };
 }
 
 /** The cached result in `file` when it was computed with `key`, else null (absent, unreadable or stale). */
@@ -185,72 +266,197 @@ export function savedCell(file: string, key: string, c?: Cell): CellResult | nul
     const saved = JSON.parse(readFileSync(file, "utf8")) as CellResult;
     // Cells saved before coordinates existed take their plan's.
     return saved.key === key ? pooled(c && saved.at === undefined ? { ...saved, at: c.at } : saved) : null;
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
-/** Compute one cell: meta-learn θ (per seed) where it applies, train its tasks, the grid check and transfer. */
+/** The terms a cell's rule learns (and starts from the run's θ for bp and oja, 0 for the others). */
+export function learnedTerms(rule: CellRule): string[] {
+  switch (rule) {
+    case "bp":
+      return ["bp"];
+    case "bp+oja":
+      return ["bp", "oja"];
+    case "pool":
+      return [...TERM_NAMES];
+    case "pool-decay":
+      return TERM_NAMES.filter((t) => t !== "decay");
+    case "bp+decay":
+      return ["bp", "decay"];
+  }
+}
+
+/** How a cell is tuned (Cell.tune, or what its optimizer allows). */
+export function tuneOf(c: Cell, o: ReproduceOptions): "meta" | "grid" | "none" {
+  if (c.tune) return c.tune;
+  if (c.published) return "meta";
+  const { episodes } = cellSettings(c, o);
+  const metaOk = episodes > 0 && c.cfg.norm === "none" && optimizerOf(c.cfg.optimizer).differentiable && c.theta === undefined;
+  if (metaOk) return "meta";
+  // A baseline meta-learning cannot differentiate through (Adam, normalization) is tuned on the grid, when there is one.
+  return (o.gridTasks ?? 0) > 0 && o.metaEpisodes > 0 ? "grid" : "none";
+}
+
+/**
+ * What a cell's tuning runs under: the cell's own configuration on the train split — the same passes, batch,
+ * network and data regime as the cell that scores it (issue 28: the 10-pass cells are tuned on 10 passes).
+ */
+export function tuningConfig(c: Cell): RunConfig {
+  return { ...c.cfg, split: "train" };
+}
+
+/** Per measured task: the first and last diagnostics of every layer (null where the task diverged). */
+function layerTasksOf(rs: TaskResult[]): CellResult["layerTasks"] {
+  const vals = (d: NonNullable<TaskResult["diagnostics"]>[0]): LayerValues => ({
+    pr: d.layers.map((l) => l.pr),
+    actNorm: d.layers.map((l) => l.actNorm),
+    orthoErr: d.layers.map((l) => l.orthoErr),
+    weightNorm: d.layers.map((l) => l.weightNorm),
+  });
+  const measured = rs.filter((r) => r.diagnostics && r.diagnostics.length);
+  return measured.length
+    ? measured.map((r) => (r.diverged ? null : { first: vals(r.diagnostics![0]), last: vals(r.diagnostics![r.diagnostics!.length - 1]) }))
+    : undefined;
+}
+
+/**
+ * Compute one cell: tune θ under the cell's own protocol (meta-learn per seed, and the widened grid), choose per
+ * seed the better of the two on train-split tasks, score it on the cell's tasks, and test transfer.
+ */
 export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellResult> {
-  const plan = probePlan(o), key = cellKey(c, o);
+  const plan = probePlan(o),
+    key = cellKey(c, o);
   const { episodes, l1, transferTo } = cellSettings(c, o);
   const t0 = performance.now();
   const th = startOf(c, o);
-  const start: ThetaSpec = scaled(c.theta ?? (c.rule === "bp" ? { bp: th.bp } : c.rule === "bp+oja" ? { bp: th.bp, oja: th.oja }
-    : Object.fromEntries(TERM_NAMES.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0]))), c.thetaScale);
-  // Meta-learning runs through online and mini-batch plasticity; not through Adam or normalization layers.
-  const metaOk = episodes > 0 && c.cfg.norm === "none" && optimizerOf(c.cfg.optimizer).differentiable && c.theta === undefined;
-  const transfer: SeedRun[] = [];
+  const learn = learnedTerms(c.rule);
+  const start: ThetaSpec = c.published
+    ? c.published.start
+    : scaled(c.theta ?? Object.fromEntries(learn.map((t) => [t, t === "bp" ? th.bp : t === "oja" ? th.oja : 0])), c.thetaScale);
+  const tune = tuneOf(c, o);
   let curve: CurveSummary[] | undefined;
-  const outer = o.outer ?? "robust", seeds = metaOk ? o.metaSeeds ?? 1 : 1, diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
-  const runs: SeedRun[] = [];
-  let diagnostics: CellResult["diagnostics"] = [];
+  const outer: OuterLoop = c.published ? "adam" : (o.outer ?? "robust");
+  const seeds = tune === "meta" && !c.published ? (o.metaSeeds ?? 1) : 1;
+  const diag = { plan: { ...plan, at: stepsFor(c.cfg) }, tasks: o.diagTasks };
+  // 1. Meta-learning, per seed, under the cell's own protocol (passes and batch included); seed s draws its training
+  // tasks from streams of its own.
+  const learned: { theta: ThetaSpec; meta: Partial<SeedRun> }[] = [];
+  let trajectory: CellResult["trajectory"];
   for (let sIdx = 0; sIdx < seeds; sIdx++) {
-    let theta = start, meta: Partial<SeedRun> = {};
-    if (metaOk) {
-      const learn = c.rule === "bp" ? ["bp"] : c.rule === "bp+oja" ? ["bp", "oja"] : [...TERM_NAMES];
-      // θ is meta-learned on the published protocol, one pass, even for cells that train for several:
-      // meta-gradients through thousands of unrolled steps are ill-conditioned (θ wanders, tasks diverge).
-      // Meta seed s draws its training tasks from streams of its own; every seed is scored on the cell's tasks.
-      const mcfg: MetaConfig = {
-        run: { ...c.cfg, split: "train", theta: start, tasks: 1, epochs: 1, seed: c.cfg.seed + 1000 * sIdx },
-        learn,
-        perLayer: false,
-        episodes,
-        metaBatch: 1,
-        metaLr: 1e-3,
-        l1,
-        checkpointEvery: episodes,
-        ...(outer === "robust" ? { outer } : {}),
-        ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}),
-      };
-      const m = await metaTrain(mcfg, 1, null);
-      // The published loop's cells used its final iterate; the robust loop's learned θ is the mean of its last episodes.
-      theta = specOf(mcfg, outer === "robust" ? m.learned : m.state.theta);
-      meta = { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped };
+    if (tune !== "meta") {
+      learned.push({ theta: start, meta: {} });
+      continue;
     }
-    const out = await train({ ...c.cfg, theta }, o.workers, undefined, sIdx === 0 ? diag : undefined, { curve: sIdx === 0 ? c.scarcity?.curve : undefined });
-    if (sIdx === 0) { diagnostics = meanDiagnostics(out.results); curve = out.curve; }
-    runs.push({ metaSeed: null, ...meta, ...seedRun(theta, out.results, c.cfg.way) });
-    if (transferTo !== "none") {
-      // Transfer: the θ learned on this dataset, tested at the same K on another one's test split.
-      const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
-      transfer.push({ metaSeed: meta.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
+    const mcfg: MetaConfig = {
+      run: { ...tuningConfig(c), theta: start, tasks: 1, seed: c.cfg.seed + 1000 * sIdx },
+      learn: learn as MetaConfig["learn"],
+      perLayer: false,
+      episodes: c.published?.episodes ?? episodes,
+      metaBatch: 1,
+      metaLr: 1e-3,
+      l1,
+      checkpointEvery: c.published?.episodes ?? episodes,
+      ...(outer === "robust" ? { outer } : {}),
+      ...(!c.published && bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}),
+    };
+    const traj: { episode: number; theta: ThetaSpec }[] = [];
+    const m = await metaTrain(
+      mcfg,
+      1,
+      null,
+      c.published
+        ? {
+            onEpisode: (l) => {
+              if (l.episode % 20 === 0) traj.push({ episode: l.episode, theta: l.theta });
+            },
+          }
+        : {},
+    );
+    if (c.published) trajectory = traj;
+    // The published loop's cells use its final iterate; the robust loop's learned θ is the mean of its last episodes.
+    learned.push({
+      theta: specOf(mcfg, outer === "robust" ? m.learned : m.state.theta),
+      meta: { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped },
+    });
+  }
+  // 2. The grid (meta-learned cells and fixed-θ baselines), and per seed the better θ on the grid's train tasks.
+  let grid: Pick<GridCheck, "points" | "edge"> | undefined, metaTrain_: number[] | undefined, use: ("meta" | "grid")[] | undefined;
+  if ((tune === "meta" || tune === "grid") && !c.published && (o.gridTasks ?? 0) > 0) {
+    grid = await tuneGrid(c, start, o);
+    const bestPoint = grid.points.reduce((b, p) => (p.acc > b.acc ? p : b));
+    if (tune === "meta") {
+      metaTrain_ = [];
+      for (const l of learned) metaTrain_.push((await train({ ...tuningConfig(c), tasks: o.gridTasks!, theta: l.theta }, o.workers)).acc);
+      use = metaTrain_.map((a) => (bestPoint.acc > a ? "grid" : "meta"));
+    } else use = ["grid"];
+  }
+  const bestTheta = grid ? grid.points.reduce((b, p) => (p.acc > b.acc ? p : b)).theta : undefined;
+  // 3. Scoring on the cell's tasks: each seed's θ, and the grid's best; diagnostics of the θ seed 0 is scored by.
+  const diagFor = (which: "meta" | "grid") => ((use?.[0] ?? "meta") === which ? diag : undefined);
+  const runs: SeedRun[] = [],
+    transfer: SeedRun[] = [];
+  let diagnostics: CellResult["diagnostics"] = [],
+    layerTasks: CellResult["layerTasks"];
+  const keepDiag = (rs: TaskResult[]) => {
+    diagnostics = meanDiagnostics(rs);
+    layerTasks = layerTasksOf(rs);
+  };
+  if (tune !== "grid") {
+    for (const [sIdx, l] of learned.entries()) {
+      const d = sIdx === 0 ? diagFor("meta") : undefined;
+      const out = await train({ ...c.cfg, theta: l.theta }, o.workers, undefined, d, { curve: sIdx === 0 ? c.scarcity?.curve : undefined });
+      if (d) {
+        keepDiag(out.results);
+        curve = out.curve;
+      }
+      runs.push({ metaSeed: null, ...l.meta, ...seedRun(l.theta, out.results, c.cfg.way) });
     }
   }
-  const gridCheck = metaOk && (o.gridTasks ?? 0) > 0 ? await gridFor(c, start, runs, o) : undefined;
-  const first = runs[0], n = first.tasks.length;
+  let gridCheck: GridCheck | undefined;
+  if (grid && bestTheta) {
+    const d = diagFor("grid");
+    const out = await train({ ...c.cfg, theta: bestTheta }, o.workers, undefined, d, { curve: d ? c.scarcity?.curve : undefined });
+    if (d) {
+      keepDiag(out.results);
+      curve = out.curve;
+    }
+    const best: SeedRun = { metaSeed: null, ...seedRun(bestTheta, out.results, c.cfg.way) };
+    if (tune === "grid") runs.push(best);
+    const vsMeta = runs.map((r) => paired(r.tasks, best.tasks));
+    gridCheck = {
+      ...grid,
+      best,
+      vsMeta,
+      worse: tune === "meta" && vsMeta.some((dd) => dd.mean + dd.ci95 < 0),
+      ...(metaTrain_ ? { metaTrain: metaTrain_ } : {}),
+      use: use!,
+    };
+  }
+  // 4. Transfer: each seed's scored θ, learned on this dataset, tested at the same K on another one's test split.
+  if (transferTo !== "none") {
+    for (const [sIdx, r] of runs.entries()) {
+      const theta = gridCheck?.use?.[sIdx] === "grid" ? gridCheck.best.theta : r.theta;
+      const tout = await train({ ...c.cfg, dataset: transferTo, theta }, o.workers);
+      transfer.push({ metaSeed: r.metaSeed ?? null, ...seedRun(theta, tout.results, c.cfg.way) });
+    }
+  }
+  const first = runs[0],
+    n = first.tasks.length;
   const taskMean = first.tasks.map((_, q) => runs.reduce((sm, r) => sm + r.tasks[q].acc, 0) / runs.length);
   const accAll = taskMean.reduce((sm, a) => sm + a, 0) / n;
   const sd = Math.sqrt(taskMean.reduce((sm, a) => sm + (a - accAll) ** 2, 0) / Math.max(1, n - 1));
   const mean = (f: (r: SeedRun) => number) => runs.reduce((sm, r) => sm + f(r), 0) / runs.length;
   const res: CellResult = {
     id: c.id,
+    protocol: PROTOCOL,
     at: c.at,
     key,
     scenario: c.scenario,
     x: c.x,
     rule: c.rule,
     theta: first.theta,
-    thetaSource: metaOk ? "meta-learned" : "fixed",
+    thetaSource: tune === "meta" ? "meta-learned" : tune === "grid" ? "grid" : "fixed",
     acc: mean((r) => r.acc),
     acc_ci95: runs.length === 1 ? first.acc_ci95 : (1.96 * sd) / Math.sqrt(n),
     loss: mean((r) => r.loss),
@@ -264,6 +470,8 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
     ...(transfer.length ? { transfer, transferDataset: transferTo } : {}),
     ...(curve ? { curve } : {}),
     diagnostics,
+    ...(layerTasks ? { layerTasks } : {}),
+    ...(trajectory ? { trajectory } : {}),
     seconds: (performance.now() - t0) / 1000,
   };
   return pooled(res);
@@ -276,11 +484,13 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
  * Cells saved before this summary (first seed only) are brought up to it on load.
  */
 export function pooled(r: CellResult): CellResult {
-  const all = r.runs.flatMap((x) => x.tasks), n = all.length;
+  const all = r.runs.flatMap((x) => x.tasks),
+    n = all.length;
   if (n === 0) return r;
   const losses = all.map((t) => t.loss).sort((a, b) => a - b);
   const finite = r.runs.filter((x) => Number.isFinite(x.weight_norm));
-  const w = finite.reduce((s, x) => s + x.weight_norm * (x.tasks.length - x.diverged), 0), k = finite.reduce((s, x) => s + x.tasks.length - x.diverged, 0);
+  const w = finite.reduce((s, x) => s + x.weight_norm * (x.tasks.length - x.diverged), 0),
+    k = finite.reduce((s, x) => s + x.tasks.length - x.diverged, 0);
   return {
     ...r,
     loss: losses.reduce((s, x) => s + x, 0) / n,

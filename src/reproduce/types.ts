@@ -2,6 +2,9 @@ import type { Backend, CurveSummary, DiagnosticsAt, RunConfig } from "../experim
 import type { OuterLoop } from "../meta/outer.js";
 import type { ThetaSpec } from "../rules/rule.js";
 
+/** Per-layer diagnostics of one task at one step: participation ratio, ‖yₗ‖, ‖WₗWₗᵀ − I‖_F/√n, ‖Wₗ‖_F. */
+export interface LayerValues { pr: number[]; actNorm: number[]; orthoErr: number[]; weightNorm: number[] }
+
 /**
  * `neuroplastic reproduce`: the paper's comparisons (PAPER.md "Claims") as a
  * grid of cells — a configuration and a rule each — run with per-layer
@@ -11,7 +14,11 @@ export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
 
 /** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
 export const POOL_L1 = 1;
-export type CellRule = "bp" | "bp+oja" | "pool";
+/**
+ * A cell's rule: bp alone, bp + Oja, the whole pool, and claim 8's ablations — the pool without `decay`, and bp with
+ * `decay` alone (both meta-learned like the pool, with its L1 penalty).
+ */
+export type CellRule = "bp" | "bp+oja" | "pool" | "pool-decay" | "bp+decay";
 
 /** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
 export const RNN_THETA = { bp: 0.003, oja: 0.002 };
@@ -75,6 +82,14 @@ export interface Cell {
   theta?: ThetaSpec;
   /** Scenario g: meta-learned whatever metaEpisodes says, with a learning curve every `curve` steps. */
   scarcity?: { curve: number };
+  /**
+   * How θ is tuned (default: meta-learned and grid-checked where meta-learning runs through the cell's optimizer, else
+   * grid only): "grid" tunes a fixed-θ baseline (Adam's learning rate, a normalized network's step) on the log grid;
+   * "none" keeps `theta` as given (the matched-step-size controls).
+   */
+  tune?: "meta" | "grid" | "none";
+  /** The published protocol beside ours (issue 28): Adam on the exact gradient, lr 1e-3, this many episodes, from `start`, one seed, no grid. */
+  published?: { episodes: number; start: ThetaSpec };
 }
 
 /** One θ of a cell evaluated on the cell's tasks (the same tasks for every θ: comparisons are paired). */
@@ -99,8 +114,14 @@ export interface SeedRun {
 
 /** The check that meta-learning worked: fixed coefficients on a log grid around the published ones. */
 export interface GridCheck {
-  /** Each point's mean accuracy on the train-split tasks the grid is chosen on. */
-  points: { theta: ThetaSpec; acc: number; diverged: number }[];
+  /** Each point's mean accuracy on the train-split tasks the grid is chosen on (and the finite tasks' mean Σ‖W‖ after training). */
+  points: { theta: ThetaSpec; acc: number; diverged: number; tasks?: number; weight_norm?: number }[];
+  /** Coefficients whose best point is still on the grid's edge after widening ("bp high", "oja low"): the grid could not bracket them. */
+  edge?: string[];
+  /** Each meta seed's θ on the grid's train-split tasks (what the choice between it and the grid's best is made on). */
+  metaTrain?: number[];
+  /** Per meta seed, the θ the cell is scored by: the meta-learned one, or the grid's best where that did better on train tasks. */
+  use?: ("meta" | "grid")[];
   /** The best point, scored on the cell's own tasks. */
   best: SeedRun;
   /** Per meta seed: meta-learned minus best grid point, paired over the cell's tasks (mean and 95% CI half-width). */
@@ -109,8 +130,17 @@ export interface GridCheck {
   worse: boolean;
 }
 
+/**
+ * The tuning protocol a cell was computed under: 2 (issue 28) tunes every cell under the protocol it is scored on,
+ * widens the grid and scores the better θ per seed; cells without the field were computed before (protocol 1: θ
+ * meta-learned on one pass for every cell, a fixed ×¼ … ×4 grid, the meta-learned θ always scored).
+ */
+export const PROTOCOL = 2;
+
 export interface CellResult {
   id: string;
+  /** The tuning protocol (PROTOCOL) it was computed under; absent: protocol 1. */
+  protocol?: number;
   /** The cell's coordinates (from its plan; kept out of results.json, whose cells are looked up by id). */
   at: At;
   /** The settings the cell was computed with (resume reuses only exact matches). */
@@ -120,7 +150,7 @@ export interface CellResult {
   rule: string;
   /** The first run's θ (every run's in `runs`). */
   theta: ThetaSpec;
-  thetaSource: "fixed" | "meta-learned";
+  thetaSource: "fixed" | "meta-learned" | "grid";
   /** Mean accuracy over runs (meta seeds). */
   acc: number;
   /** Half-width of the 95% confidence interval over tasks of the run-averaged accuracy. */
@@ -143,6 +173,13 @@ export interface CellResult {
   curve?: CurveSummary[];
   /** Mean over measured tasks, per step and layer (and the RNN's own, through time). */
   diagnostics: DiagnosticsAt[];
+  /**
+   * Per measured task (the first diagTasks of the first run), per layer: the diagnostics before training (`first`) and
+   * after it (`last`); null for a diverged task. Mechanism verdicts pair these across cells (the same tasks).
+   */
+  layerTasks?: ({ first: LayerValues; last: LayerValues } | null)[];
+  /** The published protocol's meta-learning (issue 28): its θ trajectory every 20 episodes. */
+  trajectory?: { episode: number; theta: ThetaSpec }[];
   seconds: number;
 }
 

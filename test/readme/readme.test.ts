@@ -4,7 +4,7 @@
  * sizes: fewer tasks and episodes, where the README's numbers are sizes,
  * not the point), and each must show what its comment says. `reproduce`
  * (minutes even when quick) is checked through --print-config; its report
- * is run small in test/reproduce.test.ts. A few minutes of runs: CI runs
+ * is run small in test/integration/reproduce.test.ts. A few minutes of runs: CI runs
  * this after the unit suite (`npm run test:readme`, .ci/run).
  */
 import { after, test } from "node:test";

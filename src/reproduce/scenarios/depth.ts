@@ -1,41 +1,55 @@
 import { pct3 } from "../../report/format.js";
 import { accChart, diagChart } from "../charts.js";
-import { BOTH, cellMaker, type Scenario } from "../scenario.js";
-import { accs, all, diffsText, seedDiffs, superiority } from "../stats.js";
-import type { Cell, CellResult } from "../types.js";
+import { BOTH, cellMaker, publishedControl, withPublished, type Scenario } from "../scenario.js";
+import { accPairs, atChance, claim, scoredAcc, type Comparison } from "../stats.js";
+import type { Cell } from "../types.js";
+import { PUBLISHED, publishedText } from "./online.js";
 
 /** (b) Claim 2: depth, hidden layers of width 100. */
 export const depth: Scenario = {
   id: "b",
   title: "b. Depth",
   cells(o, base) {
-    const out: Cell[] = [], add = cellMaker("b", base, out);
+    const out: Cell[] = [],
+      add = cellMaker("b", base, out);
     for (const d of o.quick ? [2, 8, 16] : [2, 4, 8, 12, 16]) add(`${d} layers`, { depth: d }, BOTH, { hidden: new Array(d).fill(100) });
+    if (withPublished(o))
+      add(`8 layers, ${PUBLISHED}`, { depth: 8, control: PUBLISHED }, BOTH, { hidden: new Array(8).fill(100) }, 1, undefined, undefined, publishedControl(o));
     return out;
   },
   verdicts(cs) {
-    // Deep = every setting beyond the shallowest, pooled task by task.
     const depths = cs.coords("b");
     if (depths.length < 2) return [];
-    const [sh, ...deep] = depths;
-    const bs = cs.find("b", "bp", sh), os = cs.find("b", "bp+oja", sh);
-    const bd = deep.map((at) => cs.find("b", "bp", at)), od = deep.map((at) => cs.find("b", "bp+oja", at));
-    if (!bs || !os || !bd.every(Boolean) || !od.every(Boolean)) return [];
-    const B = bd as CellResult[], O = od as CellResult[], ds = seedDiffs(O, B);
-    const dropBp = bs.acc - accs(B), dropOja = os.acc - accs(O);
+    const pairs = depths.map((at) => ({ at, b: cs.find("b", "bp", at), o: cs.find("b", "bp+oja", at) }));
+    if (!pairs.every((p) => p.b && p.o)) return [];
+    // Pure backprop's own best depth is the reference its premise is checked against.
+    const best = pairs.reduce((x, p) => (scoredAcc(p.b!) > scoredAcc(x.b!) ? p : x));
+    const [, ...deep] = pairs;
+    const comps: Comparison[] = deep.map(({ at, b, o }) => ({
+      name: `${at.depth} layers`,
+      pairs: accPairs(o!, b!),
+      premise: { text: `bp at ${best.at.depth} layers, its best, minus bp here`, pairs: accPairs(best.b!, b!) },
+      ...(atChance(b!) && atChance(o!) ? { note: "both at chance" } : {}),
+    }));
+    const per = pairs.map(({ at, b, o }) => `${at.depth} layers: bp ${pct3(scoredAcc(b!))}%, bp + Oja ${pct3(scoredAcc(o!))}%`).join("; ");
     return [
-      {
-        scenario: "b",
-        claim: "2. Deep networks: pure backprop degrades with depth, backprop + Oja much less.",
-        outcome: all([superiority(ds)], dropBp > dropOja),
-        evidence: `from ${bs.x} to the deeper settings (${B.map((c) => c.x).join(", ")}, pooled): bp ${pct3(bs.acc)}% → ${pct3(accs(B))}% (drop ` +
-          `${pct3(dropBp)} points), bp + Oja ${pct3(os.acc)}% → ${pct3(accs(O))}% (drop ${pct3(dropOja)}); paired difference when deep ${diffsText(ds)}. Per ` +
-          `depth: ${B.map((c, i) => `${c.x} ${diffsText(seedDiffs([O[i]], [c]))}`).join("; ")}.`,
-      },
+      claim(
+        {
+          scenario: "b",
+          claim: "2. Deep networks: pure backprop degrades with depth, backprop + Oja much less.",
+          rule: "superiority",
+          covers:
+            `${deep.map((p) => p.at.depth).join(", ")} hidden layers of width 100 each (the paper's network is 784-170-130-100-70-10; ${pairs[0].at.depth} ` +
+            "layers is the shallow reference)",
+        },
+        comps,
+        `Accuracies: ${per}. ${publishedText(cs, "b", { depth: 8 })}`.trim(),
+      ),
     ];
   },
   figures(cs) {
-    const deepest = cs.coords("b").at(-1), last = cs.of("b").filter((r) => deepest !== undefined && r.at.depth === deepest.depth);
+    const deepest = cs.coords("b").at(-1),
+      last = cs.of("b").filter((r) => deepest !== undefined && r.at.depth === deepest.depth);
     return [
       { name: "b-accuracy", spec: accChart(cs.of("b"), "Depth (hidden layers of width 100)", "hidden layers") },
       { name: "mech-depth-act", mechanism: true, spec: diagChart(last, "actNorm", "Deepest network: activation norm per layer", "mean ‖yₗ‖", true) },

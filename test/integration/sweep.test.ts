@@ -12,14 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
-import { closePools } from "../src/experiments/pool.js";
-import { cells, reproduce, type ReproduceOptions } from "../src/reproduce/run.js";
-import { checkSpec, expand, MAX_CELLS, planReproduce, planSweep, readManifest, SweepError } from "../src/cli/sweep/plan.js";
-import { cellRange, runSweep, sweepStatus } from "../src/cli/sweep/run.js";
-import { collectSweep } from "../src/cli/sweep/collect.js";
-import { k8sManifests, slurmScripts } from "../src/cli/sweep/scripts.js";
-import { writeReport } from "../src/reproduce/report.js";
-import { cli, fuzzSeed } from "./helpers.js";
+import { closePools } from "../../src/experiments/pool.js";
+import { cells, reproduce, type ReproduceOptions } from "../../src/reproduce/run.js";
+import { checkSpec, expand, MAX_CELLS, planReproduce, planSweep, readManifest, SweepError } from "../../src/cli/sweep/plan.js";
+import { cellRange, runSweep, sweepStatus } from "../../src/cli/sweep/run.js";
+import { collectSweep } from "../../src/cli/sweep/collect.js";
+import { k8sManifests, slurmScripts } from "../../src/cli/sweep/scripts.js";
+import { writeReport } from "../../src/reproduce/report.js";
+import { cli, fuzzSeed } from "../helpers.js";
 
 fc.configureGlobal({ seed: fuzzSeed() }); // fixed unless FUZZ_SEED says otherwise (helpers.ts)
 
@@ -183,11 +183,11 @@ test("fuzz: any spec object gives a SweepSpec or a SweepError, and expands to th
 
 test("sweep scripts start the CLI that exists: from the sources and from the build, the command names this checkout's main", async () => {
   const { existsSync } = await import("node:fs");
-  const { cliCommand } = await import("../src/cli/sweep/scripts.js");
+  const { cliCommand } = await import("../../src/cli/sweep/scripts.js");
   const cmd = cliCommand();
   const main = cmd[cmd.length - 1];
   assert.ok(existsSync(main), `the compute nodes' command runs ${main}, which must exist`);
   assert.match(main, /(dist\/cli\/main\.js|src\/cli\/main\.ts)$/);
-  const built = await import(new URL("../dist/cli/sweep/scripts.js", import.meta.url).href).catch(() => null);
+  const built = await import(new URL("../../dist/cli/sweep/scripts.js", import.meta.url).href).catch(() => null);
   if (built) { const b = built.cliCommand(); assert.ok(existsSync(b[b.length - 1]), `built: ${b.join(" ")}`); assert.match(b[b.length - 1], /dist\/cli\/main\.js$/); }
 });

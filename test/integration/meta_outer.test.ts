@@ -1,14 +1,14 @@
 import { after, test } from "node:test";
-import { closePools } from "../src/experiments/pool.js";
+import { closePools } from "../../src/experiments/pool.js";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { adamInit, adamUpdate } from "../src/meta/adam.js";
-import { BRACKET_FACTORS, bracketStart, layoutOf, metaPaths, metaTrain, type MetaConfig } from "../src/experiments/meta-train.js";
-import { DEFAULT_CONFIG } from "../src/experiments/task.js";
-import { cli } from "./helpers.js";
+import { adamInit, adamUpdate } from "../../src/meta/adam.js";
+import { BRACKET_FACTORS, bracketStart, layoutOf, metaPaths, metaTrain, type MetaConfig } from "../../src/experiments/meta-train.js";
+import { DEFAULT_CONFIG } from "../../src/experiments/task.js";
+import { cli } from "../helpers.js";
 
 const small: MetaConfig = {
   run: { ...DEFAULT_CONFIG, hidden: [20], shots: 5, query: 5, split: "train", theta: { bp: 0.001, oja: 0 }, tasks: 1 },
@@ -79,7 +79,7 @@ test("kill -9 mid-run, then --resume: θ identical to an uninterrupted run", asy
   const ref = mkdtempSync(join(tmpdir(), "np-ref-")), dir = mkdtempSync(join(tmpdir(), "np-kill-"));
   const full = cli([...args, "--out", ref]);
   assert.equal(full.code, 0, full.err);
-  const root = new URL("..", import.meta.url).pathname;
+  const root = new URL("../..", import.meta.url).pathname;
   const child = spawn(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args, "--out", dir], { cwd: root, stdio: "ignore" });
   const ck = join(dir, "checkpoint.json");
   const killedAt = await new Promise<number>((resolve, reject) => {
@@ -117,9 +117,9 @@ test("train --rule-file accepts the θ that meta writes", () => {
 });
 
 test("robust outer loop: from θ = (0.068, 0.053) at batch 10, θ ends finite and as good as the best fixed-grid point, within noise", async () => {
-  const { train } = await import("../src/experiments/train.js");
-  const { specOf } = await import("../src/experiments/meta-train.js");
-  const { GRID_FACTORS, paired } = await import("../src/reproduce/run.js");
+  const { train } = await import("../../src/experiments/train.js");
+  const { specOf } = await import("../../src/experiments/meta-train.js");
+  const { GRID_FACTORS, paired } = await import("../../src/reproduce/run.js");
   const run = { ...DEFAULT_CONFIG, hidden: [40, 30], batch: 10, split: "train" as const, tasks: 1, theta: { bp: 0.068, oja: 0.053 } };
   const cfg: MetaConfig = { run, learn: ["bp", "oja"], perLayer: false, episodes: 150, metaBatch: 1, metaLr: 1e-3, outer: "robust", l1: 0, checkpointEvery: 150 };
   const m = await metaTrain(cfg, 2, null);

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify as toYaml } from "yaml";
-import { cli } from "./helpers.js";
+import { cli } from "../helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "np-config-"));
 

@@ -18,13 +18,13 @@ import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readFileSync, re
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unzipSync } from "fflate";
-import { encodeNpz } from "../src/data/npz.js";
-import { encodeSafetensors } from "../src/data/safetensors.js";
-import { crc32c, decodeEvent, encodeEvent, EVENTS_FILE, frameRecord, readEvents, readRecords, TensorBoardLog } from "../src/report/tensorboard.js";
-import { embeddedMnistDir } from "../src/data/dataset.js";
-import { cli } from "./helpers.js";
-import { ReproduceLogs } from "../src/cli/tensorboard.js";
-import type { CellResult } from "../src/reproduce/types.js";
+import { encodeNpz } from "../../src/data/npz.js";
+import { encodeSafetensors } from "../../src/data/safetensors.js";
+import { crc32c, decodeEvent, encodeEvent, EVENTS_FILE, frameRecord, readEvents, readRecords, TensorBoardLog } from "../../src/report/tensorboard.js";
+import { embeddedMnistDir } from "../../src/data/dataset.js";
+import { cli } from "../helpers.js";
+import { ReproduceLogs } from "../../src/cli/tensorboard.js";
+import type { CellResult } from "../../src/reproduce/types.js";
 
 const dir = mkdtempSync(join(tmpdir(), "np-pyio-"));
 const images = join(embeddedMnistDir(), "t10k-images-idx3-ubyte");
@@ -38,7 +38,7 @@ const skipVenv = venvOk || process.env.NEUROPLASTIC_REQUIRE_VENV === "1" ? false
 if (!venvOk && process.env.NEUROPLASTIC_REQUIRE_VENV === "1") test("a venv with safetensors and tensorboard is required here (NEUROPLASTIC_REQUIRE_VENV=1)", () => assert.fail(`${venvPy || "NEUROPLASTIC_VENV unset"}: import numpy, safetensors, tensorboard failed`));
 
 function py(python: string, code: string, ...args: string[]): unknown {
-  const r = spawnSync(python, ["-c", code, ...args], { encoding: "utf8", cwd: new URL("..", import.meta.url).pathname });
+  const r = spawnSync(python, ["-c", code, ...args], { encoding: "utf8", cwd: new URL("../..", import.meta.url).pathname });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -113,7 +113,7 @@ test("reproduce's TensorBoard logs: a run per rule, tags <scenario>/<results.csv
 });
 
 test("the notebooks in examples/ are committed without outputs", () => {
-  const root = new URL("../examples/", import.meta.url).pathname;
+  const root = new URL("../../examples/", import.meta.url).pathname;
   const nbs = readdirSync(root).filter((f) => f.endsWith(".ipynb"));
   assert.ok(nbs.length >= 3);
   for (const f of nbs) {

@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeIdx } from "../src/data/idx.js";
-import { cli } from "./helpers.js";
+import { encodeIdx } from "../../src/data/idx.js";
+import { cli } from "../helpers.js";
 
 /** One line naming the cause, a non-zero exit and no stack trace. */
 function assertCleanError(args: string[], cause: RegExp) {
@@ -96,7 +96,7 @@ test("train --net rnn --json: the contract's fields plus seq_len; the same seed 
 });
 
 test("rule pools from the CLI: --terms, --learn pool with --l1, and bad input", () => {
-  const terms = join(new URL(".", import.meta.url).pathname, "fixtures", "antihebb.mjs");
+  const terms = join(new URL("..", import.meta.url).pathname, "fixtures", "antihebb.mjs");
   const t = cli(["train", "--terms", terms, "--hidden", "20", "--tasks", "2", "--shots", "5", "--query", "3", "--rule", "bp=0.01,antihebb=0.001", "--workers", "2", "--json"]);
   assert.equal(t.code, 0, t.err);
   assert.deepEqual(JSON.parse(t.out).theta, { bp: 0.01, antihebb: 0.001 });

@@ -13,9 +13,9 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeNpy } from "../src/data/npy.js";
-import { embeddedMnistDir } from "../src/data/dataset.js";
-import { cli } from "./helpers.js";
+import { encodeNpy } from "../../src/data/npy.js";
+import { embeddedMnistDir } from "../../src/data/dataset.js";
+import { cli } from "../helpers.js";
 
 const dir = mkdtempSync(join(tmpdir(), "np-export-"));
 const numpy = spawnSync("python3", ["-c", "import numpy"], { encoding: "utf8" }).status === 0;

@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closePools } from "../src/experiments/pool.js";
-import { cells, pooled, reproduce, type CellResult, type ReproduceOptions } from "../src/reproduce/run.js";
-import { verdicts, writeReport } from "../src/reproduce/report.js";
-import { pairedDiff } from "../src/reproduce/verdicts.js";
+import { closePools } from "../../src/experiments/pool.js";
+import { cells, pooled, reproduce, type CellResult, type ReproduceOptions } from "../../src/reproduce/run.js";
+import { verdicts, writeReport } from "../../src/reproduce/report.js";
+import { pairedDiff } from "../../src/reproduce/verdicts.js";
 
 after(closePools);
 
@@ -75,36 +75,8 @@ test("reproduce runs every cell, writes the report, and an interrupted run reuse
   assert.equal(again[0].theta.bp, 0.005);
 });
 
-test("verdicts have three outcomes and follow the seed-aware rule", async () => {
-  const { superiority, nonInferiority, seedDiffs } = await import("../src/reproduce/verdicts.js");
-  assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.04, ci95: 0.01 }]), "holds");
-  assert.equal(superiority([{ mean: 0.05, ci95: 0.02 }, { mean: 0.01, ci95: 0.02 }]), "inconclusive", "one seed's interval reaches zero");
-  assert.equal(superiority([{ mean: -0.004, ci95: 0.01 }]), "refuted", "the whole interval lies below the smallest effect the claim needs");
-  assert.equal(superiority([{ mean: 0.002, ci95: 0.03 }]), "inconclusive", "too wide for the effect");
-  assert.equal(nonInferiority([{ mean: -0.01, ci95: 0.008 }]), "holds");
-  assert.equal(nonInferiority([{ mean: -0.08, ci95: 0.01 }]), "refuted");
-  assert.equal(nonInferiority([{ mean: -0.02, ci95: 0.01 }]), "inconclusive");
-  // Seeds pair by index; a cell with one (fixed θ) run pairs with each seed of the other.
-  const a = cell("a", "batch 1", "bp+oja", [0.8, 0.9]), b = cell("a", "batch 1", "bp", [0.6, 0.7]);
-  a.runs = [a.runs[0], { ...a.runs[0], tasks: [{ acc: 0.5, loss: 1, diverged: false }, { acc: 0.6, loss: 1, diverged: false }] }];
-  const ds = seedDiffs([a], [b]);
-  assert.equal(ds.length, 2);
-  assert.ok(Math.abs(ds[0].mean - 0.2) < 1e-12 && Math.abs(ds[1].mean + 0.1) < 1e-12);
-});
-
-test("a --quick report never refutes claim 5 from a few passes", () => {
-  const fa = (rule: string, accs: number[]) => cell("e", "feedback alignment", rule, accs);
-  const rs = [fa("bp", [0.9, 0.9, 0.9, 0.9]), fa("bp+oja", [0.5, 0.5, 0.5, 0.5]), cell("e", "backprop, 4 passes", "bp", [0.5]), cell("e", "backprop, 4 passes", "bp+oja", [0.5])];
-  assert.equal(verdicts(rs, { passes: 4 }).find((v) => v.scenario === "e")!.outcome, "inconclusive");
-  assert.equal(verdicts(rs, { passes: 10 }).find((v) => v.scenario === "e")!.outcome, "refuted");
-  // The passes come from the cells' coordinates when not given (the labels are for display only).
-  assert.equal(verdicts(rs).find((v) => v.scenario === "e")!.outcome, "inconclusive");
-  const ten = rs.map((c) => ({ ...c, at: { ...c.at, passes: 10 } }));
-  assert.equal(verdicts(ten).find((v) => v.scenario === "e")!.outcome, "refuted");
-});
-
 test("numbers a reader can read: three significant digits, scientific where large, 'diverged' never NaN", async () => {
-  const { sig3, pct3, csvValue } = await import("../src/report/format.js");
+  const { sig3, pct3, csvValue } = await import("../../src/report/format.js");
   assert.equal(sig3(3.39e30), "3.39e+30");
   assert.equal(sig3(85204426586161.53), "8.52e+13");
   assert.equal(sig3(0.95306), "0.953");

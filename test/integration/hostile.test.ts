@@ -8,12 +8,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { writeAtomic } from "../src/core/files.js";
-import { closePools } from "../src/experiments/pool.js";
-import { cli } from "./helpers.js";
+import { writeAtomic } from "../../src/core/files.js";
+import { closePools } from "../../src/experiments/pool.js";
+import { cli } from "../helpers.js";
 
 after(closePools);
-const root = new URL("..", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "np-hostile-"));
 
 function refuses(args: string[], code: number, cause: RegExp, env?: NodeJS.ProcessEnv): string {
@@ -77,8 +77,8 @@ test("an interrupted train without --out prints the finished tasks (partial) and
 });
 
 test("meta --resume with another --episodes: the robust loop refuses and says why; Adam continues exactly as an unbroken run", async () => {
-  const { metaPaths, metaTrain } = await import("../src/experiments/meta-train.js");
-  const { DEFAULT_CONFIG } = await import("../src/experiments/task.js");
+  const { metaPaths, metaTrain } = await import("../../src/experiments/meta-train.js");
+  const { DEFAULT_CONFIG } = await import("../../src/experiments/task.js");
   const base = { run: { ...DEFAULT_CONFIG, hidden: [10], shots: 3, query: 2, split: "train" as const, theta: { bp: 0.01, oja: 0 }, tasks: 1 }, learn: ["bp", "oja"] as ("bp" | "oja")[], perLayer: false, episodes: 2, metaBatch: 1, metaLr: 0.001, l1: 0, checkpointEvery: 1 };
   const robust = { ...base, outer: "robust" as const, metaStep: 0.1, thetaFloor: 3e-3, sigma: 0.1 };
   const r = mkdtempSync(join(tmpdir(), "np-rs-"));
@@ -93,9 +93,9 @@ test("meta --resume with another --episodes: the robust loop refuses and says wh
 });
 
 test("sweeps: one cell computed once under concurrency (an exclusive claim), stale claims taken over; repeated axis values refused", async () => {
-  const { planSweep, SweepError } = await import("../src/cli/sweep/plan.js");
-  const { runSweep } = await import("../src/cli/sweep/run.js");
-  const { STALE_MS } = await import("../src/cli/sweep/claim.js");
+  const { planSweep, SweepError } = await import("../../src/cli/sweep/plan.js");
+  const { runSweep } = await import("../../src/cli/sweep/run.js");
+  const { STALE_MS } = await import("../../src/cli/sweep/claim.js");
   const { utimesSync, mkdirSync } = await import("node:fs");
   const spec = join(dir, "grid.yaml");
   writeFileSync(spec, "base:\n  tasks: 2\n  hidden: \"10\"\n  shots: 2\n  query: 1\ngrid:\n  gain: [1, 1]\n");
@@ -134,7 +134,7 @@ test("sweeps: one cell computed once under concurrency (an exclusive claim), sta
 });
 
 test("sweep slurm/k8s: every value checked or quoted, so none can add a line or a field to a script", async () => {
-  const { slurmScripts, k8sManifests } = await import("../src/cli/sweep/scripts.js");
+  const { slurmScripts, k8sManifests } = await import("../../src/cli/sweep/scripts.js");
   const o = { perTask: 1, parallel: 2, cpus: 1, time: "01:00:00", cli: ["/usr/bin/node", "/x/main.js"] };
   for (const [bad, re] of [[{ time: "abc" }, /--time must be a SLURM time limit/], [{ mem: "abc" }, /--mem must be a whole number/], [{ partition: "cpu\n#SBATCH --wrap=rm" }, /--partition must be a partition name/], [{ partition: "a b" }, /--partition/], [{ cli: ["/usr/bin/node", "/x\nrm -rf /"] }, /control characters/]] as [object, RegExp][]) {
     assert.throws(() => slurmScripts("/data/g", 3, { ...o, ...bad }), re);
@@ -212,8 +212,8 @@ test("long computations answer signals: an RNN with a 100,000-step delay on one 
 });
 
 test("the cost model that picks where a job runs and warns of long runs: heavier configurations cost more, none of it changes a result", async () => {
-  const { taskSeconds, duration } = await import("../src/experiments/cost.js");
-  const { DEFAULT_CONFIG } = await import("../src/experiments/task.js");
+  const { taskSeconds, duration } = await import("../../src/experiments/cost.js");
+  const { DEFAULT_CONFIG } = await import("../../src/experiments/task.js");
   const base = { ...DEFAULT_CONFIG, theta: { bp: 0.01 } };
   const rnn = (delay: number) => taskSeconds({ ...base, net: "rnn" as const, hidden: [100], delay });
   assert.ok(rnn(100000) > 1000 * rnn(20));
@@ -225,7 +225,7 @@ test("the cost model that picks where a job runs and warns of long runs: heavier
 
 test("--out refuses a socket too (the in-process check every command uses)", async () => {
   const { createServer } = await import("node:net");
-  const { checkOutTarget } = await import("../src/cli/out-target.js");
+  const { checkOutTarget } = await import("../../src/cli/out-target.js");
   const sock = join(dir, "sock");
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(sock, resolve));

@@ -9,18 +9,18 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Rng } from "../src/core/rng.js";
-import { writeAtomic } from "../src/core/files.js";
-import { encodeIdx } from "../src/data/idx.js";
-import { fromArrays } from "../src/data/dataset.js";
-import { closePools } from "../src/experiments/pool.js";
-import { MLP } from "../src/nets/mlp/mlp.js";
-import { planStep } from "../src/nets/plan.js";
-import { makeRule } from "../src/rules/rule.js";
-import { cli } from "./helpers.js";
+import { Rng } from "../../src/core/rng.js";
+import { writeAtomic } from "../../src/core/files.js";
+import { encodeIdx } from "../../src/data/idx.js";
+import { fromArrays } from "../../src/data/dataset.js";
+import { closePools } from "../../src/experiments/pool.js";
+import { MLP } from "../../src/nets/mlp/mlp.js";
+import { planStep } from "../../src/nets/plan.js";
+import { makeRule } from "../../src/rules/rule.js";
+import { cli } from "../helpers.js";
 
 after(closePools);
-const root = new URL("..", import.meta.url).pathname;
+const root = new URL("../..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "np-robust-"));
 
 function refuses(args: string[], code: number, cause: RegExp): void {
@@ -96,8 +96,8 @@ test("the library checks its inputs: labels and gains", () => {
 });
 
 test("a checkpoint from another configuration is refused, naming the fields that differ", async () => {
-  const { metaPaths, metaTrain } = await import("../src/experiments/meta-train.js");
-  const { DEFAULT_CONFIG } = await import("../src/experiments/task.js");
+  const { metaPaths, metaTrain } = await import("../../src/experiments/meta-train.js");
+  const { DEFAULT_CONFIG } = await import("../../src/experiments/task.js");
   const cfg = { run: { ...DEFAULT_CONFIG, hidden: [10], shots: 3, query: 2, split: "train" as const, theta: { bp: 0.001, oja: 0 }, tasks: 1 }, learn: ["bp", "oja"], perLayer: false, episodes: 2, metaBatch: 1, metaLr: 0.01, l1: 0, checkpointEvery: 1 };
   const d = mkdtempSync(join(tmpdir(), "np-ck-"));
   await metaTrain(cfg, 1, metaPaths(d));
@@ -137,8 +137,8 @@ test("train --out streams each task as a JSONL line; kill -9 mid-run, then --res
 });
 
 test("reproduce: results.csv of a resumed run is byte-identical to an uninterrupted one's (no NaN anywhere)", async () => {
-  const { reproduce, cells } = await import("../src/reproduce/run.js");
-  const { writeReport } = await import("../src/reproduce/report.js");
+  const { reproduce, cells } = await import("../../src/reproduce/run.js");
+  const { writeReport } = await import("../../src/reproduce/report.js");
   const opts = (out: string) => ({ out, quick: true, workers: 1, seed: 2, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 50, oja: 50 }, metaEpisodes: 0, dataset: "mnist", backend: "wasm" as const, scarcityEpisodes: 1, transfer: "none" });
   const a = join(dir, "rep-a"), b = join(dir, "rep-b");
   await writeReport(opts(a), await reproduce(opts(a)), { command: "t", seconds: 0 });
