@@ -34,21 +34,30 @@ test("scenario h: bp, bp + Oja, the pool and the Taylor family at K = 5 and 50, 
   assert.deepEqual(DISCOVERY_LEARN["bp+oja"](), ["bp", "oja"]);
 });
 
-test("scenario h verdicts: holds when Taylor matches bp + Oja and the pool, refuted when it trails either by more than the margin, else inconclusive", () => {
-  const v = (d: number) => discovery.verdicts(new Lookup(grid(d)), {});
-  const level = v(0.004), behind = v(-0.08), poolOnly = v(-0.017);
-  const wide = discovery.verdicts(new Lookup(grid(0, 0.05)), {});
-  assert.deepEqual(level.map((x) => x.outcome), ["holds", "holds"]);
-  assert.deepEqual(behind.map((x) => x.outcome), ["refuted", "refuted"]);
-  // 1.7 points behind bp + Oja is within the margin, 2.2 behind the pool is not: refuted.
-  assert.deepEqual(poolOnly.map((x) => x.outcome), ["refuted", "refuted"]);
-  assert.match(poolOnly[0].evidence, /Taylor − bp \+ Oja [^;]*\(holds\), Taylor − pool [^;]*\(refuted\)/);
-  assert.deepEqual(wide.map((x) => x.outcome), ["inconclusive", "inconclusive"]);
-  assert.match(level[0].claim, /K = 5\b/);
-  assert.match(level[1].claim, /K = 50\b/);
+test("scenario h verdict: one non-inferiority claim, a condition per K and reference, decided by the report's rule", () => {
+  const v = (d: number, noise = 0.0005) => {
+    const out = discovery.verdicts(new Lookup(grid(d, noise)), {});
+    assert.equal(out.length, 1);
+    return out[0];
+  };
+  const verdicts = (x: ReturnType<typeof v>) => x.conditions.map((c) => `${c.name}: ${c.context ? "context" : c.verdict}`);
+  const level = v(0.004), behind = v(-0.08), poolOnly = v(-0.0185), wide = v(0, 0.05);
+  assert.equal(level.rule, "non-inferiority");
+  assert.equal(level.outcome, "holds");
+  assert.deepEqual(verdicts(level), ["K = 5 (Taylor − bp + Oja): holds", "K = 5 (Taylor − pool): holds", "K = 5 (Taylor − bp): context",
+    "K = 50 (Taylor − bp + Oja): holds", "K = 50 (Taylor − pool): holds", "K = 50 (Taylor − bp): context"]);
+  // Bonferroni over the 4 counted conditions (the Taylor − bp rows are shown, not counted).
+  assert.equal(level.level, 0.05 / 4);
+  assert.equal(behind.outcome, "refuted");
+  // 1.85 points behind bp + Oja is within the 2-point margin, 2.35 behind the pool is not: holds there, refuted here: inconclusive.
+  assert.equal(poolOnly.outcome, "inconclusive");
+  assert.deepEqual(verdicts(poolOnly).filter((x) => !x.endsWith("context")), ["K = 5 (Taylor − bp + Oja): holds", "K = 5 (Taylor − pool): refuted",
+    "K = 50 (Taylor − bp + Oja): holds", "K = 50 (Taylor − pool): refuted"]);
+  assert.equal(wide.outcome, "inconclusive");
+  assert.ok(wide.conditions.filter((c) => !c.context).every((c) => c.verdict === "inconclusive"));
   // What it learned: the surviving terms as one formula (t_012 and t_200 below 2% of the largest |θ| are left out).
-  assert.match(level[0].evidence, /ΔW = 0\.005 · \(-e \* pre\) \+ 0\.002 · \(pre \* post\) − 0\.0009 · \(post \* W\)\./);
-  assert.match(level[0].evidence, /Taylor − bp \+ Oja /);
+  assert.match(level.evidence, /K = 5: Taylor \d+\.\d%, bp \d+\.\d%, bp \+ Oja \d+\.\d%, pool \d+\.\d%; learned ΔW = 0\.005 · \(-e \* pre\) \+ 0\.002 · \(pre \* post\) − 0\.0009 · \(post \* W\)/);
+  assert.match(level.covers, /K = 5, 50/);
   // A missing cell: no verdict rather than a wrong one.
   assert.deepEqual(discovery.verdicts(new Lookup(grid(0).filter((c) => c.rule !== "pool")), {}), []);
 });
