@@ -84,7 +84,10 @@ export const discovery: Scenario = {
     const full = cs
       .coords(DISCOVERY_ID)
       .sort((p, q) => (p.K as number) - (q.K as number))
-      .map((at) => ({ at, b: cs.find(DISCOVERY_ID, "bp", at), o: cs.find(DISCOVERY_ID, "bp+oja", at), p: cs.find(DISCOVERY_ID, "pool", at), t: cs.find(DISCOVERY_ID, "taylor", at) }))
+      .map((at) => {
+        const of = (rule: string) => cs.find(DISCOVERY_ID, rule, at);
+        return { at, b: of("bp"), o: of("bp+oja"), p: of("pool"), t: of("taylor") };
+      })
       .filter((x) => x.b && x.o && x.p && x.t);
     if (!full.length) return [];
     const comps: Comparison[] = full.flatMap(({ at, b, o, p, t }) => [
