@@ -24,6 +24,7 @@ import type { ThetaSpec } from "../src/rules/rule.js";
 import { anchorAvailable, jaxAvailable, runAnchor, runJax, runRnnAnchor } from "./anchor.js";
 import { profile } from "./profile.js";
 import { browserStepRate, CHROMIUM } from "./browser-rate.js";
+import { benchExpressionOja } from "./bench-expr.js";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
@@ -109,6 +110,8 @@ res.meta = {
   wasm_bp_oja_episodes_per_s: episodeRate("wasm", R), js_bp_oja_episodes_per_s: episodeRate("js", 2),
   ...(nativeIsa() !== null ? { native_bp_oja_episodes_per_s: episodeRate("native", R) } : {}),
 };
+log("Oja's rule as a formula against the built-in, alternating rounds (single thread)…");
+res.expr = benchExpressionOja(quick ? 3 : 7);
 log("end-to-end train and worker threads…");
 const tasks = quick ? 60 : 200;
 const e2e: Record<string, number[]> = { w1: [], w2: [] };
@@ -205,6 +208,10 @@ const rows: [string, string, string][] = [
   ["RNN: sequences/s, bare step (plain JS)", f0(res.rnn.js_seq_per_s), ""],
   ["RNN: train 60 tasks end to end, 1 worker, sequences/s", f0(res.rnn.train_seq_per_s_1), res.torch ? `${f0(res.torch.rnn_seq_per_s)} (${f2(res.ratios.rnn_online_vs_torch)}×)` : "–"],
   ["RNN: meta-training episodes/s (forward mode vs autograd)", f2(res.rnn.wasm_episodes_per_s), res.torch ? `${f2(res.torch.rnn_meta_episodes_per_s)} (${f2(res.ratios.rnn_meta_vs_torch)}×)` : "–"],
+  [`online bp+oja with Oja as a formula (post * (pre - u)), time per step / built-in oja's (median of ${res.expr.rounds} alternating rounds)`,
+    `${f2(res.expr.step_time_ratio)}× (${f0(res.expr.formula_steps_per_s)} vs ${f0(res.expr.builtin_steps_per_s)} steps/s)`, ""],
+  ["meta-training bp+oja with Oja as a formula, time per episode / built-in's (same rounds)",
+    `${f2(res.expr.episode_time_ratio)}× (${f2(res.expr.formula_episodes_per_s)} vs ${f2(res.expr.builtin_episodes_per_s)} episodes/s)`, ""],
   ["peak RSS (MB)", f0(res.peak_rss_mb), ""],
 ];
 const table = ["| measure | neuroplastic | PyTorch anchor (ratio) |", "|---|---|---|", ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
@@ -228,6 +235,7 @@ res.targets = {
   online_2x_jax: res.jax ? res.ratios.train_end_to_end_vs_jax >= 2 : undefined,
   meta_10x_jax: res.jax ? res.ratios.meta_vs_jax >= 10 : undefined,
   browser_80pct_of_node: res.browser ? res.browser.ratio >= 0.8 : undefined,
+  expression_oja_1_5x: res.expr.step_time_ratio <= 1.5,
 };
 const targets = [
   "| target (single thread unless stated) | this run | |",
@@ -240,6 +248,7 @@ const targets = [
   `| RNN meta-training ≥ 10× PyTorch autograd | ${res.ratios ? f2(res.ratios.rnn_meta_vs_torch) + "×" : "–"} | ${met(res.targets.rnn_meta_10x_torch)} |`,
   `| online bp+oja ≥ 2× JAX jit (end to end, one core) | ${res.jax ? f2(res.ratios.train_end_to_end_vs_jax) + "×" : "–"} | ${met(res.targets.online_2x_jax)} |`,
   `| meta-training ≥ 10× JAX reverse mode | ${res.jax ? f2(res.ratios.meta_vs_jax) + "×" : "–"} | ${met(res.targets.meta_10x_jax)} |`,
+  `| Oja as a formula ≤ 1.5× the built-in oja's time per step (issue 27) | ${f2(res.expr.step_time_ratio)}× | ${met(res.targets.expression_oja_1_5x)} |`,
   `| browser (headless Chromium) ≥ 80% of Node's online step rate | ${res.browser ? Math.round(100 * res.browser.ratio) + "%" : "–"} | ${res.browser ? met(res.targets.browser_80pct_of_node) : "no browser"} |`,
 ].join("\n");
 console.log(targets);

@@ -19,6 +19,8 @@ export { DaleStep, DaleTangentStep, project as daleProject, unitSigns, type Dale
 export { TERMS, TERM_NAMES, registerTerm, termNames, TermError, type TermName } from "./rules/registry.js";
 export { makeRule, parseThetaSpec, formatThetaSpec, type Rule, type ThetaSpec } from "./rules/rule.js";
 export type { PlasticityTerm, LayerSignals, RankOne } from "./rules/types.js";
+export { registerExpressionTerm, expressionTerm, type ExpressionTerm } from "./rules/expr/compile.js";
+export { parseExpr, parseDefinition, printExpr, ExprError } from "./rules/expr/parse.js";
 export type { PlasticNetwork, TangentNetwork, TangentPass, Site, SignalNeeds } from "./learn/network.js";
 export { MLP, Trace, forward, backward, type MLPOptions } from "./nets/mlp/mlp.js";
 export { RNN, SITE_U, SITE_J, SITE_W, type RNNOptions } from "./nets/rnn/rnn.js";

@@ -5,8 +5,6 @@ export { parseIdx } from "./data/idx.js";
 export { loadDataset, embeddedMnistDir } from "./data/dataset.js";
 export { cachedDataset } from "./experiments/datasets.js";
 export { registerTermsModule } from "./rules/registry.js";
-export { registerExpressionTerm, expressionTerm, type ExpressionTerm } from "./rules/expr/compile.js";
-export { parseExpr, printExpr, ExprError } from "./rules/expr/parse.js";
 export { train } from "./experiments/train.js";
 export { closePools } from "./experiments/pool.js";
 export { metaTrain, type MetaConfig } from "./experiments/meta-train.js";

@@ -22,7 +22,7 @@ export function registerRecover(program: Command): void {
         "the student family: pool (the 7 built-in terms) | taylor (bp and Σ θ_abc preᵃ postᵇ Wᶜ) | FILE (one 'name = formula' or term name a line)",
         "pool",
       )
-      .option("--match <what>", "what the student reproduces: weights (activity is not implemented yet)", "weights")
+      .option("--match <what>", "what the student reproduces: weights (the final W) | activity (the hidden activities on the query set)", "weights")
       .option("--seeds <n>", "independent fits (seeds seed … seed+n−1): the spread is the identifiability", intArg("--seeds"), 3)
       .option("--iterations <n>", "Gauss–Newton iterations per fit", intArg("--iterations"), 10),
     { hidden: [20], way: 3, shots: 5, query: 1, tasks: 2, backend: "js" },
@@ -33,10 +33,8 @@ export function registerRecover(program: Command): void {
 
 async function runRecover(o: RecoverFlags): Promise<void> {
   await loadTermsFlag(o.terms, o.term);
-  if (o.match !== "weights")
-    throw new UsageError(
-      o.match === "activity" ? "--match activity is not implemented yet (use --match weights)" : `--match must be weights or activity, got '${o.match}'`,
-    );
+  if (o.match !== "weights" && o.match !== "activity") throw new UsageError(`--match must be weights or activity, got '${o.match}'`);
+  const match = o.match;
   let teacher: ThetaSpec;
   try { teacher = parseThetaSpec(o.teacher); } catch (err) { throw new UsageError(`--teacher: ${(err as Error).message}`); }
   const learn = o.family === "pool" ? [...TERM_NAMES] : o.family === "taylor" ? registerTaylor() : familyFile(o.family);
@@ -44,7 +42,7 @@ async function runRecover(o: RecoverFlags): Promise<void> {
   const ds = cachedDataset(cfg);
   checkConfig(cfg, ds);
   const fits = Array.from({ length: o.seeds }, (_, s) =>
-    recoverFit({ ...cfg, seed: cfg.seed + s }, ds, teacher, learn, { tasks: cfg.tasks, iterations: o.iterations }),
+    recoverFit({ ...cfg, seed: cfg.seed + s }, ds, teacher, learn, { tasks: cfg.tasks, iterations: o.iterations, match }),
   );
   const mean = learn.map((_, k) => fits.reduce((a, f) => a + f.theta[k], 0) / fits.length);
   const sd = learn.map((_, k) => Math.sqrt(fits.reduce((a, f) => a + (f.theta[k] - mean[k]) ** 2, 0) / Math.max(1, fits.length - 1)));
@@ -66,7 +64,8 @@ async function runRecover(o: RecoverFlags): Promise<void> {
   learn.forEach((t, k) =>
     console.log(`${t.padEnd(10)} ${want(t).toPrecision(4).padStart(11)} ${mean[k].toPrecision(4).padStart(11)} ${sd[k].toExponential(1).padStart(12)}`),
   );
-  console.log(`residual ‖W_student − W_teacher‖² / ‖W_teacher − W₀‖² per seed: ${loss.map((l) => l.toExponential(2)).join(", ")}`);
+  const what = match === "weights" ? "‖W_student − W_teacher‖² / ‖W_teacher − W₀‖²" : "‖h_student − h_teacher‖² / ‖h_teacher − h(W₀)‖² (query set)";
+  console.log(`residual ${what} per seed: ${loss.map((l) => l.toExponential(2)).join(", ")}`);
   console.log(`recovered rule: ${ruleFormula(recovered)}`);
 }
 

@@ -5,28 +5,59 @@ import { planStep, planTangentStep } from "../nets/plan.js";
 import { makeRule, type ThetaSpec } from "../rules/rule.js";
 import { metaLayout, type MetaParam } from "../learn/tangent.js";
 import { thetaSpec } from "../meta/theta.js";
-import { heapArena } from "../core/kernels.js";
+import { heapArena, type Buf } from "../core/kernels.js";
+import type { PlasticNetwork, SignalNeeds, TangentNetwork } from "../learn/network.js";
 import { buildNetwork, sitesOf, taskStreams, type RunConfig } from "./task.js";
 
 /**
  * Rules recovered from data (the validation of MetaLearnPlasticity and
  * Confavreux et al.): a teacher rule trains a network on a task; a student
  * family, from the same initial weights and examples, is fitted to give the
- * teacher's final weights. The residual r(θ) = W_student(θ) − W_teacher is
- * differentiated exactly in forward mode (J = dW/dθ, the tangents of the
- * online loop), so the fit is Gauss–Newton with Levenberg damping:
- *   (JᵀJ + μ diag JᵀJ) Δθ = −Jᵀr,  loss = ‖r‖² / ‖W_teacher − W₀‖².
+ * teacher's final weights (match "weights") or its hidden activities on the
+ * task's query set (match "activity"). The residual is differentiated exactly
+ * in forward mode, so the fit is Gauss–Newton with Levenberg damping:
+ *   (JᵀJ + μ diag JᵀJ) Δθ = −Jᵀr.
+ * weights:  r = W_student(θ) − W_teacher, J = dW/dθ (the tangents of the online
+ *           loop), loss = ‖r‖² / ‖W_teacher − W₀‖²;
+ * activity: r = h_student(θ) − h_teacher over the query examples and every
+ *           site's post-synaptic activity but the output's (the hidden units;
+ *           the RNN: its hidden state over time), J = dh/dθ, the tangent
+ *           forward pass along dW/dθ; loss = ‖r‖² / ‖h_teacher − h(W₀)‖².
  */
+export type RecoverMatch = "weights" | "activity";
+
 export interface RecoverOptions {
   /** Tasks whose residuals are stacked (per seed). */
   tasks: number;
   /** Gauss–Newton iterations. */
   iterations: number;
+  /** What the student reproduces (default weights). */
+  match?: RecoverMatch;
+}
+
+/** No term's extra signal: the activity pass needs the forward pass only (the error pathway runs, unused). */
+function noNeeds(S: number): SignalNeeds {
+  const f = new Array<boolean>(S + 1).fill(false);
+  return { needU: f, needEPre: f, needUE: f };
+}
+
+/** The distinct hidden activity buffers of a network's sites (every site's post but the last site's, the output). */
+function hiddenOf(sites: readonly { sig: { post: Buf } }[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < sites.length - 1; i++) if (!out.some((j) => sites[j].sig.post === sites[i].sig.post)) out.push(i);
+  return out;
+}
+
+/** The hidden activities of `net` on query example q, concatenated (a copy). */
+function activities(net: PlasticNetwork, ds: Dataset, idx: number, label: number, needs: SignalNeeds): Float64Array {
+  loadPixels(net.x, ds.images, idx, ds.dim);
+  net.propagate(label, needs);
+  return Float64Array.from(hiddenOf(net.sites).flatMap((i) => Array.from(net.sites[i].sig.post)));
 }
 
 export interface RecoverFit { theta: number[]; loss: number; losses: number[] }
 
-/** The stacked normal equations over `tasks` tasks at θ: JᵀJ, Jᵀr and ‖r‖²/‖ΔW_teacher‖². */
+/** The stacked normal equations over `tasks` tasks at θ: JᵀJ, Jᵀr, the loss ‖r‖²/scale and its scale (‖ΔW_teacher‖² or ‖Δh_teacher‖²). */
 export function normalEquations(
   cfg: RunConfig,
   ds: Dataset,
@@ -34,7 +65,8 @@ export function normalEquations(
   layout: readonly MetaParam[],
   theta: readonly number[],
   tasks: number,
-): { JtJ: Float64Array; Jtr: Float64Array; loss: number } {
+  match: RecoverMatch = "weights",
+): { JtJ: Float64Array; Jtr: Float64Array; loss: number; scale: number } {
   const P = layout.length,
     JtJ = new Float64Array(P * P),
     Jtr = new Float64Array(P);
@@ -65,12 +97,8 @@ export function normalEquations(
     }
     tStep.finish();
     sStep.finish();
-    const wT = tNet.params,
-      wS = sNet.params,
-      J = sStep.dParams;
-    for (let q = 0; q < wT.length; q++) {
-      const r = wS[q] - wT[q],
-        d = wT[q] - w0[q];
+    // One residual row: r, its Jacobian row J[·][q] and the teacher's own change d (the loss's scale).
+    const row = (r: number, d: number, J: readonly Buf[], q: number) => {
       rr += r * r;
       dd += d * d;
       for (let a = 0; a < P; a++) {
@@ -78,10 +106,28 @@ export function normalEquations(
         Jtr[a] += ja * r;
         for (let b = a; b < P; b++) JtJ[a * P + b] += ja * J[b][q];
       }
+    };
+    if (match === "weights") {
+      const wT = tNet.params, wS = sNet.params, J = sStep.dParams;
+      for (let q = 0; q < wT.length; q++) row(wS[q] - wT[q], wT[q] - w0[q], J, q);
+      continue;
+    }
+    // Activities: the student's tangent forward pass along dW/dθ gives dh/dθ exactly.
+    const needs = noNeeds(sNet.S), net0 = buildNetwork(cfg, ds, t, heapArena("f64"));
+    const sT = sNet as TangentNetwork, pass = sT.tangents(sStep.dParams.map((d) => Float64Array.from(d)));
+    const hid = hiddenOf(sT.sites);
+    for (let e = 0; e < task.queryIdx.length; e++) {
+      const idx = task.queryIdx[e], lab = task.queryLabels[e];
+      const hT = activities(tNet, ds, idx, lab, needs), h0 = activities(net0, ds, idx, lab, needs), hS = activities(sT, ds, idx, lab, needs);
+      pass.prepare();
+      for (let a = 0; a < P; a++) pass.propagate(a, needs);
+      const J = Array.from({ length: P }, (_, a) => Float64Array.from(hid.flatMap((i) => Array.from(pass.sig[a][i].post))));
+      for (let q = 0; q < hS.length; q++) row(hS[q] - hT[q], hT[q] - h0[q], J, q);
     }
   }
   for (let a = 0; a < P; a++) for (let b = 0; b < a; b++) JtJ[a * P + b] = JtJ[b * P + a];
-  return { JtJ, Jtr, loss: rr / Math.max(dd, 1e-300) };
+  const scale = Math.max(dd, 1e-300);
+  return { JtJ, Jtr, loss: rr / scale, scale };
 }
 
 /** Solve A x = y (P × P, Gaussian elimination with partial pivoting); null if singular. */
@@ -110,7 +156,8 @@ function solve(A: Float64Array, y: Float64Array, P: number): Float64Array | null
 export function recoverFit(cfg: RunConfig, ds: Dataset, teacher: ThetaSpec, learn: readonly string[], opts: RecoverOptions): RecoverFit {
   const layout = metaLayout(learn, sitesOf(cfg), false);
   let theta = layout.map(() => 0), mu = 1e-3;
-  let cur = normalEquations(cfg, ds, teacher, layout, theta, opts.tasks);
+  const match = opts.match ?? "weights";
+  let cur = normalEquations(cfg, ds, teacher, layout, theta, opts.tasks, match);
   const losses = [cur.loss];
   for (let it = 0; it < opts.iterations; it++) {
     const P = layout.length, A = Float64Array.from(cur.JtJ);
@@ -118,7 +165,7 @@ export function recoverFit(cfg: RunConfig, ds: Dataset, teacher: ThetaSpec, lear
     const step = solve(A, cur.Jtr.map((v) => -v), P);
     if (step === null) break;
     const next = theta.map((v, a) => v + step[a]);
-    const trial = normalEquations(cfg, ds, teacher, layout, next, opts.tasks);
+    const trial = normalEquations(cfg, ds, teacher, layout, next, opts.tasks, match);
     if (Number.isFinite(trial.loss) && trial.loss <= cur.loss) { theta = next; cur = trial; mu = Math.max(mu / 10, 1e-9); }
     else mu *= 10;
     losses.push(cur.loss);

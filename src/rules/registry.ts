@@ -5,7 +5,8 @@ import { eoja } from "./terms/eoja.js";
 import { hebb } from "./terms/hebb.js";
 import { oja } from "./terms/oja.js";
 import { ye } from "./terms/ye.js";
-import type { LayerSignals, PlasticityTerm, RankOne } from "./types.js";
+import { randomSignals, uniformStream } from "./random-signals.js";
+import type { PlasticityTerm, RankOne } from "./types.js";
 
 /** Every built-in plasticity term, by name (PAPER.md's pool). Adding one: one file in terms/, one line here. */
 export const BUILTIN_TERMS = { bp, oja, hebb, ehebb, ye, eoja, decay } satisfies Record<string, PlasticityTerm>;
@@ -52,23 +53,9 @@ export function checkTerm(term: PlasticityTerm): void {
   for (const k of ["needsU", "needsEPre"] as const) if (typeof term[k] !== "boolean") throw new TermError(`${who}: ${k} must be true or false`);
   if (typeof term.equation !== "string") throw new TermError(`${who}: equation must be a string`);
   const n = 3, m = 4;
-  let seed = 1;
-  const rnd = (k: number) => Float64Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
+  const rnd = uniformStream(1, -0.5, 1);
   for (const T of [1, 3]) {
-    const sig = (): LayerSignals => ({
-      l: 1,
-      L: 2,
-      n,
-      m,
-      T,
-      pre: rnd(T * m),
-      post: rnd(T * n),
-      e: rnd(T * n),
-      ePre: rnd(T * m),
-      u: rnd(T * m),
-      ue: rnd(T * m),
-      b: null,
-    });
+    const sig = () => randomSignals(rnd, n, m, T, false);
     const s = sig(), ds = sig(), out: RankOne = { sign: 1, post: s.post, pre: s.pre, preBias: 0 };
     const check = (what: string) => {
       if (term.scalesW) return;

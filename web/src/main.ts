@@ -14,7 +14,9 @@ import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { checkConfig, dims, hasOwnFlag, networkOf, summarize, type TaskResult } from "neuroplastic";
-import { cliCommand, DEFAULTS, fromHash, PRESETS, presetState, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId } from "./state.js";
+import {
+  checkTermDef, cliCommand, DEFAULTS, fromHash, ownNames, PRESETS, presetState, registerTerms, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId,
+} from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
 import { addHelp, HELP } from "./help.js";
@@ -83,6 +85,8 @@ function toForm(s: AppState): void {
   set("way", String(s.way)); set("shots", String(s.shots)); set("query", String(s.query));
   set("tasks", String(s.tasks)); set("seed", String(s.seed)); set("epochs", String(s.epochs));
   for (const r of RUNS) for (const t of TERMS) set(`theta-${r}-${t}`, String(s[r][t] ?? 0));
+  for (const tb of document.querySelectorAll("#own-terms tbody[data-k]")) tb.remove();
+  ownNames(s).forEach((name, i) => addTermRow(s.terms[i], s.a[name] ?? 0, s.b[name] ?? 0));
   for (const b of document.querySelectorAll<HTMLButtonElement>("#presets button")) b.setAttribute("aria-pressed", String(b.dataset.preset === s.preset));
   $("#delay-row").hidden = !hasOwnFlag(s.net, "delay");
   const p = PRESETS.find((x) => x.id === s.preset);
@@ -118,30 +122,112 @@ function fromForm(): { s: AppState; problems: Problem[] } {
     seed: num("seed", "Seed", int(0, 2 ** 31 - 1), "must be a whole number ≥ 0"),
     epochs: num("epochs", "Passes", int(1, 100), "must be a whole number from 1 to 100"),
     delay: num("delay", "Delay", int(0, 200), "must be a whole number from 0 to 200"),
-    a: {}, b: {},
+    a: {}, b: {}, terms: [],
   };
   for (const r of RUNS) for (const t of TERMS) {
     const x = num(`theta-${r}-${t}`, `θ_${t} of rule ${r.toUpperCase()}`, Number.isFinite, "must be a number");
     if (x !== 0) s[r][t] = x;
   }
+  // Terms of one's own: each row's definition checked as --term checks it (the parser's error names the column), and its θ.
+  const taken: string[] = [];
+  ownRows().forEach((k, i) => {
+    const id = `term-def-${k}`, text = val(id);
+    let name: string | null = null;
+    if (text === "") problems.push({ id, text: `Term ${i + 1} is empty: write it as name = formula, or remove it` });
+    else {
+      try { const t = checkTermDef(text, taken); name = t.name; s.terms.push(t.def); taken.push(name); }
+      catch (e) { problems.push({ id, text: (e as Error).message }); }
+    }
+    for (const r of RUNS) {
+      const x = num(`term-${r}-${k}`, `θ of term ${i + 1} (${name ?? "?"}), rule ${r.toUpperCase()}`, Number.isFinite, "must be a number");
+      if (name !== null && x !== 0 && Number.isFinite(x)) s[r][name] = x;
+    }
+  });
   for (const r of RUNS) if (Object.keys(s[r]).length === 0) problems.push({ id: `theta-${r}-bp`, text: `Rule ${r.toUpperCase()} has no term: give at least one coefficient` });
   return { s, problems };
 }
 
 /** Each problem beside its field (aria-invalid, described by its message); the others cleared. */
 function markFields(problems: Problem[]): void {
-  for (const el of document.querySelectorAll<HTMLElement>("[aria-invalid=true]")) {
-    el.removeAttribute("aria-invalid");
-    el.setAttribute("aria-describedby", (el.getAttribute("aria-describedby") ?? "").split(" ").filter((x) => !x.startsWith("err-")).join(" "));
-  }
+  for (const el of document.querySelectorAll<HTMLElement>("[aria-invalid=true]")) unmark(el);
   for (const e of document.querySelectorAll(".field-error")) e.remove();
-  for (const p of problems) {
-    const el = $(`#${p.id}`);
-    const msg = document.createElement("small");
-    msg.className = "field-error"; msg.id = `err-${p.id}`; msg.textContent = p.text;
-    (el.closest(".row") ?? el.closest("td") ?? el).after(msg);
-    el.setAttribute("aria-invalid", "true");
-    el.setAttribute("aria-describedby", [el.getAttribute("aria-describedby"), msg.id].filter(Boolean).join(" "));
+  for (const p of problems) mark(p);
+}
+
+function unmark(el: HTMLElement): void {
+  el.removeAttribute("aria-invalid");
+  el.setAttribute("aria-describedby", (el.getAttribute("aria-describedby") ?? "").split(" ").filter((x) => !x.startsWith("err-")).join(" "));
+  document.getElementById(`err-${el.id}`)?.remove();
+}
+
+function mark(p: Problem): void {
+  const el = $(`#${p.id}`);
+  const msg = document.createElement("small");
+  msg.className = "field-error"; msg.id = `err-${p.id}`; msg.textContent = p.text;
+  (el.closest(".row") ?? el.closest("td") ?? el).after(msg);
+  el.setAttribute("aria-invalid", "true");
+  el.setAttribute("aria-describedby", [el.getAttribute("aria-describedby"), msg.id].filter(Boolean).join(" "));
+}
+
+/** The own-term rows' keys, in order. */
+function ownRows(): string[] {
+  return [...document.querySelectorAll<HTMLElement>("#own-terms tbody[data-k]")].map((tb) => tb.dataset.k!);
+}
+
+let termRowSeq = 0;
+/**
+ * A term of the table, one tbody: `name = formula` across the table with a
+ * button removing it, then its θ in A and B under the built-ins' columns.
+ */
+function addTermRow(def = "", a = 0, b = 0): HTMLInputElement {
+  const k = String(++termRowSeq), tb = document.createElement("tbody");
+  tb.dataset.k = k;
+  const n = $("#own-terms").querySelectorAll("tbody[data-k]").length + 1;
+  const top = document.createElement("tr"), td = document.createElement("td"), row = document.createElement("div"), input = document.createElement("input");
+  td.colSpan = 3;
+  row.className = "row";
+  input.type = "text"; input.id = `term-def-${k}`; input.value = def; input.autocomplete = "off"; input.spellcheck = false;
+  input.placeholder = "name = formula";
+  input.setAttribute("aria-label", `term ${n}: name = formula`);
+  input.setAttribute("aria-describedby", "own-terms-hint");
+  const remove = document.createElement("button");
+  remove.type = "button"; remove.className = "remove-term"; remove.textContent = "×";
+  remove.setAttribute("aria-label", `Remove term ${n}`);
+  remove.addEventListener("click", () => { tb.remove(); formChanged(); });
+  row.append(input, remove);
+  td.append(row);
+  top.append(td);
+  const coef = document.createElement("tr"), th = document.createElement("th");
+  th.scope = "row"; th.className = "term-name";
+  coef.append(th);
+  for (const [r, v] of [["a", a], ["b", b]] as const) {
+    const c = document.createElement("td"), x = document.createElement("input");
+    x.type = "number"; x.step = "any"; x.id = `term-${r}-${k}`; x.value = String(v);
+    x.setAttribute("aria-label", `θ of term ${n}, rule ${r.toUpperCase()}`);
+    c.append(x);
+    coef.append(c);
+  }
+  tb.append(top, coef);
+  $("#own-terms").append(tb);
+  nameRow(k);
+  return input;
+}
+
+/** The θ row's label: θ with the term's name, once its definition names one. */
+function nameRow(k: string): void {
+  const th = $(`#own-terms tbody[data-k="${k}"] .term-name`), m = /^\s*([a-z][a-z0-9_]*)\s*=/.exec($<HTMLInputElement>(`#term-def-${k}`).value);
+  th.replaceChildren("θ");
+  if (m) { const sub = document.createElement("sub"); sub.textContent = m[1]; th.append(sub); }
+}
+
+/** A definition's error is shown beside it as it is typed (the others wait for Run). */
+function markTermDefs(problems: Problem[]): void {
+  for (const k of ownRows()) {
+    nameRow(k);
+    const id = `term-def-${k}`, el = $<HTMLInputElement>(`#${id}`), p = problems.find((x) => x.id === id);
+    const shown = document.getElementById(`err-${id}`)?.textContent ?? null;
+    if (p === undefined || (el.value.trim() === "" && document.activeElement === el)) { if (shown !== null) unmark(el); }
+    else if (shown !== p.text) { unmark(el); mark(p); }
   }
 }
 
@@ -149,6 +235,7 @@ function markFields(problems: Problem[]): void {
 function formChanged(): void {
   $("#cli").textContent = cliCommand(state);
   const { s, problems } = fromForm();
+  markTermDefs(problems);
   $("#delay-row").hidden = !hasOwnFlag(($("#net") as HTMLSelectElement).value, "delay");
   const note = $("#cli-note");
   const differs = problems.length > 0 || cliCommand({ ...s, preset: state.preset }) !== cliCommand(state);
@@ -199,6 +286,8 @@ function buildForm(): void {
     addHelp(row, id, el, label.firstChild?.textContent?.trim() ?? id);
   }
   addHelp($("#thetas-legend"), "thetas", $("#thetas"), "the θ terms");
+  addHelp($("#own-terms-legend"), "ownterms", $("#own-terms"), "terms of your own");
+  $("#add-term").addEventListener("click", () => { addTermRow().focus(); formChanged(); });
   {
     // The diagnostic's explanation follows the metric chosen.
     const label = $(".metric"), row = document.createElement("div");
@@ -310,6 +399,7 @@ async function begin(s: AppState, hold: number, notes: string[] = [], opening = 
     showError(`The dataset could not be loaded: ${(e as Error).message}`); setPhase("error", ""); return;
   }
   if (id !== runId) return;
+  try { registerTerms(state.terms); } catch (e) { showError(`A term of your own cannot run: ${(e as Error).message}`); setPhase("error", ""); return; }
   // An impossible configuration is refused before anything runs, with the library's own message.
   for (const r of RUNS) {
     try { checkConfig(runConfig(state, r), data.ds); } catch (e) {
@@ -333,7 +423,7 @@ async function begin(s: AppState, hold: number, notes: string[] = [], opening = 
     w[r] = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: `run-${r}` });
     w[r].onmessage = (e: MessageEvent<WorkerMessage>) => onWorker(e.data);
     w[r].onerror = (e) => { e.preventDefault(); if (id !== runId) return; views[r].error = `run ${r.toUpperCase()} stopped: ${e.message || "the worker failed"}`; showError(views[r].error!); scheduleRender(); };
-    const msg: StartMessage = { type: "start", id, run: r, cfg: runConfig(state, r), images: data.images, labels: data.labels, dims: data.dims, source: data.ds.source, probeIdx, curveEvery, seq, holdAfter: Number.isFinite(hold) ? hold : null };
+    const msg: StartMessage = { type: "start", id, run: r, cfg: runConfig(state, r), images: data.images, labels: data.labels, dims: data.dims, source: data.ds.source, probeIdx, curveEvery, seq, terms: state.terms, holdAfter: Number.isFinite(hold) ? hold : null };
     w[r].postMessage(msg);
   }
   workers = w;

@@ -4,7 +4,10 @@
  * library's RunConfig for each of the twin runs, and prints as the
  * `neuroplastic train` command that gives the same numbers.
  */
-import { DEFAULT_CONFIG, DEFAULT_NET, FEEDBACKS, hasOwnFlag, networkKinds, TERM_NAMES, type FeedbackName, type RunConfig, type ThetaSpec } from "neuroplastic";
+import {
+  DEFAULT_CONFIG, DEFAULT_NET, expressionTerm, FEEDBACKS, hasOwnFlag, networkKinds, parseDefinition, registerExpressionTerm, TERM_NAMES, type FeedbackName,
+  type RunConfig, type ThetaSpec,
+} from "neuroplastic";
 
 export type PresetId = "online" | "depth" | "init" | "fa" | "rnn";
 
@@ -30,13 +33,15 @@ export interface AppState {
   seed: number;
   epochs: number;
   delay: number;
+  /** Terms of one's own, each `name = formula` (README "Write your own rule"); their coefficients are in a and b by name. */
+  terms: string[];
 }
 
 export const TERMS: readonly string[] = TERM_NAMES;
 
 export const DEFAULTS: AppState = {
   preset: "online", dataset: "mnist", net: "mlp", hidden: [170, 130, 100, 70], init: "xavier", gain: 1, feedback: "sym", dale: null,
-  a: { bp: 0.0068 }, b: { bp: 0.0068, oja: 0.0053 }, way: 5, shots: 50, query: 10, tasks: 100, seed: 1, epochs: 1, delay: 20,
+  a: { bp: 0.0068 }, b: { bp: 0.0068, oja: 0.0053 }, way: 5, shots: 50, query: 10, tasks: 100, seed: 1, epochs: 1, delay: 20, terms: [],
 };
 
 export interface Preset { id: PresetId; label: string; claim: string; look: string; state: Partial<AppState>; /** The diagnostic shown first. */ metric: string }
@@ -59,6 +64,28 @@ export function presetState(id: PresetId): AppState {
   const p = PRESETS.find((x) => x.id === id)!;
   return { ...structuredClone(DEFAULTS), ...structuredClone(p.state), preset: id };
 }
+
+/**
+ * A term of one's own checked as the CLI's --term checks it: the parser (its
+ * error names the column), the derived tangent's finite-difference check, and
+ * a name that is neither a built-in term nor one of `taken`. Returns the
+ * definition as `name = formula`, or throws one sentence.
+ */
+export function checkTermDef(text: string, taken: readonly string[] = []): { name: string; def: string } {
+  const { name, formula } = parseDefinition(text);
+  if (TERMS.includes(name)) throw new Error(`'${name}' is a built-in term: give your term another name`);
+  if (taken.includes(name)) throw new Error(`a term named '${name}' is already defined above`);
+  expressionTerm(name, formula);
+  return { name, def: `${name} = ${formula}` };
+}
+
+/** Register the state's own terms (in the page and in each worker) so rules can name them. */
+export function registerTerms(defs: readonly string[]): void {
+  for (const d of defs) registerExpressionTerm(d, undefined, { replace: true });
+}
+
+/** The names of the state's own terms. */
+export const ownNames = (s: Pick<AppState, "terms">): string[] => s.terms.map((d) => d.slice(0, d.indexOf("=")).trim());
 
 /** The library's configuration of run A or B. */
 export function runConfig(s: AppState, which: "a" | "b"): RunConfig {
@@ -84,8 +111,10 @@ export function cliCommand(s: AppState): string {
   if (hasOwnFlag(s.net, "delay")) parts.push(`--delay ${s.delay}`);
   parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`);
   if (s.dale !== null) parts.push(`--dale ${s.dale}`);
-  parts.push(`--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`,
-    `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`, `--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
+  parts.push(`--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`, `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`);
+  // A formula has no quote character (the parser refuses one), so single quotes keep it one shell word.
+  for (const d of s.terms) parts.push(`--term '${d}'`);
+  parts.push(`--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
   return parts.join(" ");
 }
 
@@ -99,6 +128,8 @@ export function toHash(s: AppState): string {
   });
   // Dale's law only when on: links made before it existed stay canonical.
   if (s.dale !== null) p.set("dale", String(s.dale));
+  // Own terms, `;`-separated (no formula has one); absent when there are none, so older links stay as they were.
+  if (s.terms.length) p.set("terms", s.terms.join(";"));
   // Commas and colons are fine in a fragment: keep the link readable.
   return "#" + p.toString().replace(/%2C/gi, ",").replace(/%3A/gi, ":");
 }
@@ -119,7 +150,8 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
   if (preset === "custom") base.preset = "custom";
   else if (preset !== null && !PRESETS.some((x) => x.id === preset)) problems.push(`unknown preset '${preset}'`);
   const s = base;
-  const known = new Set(["preset", "data", "net", "hidden", "init", "gain", "fb", "a", "b", "way", "shots", "query", "tasks", "seed", "epochs", "delay", "dale"]);
+  const known = new Set(["preset", "data", "net", "hidden", "init", "gain", "fb", "a", "b", "way", "shots", "query", "tasks", "seed", "epochs", "delay", "dale",
+    "terms"]);
   for (const k of p.keys()) if (!known.has(k)) problems.push(`unknown setting '${k}'`);
   const oneOf = <T extends string>(key: string, allowed: readonly T[], set: (v: T) => void) => {
     const v = p.get(key);
@@ -149,6 +181,14 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
   }
   const gain = p.get("gain");
   if (gain !== null) { const g = Number(gain); if (gain.trim() !== "" && Number.isFinite(g) && g > 0) s.gain = g; else problems.push(`gain must be a positive number (got '${gain}')`); }
+  const terms = p.get("terms");
+  if (terms !== null) {
+    s.terms = [];
+    for (const t of terms.split(";")) {
+      try { s.terms.push(checkTermDef(t, ownNames(s)).def); } catch (e) { problems.push(`term '${t}': ${(e as Error).message}`); }
+    }
+  }
+  const names = [...TERMS, ...ownNames(s)];
   for (const which of ["a", "b"] as const) {
     const v = p.get(which);
     if (v === null) continue;
@@ -157,10 +197,10 @@ export function fromHash(hash: string): { state: AppState; problems: string[] } 
     for (const part of v.split(",")) {
       const [k, x, ...rest] = part.split(":");
       const n = Number(x);
-      if (rest.length || !TERMS.includes(k) || x === undefined || x.trim() === "" || !Number.isFinite(n)) { ok = false; break; }
+      if (rest.length || !names.includes(k) || x === undefined || x.trim() === "" || !Number.isFinite(n)) { ok = false; break; }
       r[k] = n;
     }
-    if (ok) s[which] = r; else problems.push(`rule ${which.toUpperCase()} must be term:value pairs of ${TERMS.join(", ")} (got '${v}')`);
+    if (ok) s[which] = r; else problems.push(`rule ${which.toUpperCase()} must be term:value pairs of ${names.join(", ")} (got '${v}')`);
   }
   int("way", 2, 10, (v) => { s.way = v; });
   int("shots", 1, 1000, (v) => { s.shots = v; });

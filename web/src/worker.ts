@@ -11,7 +11,7 @@
  * worker, so nothing of an old run can reach a new one. Pause holds between
  * two online steps; Step runs until one more task has ended.
  */
-import { fromArrays, networkOf, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
+import { fromArrays, networkOf, registerExpressionTerm, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
 import { answers, snapshot, type Snapshot } from "./snapshot.js";
 
 export interface StartMessage {
@@ -30,6 +30,8 @@ export interface StartMessage {
   seq: number;
   /** Hold once this many tasks have ended (0: before the first step; null: never). */
   holdAfter: number | null;
+  /** Terms of one's own (`name = formula`), registered here before the run, as the CLI's --term. */
+  terms: string[];
 }
 
 /** seq: the page's count of control messages, echoed by "held" so a hold that a later Play overtook is recognised. */
@@ -104,6 +106,7 @@ async function holdWhilePaused(m: StartMessage, t: number, done: number): Promis
 
 async function train(m: StartMessage): Promise<void> {
   try {
+    for (const d of m.terms) registerExpressionTerm(d, undefined, { replace: true });
     const [n, rows, cols] = m.dims;
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);

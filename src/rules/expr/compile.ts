@@ -1,5 +1,6 @@
 import type { Buf } from "../../core/kernels.js";
 import { isTermName, registerTerm, TermError, BUILTIN_TERMS } from "../registry.js";
+import { randomSignals, uniformStream } from "../random-signals.js";
 import type { ElementwiseTerm, LayerSignals, PlasticityTerm, RankOne } from "../types.js";
 import { exponent, rankOne, sideOf, tangent, type Node, type RankOneForm } from "./derive.js";
 import { applyBin, applyFn, ExprError, parseDefinition, parseExpr, printExpr, signalsOf, type Expr, type Signal } from "./parse.js";
@@ -279,23 +280,9 @@ export function registerExpressionTerm(def: string, formula?: string, opts: { re
  */
 export function checkTangent(term: ExpressionTerm): void {
   const n = 3, m = 4;
-  let seed = 7;
-  const rnd = (k: number) => Float64Array.from({ length: k }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 1.6 - 0.8);
+  const rnd = uniformStream(7, -0.8, 1.6);
   for (const T of [1, 3]) {
-    const mk = (): LayerSignals => ({
-      l: 1,
-      L: 2,
-      n,
-      m,
-      T,
-      pre: rnd(T * m),
-      post: rnd(T * n),
-      e: rnd(T * n),
-      ePre: rnd(T * m),
-      u: rnd(T * m),
-      ue: rnd(T * m),
-      b: T === 1 ? rnd(n) : null,
-    });
+    const mk = () => randomSignals(rnd, n, m, T, T === 1);
     const s = mk(), ds = mk(), W = rnd(n * m), dW = rnd(n * m);
     const at = (a: number): [LayerSignals, Float64Array] => {
       const mix = (x: Buf, d: Buf) => (x as Float64Array).map((v, i) => v + a * d[i]);
