@@ -13,7 +13,7 @@ const TAYLOR: ThetaSpec = { bp: 0.005, t_110: 0.002, t_011: -0.0009, t_012: 0.00
 function cell(K: number, rule: string, accs: number[], theta: ThetaSpec = { bp: 0.01 }): CellResult {
   const acc = accs.reduce((s, a) => s + a, 0) / accs.length, tasks = accs.map((a) => ({ acc: a, loss: 1, diverged: false }));
   const run = { metaSeed: 0, theta, acc, acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1, tasks };
-  return { id: `h-K_${K}-${rule}`, at: { K }, key: "", scenario: discovery.id, x: `K = ${K}`, rule, theta, thetaSource: "meta-learned", acc,
+  return { id: `i-K_${K}-${rule}`, at: { K }, key: "", scenario: discovery.id, x: `K = ${K}`, rule, theta, thetaSource: "meta-learned", acc,
     acc_ci95: 0.01, loss: 1, loss_median: 1, diverged: 0, exploded: 0, weight_norm: 1, tasks, runs: [run], diagnostics: [], seconds: 0 };
 }
 const base = [0.6, 0.7, 0.65, 0.62, 0.68, 0.66];
@@ -67,7 +67,7 @@ test("scenario h: survivors and the discovered rule (per-layer θ too); its figu
   assert.equal(discoveredRule({ bp: [0.004, 0.003], t_100: [-0.001, -0.002] }), "ΔW = 0.004:0.003 · (-e * pre) − 0.001:0.002 · (pre)");
   assert.equal(discoveredRule({ bp: 0 }), "ΔW = 0");
   const figs = discovery.figures(new Lookup(grid(0)));
-  assert.deepEqual(figs.map((f) => f.name), ["h-accuracy", "h-theta"]);
+  assert.deepEqual(figs.map((f) => f.name), ["i-accuracy", "i-theta"]);
   for (const f of figs) assert.match(await toSvg(f.spec), /^<svg/);
   assert.match(discovery.note!.text({ metaEpisodes: 40 } as ReproduceOptions, new Lookup(grid(0))), /K = 5, 50 .*40 episodes.*26 terms/);
 });

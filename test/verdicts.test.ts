@@ -159,3 +159,13 @@ test("tuning protocol: every cell is tuned with its own passes, batch, network a
   assert.ok(cs.some((c) => c.published?.episodes === 600 && c.at.control === "published protocol"));
   assert.deepEqual(DEFAULT_CONFIG.epochs ?? 1, 1);
 });
+
+test("scenario selection: the default run leaves out the opt-in rule-discovery scenario; --scenarios picks any", () => {
+  const o: ReproduceOptions = { out: "", quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 0,
+    dataset: "mnist", backend: "wasm" };
+  const all = new Set(cells(o).map((c) => c.scenario));
+  assert.ok(!all.has("i") && all.has("h") && all.has("a"));
+  const only = cells({ ...o, scenarios: ["i", "a"] });
+  assert.deepEqual([...new Set(only.map((c) => c.scenario))], ["a", "i"], "in the table's order");
+  assert.ok(only.filter((c) => c.scenario === "i").some((c) => c.rule === "taylor"));
+});

@@ -14,12 +14,23 @@ import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { planReproduce } from "./sweep/plan.js";
 import { BRACKET_DEFAULT } from "../experiments/meta-train.js";
 import { checkTensorBoardDir, ReproduceLogs } from "./tensorboard.js";
+import { OPT_IN, SCENARIO_IDS } from "../reproduce/scenarios.js";
+import type { ScenarioId } from "../reproduce/types.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
   metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
   outer: OuterLoop; metaSeeds?: number; gridTasks?: number; bracket: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
-  resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean; tensorboard?: string;
+  resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean; tensorboard?: string; scenarios?: ScenarioId[];
+}
+
+/** --scenarios: known ids, each once. */
+function scenarioList(v: string): ScenarioId[] {
+  const ids = v.split(",").map((x) => x.trim()).filter(Boolean);
+  const bad = ids.filter((x) => !(SCENARIO_IDS as string[]).includes(x));
+  if (bad.length || ids.length === 0) throw new UsageError(`--scenarios takes ids from ${SCENARIO_IDS.join(", ")} (got '${v}')`);
+  if (new Set(ids).size !== ids.length) throw new UsageError(`--scenarios names a scenario twice ('${v}')`);
+  return ids as ScenarioId[];
 }
 
 export function registerReproduce(program: Command): void {
@@ -30,6 +41,11 @@ export function registerReproduce(program: Command): void {
         "write a report",
     )
     .option("--out <dir>", "report directory (cells/ inside it makes an interrupted run resume)", "runs/reproduce")
+    .option(
+      "--scenarios <ids>",
+      `scenarios to run, comma-separated (${SCENARIO_IDS.join(", ")}; default: all but ${OPT_IN.join(", ")}, rule discovery, whose Taylor episodes are ~100× slower)`,
+      scenarioList,
+    )
     .option("--quick", "a smaller grid and fewer tasks (under 10 minutes on 2 cores)", false)
     .option("--tasks <n>", "tasks per cell (default: 200, or 40 with --quick)", intArg("--tasks"))
     .option("--diag-tasks <n>", "tasks per cell with per-layer diagnostics (default: 10, or 4 with --quick)", intArg("--diag-tasks"))
@@ -88,6 +104,7 @@ export function registerReproduce(program: Command): void {
     .action(async (f: Flags) => {
       const o: ReproduceOptions = {
         out: f.out,
+        ...(f.scenarios ? { scenarios: f.scenarios } : {}),
         quick: f.quick,
         workers: f.workers,
         seed: f.seed,
@@ -157,6 +174,7 @@ export function registerReproduce(program: Command): void {
 export function reproduceFlatConfig(o: ReproduceOptions): Record<string, unknown> {
   return {
     out: o.out,
+    ...(o.scenarios ? { scenarios: o.scenarios.join(",") } : {}),
     quick: o.quick,
     tasks: o.tasks,
     diagTasks: o.diagTasks,

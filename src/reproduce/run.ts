@@ -10,7 +10,8 @@ import { cachedDataset } from "../experiments/datasets.js";
 import { TERM_NAMES } from "../rules/registry.js";
 import { optimizerOf } from "../learn/optimizers.js";
 import { train } from "../experiments/train.js";
-import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
+import { DEFAULT_SCENARIOS, SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
+import { DISCOVERY_L1, DISCOVERY_LEARN } from "./scenarios/discovery.js";
 import type { OuterLoop } from "../meta/outer.js";
 import {
   POOL_L1,
@@ -34,7 +35,8 @@ export { POOL_L1, RNN_THETA, type Cell, type CellResult, type ReproduceOptions, 
 /** The grid of cells: every scenario's, in the table's order. */
 export function cells(o: ReproduceOptions): Cell[] {
   const base: RunConfig = { ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend };
-  return SCENARIO_IDS.flatMap((s) => SCENARIOS[s].cells(o, base));
+  const chosen = o.scenarios ?? DEFAULT_SCENARIOS;
+  return SCENARIO_IDS.filter((s) => chosen.includes(s)).flatMap((s) => SCENARIOS[s].cells(o, base));
 }
 
 /** The θ a cell starts from: its scenario's (the recurrent network's), else the run's. */
@@ -258,7 +260,11 @@ function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: num
   const episodes = c.scarcity ? (o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30)) : o.metaEpisodes;
   // The pool and its two ablations carry the pool's L1 penalty (the ablations differ from it in one term only).
   const pooledRule = c.rule === "pool" || c.rule === "pool-decay" || c.rule === "bp+decay";
-  return { episodes, l1: pooledRule ? (o.poolL1 ?? POOL_L1) : 0, transferTo: c.scarcity ? (o.transfer ?? "fashion") : "none" };
+  return {
+    episodes,
+    l1: c.rule === "taylor" ? DISCOVERY_L1 : pooledRule ? (o.poolL1 ?? POOL_L1) : 0,
+    transferTo: c.scarcity ? (o.transfer ?? "fashion") : "none",
+  };
 }
 
 /** The cached result in `file` when it was computed with `key`, else null (absent, unreadable or stale). */
@@ -286,6 +292,9 @@ export function learnedTerms(rule: CellRule): string[] {
       return TERM_NAMES.filter((t) => t !== "decay");
     case "bp+decay":
       return ["bp", "decay"];
+    case "taylor":
+      // Registers the family's expression terms in this thread (workers register them from the rule).
+      return DISCOVERY_LEARN.taylor();
   }
 }
 

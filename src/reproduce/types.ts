@@ -10,15 +10,15 @@ export interface LayerValues { pr: number[]; actNorm: number[]; orthoErr: number
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h";
+export type ScenarioId = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i";
 
 /** Scenario g's rule pool: every built-in term, meta-learned with this L1 penalty (λ Σ|θ|). */
 export const POOL_L1 = 1;
 /**
  * A cell's rule: bp alone, bp + Oja, the whole pool, and claim 8's ablations — the pool without `decay`, and bp with
- * `decay` alone (both meta-learned like the pool, with its L1 penalty).
+ * `decay` alone (both meta-learned like the pool, with its L1 penalty); and scenario i's local Taylor family.
  */
-export type CellRule = "bp" | "bp+oja" | "pool" | "pool-decay" | "bp+decay";
+export type CellRule = "bp" | "bp+oja" | "pool" | "pool-decay" | "bp+decay" | "taylor";
 
 /** The recurrent network of scenario f: N = 100, the coefficients where a grid of fixed ones did well at D = 0 and 20. */
 export const RNN_THETA = { bp: 0.003, oja: 0.002 };
@@ -31,6 +31,8 @@ export type At = Readonly<Record<string, number | string>>;
 
 export interface ReproduceOptions {
   out: string;
+  /** The scenarios to run (default: every scenario but the opt-in ones, OPT_IN in scenarios.ts). */
+  scenarios?: ScenarioId[];
   quick: boolean;
   workers: number;
   seed: number;
