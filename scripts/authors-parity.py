@@ -39,6 +39,7 @@ dpkg -x libopenblas0-pthread_*.deb ob` gives
 ob/usr/lib/x86_64-linux-gnu/openblas-pthread.
 """
 import argparse
+import calendar
 import hashlib
 import json
 import math
@@ -82,11 +83,20 @@ def parse_args():
     p.add_argument('--bias-tasks', type=int, default=30, help='tasks per theta point of gradbias.py')
     p.add_argument('--bias-points', default='0.001:0,0.0068:0.0053', help='theta points (bp:oja, comma-separated) of gradbias.py')
     p.add_argument('--fd-tasks', type=int, default=3, help="tasks of neuroplastic's finite-difference check")
+    p.add_argument('--eval-until', default=None, help="HH:MM (UTC): stop the authors' fixed-theta evaluations by then, sharing the time left "
+                   'evenly, and score the tasks done (default: run every task)')
     p.add_argument('--every', type=int, default=20, help='theta trajectory: every this many episodes')
     a = p.parse_args()
     for k in ('tasks', 'our_tasks', 'episodes', 'bias_tasks', 'fd_tasks', 'every'):
         if getattr(a, k) <= 0:
             fail(f'--{k.replace("_", "-")} must be a positive integer, got {getattr(a, k)}')
+    a.eval_until_text = a.eval_until
+    if a.eval_until is not None:
+        m = re.fullmatch(r'(\d\d):(\d\d)', a.eval_until)
+        if not m:
+            fail(f'--eval-until must be HH:MM (UTC), got {a.eval_until!r}')
+        now = time.gmtime()
+        a.eval_until = calendar.timegm((now.tm_year, now.tm_mon, now.tm_mday, int(m[1]), int(m[2]), 0))
     if a.learned_tasks is None:
         a.learned_tasks = a.tasks
     if a.learned_tasks < 0:
@@ -154,25 +164,40 @@ def env_for(a):
     return e
 
 
-def step(a, name, argv, cwd, extra_env=None):
-    """Run argv pinned to one core, stdout to OUT/logs/name.log; skipped when name.done records the same argv."""
+def step(a, name, argv, cwd, extra_env=None, budget=None):
+    """Run argv pinned to one core, stdout to OUT/logs/name.log; skipped when name.done records the same argv.
+
+    With a budget (seconds), the run is stopped when it is spent and its log kept as it stands (the fixed-theta
+    evaluations print one line per task, so a stopped one has scored fewer tasks; the summary says how many).
+    Returns (log, stopped)."""
     logs = os.path.join(a.out, 'logs')
     os.makedirs(logs, exist_ok=True)
     log, err, done = (os.path.join(logs, name + s) for s in ('.log', '.err', '.done'))
     key = json.dumps({'argv': argv, 'env': extra_env or {}})
-    if os.path.exists(done) and json.load(open(done)).get('key') == key:
-        return log
+    if os.path.exists(done):
+        d = json.load(open(done))
+        if d.get('key') == key:
+            return log, d.get('stopped', False)
     env = env_for(a)
     env.update(extra_env or {})
-    print(f'authors-parity: {name}: {" ".join(argv)}', file=sys.stderr, flush=True)
+    print(f'authors-parity: {name}: {" ".join(argv)}' + (f' (at most {budget:.0f} s)' if budget else ''), file=sys.stderr, flush=True)
     t0 = time.time()
+    stopped = False
     with open(log, 'w') as out, open(err, 'w') as er:
-        rc = subprocess.run(['taskset', '-c', str(a.core), 'nice', '-n', '5'] + argv, cwd=cwd, env=env, stdout=out, stderr=er).returncode
+        # taskset and nice exec the command, so the child is the run itself
+        proc = subprocess.Popen(['taskset', '-c', str(a.core), 'nice', '-n', '5'] + argv, cwd=cwd, env=env, stdout=out, stderr=er)
+        try:
+            rc = proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            proc.wait()
+            rc, stopped = 0, True
     if rc != 0:
         tail = open(err).read().strip().splitlines()[-1:] or ['(no output)']
         fail(f'{name} failed (exit {rc}): {tail[0]}; see {err}')
-    write_atomic(done, json.dumps({'key': key, 'seconds': time.time() - t0, 'finished': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}))
-    return log
+    write_atomic(done, json.dumps({'key': key, 'seconds': time.time() - t0, 'stopped': stopped,
+                                   'finished': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}))
+    return log, stopped
 
 
 LINE = re.compile(r'^([\d.]+) Train Episode: (\d+)\tLoss: ([-\d.naninf]+)\tAccuracy: ([\d.]+)((?:\tMetaParam_\d+: [-\d.e]+)*)')
@@ -215,7 +240,7 @@ def node(*args):
 
 def ours_train(a, name, rule, tasks, seed=1):
     argv = node('train', '--rule', rule, '--tasks', str(tasks), '--seed', str(seed), '--workers', '1', '--json')
-    log = step(a, name, argv, ROOT)
+    log = step(a, name, argv, ROOT)[0]
     r = json.loads(open(log).read().strip().splitlines()[-1])
     return {'acc': r['acc'], 'acc_se': r['acc_se'], 'loss': r['loss'], 'n': r['tasks'], 'diverged': r['diverged'],
             'steps_per_s': r['steps_per_s'], 'command': ' '.join(['neuroplastic'] + argv[2:])}
@@ -286,7 +311,7 @@ def render_md(o):
          'One convention differs and the patch keeps PAPER.md\'s: v1.0 draws a task\'s 5 classes with replacement '
          '(`RandomSampler(replacement=True)`, so a task can repeat a class); here both sides draw them without replacement.',
          '',
-         'Produced by (the authors\' side pinned to one core with `taskset -c 0 nice -n 5`, OpenBLAS with one thread, one run at a time):',
+         f"Produced by (every run pinned to one core with `taskset -c {o['authors']['core']} nice -n 5`, OpenBLAS with one thread, one run at a time):",
          '', '```sh', o['produced_by'], '```', '',
          'It ran the commands listed below (the authors\' from the patched copy). Settings: ' + '; '.join(o['settings'][k] for k in ('network', 'task', 'online', 'feedback')) + '.',
          'Each side samples its own tasks and weights, so they agree in distribution, not task by task. Criterion: ' + o['settings']['agreement'] + '.',
@@ -294,6 +319,10 @@ def render_md(o):
          "| rule | authors' code acc ± se | neuroplastic acc ± se | difference | z | agree |", '|---|---|---|---|---|---|']
     for r in o['fixed_theta']:
         L.append(f"| {r['rule']} | {pm(r['authors'])} | {pm(r['ours'])} | {r['diff']:+.4f} | {r['z']:.2f} | {'yes' if r['agree'] else '**no**'} |")
+    for r in o['fixed_theta']:
+        if r['authors'].get('stopped_at_time_budget'):
+            L += ['', f"{r['rule']}: the authors' evaluation was stopped at the run's time budget (`--eval-until`) after {r['authors']['n']} "
+                  f"of the {r['authors']['planned']} tasks planned; the table scores the {r['authors']['n']} it finished."]
     L += ['', 'Commands:', ''] + [f"- `{r['authors']['command']}`\n- `{r['ours']['command']}`" for r in o['fixed_theta']]
     a, u = m['authors'], m['ours']
     L += ['', '### Meta-learning with the published outer loop', '',
@@ -395,7 +424,7 @@ def main():
 
     # Every run first (one at a time, the authors' meta-learning, the longest, first), then the comparison.
     meta_argv = authors_cmd(a, 'mnist-train', START, a.episodes, 1, 'meta', True, 0.001)
-    meta_rows = authors_episodes(step(a, 'authors-meta', meta_argv, adir))
+    meta_rows = authors_episodes(step(a, 'authors-meta', meta_argv, adir)[0])
     if len(meta_rows) != a.episodes:
         fail(f'authors-meta: {len(meta_rows)} episode lines, expected {a.episodes}')
     # neuroplastic's side (cheap): the same fixed-theta runs, the published outer loop, its finite-difference check.
@@ -404,7 +433,7 @@ def main():
     m_argv = node('meta', '--outer', 'adam', '--learn', 'bp,oja', '--init', 'bp=0.001,oja=0', '--meta-lr', '0.001',
                   '--episodes', str(a.episodes), '--seed', '1', '--workers', '1', '--eval-tasks', '0', '--no-figures',
                   '--out', mdir, '--force')
-    mlog = step(a, 'ours-meta', m_argv, ROOT)
+    mlog = step(a, 'ours-meta', m_argv, ROOT)[0]
     rate = re.findall(r'([\d.]+) episodes/s', open(mlog[:-4] + '.err').read() + open(mlog).read())
     ours_log = [json.loads(l) for l in open(os.path.join(mdir, 'meta.jsonl'))]
     ours_theta = json.load(open(os.path.join(mdir, 'theta.json')))['theta']
@@ -417,26 +446,33 @@ def main():
     ev_o = ours_train(a, 'ours-train-learned', fmt(learned_o), a.our_tasks)
     ev_ao = ours_train(a, 'ours-train-authors-learned', fmt(learned_a), a.our_tasks)
     fd_argv = ['node', '--import', 'tsx', os.path.join(ROOT, 'scripts', 'authors-fdcheck.ts'), '--tasks', str(a.fd_tasks)]
-    ofd = json.loads(open(step(a, 'ours-fdcheck', fd_argv, ROOT)).read().strip().splitlines()[-1])
+    ofd = json.loads(open(step(a, 'ours-fdcheck', fd_argv, ROOT)[0]).read().strip().splitlines()[-1])
     # The diagnostics. gradbias.py runs unchanged, one theta point per run; its per-task lists are read back from the
     # module's globals (it prints only their means).
     bias_logs = []
     for pt in a.bias_points:
         code = ('import json, runpy, sys; sys.argv = ["gradbias.py", sys.argv[1], sys.argv[2], sys.argv[3]]; '
                 'g = runpy.run_path("gradbias.py"); print("PERTASK " + json.dumps({"authors": g["A"], "exact": g["E"]}))')
-        bias_logs.append((pt, step(a, f'gradbias-{pt[0]!r}-{pt[1]!r}', [a.python, '-c', code, str(a.bias_tasks), repr(pt[0]), repr(pt[1])], adir)))
-    gc_log = step(a, 'gradcheck', [a.python, 'gradcheck.py'], adir)
+        bias_logs.append((pt, step(a, f'gradbias-{pt[0]!r}-{pt[1]!r}', [a.python, '-c', code, str(a.bias_tasks), repr(pt[0]), repr(pt[1])], adir)[0]))
+    gc_log = step(a, 'gradcheck', [a.python, 'gradcheck.py'], adir)[0]
     # Fixed theta, the authors' loop with autograd off (AUTHORS_EVAL=1, run.py).
     fixed_argv = {'bp-oja': authors_cmd(a, 'mnist-test', BP_OJA, a.tasks, 2, 'eval-bp-oja', True, 0),
                   'bp': authors_cmd(a, 'mnist-test', (BP, 0.0), a.tasks, 2, 'eval-bp', False, 0)}
-    fixed_logs = {nm: step(a, 'authors-eval-' + nm, argv, adir, ev) for nm, argv in fixed_argv.items()}
     learned_argv = authors_cmd(a, 'mnist-test', learned_a, a.learned_tasks, 2, 'eval-learned', True, 0)
-    learned_log = step(a, 'authors-eval-learned', learned_argv, adir, ev) if a.learned_tasks > 0 else None
+    evals = [(nm, argv) for nm, argv in fixed_argv.items()] + ([('learned', learned_argv)] if a.learned_tasks > 0 else [])
+    ran = {}
+    for i, (nm, argv) in enumerate(evals):
+        # --eval-until: what is left of the time is shared out evenly over the evaluations still to run
+        budget = max(60.0, (a.eval_until - time.time()) / (len(evals) - i)) if a.eval_until else None
+        ran[nm] = step(a, 'authors-eval-' + nm, argv, adir, ev, budget)
+    fixed_logs = {nm: ran[nm][0] for nm in fixed_argv}
+    learned_log = ran['learned'][0] if 'learned' in ran else None
 
     out = {
         'produced_by': 'python3 scripts/authors-parity.py AUTHORS_TREE --openblas DIR' + ''.join(
             f' --{k} {v}' for k, v in (('tasks', a.tasks), ('learned-tasks', a.learned_tasks), ('our-tasks', a.our_tasks),
                                        ('episodes', a.episodes), ('bias-tasks', a.bias_tasks), ('fd-tasks', a.fd_tasks))) +
+        (f' --eval-until {a.eval_until_text}' if a.eval_until else '') +
         ' --bias-points ' + ','.join(f'{p[0]!r}:{p[1]!r}' for p in a.bias_points),
         'authors': {'repository': 'NeuralDynamicsAndComputing/MetaLearning-Plasticity', 'branch': 'v1.0', 'commit': commit or COMMIT,
                     'patch': '../shared/anchors/authors/authors-mnist.patch', 'patch_sha256': sha256(PATCH),
@@ -449,6 +485,7 @@ def main():
     fixed = []
     for nm, rule, theta in (('bp', 'bp=0.0068', (BP, 0.0)), ('bp-oja', 'bp=0.0068,oja=0.0053', BP_OJA)):
         theirs = authors_run(authors_episodes(fixed_logs[nm]))
+        theirs.update(planned=a.tasks, stopped_at_time_budget=ran[nm][1])
         theirs['command'] = 'AUTHORS_EVAL=1 ' + shown(fixed_argv[nm])
         fixed.append({'rule': rule, 'theta': {'bp': theta[0], 'oja': theta[1]}, 'authors': theirs, 'ours': ours_fixed[nm],
                       **agreement(ours_fixed[nm], theirs)})
@@ -469,13 +506,14 @@ def main():
                     'test_by_neuroplastic': ev_ao}
     if learned_log:
         authors_meta['test'] = authors_run(authors_episodes(learned_log))
+        authors_meta['test'].update(planned=a.learned_tasks, stopped_at_time_budget=ran['learned'][1])
         authors_meta['test']['command'] = 'AUTHORS_EVAL=1 ' + shown(learned_argv)
     out['meta'] = {
         'settings': f'{a.episodes} episodes of one train-split task each, theta = (bp, oja) shared by all layers, from (0.001, 0), '
                     f'Adam lr 1e-3 on the meta-gradient, seed 1; learned theta = mean of the last {tail} iterates; '
                     'test: the learned theta on test-split tasks with fixed theta',
         'authors': authors_meta,
-        'ours': {'command': ' '.join(['neuroplastic'] + m_argv[2:]), 'learned_theta': {'bp': learned_o[0], 'oja': learned_o[1]},
+        'ours': {'command': ' '.join(['neuroplastic'] + m_argv[2:]).replace(ROOT + os.sep, ''), 'learned_theta': {'bp': learned_o[0], 'oja': learned_o[1]},
                  'episodes_per_s': float(rate[-1]) if rate else None, 'skipped': sum(bool(l.get('skipped')) for l in ours_log),
                  'train_acc_last_tail': sum(l['acc'] for l in ours_log[-tail:]) / tail, 'test': ev_o},
         # each side's learned theta, both scored by neuroplastic on the same 800 tasks (and the authors' by their own code)
