@@ -83,6 +83,9 @@ def parse_args():
     p.add_argument('--bias-tasks', type=int, default=30, help='tasks per theta point of gradbias.py')
     p.add_argument('--bias-points', default='0.001:0,0.0068:0.0053', help='theta points (bp:oja, comma-separated) of gradbias.py')
     p.add_argument('--fd-tasks', type=int, default=3, help="tasks of neuroplastic's finite-difference check")
+    p.add_argument('--meta-seconds', type=float, default=None, help="stop the authors' meta-learning after this many seconds and compare "
+                   'the episodes it finished (default: all of them)')
+    p.add_argument('--gradcheck-seconds', type=float, default=None, help='stop gradcheck.py after this many seconds, keeping the rows it printed')
     p.add_argument('--eval-until', default=None, help="HH:MM (UTC): stop the authors' fixed-theta evaluations by then, sharing the time left "
                    'evenly, and score the tasks done (default: run every task)')
     p.add_argument('--every', type=int, default=20, help='theta trajectory: every this many episodes')
@@ -329,16 +332,24 @@ def render_md(o):
           m['settings'] + '.', '',
           f"- authors: `{a['command']}`", f"- neuroplastic: `{u['command']}`", '',
           '| meta steps | authors\' θ (bp, oja) | neuroplastic θ (bp, oja) |', '|---|---|---|']
-    L += [f"| {t['steps']} | {th(t['authors'])} | {th(t['ours'])} |" for t in m['trajectory']]
+    L += [f"| {t['steps']} | {th(t['authors']) if t['authors'] else '—'} | {th(t['ours'])} |" for t in m['trajectory']]
+    n_a = a['episodes_done']
     L += ['', "The authors' code prints θ before each episode's Adam step, so its last printed θ is after "
-          f"{m['trajectory'][-1]['steps']} steps.", '',
+          f"{n_a - 1} steps."]
+    if a['stopped_at_time_budget']:
+        L[-1] += (f" **Their run was stopped at its time budget (`--meta-seconds`) after {n_a} of the {m['trajectory'][-1]['steps']} episodes**: "
+                  'the machine was shared with other jobs and an episode took far longer than on an idle core; neuroplastic\'s run went the whole way.')
+    L += ['', f"Learned θ: the mean of the last 10% of the iterates (the authors': after steps {a['learned_over_steps'][0]}–{a['learned_over_steps'][1]}).", '',
           '| learned θ (bp, oja) | scored by | test acc ± se |', '|---|---|---|']
     if 'test' in a:
         L.append(f"| authors' {th(a['learned_theta'])} | the authors' code | {pm(a['test'])} |")
     L.append(f"| authors' {th(a['learned_theta'])} | neuroplastic | {pm(a['test_by_neuroplastic'])} |")
-    L.append(f"| neuroplastic's {th(u['learned_theta'])} | neuroplastic | {pm(u['test'])} |")
+    if 'same_steps' in u:
+        ss = u['same_steps']
+        L.append(f"| neuroplastic's over the same steps ({ss['over_steps'][0]}–{ss['over_steps'][1]}) {th(ss['learned_theta'])} | neuroplastic | {pm(ss['test'])} |")
+    L.append(f"| neuroplastic's after all {m['trajectory'][-1]['steps']} episodes {th(u['learned_theta'])} | neuroplastic | {pm(u['test'])} |")
     g = m['learned_by_neuroplastic_agreement']
-    L += ['', f"Both learned θ scored by neuroplastic on the same tasks differ by {g['diff']:+.4f} (z = {g['z']:.2f}, "
+    L += ['', f"Both learned θ{' (over the same steps)' if 'same_steps' in u else ''} scored by neuroplastic on the same tasks differ by {g['diff']:+.4f} (z = {g['z']:.2f}, "
           f"{'within' if g['agree'] else '**not** within'} 3 combined standard errors; the two scores share their tasks, so this z is conservative)."]
     if 'learned_test_agreement' in m:
         g = m['learned_test_agreement']
@@ -379,6 +390,9 @@ def render_md(o):
     for r in o['gradcheck']['rows']:
         L.append(f"| {r['task']} | ({r['theta']['bp']}, {r['theta']['oja']}) | ({r['authors']['bp']:.3f}, {r['authors']['oja']:.3f}) | "
                  f"({r['tracked']['bp']:.3f}, {r['tracked']['oja']:.3f}) | ({r['fd']['bp']:.3f}, {r['fd']['oja']:.3f}) |")
+    if o['gradcheck'].get('stopped_at_time_budget'):
+        L += ['', f"gradcheck.py was stopped at its time budget (`--gradcheck-seconds`) after {len(o['gradcheck']['rows'])} of its "
+              f"{o['gradcheck']['planned_rows']} rows."]
     rel = lambda x, y: abs(x - y) / abs(y)
     gr = o['gradcheck']['rows']
     t_err = max(max(rel(r['tracked'][k], r['fd'][k]) for k in ('bp', 'oja')) for r in gr)
@@ -424,9 +438,11 @@ def main():
 
     # Every run first (one at a time, the authors' meta-learning, the longest, first), then the comparison.
     meta_argv = authors_cmd(a, 'mnist-train', START, a.episodes, 1, 'meta', True, 0.001)
-    meta_rows = authors_episodes(step(a, 'authors-meta', meta_argv, adir)[0])
-    if len(meta_rows) != a.episodes:
+    meta_log, meta_stopped = step(a, 'authors-meta', meta_argv, adir, budget=a.meta_seconds)
+    meta_rows = authors_episodes(meta_log)
+    if len(meta_rows) < (2 if meta_stopped else a.episodes):
         fail(f'authors-meta: {len(meta_rows)} episode lines, expected {a.episodes}')
+    n_a = len(meta_rows)  # episodes the authors' run printed (all of them unless stopped at its time budget)
     # neuroplastic's side (cheap): the same fixed-theta runs, the published outer loop, its finite-difference check.
     ours_fixed = {nm: ours_train(a, 'ours-train-' + nm, rule, a.our_tasks) for nm, rule in (('bp', 'bp=0.0068'), ('bp-oja', 'bp=0.0068,oja=0.0053'))}
     mdir = os.path.join(a.out, 'ours-meta')
@@ -440,11 +456,17 @@ def main():
     learned_o = (ours_theta['bp'], ours_theta['oja'])
     # The learned theta: the mean of the last 10% of the iterates (neuroplastic's --tail default); for the authors,
     # the last `tail` printed theta (after episodes - tail ... episodes - 1 steps).
+    # When the authors' run was stopped early, theirs is over their last 10%, and neuroplastic's is given both at the
+    # full run and over the same window of steps (after n_a - tail_a ... n_a - 1 steps).
     tail = max(1, round(a.episodes / 10))
-    la = [r['theta'] for r in meta_rows[-tail:]]
-    learned_a = (sum(t[0] for t in la) / tail, sum(t[2] for t in la) / tail)
+    tail_a = max(1, round(n_a / 10))
+    la = [r['theta'] for r in meta_rows[-tail_a:]]
+    learned_a = (sum(t[0] for t in la) / tail_a, sum(t[2] for t in la) / tail_a)
+    same = [ours_log[n - 1]['theta'] if n > 0 else {'bp': START[0], 'oja': START[1]} for n in range(n_a - tail_a, n_a)]
+    learned_o_same = (sum(t['bp'] for t in same) / tail_a, sum(t['oja'] for t in same) / tail_a)
     ev_o = ours_train(a, 'ours-train-learned', fmt(learned_o), a.our_tasks)
     ev_ao = ours_train(a, 'ours-train-authors-learned', fmt(learned_a), a.our_tasks)
+    ev_os = ours_train(a, 'ours-train-learned-same-steps', fmt(learned_o_same), a.our_tasks) if n_a < a.episodes else None
     fd_argv = ['node', '--import', 'tsx', os.path.join(ROOT, 'scripts', 'authors-fdcheck.ts'), '--tasks', str(a.fd_tasks)]
     ofd = json.loads(open(step(a, 'ours-fdcheck', fd_argv, ROOT)[0]).read().strip().splitlines()[-1])
     # The diagnostics. gradbias.py runs unchanged, one theta point per run; its per-task lists are read back from the
@@ -454,7 +476,7 @@ def main():
         code = ('import json, runpy, sys; sys.argv = ["gradbias.py", sys.argv[1], sys.argv[2], sys.argv[3]]; '
                 'g = runpy.run_path("gradbias.py"); print("PERTASK " + json.dumps({"authors": g["A"], "exact": g["E"]}))')
         bias_logs.append((pt, step(a, f'gradbias-{pt[0]!r}-{pt[1]!r}', [a.python, '-c', code, str(a.bias_tasks), repr(pt[0]), repr(pt[1])], adir)[0]))
-    gc_log = step(a, 'gradcheck', [a.python, 'gradcheck.py'], adir)[0]
+    gc_log, gc_stopped = step(a, 'gradcheck', [a.python, 'gradcheck.py'], adir, budget=a.gradcheck_seconds)
     # Fixed theta, the authors' loop with autograd off (AUTHORS_EVAL=1, run.py).
     fixed_argv = {'bp-oja': authors_cmd(a, 'mnist-test', BP_OJA, a.tasks, 2, 'eval-bp-oja', True, 0),
                   'bp': authors_cmd(a, 'mnist-test', (BP, 0.0), a.tasks, 2, 'eval-bp', False, 0)}
@@ -471,7 +493,8 @@ def main():
     out = {
         'produced_by': 'python3 scripts/authors-parity.py AUTHORS_TREE --openblas DIR' + ''.join(
             f' --{k} {v}' for k, v in (('tasks', a.tasks), ('learned-tasks', a.learned_tasks), ('our-tasks', a.our_tasks),
-                                       ('episodes', a.episodes), ('bias-tasks', a.bias_tasks), ('fd-tasks', a.fd_tasks))) +
+                                       ('episodes', a.episodes), ('bias-tasks', a.bias_tasks), ('fd-tasks', a.fd_tasks),
+                                       ('meta-seconds', a.meta_seconds), ('gradcheck-seconds', a.gradcheck_seconds)) if v is not None) +
         (f' --eval-until {a.eval_until_text}' if a.eval_until else '') +
         ' --bias-points ' + ','.join(f'{p[0]!r}:{p[1]!r}' for p in a.bias_points),
         'authors': {'repository': 'NeuralDynamicsAndComputing/MetaLearning-Plasticity', 'branch': 'v1.0', 'commit': commit or COMMIT,
@@ -495,14 +518,15 @@ def main():
     # neuroplastic's line e holds theta *after* episode e's step (0-based). The authors' last printed theta is after
     # episodes - 1 steps.
     traj = []
-    for n in list(range(0, a.episodes, a.every)) + [a.episodes - 1]:
-        th_a = meta_rows[n]['theta']
+    for n in sorted(set(range(0, a.episodes, a.every)) | {n_a - 1, a.episodes}):
+        th_a = meta_rows[n]['theta'] if n < n_a else None
         th_o = ours_log[n - 1]['theta'] if n > 0 else {'bp': START[0], 'oja': START[1]}
-        traj.append({'steps': n, 'authors': {'bp': th_a[0], 'oja': th_a[2]}, 'ours': {'bp': th_o['bp'], 'oja': th_o['oja']}})
+        traj.append({'steps': n, 'authors': {'bp': th_a[0], 'oja': th_a[2]} if th_a else None, 'ours': {'bp': th_o['bp'], 'oja': th_o['oja']}})
     tr = authors_run(meta_rows)
-    authors_meta = {'command': shown(meta_argv), 'learned_theta': {'bp': learned_a[0], 'oja': learned_a[1]},
+    authors_meta = {'command': shown(meta_argv), 'episodes_done': n_a, 'stopped_at_time_budget': meta_stopped,
+                    'learned_theta': {'bp': learned_a[0], 'oja': learned_a[1]}, 'learned_over_steps': [n_a - tail_a, n_a - 1],
                     'seconds_per_episode_median': tr['seconds_per_episode_median'],
-                    'train_acc_last_tail': sum(r['acc'] for r in meta_rows[-tail:]) / tail,
+                    'train_acc_last_tail': sum(r['acc'] for r in meta_rows[-tail_a:]) / tail_a,
                     'test_by_neuroplastic': ev_ao}
     if learned_log:
         authors_meta['test'] = authors_run(authors_episodes(learned_log))
@@ -516,10 +540,13 @@ def main():
         'ours': {'command': ' '.join(['neuroplastic'] + m_argv[2:]).replace(ROOT + os.sep, ''), 'learned_theta': {'bp': learned_o[0], 'oja': learned_o[1]},
                  'episodes_per_s': float(rate[-1]) if rate else None, 'skipped': sum(bool(l.get('skipped')) for l in ours_log),
                  'train_acc_last_tail': sum(l['acc'] for l in ours_log[-tail:]) / tail, 'test': ev_o},
-        # each side's learned theta, both scored by neuroplastic on the same 800 tasks (and the authors' by their own code)
-        'learned_by_neuroplastic_agreement': agreement(ev_o, ev_ao),
+        # each side's learned theta, both scored by neuroplastic on the same tasks (and the authors' by their own code)
+        'learned_by_neuroplastic_agreement': agreement(ev_os or ev_o, ev_ao),
         'trajectory': traj,
     }
+    if ev_os:
+        out['meta']['ours']['same_steps'] = {'learned_theta': {'bp': learned_o_same[0], 'oja': learned_o_same[1]},
+                                             'over_steps': [n_a - tail_a, n_a - 1], 'test': ev_os}
     if learned_log:
         out['meta']['learned_test_agreement'] = agreement(ev_o, authors_meta['test'])
 
@@ -528,7 +555,8 @@ def main():
     gc = gradcheck_rows(open(gc_log).read())
     if not gc:
         fail(f'gradcheck: no result lines in {gc_log}')
-    out['gradcheck'] = {'script': '../shared/anchors/authors/gradcheck.py', 'split': 'test', 'dtype': 'float64', 'h': 1e-7, 'rows': gc}
+    out['gradcheck'] = {'script': '../shared/anchors/authors/gradcheck.py', 'split': 'test', 'dtype': 'float64', 'h': 1e-7,
+                        'stopped_at_time_budget': gc_stopped, 'planned_rows': 6, 'rows': gc}
     ofd['command'] = f'node --import tsx scripts/authors-fdcheck.ts --tasks {a.fd_tasks}'
     ofd['test'] = 'node --import tsx --test --test-name-pattern "backprop, bp\\+oja shared, softplus" test/meta.test.ts'
     out['ours_fdcheck'] = ofd
