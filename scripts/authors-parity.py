@@ -334,6 +334,15 @@ def render_md(o):
           '| meta steps | authors\' θ (bp, oja) | neuroplastic θ (bp, oja) |', '|---|---|---|']
     L += [f"| {t['steps']} | {th(t['authors']) if t['authors'] else '—'} | {th(t['ours'])} |" for t in m['trajectory']]
     n_a = a['episodes_done']
+    both = [t for t in m['trajectory'] if t['authors'] and t['steps'] > 0]
+    if both:
+        d = {k: [abs(t['ours'][k] - t['authors'][k]) / abs(t['authors'][k]) for t in both if t['authors'][k]] for k in ('bp', 'oja')}
+        peak = {s: max(both, key=lambda t: t[s]['bp']) for s in ('authors', 'ours')}
+        L += ['', f"At the {len(both)} points both runs reached, neuroplastic's θ differs from the authors' by a median {statistics.median(d['bp']) * 100:.0f}% "
+              f"(largest {max(d['bp']) * 100:.0f}%) in θ_bp and {statistics.median(d['oja']) * 100:.0f}% (largest {max(d['oja']) * 100:.0f}%) in θ_oja "
+              f"(each side meta-trains on its own tasks, so the paths differ by the noise of one task per step); θ_bp peaks at "
+              f"{peak['authors']['authors']['bp']:.4f} (step {peak['authors']['steps']}) in the authors' run and at {peak['ours']['ours']['bp']:.4f} "
+              f"(step {peak['ours']['steps']}) in neuroplastic's, sampled every {m['every']} steps."]
     L += ['', "The authors' code prints θ before each episode's Adam step, so its last printed θ is after "
           f"{n_a - 1} steps."]
     if a['stopped_at_time_budget']:
@@ -542,6 +551,7 @@ def main():
                  'train_acc_last_tail': sum(l['acc'] for l in ours_log[-tail:]) / tail, 'test': ev_o},
         # each side's learned theta, both scored by neuroplastic on the same tasks (and the authors' by their own code)
         'learned_by_neuroplastic_agreement': agreement(ev_os or ev_o, ev_ao),
+        'every': a.every,
         'trajectory': traj,
     }
     if ev_os:
