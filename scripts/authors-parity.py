@@ -213,6 +213,8 @@ def authors_episodes(log):
         m = LINE.match(line)
         if m:
             params = [float(x) for x in re.findall(r'MetaParam_\d+: ([-\d.e]+)', m.group(5))]
+            if len(params) != 5:  # a line cut short when a run is stopped at its time budget
+                continue
             rows.append({'t': float(m.group(1)), 'episode': int(m.group(2)), 'loss': float(m.group(3)), 'acc': float(m.group(4)), 'theta': params})
     return rows
 
