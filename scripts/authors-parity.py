@@ -361,7 +361,8 @@ def render_md(o):
     L.append(f"| neuroplastic's after all {m['trajectory'][-1]['steps']} episodes {th(u['learned_theta'])} | neuroplastic | {pm(u['test'])} |")
     g = m['learned_by_neuroplastic_agreement']
     L += ['', f"Both learned θ{' (over the same steps)' if 'same_steps' in u else ''} scored by neuroplastic on the same tasks differ by {g['diff']:+.4f} (z = {g['z']:.2f}, "
-          f"{'within' if g['agree'] else '**not** within'} 3 combined standard errors; the two scores share their tasks, so this z is conservative)."]
+          f"{'within' if g['agree'] else '**not** within'} 3 combined standard errors of unpaired scores; the two share their tasks and initial weights, "
+          "so a paired test would be sharper and this is no proof of agreement)."]
     if 'learned_test_agreement' in m:
         g = m['learned_test_agreement']
         L[-1] += (f" Each side's learned θ scored by its own code: {g['diff']:+.4f} (z = {g['z']:.2f}, "
@@ -408,7 +409,8 @@ def render_md(o):
     gr = o['gradcheck']['rows']
     t_err = max(max(rel(r['tracked'][k], r['fd'][k]) for k in ('bp', 'oja')) for r in gr)
     a_err = [rel(r['authors'][k], r['fd'][k]) for r in gr for k in ('bp', 'oja')]
-    L += ['', f"On every row the B-tracked gradient equals the finite differences to {t_err:.1e} (relative, at the printed precision) and the "
+    agree_txt = 'to every printed digit' if t_err == 0 else f'to {t_err:.1e} (relative)'
+    L += ['', f"On every row the B-tracked gradient equals the finite differences {agree_txt} and the "
           f"published one is off by {min(a_err) * 100:.1f}–{max(a_err) * 100:.1f}%: the published code's meta-gradient is not the gradient of its own "
           'meta-loss under symmetric feedback.']
     fd = o['ours_fdcheck']
