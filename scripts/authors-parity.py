@@ -391,6 +391,11 @@ def render_md(o):
             r, n = p[k], p['tasks']
             same = max(r['diff_positive_tasks'], r['diff_negative_tasks'])
             word = 'smaller' if abs(r['authors']) < abs(r['exact']) else 'larger'
+            if abs(r['diff']) < 2 * r['diff_se']:
+                # the mean gradient is near zero there: a ratio of means says nothing; the difference is within its noise
+                parts.append(f"not resolved from the exact one for θ_{k} (published − exact = {r['diff']:+.2f} ± {r['diff_se']:.2f}, within 2 se of 0; "
+                             f"the same sign on {same} of {n} tasks; the mean gradient itself is {r['exact']:.2f} ± {r['exact_se']:.2f})")
+                continue
             parts.append(f"{abs(1 - r['ratio_of_means']) * 100:.1f}% {word} in magnitude for θ_{k} (published − exact = "
                          f"{r['diff']:+.2f} ± {r['diff_se']:.2f}, the same sign on {'every task' if same == n else f'{same} of {n} tasks'})")
         L += ['', f"**Finding.** At θ = ({p['theta']['bp']}, {p['theta']['oja']}) the published meta-gradient is " + ' and '.join(parts) + '.']
