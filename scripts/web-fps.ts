@@ -7,7 +7,7 @@
  * callbacks per second, in one-second windows) and the main thread's long
  * tasks (PerformanceObserver "longtask", > 50 ms), and reading the step rate
  * each panel shows; then it runs the command in the page's CLI box with
- * `--json`, twice. The page gives each rule one worker (one core each, the two
+ * `--json --backend wasm` (the page's kernels), twice. The page gives each rule one worker (one core each, the two
  * rules at once), so like is compared with like in two ways: per rule, the
  * page's rate against `--workers 1` (one core for that rule, as on the page);
  * and the whole run, both rules' examples over the page's wall time from Play
@@ -64,7 +64,8 @@ try {
     await page.close();
     const args = command.replace(/^neuroplastic /, "").split(/\s+/);
     const cliRun = (workers: number) => {
-      const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json", "--workers", String(workers)], { encoding: "utf8" });
+      // The page runs the WebAssembly kernels (browsers have no native addon): the CLI runs them too, the same settings.
+      const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json", "--workers", String(workers), "--backend", "wasm"], { encoding: "utf8" });
       if (r.status !== 0) throw new Error(r.stderr);
       return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { steps_per_s: number; seconds: number });
     };
