@@ -354,11 +354,10 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   // tasks from streams of its own.
   const learned: { theta: ThetaSpec; meta: Partial<SeedRun> }[] = [];
   let trajectory: CellResult["trajectory"];
-  for (let sIdx = 0; sIdx < seeds; sIdx++) {
-    if (tune !== "meta") {
-      learned.push({ theta: start, meta: {} });
-      continue;
-    }
+  // The seeds are independent (each its own task streams and its own outer state), so they run at once, their
+  // episodes' jobs sharing the worker threads: every job is a pure function of its inputs, so the bytes are those
+  // of seeds run one after another in one thread (test/reproduce-trajectory.test.ts holds the frozen cells to it).
+  const metaSeed = async (sIdx: number) => {
     const mcfg: MetaConfig = {
       run: { ...tuningConfig(c), theta: start, tasks: 1, seed: c.cfg.seed + 1000 * sIdx },
       learn: learn as MetaConfig["learn"],
@@ -374,7 +373,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
     const traj: { episode: number; theta: ThetaSpec }[] = [];
     const m = await metaTrain(
       mcfg,
-      1,
+      o.workers,
       null,
       c.published
         ? {
@@ -384,12 +383,18 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
           }
         : {},
     );
-    if (c.published) trajectory = traj;
     // The published loop's cells use its final iterate; the robust loop's learned θ is the mean of its last episodes.
-    learned.push({
+    return {
+      traj,
       theta: specOf(mcfg, outer === "robust" ? m.learned : m.state.theta),
       meta: { metaSeed: sIdx, final: specOf(mcfg, m.state.theta), skipped: m.state.skipped },
-    });
+    };
+  };
+  if (tune !== "meta") for (let sIdx = 0; sIdx < seeds; sIdx++) learned.push({ theta: start, meta: {} });
+  else {
+    const outs = await Promise.all(Array.from({ length: seeds }, (_, sIdx) => metaSeed(sIdx)));
+    for (const r of outs) learned.push({ theta: r.theta, meta: r.meta });
+    if (c.published) trajectory = outs[outs.length - 1].traj;
   }
   // 2. The grid (meta-learned cells and fixed-θ baselines), and per seed the better θ on the grid's train tasks.
   let grid: Pick<GridCheck, "points" | "edge"> | undefined, metaTrain_: number[] | undefined, use: ("meta" | "grid")[] | undefined;
