@@ -8,15 +8,16 @@
  * tasks (PerformanceObserver "longtask", > 50 ms), and reading the step rate
  * each panel shows; then it runs the command in the page's CLI box with
  * `--json --backend wasm` (the page's kernels), twice. The page gives each rule one worker (one core each, the two
- * rules at once), so like is compared with like in two ways: per rule, the
- * page's rate against `--workers 1` (one core for that rule, as on the page);
- * and the whole run, both rules' examples over the page's wall time from Play
+ * rules at once), so like is compared with like in three ways: per rule, the
+ * page's rate against `--workers 1` run alone (one core for that rule, the
+ * machine otherwise idle); per rule, against the two rules' CLI runs at once,
+ * one process each (each shares the machine as a page worker does); and the whole run, both rules' examples over the page's wall time from Play
  * to done against the same examples over the CLI's wall time with
  * `--workers 2` (both cores, as the page uses both). Page and CLI alternate,
  * so a slow spell of a shared machine hits both. Prints one line per round
  * and the medians. A measurement, not a test: nothing is asserted.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -52,7 +53,7 @@ const MEASURE = `new Promise((resolve) => {
 const server = await preview({ configFile: join(root, "web/vite.config.ts"), preview: { port: 0 }, logLevel: "silent" });
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
 console.log(`web-fps: ${cpu}, ${rounds} rounds, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the start`);
-const rows: { fps: number; fpsLow: number; busy: number; page: number[]; cli: number[]; whole: { page: number; cli: number } }[] = [];
+const rows: { fps: number; fpsLow: number; busy: number; page: number[]; cli: number[]; atOnce: number[]; whole: { page: number; cli: number } }[] = [];
 try {
   for (let k = 0; k < rounds; k++) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -69,22 +70,34 @@ try {
       if (r.status !== 0) throw new Error(r.stderr);
       return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { steps_per_s: number; seconds: number });
     };
+    // Per rule under the page's conditions: the two rules at once, one process and one core each (the page's two
+    // workers), so each CLI run shares the machine as each page worker does; the difference left is the page's own
+    // work (rendering, snapshots, the browser's processes).
+    const ruleAt = args.flatMap((a, i) => (a === "--rule" ? [i] : []));
+    const alone = (keep: number) => args.filter((_, i) => !ruleAt.some((r, k) => k !== keep && (i === r || i === r + 1)));
+    const atOnce = await Promise.all(ruleAt.map((_, k) => new Promise<number>((resolve, reject) => {
+      const c = spawn(process.execPath, [join(root, "dist/cli/main.js"), ...alone(k), "--json", "--workers", "1", "--backend", "wasm"]);
+      let out = "", err = "";
+      c.stdout.on("data", (d) => (out += d)); c.stderr.on("data", (d) => (err += d));
+      c.on("close", (code) => (code === 0 ? resolve((JSON.parse(out.trim().split("\n")[0]) as { steps_per_s: number }).steps_per_s) : reject(new Error(err))));
+    })));
     const one = cliRun(1), two = cliRun(2);
     const cliRates = one.map((x) => x.steps_per_s);
     // Both rules' examples (the CLI counts the same ones the page trains).
     const examples = two.reduce((sm, x) => sm + x.steps_per_s * x.seconds, 0);
     const whole = { page: examples / (m.ms / 1000), cli: examples / two.reduce((sm, x) => sm + x.seconds, 0) };
     const sorted = [...m.windows].sort((a, b) => a - b);
-    const row = { fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, whole };
+    const row = { fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, atOnce, whole };
     rows.push(row);
     console.log(`round ${k + 1}: ${(m.ms / 1000).toFixed(1)} s, median ${row.fps.toFixed(0)} frames/s (10th percentile ${row.fpsLow.toFixed(0)}), long tasks ${(100 * row.busy).toFixed(0)}% of the time; ` +
       `steps/s per rule: page A ${Math.round(pageRates[0])} B ${Math.round(pageRates[1])}, CLI --workers 1 A ${Math.round(cliRates[0])} B ${Math.round(cliRates[1])} ` +
-      `(CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)}); whole run, both rules: page ${Math.round(whole.page)}, ` +
+      `(CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)}); the two rules at once, one CLI process each: A ${Math.round(atOnce[0])} B ${Math.round(atOnce[1])} ` +
+      `(CLI/page ${(atOnce[0] / pageRates[0]).toFixed(2)}, ${(atOnce[1] / pageRates[1]).toFixed(2)}); whole run, both rules: page ${Math.round(whole.page)}, ` +
       `CLI --workers 2 ${Math.round(whole.cli)} (CLI/page ${(whole.cli / whole.page).toFixed(2)})`);
   }
 } finally {
   await browser.close();
   server.httpServer.close();
 }
-const ratio = (i: number) => median(rows.map((x) => x.cli[i] / x.page[i]));
-console.log(`median over ${rows.length} rounds: ${median(rows.map((x) => x.fps)).toFixed(0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time, CLI/page step rate per rule (CLI --workers 1) A ${ratio(0).toFixed(2)}, B ${ratio(1).toFixed(2)}, whole run (CLI --workers 2) ${median(rows.map((x) => x.whole.cli / x.whole.page)).toFixed(2)}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
+const ratio = (i: number, of: "cli" | "atOnce" = "cli") => median(rows.map((x) => x[of][i] / x.page[i]));
+console.log(`median over ${rows.length} rounds: ${median(rows.map((x) => x.fps)).toFixed(0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time, CLI/page step rate per rule (CLI --workers 1 alone) A ${ratio(0).toFixed(2)}, B ${ratio(1).toFixed(2)}; (the two rules at once, one CLI process each) A ${ratio(0, "atOnce").toFixed(2)}, B ${ratio(1, "atOnce").toFixed(2)}; whole run (CLI --workers 2) ${median(rows.map((x) => x.whole.cli / x.whole.page)).toFixed(2)}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
