@@ -1,6 +1,6 @@
 import { Lookup } from "./scenario.js";
 import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
-import { MARGIN, MIN_EFFECT, VERDICT_RULE, type Verdict } from "./stats.js";
+import { intervalText, MARGIN, MIN_EFFECT, VERDICT_RULE, type Outcome, type Verdict } from "./stats.js";
 import type { CellResult } from "./types.js";
 
 export {
@@ -48,9 +48,37 @@ export function verdictsJson(vs: readonly Verdict[]) {
         ...(c.premise ? { premise: c.premise } : {}),
         ...(c.context ? { context: true } : {}),
         ...(c.note ? { note: c.note } : {}),
+        ...(c.unit ? { unit: c.unit } : {}),
       })),
     })),
   };
+}
+
+export type VerdictsJson = ReturnType<typeof verdictsJson>;
+
+const SAID: Record<Outcome, string> = { holds: "holds", refuted: "refuted", inconclusive: "inconclusive", "premise-fails": "premise fails" };
+
+/**
+ * The README's list of claims, from verdicts.json alone: per claim its verdict and, grouped by outcome, each counted
+ * condition with its interval (conditions shown only for context, such as K > 5 for claim 8, are named apart).
+ * scripts/readme-claims.ts writes it between the README's claims markers and test/readme-claims.test.ts holds the
+ * README to it, so the README cannot say of a claim what the committed report does not.
+ */
+export function claimsMarkdown(j: VerdictsJson): string {
+  const order: Outcome[] = ["holds", "refuted", "inconclusive", "premise-fails"];
+  const iv = (c: VerdictsJson["claims"][0]["conditions"][0]) => intervalText(c, c.unit === "value" ? "value" : "points");
+  return j.claims
+    .map((c) => {
+      const counted = c.conditions.filter((x) => !x.context),
+        context = c.conditions.filter((x) => x.context);
+      const parts = order
+        .map((o) => [o, counted.filter((x) => x.verdict === o)] as const)
+        .filter(([, xs]) => xs.length > 0)
+        .map(([o, xs]) => `${SAID[o]} at ${xs.map((x) => `${x.name} (${iv(x)})`).join(", ")}`);
+      const ctx = context.length ? ` Shown for context, not counted: ${context.map((x) => `${x.name} (${iv(x)})`).join(", ")}.` : "";
+      return `- **${c.claim}** — **${SAID[c.verdict]}**${parts.length ? `: ${parts.join("; ")}` : ""}.${ctx}`;
+    })
+    .join("\n");
 }
 
 /** A claim's number for ordering: "3b. …" → [3, "b"]. */
