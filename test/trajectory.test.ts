@@ -134,7 +134,8 @@ test("frozen reproduce cells (quick grid, 2 tasks, 2 meta-episodes, diagnostics)
   const rs = await reproduce({ out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 2, dataset: "mnist", backend: "wasm", outer: "adam", metaSeeds: 1, gridTasks: 0, transfer: "none" });
   // Scenarios a–e are the MLP's (frozen before the redesign); later scenarios are new. Issue 28 re-froze scenario e
   // (its cells are now meta-learned over their own 4 passes, not one), added the control cells (matched step,
-  // published protocol) and renamed Adam's cell; every other cell kept its hash.
+  // published protocol) and renamed Adam's cell; every other cell kept its hash. Protocol 3 re-froze every
+  // meta-learned cell: meta seed k now trains on streams seed + 1000·(k + 1), never the scoring tasks' (fixed-θ cells kept theirs).
   for (const r of rs.filter((c) => "abcde".includes(c.scenario))) {
     // The fields cells had then, in their order (later fields — runs, grid, median loss, exploded — are new).
     const kept = { id: r.id, scenario: r.scenario, x: r.x, rule: r.rule, theta: r.theta, thetaSource: r.thetaSource, acc: r.acc, acc_ci95: r.acc_ci95, loss: r.loss, diverged: r.diverged, weight_norm: r.weight_norm, tasks: r.tasks, diagnostics: r.diagnostics };

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { cells, tuningConfig, tuneOf, type CellResult, type ReproduceOptions } from "../src/reproduce/run.js";
+import { cellKey, cells, gridCovers, tuningConfig, tuneOf, type CellResult, type ReproduceOptions } from "../src/reproduce/run.js";
 import { claim, claimOutcome, conditionOf, decide, intervalOf, MIN_EFFECT, probit, tQuantile, type Condition } from "../src/reproduce/stats.js";
 import { verdicts, verdictsJson } from "../src/reproduce/verdicts.js";
 import { DEFAULT_CONFIG } from "../src/experiments/task.js";
@@ -168,4 +168,36 @@ test("scenario selection: the default run leaves out the opt-in rule-discovery s
   const only = cells({ ...o, scenarios: ["i", "a"] });
   assert.deepEqual([...new Set(only.map((c) => c.scenario))], ["a", "i"], "in the table's order");
   assert.ok(only.filter((c) => c.scenario === "i").some((c) => c.rule === "taylor"));
+});
+
+test("protocol 3: tuning has task streams of its own; the grid replaces θ only for rules it spans; ablations tuned as their references", () => {
+  const o: ReproduceOptions = { out: "", quick: false, workers: 1, seed: 1, tasks: 200, diagTasks: 10, probe: 100, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 100,
+    metaSeeds: 3, gridTasks: 40, dataset: "mnist", backend: "wasm" };
+  const cs = cells(o);
+  for (const c of cs) assert.notEqual(tuningConfig(c).seed, c.cfg.seed, `${c.id}: tuning never draws the scoring tasks' streams`);
+  const start = { bp: 0.0068, oja: 0.0053 };
+  assert.ok(gridCovers(["bp"], start) && gridCovers(["bp", "oja"], start));
+  assert.ok(!gridCovers(["bp", "decay"], start) && !gridCovers(["bp", "oja", "hebb"], start) && !gridCovers(["bp", "oja"], { bp: 0.0068 }));
+  const key = (c: (typeof cs)[0]) => JSON.parse(cellKey(c, o)) as { episodes: number; l1: number };
+  const g = cs.filter((c) => c.scenario === "g" && c.at.K === 5);
+  const pool = g.find((c) => c.rule === "pool" && !c.at.control)!, bp = g.find((c) => c.rule === "bp" && !c.at.control)!;
+  const noDecay = g.find((c) => c.rule === "pool-decay")!, decayOnly = g.find((c) => c.rule === "bp+decay")!;
+  assert.equal(key(noDecay).episodes, key(pool).episodes);
+  assert.equal(key(decayOnly).episodes, key(bp).episodes);
+  assert.equal(key(noDecay).l1, key(pool).l1, "the pool without decay keeps the pool's penalty");
+  assert.equal(key(decayOnly).l1, key(bp).l1, "bp + decay is penalized as bp is (not at all)");
+  // Some cells are the same computation under another scenario's name: the run computes each key once.
+  assert.ok(new Set(cs.map((c) => cellKey(c, o))).size < cs.length);
+});
+
+test("an untuned side (the grid's unbracketed edge) bars refuting the claimed side and holding against the other", () => {
+  const hi = [[[0.9, 0.92, 0.91, 0.93], [0.5, 0.52, 0.51, 0.5]]] as [number[], number[]][];
+  const lo = [[[0.5, 0.52, 0.51, 0.5], [0.9, 0.92, 0.91, 0.93]]] as [number[], number[]][];
+  assert.equal(conditionOf({ name: "x", pairs: hi }, "superiority", 0.05).verdict, "holds");
+  assert.equal(conditionOf({ name: "x", pairs: hi, untuned: { claimed: false, other: true } }, "superiority", 0.05).verdict, "inconclusive");
+  assert.equal(conditionOf({ name: "x", pairs: hi, untuned: { claimed: true, other: false } }, "superiority", 0.05).verdict, "holds");
+  assert.equal(conditionOf({ name: "x", pairs: lo }, "superiority", 0.05).verdict, "refuted");
+  const barred = conditionOf({ name: "x", pairs: lo, untuned: { claimed: true, other: false } }, "superiority", 0.05);
+  assert.equal(barred.verdict, "inconclusive");
+  assert.match(barred.note!, /unbracketed edge/);
 });

@@ -6,7 +6,7 @@ import { toSvg, svgToPng, type VlSpec } from "../report/plot.js";
 import { Lookup } from "./scenario.js";
 import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
 import { scoredAcc, scoredRuns, type Outcome, type Verdict, VERDICT_RULE } from "./stats.js";
-import { POOL_L1, PROTOCOL, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
+import { GRID_WIDEN, POOL_L1, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
 import { verdicts, verdictsJson } from "./verdicts.js";
 
 export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
@@ -244,15 +244,22 @@ export async function writeReport(
       .filter((s) => SCENARIOS[s].note)
       .sort((p, q) => SCENARIOS[p].note!.rank - SCENARIOS[q].note!.rank)
       .map((s) => SCENARIOS[s].note!.text(o, cs)),
-    ...(rs.some((r) => (r.protocol ?? 1) < PROTOCOL)
+    ...(rs.some((r) => r.protocol === 2)
       ? [
-          `**These cells predate the tuning protocol of issue 28** (${rs.filter((r) => (r.protocol ?? 1) < PROTOCOL).length} of ${rs.length} ` +
+          `**${rs.filter((r) => r.protocol === 2).length} of ${rs.length} cells were computed under protocol 2**: their tuning drew the scoring ` +
+            "tasks' initial weights and classes, their grid widened at most four times, and the grid's best could replace the θ of a rule it does " +
+            "not span (the pool, its ablations, the Taylor family); protocol 3 fixes all three.",
+        ]
+      : []),
+    ...(rs.some((r) => (r.protocol ?? 1) < 2)
+      ? [
+          `**These cells predate the tuning protocol of issue 28** (${rs.filter((r) => (r.protocol ?? 1) < 2).length} of ${rs.length} ` +
             "cells, computed under protocol 1: θ meta-learned on one pass even for cells that then train for ten, the ×¼ … ×4 grid not widened, " +
             "the meta-learned θ scored even where the grid's best did better; no matched-step, published-protocol or ablation controls). The " +
             "verdicts below apply the per-condition decision rule to them; a baseline tuned on another protocol can still be mistuned here.",
         ]
       : []),
-    o.metaEpisodes > 0 && rs.every((r) => (r.protocol ?? 1) < PROTOCOL)
+    o.metaEpisodes > 0 && rs.every((r) => (r.protocol ?? 1) < 2)
       ? `Coefficients (protocol 1): meta-learned for every online configuration and rule (${o.metaEpisodes} episodes on the train split with the ${outer} ` +
         `outer loop${outer === "robust" ? ", docs/meta-learning.md; the learned θ is the mean of the last 10% of episodes'" : ", its final iterate"}; ${seeds} ` +
         `meta-learning seed${seeds > 1 ? "s" : ""} per cell, each scored on the cell's tasks), starting from bp = ${o.theta.bp}, oja = ${o.theta.oja}; ` +
@@ -265,8 +272,12 @@ export async function writeReport(
           }; ${seeds} meta-learning seed${
             seeds > 1 ? "s" : ""
           } per cell) from bp = ${o.theta.bp}, oja = ${o.theta.oja}, and checked against a log grid of fixed coefficients ` +
-          `(${o.gridTasks ?? 0} train tasks per point, widened while its best point is on an edge); per seed, the better of the meta-learned θ and ` +
-          "the grid's best on the grid's train tasks is the θ scored (the table marks grid choices). Mini-batch cells start from θ × batch size " +
+          `(${o.gridTasks ?? 0} train tasks per point, widened by ×2 while its best point is on an edge, up to ${GRID_WIDEN} times a side); ` +
+          "tuning draws its tasks from streams of its own, never a scoring task's initial weights or classes. Per seed, the better of the " +
+          "meta-learned θ and the grid's best on the grid's train tasks is the θ scored (the table marks grid choices) where the grid spans " +
+          "every learned term (bp, bp + Oja); for the pool, its ablations and the Taylor family the grid is a check only. A side scored by a " +
+          "grid point on the grid's unbracketed edge cannot lose a comparison (nor the other side win against it): such a condition is " +
+          "inconclusive. Mini-batch cells start from θ × batch size " +
           "(the same step per example); the Adam and normalization baselines, which meta-learning cannot differentiate through, are tuned on the grid " +
           "alone. The headline cells also show the published outer loop's result (Adam, lr 1e-3, from θ_bp = 1e-3, others 0)."
         : `Coefficients: fixed, bp = ${o.theta.bp}, oja = ${o.theta.oja}; mini-batch cells use θ × batch size (the same step per example).`,

@@ -14,6 +14,10 @@ import { DEFAULT_SCENARIOS, SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
 import { DISCOVERY_L1, DISCOVERY_LEARN } from "./scenarios/discovery.js";
 import type { OuterLoop } from "../meta/outer.js";
 import {
+  GRID_FACTORS,
+  GRID_STREAM,
+  GRID_WIDEN,
+  META_STREAM,
   POOL_L1,
   PROTOCOL,
   type Cell,
@@ -30,7 +34,7 @@ import {
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export { POOL_L1, RNN_THETA, type Cell, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
+export { GRID_FACTORS, GRID_STREAM, GRID_WIDEN, META_STREAM, POOL_L1, RNN_THETA, type Cell, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
 
 /** The grid of cells: every scenario's, in the table's order. */
 export function cells(o: ReproduceOptions): Cell[] {
@@ -121,11 +125,6 @@ function seedRun(theta: ThetaSpec, rs: TaskResult[], way: number): Omit<SeedRun,
   };
 }
 
-/** Log-spaced factors around the starting coefficients: ¼, ½, 1, 2, 4 (the grid before widening). */
-export const GRID_FACTORS = [0.25, 0.5, 1, 2, 4];
-/** Widening steps per side: the grid grows by ×2 beyond an edge at most this often (to ×1/64 … ×64). */
-export const GRID_WIDEN = 4;
-
 /** One coefficient's axis of the grid: its factors (sorted) around its start. */
 interface Axis {
   term: "bp" | "oja";
@@ -152,7 +151,7 @@ export async function tuneGrid(c: Cell, start: ThetaSpec, o: ReproduceOptions): 
       const key = JSON.stringify(fs);
       if (scored.has(key)) continue;
       const theta = pointOf(fs);
-      const out = await train({ ...c.cfg, split: "train", tasks: o.gridTasks!, theta }, o.workers);
+      const out = await train({ ...tuningConfig(c), tasks: o.gridTasks!, theta }, o.workers);
       const ok = out.results.filter((r) => !r.diverged);
       scored.set(key, {
         theta,
@@ -211,16 +210,25 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
   mkdirSync(dir, { recursive: true });
   const grid = cells(o),
     results: CellResult[] = [];
+  // Cells of different scenarios can be the same computation (a-batch_1 is c-gain_1 and d-online; scenario e's cells
+  // are scenario h's at 10 passes): the key says everything a result depends on, so a key computed once is reused.
+  const byKey = new Map<string, CellResult>();
   for (const [i, c] of grid.entries()) {
-    const file = join(dir, `${c.id}.json`);
+    const file = join(dir, `${c.id}.json`),
+      key = cellKey(c, o);
     // A cell is reused only if it was computed with the same settings.
-    const saved = savedCell(file, cellKey(c, o), c);
+    const saved = savedCell(file, key, c);
     if (saved) {
       results.push(saved);
+      if (!byKey.has(key)) byKey.set(key, saved);
       onCell?.(i + 1, grid.length, c.id, saved);
       continue;
     }
-    const res = await computeCell(c, o);
+    const twin = byKey.get(key);
+    const res: CellResult = twin
+      ? { ...twin, id: c.id, at: c.at, scenario: c.scenario, x: c.x, rule: c.rule, seconds: 0, sameAs: twin.sameAs ?? twin.id }
+      : await computeCell(c, o);
+    if (!twin) byKey.set(key, res);
     writeAtomic(file, JSON.stringify(res) + "\n");
     results.push(res);
     onCell?.(i + 1, grid.length, c.id, res);
@@ -247,7 +255,11 @@ export function cellKey(c: Cell, o: ReproduceOptions): string {
     seeds: o.metaSeeds ?? 1,
     grid: o.gridTasks ?? 0,
     ...(bracketOf(o) > 0 ? { bracket: bracketOf(o) } : {}),
-    ...(c.scarcity ? { scarcity: c.scarcity, episodes, l1, transferTo } : {}),
+    rule: c.rule,
+    episodes,
+    l1,
+    transferTo,
+    ...(c.scarcity ? { scarcity: c.scarcity } : {}),
   });
 }
 
@@ -257,14 +269,28 @@ function bracketOf(o: ReproduceOptions): number {
 }
 
 function cellSettings(c: Cell, o: ReproduceOptions): { episodes: number; l1: number; transferTo: string } {
-  const episodes = c.scarcity ? (o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30)) : o.metaEpisodes;
-  // The pool and its two ablations carry the pool's L1 penalty (the ablations differ from it in one term only).
-  const pooledRule = c.rule === "pool" || c.rule === "pool-decay" || c.rule === "bp+decay";
+  // Scenario g's cells, its ablations included (each meta-learned with the episodes of the cell it ablates), always
+  // meta-learn; only the main cells keep a learning curve and test transfer.
+  const scarce = c.scarcity !== undefined || c.scenario === "g";
+  const episodes = scarce ? (o.scarcityEpisodes ?? (o.metaEpisodes > 0 ? o.metaEpisodes : 30)) : o.metaEpisodes;
+  // The pool and the pool without decay carry the pool's L1 penalty (they differ in one term only); bp + decay is
+  // compared with bp, which has none, so it has none either (an L1 on θ_bp would shrink the step it is compared at).
+  const pooledRule = c.rule === "pool" || c.rule === "pool-decay";
   return {
     episodes,
     l1: c.rule === "taylor" ? DISCOVERY_L1 : pooledRule ? (o.poolL1 ?? POOL_L1) : 0,
     transferTo: c.scarcity ? (o.transfer ?? "fashion") : "none",
   };
+}
+
+/**
+ * Whether the grid spans every term a rule learns (θ_bp, and θ_oja where the start has one): only then may its best
+ * point replace a seed's meta-learned θ. For the pool, its ablations and the Taylor family the grid is a check only —
+ * its points hold the other terms at 0, so scoring one would score a different rule.
+ */
+export function gridCovers(learn: readonly string[], start: ThetaSpec): boolean {
+  const axes = new Set(["bp", ...(typeof start.oja === "number" && start.oja > 0 ? ["oja"] : [])]);
+  return learn.every((t) => axes.has(t));
 }
 
 /** The cached result in `file` when it was computed with `key`, else null (absent, unreadable or stale). */
@@ -311,10 +337,11 @@ export function tuneOf(c: Cell, o: ReproduceOptions): "meta" | "grid" | "none" {
 
 /**
  * What a cell's tuning runs under: the cell's own configuration on the train split — the same passes, batch,
- * network and data regime as the cell that scores it (issue 28: the 10-pass cells are tuned on 10 passes).
+ * network and data regime as the cell that scores it (issue 28: the 10-pass cells are tuned on 10 passes) — from task
+ * streams of its own (GRID_STREAM), so tuning never sees a scoring task's initial weights or classes.
  */
 export function tuningConfig(c: Cell): RunConfig {
-  return { ...c.cfg, split: "train" };
+  return { ...c.cfg, split: "train", seed: c.cfg.seed + GRID_STREAM };
 }
 
 /** Per measured task: the first and last diagnostics of every layer (null where the task diverged). */
@@ -359,7 +386,7 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   // of seeds run one after another in one thread (test/reproduce-trajectory.test.ts holds the frozen cells to it).
   const metaSeed = async (sIdx: number) => {
     const mcfg: MetaConfig = {
-      run: { ...tuningConfig(c), theta: start, tasks: 1, seed: c.cfg.seed + 1000 * sIdx },
+      run: { ...tuningConfig(c), theta: start, tasks: 1, seed: c.cfg.seed + META_STREAM * (sIdx + 1) },
       learn: learn as MetaConfig["learn"],
       perLayer: false,
       episodes: c.published?.episodes ?? episodes,
@@ -401,7 +428,8 @@ export async function computeCell(c: Cell, o: ReproduceOptions): Promise<CellRes
   if ((tune === "meta" || tune === "grid") && !c.published && (o.gridTasks ?? 0) > 0) {
     grid = await tuneGrid(c, start, o);
     const bestPoint = grid.points.reduce((b, p) => (p.acc > b.acc ? p : b));
-    if (tune === "meta") {
+    if (tune === "meta" && !gridCovers(learn, start)) use = learned.map(() => "meta");
+    else if (tune === "meta") {
       metaTrain_ = [];
       for (const l of learned) metaTrain_.push((await train({ ...tuningConfig(c), tasks: o.gridTasks!, theta: l.theta }, o.workers)).acc);
       use = metaTrain_.map((a) => (bestPoint.acc > a ? "grid" : "meta"));

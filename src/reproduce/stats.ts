@@ -144,6 +144,18 @@ export function accPairs(a: CellResult, b: CellResult): [number[], number[]][] {
   return Array.from({ length: seeds }, (_, s) => [pick(ra, s), pick(rb, s)]);
 }
 
+/** Whether some seed of a cell is scored by its grid's best point while that point lies on the grid's unbracketed edge. */
+export function untunedEdge(c: CellResult): boolean {
+  return !!c.grid?.edge?.length && (c.thetaSource === "grid" || (c.grid.use ?? []).includes("grid"));
+}
+
+/** A comparison's samples of a (the claimed side) against b, with whether either side is untuned (see Comparison). */
+export function compared(a: CellResult, b: CellResult): Pick<Comparison, "pairs" | "untuned"> {
+  const ua = untunedEdge(a),
+    ub = untunedEdge(b);
+  return { pairs: accPairs(a, b), ...(ua || ub ? { untuned: { claimed: ua, other: ub } } : {}) };
+}
+
 /** Per-seed paired differences a − b of two cells' scored runs. */
 export function seedDiffs(a: CellResult, b: CellResult): Diff[] {
   return accPairs(a, b).map(([x, y]) => pairedOf(x, y));
@@ -162,6 +174,11 @@ export interface Comparison {
   note?: string;
   /** The unit of the difference in text: accuracy points (default) or a plain number (a diagnostic). */
   unit?: "points" | "value";
+  /**
+   * A side scored by a grid point the grid could not bracket (its best on an edge after widening): that side was not
+   * shown to be at its best, so the claimed side's being untuned bars "refuted" and the other side's bars "holds".
+   */
+  untuned?: { claimed: boolean; other: boolean };
 }
 
 /** A condition's interval: the hull of its seeds' intervals (lo the lowest, hi the highest), and the mean difference. */
@@ -224,7 +241,11 @@ export function conditionOf(c: Comparison, rule: RuleKind, level: number): Condi
     const p = hull(c.premise.pairs.map(([a, b]) => intervalOf(a, b, level)));
     premise = { ...p, text: c.premise.text, shown: p.lo > MIN_EFFECT };
   }
-  const verdict: Outcome = premise && !premise.shown ? "premise-fails" : decide(h.lo, h.hi, thresholdOf(rule));
+  const decided = decide(h.lo, h.hi, thresholdOf(rule));
+  // An untuned side cannot lose (or the claim win against it): the verdict waits for a grid that brackets it.
+  const barred = (decided === "refuted" && c.untuned?.claimed) || (decided === "holds" && c.untuned?.other);
+  const verdict: Outcome = premise && !premise.shown ? "premise-fails" : barred ? "inconclusive" : decided;
+  const untunedNote = barred ? `${decided} by its interval, but the ${decided === "refuted" ? "claimed side" : "other side"} sat on its grid's unbracketed edge` : "";
   return {
     name: c.name,
     verdict,
@@ -233,7 +254,7 @@ export function conditionOf(c: Comparison, rule: RuleKind, level: number): Condi
     seeds: seeds.map(({ diff, lo, hi }) => ({ diff, lo, hi })),
     ...(premise ? { premise } : {}),
     ...(c.context ? { context: true } : {}),
-    ...(c.note ? { note: c.note } : {}),
+    ...(c.note || untunedNote ? { note: [c.note, untunedNote].filter(Boolean).join("; ") } : {}),
     ...(c.unit ? { unit: c.unit } : {}),
   };
 }
@@ -280,12 +301,13 @@ export function conditionText(c: Condition): string {
 
 /** A claim's verdict from its comparisons: one condition each, Bonferroni over the counted ones, then the claim. */
 export function claim(
-  v: { scenario: ScenarioId; claim: string; rule: RuleKind; covers: string; unit?: string },
+  v: { scenario: ScenarioId; claim: string; rule: RuleKind; covers: string; unit?: string; family?: number },
   comparisons: readonly Comparison[],
   extra = "",
 ): Verdict {
+  // `family`: claims that together test one statement of the paper (claim 8's "or") share its familywise level.
   const m = Math.max(1, comparisons.filter((c) => !c.context).length),
-    level = ALPHA / m;
+    level = ALPHA / (m * (v.family ?? 1));
   const conditions = comparisons.map((c) => conditionOf(c, v.rule, level));
   const outcome = claimOutcome(conditions);
   const where = whereText(conditions, v.unit ?? "");

@@ -132,17 +132,39 @@ export interface GridCheck {
   worse: boolean;
 }
 
+/** Log-spaced factors around the starting coefficients: ¼, ½, 1, 2, 4 (the grid before widening). */
+export const GRID_FACTORS = [0.25, 0.5, 1, 2, 4];
 /**
- * The tuning protocol a cell was computed under: 2 (issue 28) tunes every cell under the protocol it is scored on,
- * widens the grid and scores the better θ per seed; cells without the field were computed before (protocol 1: θ
- * meta-learned on one pass for every cell, a fixed ×¼ … ×4 grid, the meta-learned θ always scored).
+ * Widening steps per side: the grid grows by ×2 beyond an edge at most this often (to ×1/1024 … ×1024). Eight, not
+ * four: at Xavier gain 4 bp + Oja's best point was still at the low θ_oja edge after four (×1/64, θ_oja 8·10⁻⁵,
+ * accuracy rising as θ_oja fell), above the stability bound θ_oja‖y‖² < 2 of about 3·10⁻⁵ there.
  */
-export const PROTOCOL = 2;
+export const GRID_WIDEN = 8;
+
+/**
+ * The task streams tuning draws from, apart from the scoring tasks' (seed s) so that no θ is chosen on the initial
+ * weights or classes it is scored on: the grid and the meta-vs-grid choice use seed s + GRID_STREAM, meta seed k
+ * trains on seed s + META_STREAM·(k + 1).
+ */
+export const GRID_STREAM = 500,
+  META_STREAM = 1000;
+
+/**
+ * The tuning protocol a cell was computed under. 3: as 2, with tuning on task streams of its own (no θ chosen on a
+ * scoring task's initial weights or classes), the grid widened up to eight times, the grid's best replacing a seed's θ
+ * only for rules the grid spans (bp, bp + Oja), and claim 8's ablations tuned as the cells they ablate. 2 (issue 28)
+ * tunes every cell under the protocol it is scored on, widens the grid and scores the better θ per seed. Cells
+ * without the field are protocol 1: θ meta-learned on one pass for every cell, a fixed ×¼ … ×4 grid, the
+ * meta-learned θ always scored.
+ */
+export const PROTOCOL = 3;
 
 export interface CellResult {
   id: string;
   /** The tuning protocol (PROTOCOL) it was computed under; absent: protocol 1. */
   protocol?: number;
+  /** The id of the cell whose computation this one is (the same key: the same settings in another scenario). */
+  sameAs?: string;
   /** The cell's coordinates (from its plan; kept out of results.json, whose cells are looked up by id). */
   at: At;
   /** The settings the cell was computed with (resume reuses only exact matches). */

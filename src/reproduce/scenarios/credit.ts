@@ -3,7 +3,7 @@ import type { VlSpec } from "../../report/plot.js";
 import type { FeedbackName } from "../../signals/feedback.js";
 import { accChart, DASH_LEGEND } from "../charts.js";
 import { BOTH, cellMaker, type Lookup, type Scenario } from "../scenario.js";
-import { accPairs, atChance, claim, growth, scoredAcc, type Comparison } from "../stats.js";
+import { compared, atChance, claim, growth, scoredAcc, type Comparison } from "../stats.js";
 import type { At, Cell, CellResult } from "../types.js";
 
 /**
@@ -56,7 +56,7 @@ export const credit: Scenario = {
       if (!pairs.length) return [];
       const comps: Comparison[] = pairs.map(({ at, pure, oja }) => ({
         name: conditionName(at),
-        pairs: accPairs(oja!, pure!),
+        ...compared(oja!, pure!),
         ...(atChance(pure!) && atChance(oja!) ? { note: "both at chance" } : {}),
       }));
       const norms = pairs

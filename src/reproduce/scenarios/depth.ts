@@ -1,7 +1,7 @@
 import { pct3 } from "../../report/format.js";
 import { accChart, diagChart } from "../charts.js";
 import { BOTH, cellMaker, publishedControl, withPublished, type Scenario } from "../scenario.js";
-import { accPairs, atChance, claim, scoredAcc, type Comparison } from "../stats.js";
+import { accPairs, compared, atChance, claim, scoredAcc, type Comparison } from "../stats.js";
 import type { Cell } from "../types.js";
 import { PUBLISHED, publishedText } from "./online.js";
 
@@ -18,7 +18,8 @@ export const depth: Scenario = {
     return out;
   },
   verdicts(cs) {
-    const depths = cs.coords("b");
+    // Shallowest first whatever order the cells came in: the first is the reference, the rest are the conditions.
+    const depths = cs.coords("b").sort((p, q) => (p.depth as number) - (q.depth as number));
     if (depths.length < 2) return [];
     const pairs = depths.map((at) => ({ at, b: cs.find("b", "bp", at), o: cs.find("b", "bp+oja", at) }));
     if (!pairs.every((p) => p.b && p.o)) return [];
@@ -27,7 +28,7 @@ export const depth: Scenario = {
     const [, ...deep] = pairs;
     const comps: Comparison[] = deep.map(({ at, b, o }) => ({
       name: `${at.depth} layers`,
-      pairs: accPairs(o!, b!),
+      ...compared(o!, b!),
       premise: { text: `bp at ${best.at.depth} layers, its best, minus bp here`, pairs: accPairs(best.b!, b!) },
       ...(atChance(b!) && atChance(o!) ? { note: "both at chance" } : {}),
     }));

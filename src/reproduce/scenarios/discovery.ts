@@ -5,7 +5,7 @@ import type { ThetaSpec } from "../../rules/rule.js";
 import { TERM_NAMES } from "../../rules/registry.js";
 import { accChart } from "../charts.js";
 import { cellMaker, type Lookup, type Scenario } from "../scenario.js";
-import { accPairs, claim, MARGIN, scoredAcc, type Comparison, type Verdict } from "../stats.js";
+import { compared, claim, MARGIN, scoredAcc, type Comparison, type Verdict } from "../stats.js";
 import { POOL_L1, type Cell, type CellResult, type CellRule } from "../types.js";
 
 /**
@@ -89,9 +89,9 @@ export const discovery: Scenario = {
       .filter((x) => x.b && x.o && x.p && x.t);
     if (!full.length) return [];
     const comps: Comparison[] = full.flatMap(({ at, b, o, p, t }) => [
-      { name: `K = ${at.K} (Taylor − bp + Oja)`, pairs: accPairs(t!, o!) },
-      { name: `K = ${at.K} (Taylor − pool)`, pairs: accPairs(t!, p!) },
-      { name: `K = ${at.K} (Taylor − bp)`, pairs: accPairs(t!, b!), context: true },
+      { name: `K = ${at.K} (Taylor − bp + Oja)`, ...compared(t!, o!) },
+      { name: `K = ${at.K} (Taylor − pool)`, ...compared(t!, p!) },
+      { name: `K = ${at.K} (Taylor − bp)`, ...compared(t!, b!), context: true },
     ]);
     const per = full
       .map(({ at, b, o, p, t }) => {
@@ -130,7 +130,7 @@ export const discovery: Scenario = {
   note: {
     rank: 2,
     text: (o, cs: Lookup) =>
-      `Scenario h: at K = ${cs
+      `Scenario i: at K = ${cs
         .coords(DISCOVERY_ID)
         .map((at) => at.K)
         .join(", ")} shots per class, θ is meta-learned on train-split tasks ` +

@@ -2,7 +2,7 @@ import { pct3, ruleName, sig3 } from "../../report/format.js";
 import type { VlSpec } from "../../report/plot.js";
 import { accChart, DASH_LEGEND } from "../charts.js";
 import { BOTH, cellMaker, type Scenario } from "../scenario.js";
-import { accPairs, claim, growth, layerGrowth, scoredRuns, type Comparison } from "../stats.js";
+import { accPairs, compared, claim, growth, layerGrowth, scoredRuns, type Comparison } from "../stats.js";
 import type { Cell, CellResult } from "../types.js";
 import { PUBLISHED, publishedText } from "./online.js";
 import { publishedControl, withPublished } from "../scenario.js";
@@ -75,10 +75,10 @@ export const feedback: Scenario = {
     const comps: Comparison[] = [
       {
         name: `FA, ${passes} passes`,
-        pairs: accPairs(e2, e1),
+        ...compared(e2, e1),
         ...(b1 ? { premise: { text: `backprop minus FA alone, ${passes} passes each`, pairs: accPairs(b1, e1) } } : {}),
       },
-      ...(b1 && b2 ? [{ name: `backprop, ${passes} passes`, pairs: accPairs(b2, b1), context: true }] : []),
+      ...(b1 && b2 ? [{ name: `backprop, ${passes} passes`, ...compared(b2, b1), context: true }] : []),
     ];
     return [
       claim(

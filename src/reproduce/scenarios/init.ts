@@ -1,7 +1,7 @@
 import { pct3, sig3 } from "../../report/format.js";
 import { accChart } from "../charts.js";
 import { BOTH, cellMaker, publishedControl, withPublished, type Scenario } from "../scenario.js";
-import { accPairs, atChance, claim, scoredAcc, scoredRuns, type Comparison, type Verdict } from "../stats.js";
+import { accPairs, compared, atChance, claim, scoredAcc, scoredRuns, type Comparison, type Verdict } from "../stats.js";
 import type { Cell, CellResult } from "../types.js";
 import { PUBLISHED, publishedText } from "./online.js";
 
@@ -53,7 +53,7 @@ export const init: Scenario = {
     return out;
   },
   verdicts(cs) {
-    const gains = cs.coords("c", (at) => typeof at.gain === "number");
+    const gains = cs.coords("c", (at) => typeof at.gain === "number").sort((p, q) => (p.gain as number) - (q.gain as number));
     const pairs = gains.map((at) => ({ at, g: at.gain as number, b: cs.find("c", "bp", at), o: cs.find("c", "bp+oja", at) })).filter((p) => p.b && p.o);
     if (!pairs.length) return [];
     // Pure backprop's own best gain is the reference of every premise ("bp fails at this gain").
@@ -66,7 +66,7 @@ export const init: Scenario = {
       if (side.length === 0) continue;
       const comps: Comparison[] = side.map(({ at, b, o }) => ({
         name: `gain ${at.gain}`,
-        pairs: accPairs(o!, b!),
+        ...compared(o!, b!),
         premise: { text: `bp at gain ${best.g}, its best, minus bp here`, pairs: accPairs(best.b!, b!) },
         ...(atChance(b!) && atChance(o!) ? { note: "both at chance" } : {}),
       }));

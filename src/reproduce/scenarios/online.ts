@@ -1,7 +1,7 @@
 import { pct3, sig3, thetaText } from "../../report/format.js";
 import { accChart, diagChart } from "../charts.js";
 import { BOTH, cellMaker, publishedControl, withPublished, type Lookup, type Scenario } from "../scenario.js";
-import { accPairs, atChance, claim, finalMean, scoredAcc, scoredRuns, type Comparison, type Verdict } from "../stats.js";
+import { compared, atChance, claim, finalMean, scoredAcc, scoredRuns, type Comparison, type Verdict } from "../stats.js";
 import type { Cell, CellResult, LayerValues } from "../types.js";
 
 /** The matched-step-size control of claim 6: both rules at the run's θ_bp (and bp + Oja at its θ_oja), not tuned. */
@@ -43,7 +43,7 @@ export const online: Scenario = {
           rule: "superiority",
           covers: "online learning, batch 1, the paper's network",
         },
-        [{ name: "batch 1", pairs: accPairs(a2, a1) }],
+        [{ name: "batch 1", ...compared(a2, a1) }],
         [bySize(a1, a2), publishedText(cs, "a", { batch: 1 })].filter(Boolean).join(" "),
       ),
     ];

@@ -3,7 +3,7 @@ import { pct3 } from "../../report/format.js";
 import type { VlSpec } from "../../report/plot.js";
 import { chance } from "../charts.js";
 import { BOTH, cellMaker, type Scenario } from "../scenario.js";
-import { accPairs, atChance, claim, scoredAcc, type Comparison } from "../stats.js";
+import { accPairs, compared, atChance, claim, scoredAcc, type Comparison } from "../stats.js";
 import { RNN_THETA, type Cell, type CellResult } from "../types.js";
 
 /** (f) Claim 7: short-term memory of a recurrent network, images presented row by row then D steps of zero input. */
@@ -28,7 +28,7 @@ export const recurrent: Scenario = {
       best = all.reduce((x, p) => (scoredAcc(p.b) > scoredAcc(x.b) ? p : x));
     const comps: Comparison[] = long.map(pair).map(({ at, b, o }) => ({
       name: `delay ${at.delay}`,
-      pairs: accPairs(o, b),
+      ...compared(o, b),
       premise: { text: `BPTT at delay ${best.at.delay}, its best, minus BPTT here`, pairs: accPairs(best.b, b) },
       ...(atChance(b) && atChance(o) ? { note: "both at chance" } : {}),
     }));
@@ -37,7 +37,7 @@ export const recurrent: Scenario = {
       .map((at) => {
         const b = cs.find("f", "bp", at)!,
           o = cs.find("f", "bp+oja", at)!;
-        return { name: `FA through time, delay ${at.delay}`, pairs: accPairs(o, b), context: true } satisfies Comparison;
+        return { name: `FA through time, delay ${at.delay}`, ...compared(o, b), context: true } satisfies Comparison;
       });
     const per = all.map(({ at, b, o }) => `delay ${at.delay}: BPTT ${pct3(scoredAcc(b))}%, BPTT + Oja ${pct3(scoredAcc(o))}%`).join("; ");
     return [

@@ -4,7 +4,7 @@ import type { VlSpec } from "../../report/plot.js";
 import { TERM_NAMES } from "../../rules/registry.js";
 import { chance } from "../charts.js";
 import { cellMaker, type Lookup, type Scenario } from "../scenario.js";
-import { accPairs, claim, meanAcc, scoredAcc, type Comparison, type Verdict } from "../stats.js";
+import { compared, claim, meanAcc, scoredAcc, type Comparison, type Verdict } from "../stats.js";
 import { POOL_L1, type Cell, type CellResult } from "../types.js";
 
 /** Data-scarce: K ≤ 5 shots per class. */
@@ -43,19 +43,24 @@ function ablation(cs: Lookup, ks: readonly Cell["at"][]): Verdict | null {
     const nd = cs.find("g", "pool-decay", { ...at, control: NO_DECAY }),
       d = cs.find("g", "bp+decay", { ...at, control: DECAY_ONLY });
     const g = cs.find("g", "bp", { ...at, control: GAIN_14 });
-    if (p && nd) comps.push({ name: `K = ${at.K} (pool − pool without decay)`, pairs: accPairs(p, nd) });
-    if (b && d) comps.push({ name: `K = ${at.K} (bp + decay − bp)`, pairs: accPairs(d, b) });
-    if (b && g) comps.push({ name: `K = ${at.K} (bp at gain 1.4 − bp)`, pairs: accPairs(g, b) });
+    // As claim 8: the scarce K are counted, K > 5 is context.
+    const ctx = (at.K as number) > SCARCE_K ? { context: true } : {};
+    if (p && nd) comps.push({ name: `K = ${at.K} (pool − pool without decay)`, ...compared(p, nd), ...ctx });
+    if (b && d) comps.push({ name: `K = ${at.K} (bp + decay − bp)`, ...compared(d, b), ...ctx });
+    if (b && g) comps.push({ name: `K = ${at.K} (bp at gain 1.4 − bp)`, ...compared(g, b), ...ctx });
   }
   if (!comps.length) return null;
   const v = claim(
     {
       scenario: "g",
-      claim: "8m. Mechanism of claim 8: the pool's effect is carried by its `decay` term (a learned weight scale) rather than by Oja's principle.",
+      claim:
+        "8m. Mechanism of claim 8: the pool's effect is carried by a weight scale — it needs its `decay` term, `decay` alone with bp beats bp, " +
+        "and so does a larger initial weight scale alone.",
       rule: "superiority",
       covers:
-        `K = ${ks.map((at) => at.K).join(", ")}: the pool against the pool without decay, bp + decay alone against bp, and bp at Xavier gain 1.4 ` +
-        "(the weight scale the pool reaches) against bp, each meta-learned as the pool is",
+        `K = ${ks.filter((at) => (at.K as number) <= SCARCE_K).map((at) => at.K).join(", ")} (K > ${SCARCE_K} shown, not counted): the pool against the pool ` +
+        "without decay (same L1 penalty), bp + decay alone against bp (neither penalized), and bp at Xavier gain 1.4 (the weight scale the pool " +
+        "reaches) against bp, each meta-learned with the episodes of the cell it ablates",
     },
     comps,
   );
@@ -94,38 +99,32 @@ export const scarcity: Scenario = {
     const trio = (at: (typeof ks)[0]) => ({ at, b: cs.find("g", "bp", at), o: cs.find("g", "bp+oja", at), p: cs.find("g", "pool", at) });
     const full = ks.map(trio).filter((t) => t.b && t.o && t.p);
     if (!full.some((t) => (t.at.K as number) <= SCARCE_K)) return [];
-    // Scarce conditions are counted; K > 5 is shown beside them (not scarce, not part of the claim).
-    const comps: Comparison[] = full.flatMap(({ at, b, o, p }) => {
-      const context = (at.K as number) > SCARCE_K;
-      return [
-        { name: `K = ${at.K} (bp + Oja)`, pairs: accPairs(o!, b!), ...(context ? { context: true } : {}) },
-        { name: `K = ${at.K} (pool)`, pairs: accPairs(p!, b!), ...(context ? { context: true } : {}) },
-      ];
-    });
+    // PAPER.md's claim 8 says "bp + Oja *or* the pool": two claims, 8a and 8b, one per rule, each at half the
+    // familywise level (so "either holds at K" is a statement at 95% over both). Scarce conditions are counted;
+    // K > 5 is shown beside them (not scarce, not part of the claim).
+    const scarceKs = full.filter((t) => (t.at.K as number) <= SCARCE_K).map((t) => t.at.K);
     const per = full
       .map(({ at, b, o, p }) => `K = ${at.K}: bp ${pct3(scoredAcc(b!))}%, bp + Oja ${pct3(scoredAcc(o!))}%, pool ${pct3(scoredAcc(p!))}%`)
       .join("; ");
-    const out: Verdict[] = [
+    const covers =
+      `K = ${scarceKs.join(", ")} training examples per class (data-scarce: K ≤ ${SCARCE_K}); K > 5 shown beside them, not counted; ` +
+      "meta-training and test tasks share MNIST's classes (different images); with 8a and 8b at half the familywise level each, " +
+      "claim 8 (either rule) holds at a K where 8a or 8b holds";
+    const one = (id: "8a" | "8b", side: "o" | "p", what: string, extra: string) =>
       claim(
         {
           scenario: "g",
-          claim:
-            "8. Meta-learned coefficients (bp + Oja) or a meta-learned rule pool beat plain backprop with a meta-learned learning rate when data is scarce " +
-            `(K ≤ ${SCARCE_K}).`,
+          claim: `${id}. ${what} beat${side === "o" ? "" : "s"} plain backprop with a meta-learned learning rate when data is scarce (K ≤ ${SCARCE_K}).`,
           rule: "superiority",
-          covers:
-            `K = ${full
-              .filter((t) => (t.at.K as number) <= SCARCE_K)
-              .map((t) => t.at.K)
-              .join(", ")} training examples per class (data-scarce: K ≤ ${SCARCE_K}); ` +
-            "K > 5 shown beside them, not counted; meta-training and test tasks share MNIST's classes (different images)",
+          covers,
+          family: 2,
         },
-        comps,
-        `Accuracies: ${per}.${transferText(
-          cs,
-          full.map((t) => t.at),
-        )}`,
-      ),
+        full.map((t) => ({ name: `K = ${t.at.K}`, ...compared(t[side]!, t.b!), ...((t.at.K as number) > SCARCE_K ? { context: true } : {}) })),
+        extra,
+      );
+    const out: Verdict[] = [
+      one("8a", "o", "Meta-learned coefficients (bp + Oja)", `Accuracies: ${per}.`),
+      one("8b", "p", "A meta-learned rule pool", `Accuracies: ${per}.${transferText(cs, full.map((t) => t.at))}`),
     ];
     const abl = ablation(
       cs,
@@ -165,7 +164,7 @@ export const scarcity: Scenario = {
       return (
         `Scenario g: 5-way K-shot MNIST tasks for K = ${ks}, 10 query examples per class; at each K, θ is meta-learned on train-split tasks ` +
         `at that K (${episodes} episodes, the ${o.outer ?? "robust"} outer loop): bp alone (a learning rate tuned for K), bp + Oja, and the whole ` +
-        `rule pool (${TERM_NAMES.join(", ")}) with an L1 penalty λ = ${o.poolL1 ?? POOL_L1}, all starting from the published coefficients ` +
+        `rule pool (${TERM_NAMES.join(", ")}) with an L1 penalty λ = ${o.poolL1 ?? POOL_L1}, all starting from bp = ${o.theta.bp}, oja = ${o.theta.oja} ` +
         `(the pool's other terms at 0); each learned θ is scored on the MNIST test split and, unchanged, on the ${o.transfer ?? "fashion"} test ` +
         "split at the same K."
       );

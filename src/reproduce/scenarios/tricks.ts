@@ -1,7 +1,7 @@
 import { pct3 } from "../../report/format.js";
 import { accChart } from "../charts.js";
 import { cellMaker, type Scenario } from "../scenario.js";
-import { accPairs, claim, MARGIN, scoredAcc } from "../stats.js";
+import { compared, claim, MARGIN, scoredAcc } from "../stats.js";
 import type { Cell } from "../types.js";
 
 /** (d) Claim 4: the tricks available here, each with pure backprop, against online bp + Oja with none of them (non-inferiority). */
@@ -36,7 +36,7 @@ export const tricks: Scenario = {
           rule: "non-inferiority",
           covers: `online bp + Oja against pure backprop with each of: ${ts.map((t) => t.x).join("; ")} (each trick's step tuned under its own protocol)`,
         },
-        ts.map((t) => ({ name: t.x, pairs: accPairs(ref, t) })),
+        ts.map((t) => ({ name: t.x, ...compared(ref, t) })),
         `Accuracies: online bp + Oja ${pct3(scoredAcc(ref))}%; ${ts.map((t) => `${t.x} ${pct3(scoredAcc(t))}%`).join("; ")}.`,
       ),
     ];
