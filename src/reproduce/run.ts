@@ -34,7 +34,8 @@ import {
  * grid of cells — a configuration and a rule each — run with per-layer
  * diagnostics, kept one file per cell so an interrupted run resumes.
  */
-export { GRID_FACTORS, GRID_STREAM, GRID_WIDEN, META_STREAM, POOL_L1, RNN_THETA, type Cell, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
+export { GRID_FACTORS, GRID_STREAM, GRID_WIDEN, META_STREAM, POOL_L1, RNN_THETA } from "./types.js";
+export type { Cell, CellResult, ReproduceOptions, ScenarioId, SeedRun } from "./types.js";
 
 /** The grid of cells: every scenario's, in the table's order. */
 export function cells(o: ReproduceOptions): Cell[] {

@@ -245,7 +245,8 @@ export function conditionOf(c: Comparison, rule: RuleKind, level: number): Condi
   // An untuned side cannot lose (or the claim win against it): the verdict waits for a grid that brackets it.
   const barred = (decided === "refuted" && c.untuned?.claimed) || (decided === "holds" && c.untuned?.other);
   const verdict: Outcome = premise && !premise.shown ? "premise-fails" : barred ? "inconclusive" : decided;
-  const untunedNote = barred ? `${decided} by its interval, but the ${decided === "refuted" ? "claimed side" : "other side"} sat on its grid's unbracketed edge` : "";
+  const side = decided === "refuted" ? "claimed side" : "other side";
+  const untunedNote = barred ? `${decided} by its interval, but the ${side} sat on its grid's unbracketed edge` : "";
   return {
     name: c.name,
     verdict,
