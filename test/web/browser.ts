@@ -56,24 +56,15 @@ export const tasksShown = (page: Page) => page.$$eval(".run .tasks", (els) => el
 export const accs = (page: Page) => page.$$eval(".run .acc", (els) => els.map((e) => Number((e as HTMLElement).dataset.acc)));
 export const six = (x: number) => Number(x.toPrecision(6));
 
-/** A command's words as sh reads them: whitespace separates, single quotes keep a word whole (the page quotes --term's formulas so). */
-export function shellWords(command: string): string[] {
-  const out: string[] = [];
-  const re = /'([^']*)'|(\S+?)(?=\s|'|$)|\s+/g;
-  let word: string | null = null;
-  for (const m of command.matchAll(re)) {
-    if (m[1] !== undefined || m[2] !== undefined) word = (word ?? "") + (m[1] ?? m[2]);
-    else if (word !== null) { out.push(word); word = null; }
-  }
-  if (word !== null) out.push(word);
-  return out;
-}
-
-/** Run the page's CLI command with the built CLI and --json: one line per rule. */
+/**
+ * Run the page's CLI command, as copied, through /bin/sh (so its quoting is
+ * the shell's to judge, not ours), with `neuroplastic` the built CLI and
+ * --json: one line per rule.
+ */
 export function cliJson(command: string): { rule: string; acc: number; steps_per_sec?: number }[] {
   assert.match(command, /^neuroplastic train /);
-  const args = shellWords(command.replace(/^neuroplastic /, ""));
-  const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json"], { encoding: "utf8" });
+  const script = `neuroplastic() { "$NP_NODE" "$NP_CLI" "$@" --json; }\n${command}\n`;
+  const r = spawnSync("/bin/sh", ["-c", script], { encoding: "utf8", env: { ...process.env, NP_NODE: process.execPath, NP_CLI: join(root, "dist/cli/main.js") } });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim().split("\n").map((l) => JSON.parse(l));
 }

@@ -15,7 +15,8 @@ import "uplot/dist/uPlot.min.css";
 import "./style.css";
 import { checkConfig, dims, hasOwnFlag, networkOf, summarize, type TaskResult } from "neuroplastic";
 import {
-  checkTermDef, cliCommand, DEFAULTS, fromHash, ownNames, PRESETS, presetState, registerTerms, ruleText, runConfig, TERMS, toHash, type AppState, type PresetId,
+  checkTermDef, cliCommand, DEFAULTS, fromHash, ownNames, PRESETS, presetState, registerTerms, ruleText, runConfig, TermDefError, TERMS, toHash,
+  type AppState, type PresetId,
 } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
@@ -95,7 +96,8 @@ function toForm(s: AppState): void {
   formChanged();
 }
 
-interface Problem { id: string; text: string }
+/** A field's problem; `at`: the offset in the field's text it points at (a term's parse error), marked under the field. */
+interface Problem { id: string; text: string; at?: number }
 
 /** Read the form; returns the problems (each a sentence, with its field) instead of throwing. */
 function fromForm(): { s: AppState; problems: Problem[] } {
@@ -131,12 +133,12 @@ function fromForm(): { s: AppState; problems: Problem[] } {
   // Terms of one's own: each row's definition checked as --term checks it (the parser's error names the column), and its θ.
   const taken: string[] = [];
   ownRows().forEach((k, i) => {
-    const id = `term-def-${k}`, text = val(id);
+    const id = `term-def-${k}`, text = val(id), lead = $<HTMLInputElement>(`#${id}`).value.search(/\S|$/);
     let name: string | null = null;
     if (text === "") problems.push({ id, text: `Term ${i + 1} is empty: write it as name = formula, or remove it` });
     else {
       try { const t = checkTermDef(text, taken); name = t.name; s.terms.push(t.def); taken.push(name); }
-      catch (e) { problems.push({ id, text: (e as Error).message }); }
+      catch (e) { problems.push({ id, text: (e as Error).message, ...(e instanceof TermDefError && e.pos !== null ? { at: lead + e.pos } : {}) }); }
     }
     for (const r of RUNS) {
       const x = num(`term-${r}-${k}`, `θ of term ${i + 1} (${name ?? "?"}), rule ${r.toUpperCase()}`, Number.isFinite, "must be a number");
@@ -160,13 +162,40 @@ function unmark(el: HTMLElement): void {
   document.getElementById(`err-${el.id}`)?.remove();
 }
 
+/** What a shown error displays: its message, and the text and offset it marks. */
+const markKey = (p: Problem) => JSON.stringify([p.text, p.at ?? null, p.at === undefined ? "" : $<HTMLInputElement>(`#${p.id}`).value]);
+
 function mark(p: Problem): void {
   const el = $(`#${p.id}`);
   const msg = document.createElement("small");
-  msg.className = "field-error"; msg.id = `err-${p.id}`; msg.textContent = p.text;
+  msg.className = "field-error"; msg.id = `err-${p.id}`; msg.textContent = p.text; msg.dataset.key = markKey(p);
+  if (p.at !== undefined) msg.append(pointAt((el as HTMLInputElement).value, p.at));
   (el.closest(".row") ?? el.closest("td") ?? el).after(msg);
   el.setAttribute("aria-invalid", "true");
   el.setAttribute("aria-describedby", [el.getAttribute("aria-describedby"), msg.id].filter(Boolean).join(" "));
+}
+
+/**
+ * The field's text with the token at `at` highlighted: the column the message
+ * names, shown (a mark at the end when the text stopped too soon). Hidden from
+ * screen readers, which read the column in the message.
+ */
+function pointAt(text: string, at: number): HTMLElement {
+  const code = document.createElement("code"), hit = document.createElement("mark");
+  code.className = "error-at"; code.setAttribute("aria-hidden", "true");
+  const len = at >= text.length ? 0 : (/^([A-Za-z_][A-Za-z0-9_]*|\d+(\.\d*)?([eE][+-]?\d+)?|\S)/.exec(text.slice(at))?.[0].length ?? 1);
+  hit.textContent = len === 0 ? "\u2423" : text.slice(at, at + len);
+  if (len === 0) hit.className = "end";
+  code.append(text.slice(0, at), hit, text.slice(at + len));
+  return code;
+}
+
+/** Put the caret on the token a problem points at (after Run refused it), so it can be fixed in place. */
+function caretAt(p: Problem): void {
+  const el = $(`#${p.id}`);
+  if (p.at === undefined || !(el instanceof HTMLInputElement) || el.type !== "text") return;
+  const end = Math.min(el.value.length, p.at + (el.value.slice(p.at).match(/^[A-Za-z0-9_.]+/)?.[0].length ?? 1));
+  el.setSelectionRange(Math.min(p.at, el.value.length), end);
 }
 
 /** The own-term rows' keys, in order. */
@@ -225,9 +254,9 @@ function markTermDefs(problems: Problem[]): void {
   for (const k of ownRows()) {
     nameRow(k);
     const id = `term-def-${k}`, el = $<HTMLInputElement>(`#${id}`), p = problems.find((x) => x.id === id);
-    const shown = document.getElementById(`err-${id}`)?.textContent ?? null;
+    const shown = document.getElementById(`err-${id}`)?.dataset.key ?? null;
     if (p === undefined || (el.value.trim() === "" && document.activeElement === el)) { if (shown !== null) unmark(el); }
-    else if (shown !== p.text) { unmark(el); mark(p); }
+    else if (shown !== markKey(p)) { unmark(el); mark(p); }
   }
 }
 
@@ -347,6 +376,7 @@ function applyForm(): void {
     showError(problems.length === 1 ? problems[0].text : `${problems.length} settings need fixing: ${problems.map((p) => p.text).join("; ")}`);
     const first = $(`#${problems[0].id}`);
     first.focus({ preventScroll: true });
+    caretAt(problems[0]);
     first.scrollIntoView({ block: "center" });
     return;
   }

@@ -5,8 +5,8 @@
  * `neuroplastic train` command that gives the same numbers.
  */
 import {
-  DEFAULT_CONFIG, DEFAULT_NET, expressionTerm, FEEDBACKS, hasOwnFlag, networkKinds, parseDefinition, registerExpressionTerm, TERM_NAMES, type FeedbackName,
-  type RunConfig, type ThetaSpec,
+  DEFAULT_CONFIG, DEFAULT_NET, ExprError, expressionTerm, FEEDBACKS, hasOwnFlag, networkKinds, parseDefinition, registerExpressionTerm, TERM_NAMES,
+  type FeedbackName, type RunConfig, type ThetaSpec,
 } from "neuroplastic";
 
 export type PresetId = "online" | "depth" | "init" | "fa" | "rnn";
@@ -65,18 +65,49 @@ export function presetState(id: PresetId): AppState {
   return { ...structuredClone(DEFAULTS), ...structuredClone(p.state), preset: id };
 }
 
+/** A term definition the app refuses: one sentence, and where in the text it went wrong (0-based offset; null: nowhere in particular). */
+export class TermDefError extends Error {
+  constructor(message: string, readonly pos: number | null) { super(message); }
+}
+
+/**
+ * What the page says when the browser refuses to compile a term: expression
+ * kernels are JavaScript built with `new Function` (src/rules/expr/compile.ts),
+ * which a Content-Security-Policy without 'unsafe-eval' forbids.
+ */
+export const CSP_HINT =
+  "this page's Content-Security-Policy forbids compiling a formula (new Function): serve the app with script-src 'unsafe-eval' " +
+  "(docs/write-your-own-rule.md, \"In the app\"), or use the CLI's --term";
+
 /**
  * A term of one's own checked as the CLI's --term checks it: the parser (its
  * error names the column), the derived tangent's finite-difference check, and
  * a name that is neither a built-in term nor one of `taken`. Returns the
- * definition as `name = formula`, or throws one sentence.
+ * definition as `name = formula`, or throws a TermDefError: one sentence,
+ * with the offset in `text` it points at.
  */
 export function checkTermDef(text: string, taken: readonly string[] = []): { name: string; def: string } {
-  const { name, formula } = parseDefinition(text);
-  if (TERMS.includes(name)) throw new Error(`'${name}' is a built-in term: give your term another name`);
-  if (taken.includes(name)) throw new Error(`a term named '${name}' is already defined above`);
-  expressionTerm(name, formula);
+  let name: string, formula: string;
+  try { ({ name, formula } = parseDefinition(text)); } catch (e) { throw e instanceof ExprError ? new TermDefError(e.message, e.pos) : e; }
+  const at = text.indexOf(name);
+  if (TERMS.includes(name)) throw new TermDefError(`'${name}' is a built-in term: give your term another name`, at);
+  if (taken.includes(name)) throw new TermDefError(`a term named '${name}' is already defined above`, at);
+  try { expressionTerm(name, formula); } catch (e) {
+    if (e instanceof ExprError) throw new TermDefError(e.message, e.pos + text.indexOf(formula, text.indexOf("=") + 1));
+    if (e instanceof EvalError) throw new TermDefError(`term '${name}': ${CSP_HINT}`, null);
+    throw new TermDefError((e as Error).message, null);
+  }
   return { name, def: `${name} = ${formula}` };
+}
+
+/**
+ * A word for a POSIX shell: single quotes keep everything literal, and a
+ * quote inside is closed, escaped and reopened ('\''). The parser admits no
+ * quote in a formula today; the command stays one word per argument even if
+ * it one day does.
+ */
+export function shQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=,+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
 }
 
 /** Register the state's own terms (in the page and in each worker) so rules can name them. */
@@ -112,8 +143,7 @@ export function cliCommand(s: AppState): string {
   parts.push(`--init ${s.init}`, `--gain ${s.gain}`, `--feedback ${s.feedback}`);
   if (s.dale !== null) parts.push(`--dale ${s.dale}`);
   parts.push(`--way ${s.way}`, `--shots ${s.shots}`, `--query ${s.query}`, `--tasks ${s.tasks}`, `--epochs ${s.epochs}`, `--seed ${s.seed}`);
-  // A formula has no quote character (the parser refuses one), so single quotes keep it one shell word.
-  for (const d of s.terms) parts.push(`--term '${d}'`);
+  for (const d of s.terms) parts.push(`--term ${shQuote(d)}`);
   parts.push(`--rule ${ruleText(s.a)}`, `--rule ${ruleText(s.b)}`);
   return parts.join(" ");
 }

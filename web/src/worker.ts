@@ -13,6 +13,7 @@
  */
 import { fromArrays, networkOf, registerExpressionTerm, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
 import { answers, snapshot, type Snapshot } from "./snapshot.js";
+import { CSP_HINT } from "./state.js";
 
 export interface StartMessage {
   type: "start";
@@ -106,7 +107,10 @@ async function holdWhilePaused(m: StartMessage, t: number, done: number): Promis
 
 async function train(m: StartMessage): Promise<void> {
   try {
-    for (const d of m.terms) registerExpressionTerm(d, undefined, { replace: true });
+    // The worker's own Content-Security-Policy (its script's response headers) decides whether it may compile a formula.
+    for (const d of m.terms) {
+      try { registerExpressionTerm(d, undefined, { replace: true }); } catch (e) { throw e instanceof EvalError ? new Error(`term '${d}': ${CSP_HINT}`) : e; }
+    }
     const [n, rows, cols] = m.dims;
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);
