@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { accs, assertMatchesCli, axeViolations, close, launch, open, playToEnd, shots, waitPhase, type Env } from "./browser.js";
+import { accs, assertMatchesCli, axeViolations, close, launch, open, phase, playToEnd, shots, waitPhase, type Env } from "./browser.js";
 
 let env: Env;
 before(async () => { env = await launch(); });
@@ -27,12 +27,21 @@ test("term table: a formula typed in the page shows the parser's column beside i
   assert.match((await err.textContent())!, /unknown signal 'x' .*at column 23/);
   assert.equal(await def.getAttribute("aria-invalid"), "true");
   assert.match((await def.getAttribute("aria-describedby"))!, /err-term-def-/);
+  // The column marked: the formula again under the field, the token the parser stopped at highlighted, in view.
+  assert.equal(await err.locator(".error-at mark").textContent(), "x");
+  assert.equal(await err.locator(".error-at").textContent(), "myoja = post * (pre - x)");
+  assert.ok(await err.locator(".error-at mark").isVisible());
   await page.screenshot({ path: join(shots, "terms-error.png"), fullPage: true });
   assert.deepEqual(await axeViolations(page), [], "no axe violation with a term error shown");
   // Run with the error: refused beside Run, nothing starts.
   await page.click("#run");
   await page.waitForSelector("#bar-errors .msg.error");
   assert.match((await page.textContent("#bar-errors"))!, /unknown signal 'x'/);
+  assert.deepEqual(await def.evaluate((e: HTMLInputElement) => [document.activeElement === e, e.selectionStart, e.selectionEnd]), [true, 22, 23], "the caret on the bad token");
+  assert.equal(await phase(page), "paused", "nothing started");
+  // An unclosed formula: the mark is at its end.
+  await def.fill("myoja = post * (pre - u");
+  await page.waitForFunction(() => document.querySelector("#own-terms .error-at mark")?.classList.contains("end"));
   // Fixed: the error goes; rule B is bp + the formula Oja.
   await def.fill("myoja = post * (pre - u)");
   await page.waitForFunction(() => document.querySelectorAll("#own-terms .field-error").length === 0);
@@ -48,6 +57,22 @@ test("term table: a formula typed in the page shows the parser's column beside i
   assert.match(command, / --term 'myoja = post \* \(pre - u\)' --rule bp=0\.0068 --rule bp=0\.0068,myoja=0\.0053$/);
   await assertMatchesCli(page);
   const withFormula = await accs(page);
+  // The command as copied is the one the CLI ran.
+  await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: env.base });
+  await page.click("#copy");
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), command);
+  // The "form differs" note follows the term table: its formula, its θ, a new row.
+  const note = page.locator("#cli-note");
+  assert.equal(await note.isHidden(), true);
+  await def.fill("myoja = post * pre");
+  await note.waitFor({ state: "visible" });
+  await def.fill("myoja = post * (pre - u)");
+  await note.waitFor({ state: "hidden" });
+  await page.locator("#own-terms tbody tr input[type=number]").nth(1).fill("0.005");
+  await note.waitFor({ state: "visible" });
+  await page.locator("#own-terms tbody tr input[type=number]").nth(1).fill("0.0053");
+  await note.waitFor({ state: "hidden" });
+  assert.equal((await page.textContent("#cli"))!, command, "the box keeps the run on screen's command");
   assert.deepEqual(errors, []);
   await page.close();
 
@@ -85,4 +110,81 @@ test("term table: an elementwise term (reads W), a bad term in a link, a built-i
   assert.match((await page.textContent("#cli"))!, /--rule bp=0\.0068 --rule bp=0\.0068$/);
   assert.deepEqual(errors, []);
   await page.close();
+});
+
+/**
+ * The app sets no Content-Security-Policy. A host that serves it with one
+ * must let the page and the workers compile formulas (new Function:
+ * 'unsafe-eval', which also admits WebAssembly) — the policy
+ * docs/write-your-own-rule.md gives — and with 'wasm-unsafe-eval' alone the
+ * kernels still compile but a formula cannot. Put on every response here;
+ * a worker runs under its own script's header.
+ */
+const DOC_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
+const NO_EVAL = DOC_CSP.replace("'unsafe-eval'", "'wasm-unsafe-eval'");
+const isWorker = (path: string) => /\/assets\/worker-[^/]*\.js$/.test(path);
+
+async function withCsp(policy: (path: string) => string, hash: string): Promise<{ page: import("playwright-core").Page; errors: string[]; served: string[] }> {
+  const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const served: string[] = [];
+  await context.route("**/*", async (route) => {
+    const response = await route.fetch(), path = new URL(route.request().url()).pathname;
+    served.push(path);
+    await route.fulfill({ response, headers: { ...response.headers(), "content-security-policy": policy(path) } });
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
+  await page.goto(env.base + hash);
+  return { page, errors, served };
+}
+
+const TERM_HASH = HASH.replace(/&b=[^&]*/, "") + "&terms=" + encodeURIComponent("myoja = post * (pre - u)") + "&b=bp:0.0068,myoja:0.0053";
+const CSP_SAYS = /this page's Content-Security-Policy forbids compiling a formula \(new Function\): serve the app with script-src 'unsafe-eval'/;
+/** Chromium reports each refused compilation on the console; nothing else may go wrong. */
+const otherThanCsp = (errors: string[]) => errors.filter((e) => !/unsafe-eval|Content Security Policy/i.test(e));
+
+test("Content-Security-Policy: under the documented policy a term runs and equals the CLI; without 'unsafe-eval' the page (or a worker) says why, and the built-in rules still run", async () => {
+  const ok = await withCsp(() => DOC_CSP, TERM_HASH);
+  await playToEnd(ok.page);
+  assert.ok(ok.served.some(isWorker), `the workers' script was served under the policy too (${ok.served.join(", ")})`);
+  assert.match((await ok.page.textContent("#cli"))!, /--term 'myoja = post \* \(pre - u\)'/);
+  assert.doesNotMatch((await ok.page.textContent("#messages"))!, /WebAssembly SIMD is not available/);
+  await assertMatchesCli(ok.page);
+  assert.deepEqual(ok.errors, []);
+  await ok.page.context().close();
+
+  const strict = await withCsp(() => NO_EVAL, TERM_HASH);
+  await waitPhase(strict.page, "paused");
+  // The link's term cannot be compiled here: the one bad-link message names the policy; the built-in rules run, on the wasm kernels.
+  const warn = (await strict.page.textContent("#messages"))!;
+  assert.match(warn, /term 'myoja = post \* \(pre - u\)': term 'myoja': /);
+  assert.match(warn, CSP_SAYS);
+  assert.doesNotMatch(warn, /WebAssembly SIMD is not available/);
+  assert.equal(await strict.page.locator("#own-terms tbody[data-k]").count(), 0);
+  await strict.page.getByRole("button", { name: "Play", exact: true }).click();
+  await waitPhase(strict.page, "done");
+  await assertMatchesCli(strict.page);
+  // Typed into the table: the same reason beside the field, and Run refuses it.
+  await strict.page.getByRole("button", { name: "Add a term", exact: true }).click();
+  const def = strict.page.locator("#own-terms tbody tr input[type=text]").first();
+  await def.fill("myoja = post * (pre - u)");
+  const err = strict.page.locator("#own-terms .field-error").first();
+  await err.waitFor();
+  assert.match((await err.textContent())!, CSP_SAYS);
+  assert.equal(await def.getAttribute("aria-invalid"), "true");
+  await strict.page.click("#run");
+  await strict.page.waitForSelector("#bar-errors .msg.error");
+  assert.equal(await phase(strict.page), "done", "nothing started");
+  assert.deepEqual(otherThanCsp(strict.errors), []);
+  await strict.page.context().close();
+
+  // The page may compile, its workers may not: each run stops with the same reason, beside Run.
+  const split = await withCsp((path) => (isWorker(path) ? NO_EVAL : DOC_CSP), TERM_HASH);
+  await split.page.waitForFunction(() => document.querySelectorAll("#bar-errors .msg.error").length === 2);
+  const stopped = (await split.page.textContent("#bar-errors"))!;
+  for (const r of ["A", "B"]) assert.match(stopped, new RegExp(`Run ${r} stopped: term 'myoja = post \\* \\(pre - u\\)': ${CSP_SAYS.source}`));
+  assert.deepEqual(otherThanCsp(split.errors), []);
+  await split.page.context().close();
 });
