@@ -53,6 +53,8 @@ test("term table: a formula typed in the page shows the parser's column beside i
   const hash = new URL(page.url()).hash;
   assert.match(decodeURIComponent(hash.replace(/\+/g, " ")), /terms=myoja = post \* \(pre - u\)/);
   assert.match(hash, /b=bp:0\.0068,myoja:0\.0053/);
+  assert.match((await page.textContent("#run-b .equation"))!, /0\.0053 · \(post \* \(pre - u\)\)$/, "B's equation writes the formula");
+  assert.equal(await page.textContent("#run-b .title"), "B: backprop + myoja");
   const command = (await page.textContent("#cli"))!;
   assert.match(command, / --term 'myoja = post \* \(pre - u\)' --rule bp=0\.0068 --rule bp=0\.0068,myoja=0\.0053$/);
   await assertMatchesCli(page);
@@ -120,7 +122,7 @@ test("term table: an elementwise term (reads W), a bad term in a link, a built-i
  * kernels still compile but a formula cannot. Put on every response here;
  * a worker runs under its own script's header.
  */
-const DOC_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:";
+const DOC_CSP = "default-src 'self'; script-src 'self' 'unsafe-eval'; img-src 'self' data:";
 const NO_EVAL = DOC_CSP.replace("'unsafe-eval'", "'wasm-unsafe-eval'");
 const isWorker = (path: string) => /\/assets\/worker-[^/]*\.js$/.test(path);
 

@@ -553,7 +553,7 @@ function render(force = false): void {
     const v = views[r], s = v.results.length ? summarize(v.results) : null;
     const panel = $(`#run-${r}`);
     put(panel.querySelector(".title")!, `${r.toUpperCase()}: ${ruleTitle(state[r])}`);
-    put(panel.querySelector(".equation")!, `ΔW<sub>l</sub> = ${Object.entries(state[r]).filter(([, x]) => x !== 0).map(([k, x]) => `<span class="coef">${x}</span> · ${EQ[k] ?? k}`).join(" + ")}`, true);
+    put(panel.querySelector(".equation")!, `ΔW<sub>l</sub> = ${Object.entries(state[r]).filter(([, x]) => x !== 0).map(([k, x]) => `<span class="coef">${x}</span> · ${EQ[k] ?? ownEquation(k)}`).join(" + ")}`, true);
     const acc = panel.querySelector<HTMLElement>(".acc")!;
     put(acc, s ? `${(100 * s.acc).toFixed(1)}%` : "–");
     acc.dataset.acc = s ? String(s.acc) : "";
@@ -674,6 +674,13 @@ const EQ: Record<string, string> = {
   hebb: "y<sub>l</sub> y<sub>l−1</sub><sup>T</sup>", ehebb: "e<sub>l</sub> e<sub>l−1</sub><sup>T</sup>", ye: "y<sub>l</sub> e<sub>l−1</sub><sup>T</sup>",
   eoja: "e<sub>l</sub> (e<sub>l−1</sub> − W<sub>l</sub><sup>T</sup> e<sub>l</sub>)<sup>T</sup>", decay: "−W<sub>l</sub>",
 };
+
+/** A term of one's own in a panel's equation: its formula, as typed (escaped: it is written as HTML). */
+function ownEquation(name: string): string {
+  const def = state.terms.find((d) => d.startsWith(`${name} = `));
+  const esc = (t: string) => t.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return def === undefined ? esc(name) : `<span class="own-eq" title="${esc(name)}">(${esc(def.slice(name.length + 3))})</span>`;
+}
 
 /** The per-layer axis: the network's site names where it has them (the RNN's U, J, W), else layers. */
 function siteAxis(): string {
