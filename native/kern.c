@@ -17,6 +17,12 @@
  *    wasm vector expression (VW lanes at a time, then the same expression scalar),
  *    the j ≥ m & ~3 the wasm scalar tail's expression. a·b = b·a and a + b = b + a
  *    hold bit for bit, so only the grouping of the additions is mirrored.
+ * native-fast (-DNP_FAST, built with -mfma -ffp-contract=fast, only for AVX2 and AVX-512F):
+ * the same kernels, but every a·b + c contracts to one FMA and the reductions keep VW-lane
+ * accumulators (8 or 16 lanes, summed lane by lane at the end): NOT the wasm kernels' floats.
+ * Off by default (--backend native-fast); test/native-fast.test.ts holds each kernel to the
+ * plain float64 reference within γ_L = L·u / (1 − L·u) of the sum of |terms| (L the rounding
+ * chain's length, u = 2⁻²⁴), the bound for a sum in any order with or without FMA (Higham §3.1).
  * Arguments are byte offsets into one arena memory at base B (the wasm arena's own
  * memory, shared: see src/core/native.ts); offset 0 means "none", as in wasm.
  */
@@ -49,6 +55,37 @@ static inline float hsum(v4 v) { return v[0] + v[1] + v[2] + v[3]; }
 /* The type of an expression without its qualifiers (a float or a vector), for temporaries of the macros below. */
 #define NC(e) __typeof__((e) * 1.f)
 #define FOR_W(j, end) for (; (j) + VW <= (end); (j) += VW)
+
+#ifdef NP_FAST
+/* native-fast: the VW lanes of a wide accumulator, summed in lane order (any order would do: not wasm's floats). */
+static inline float hsumw(vw v) { float s = 0; for (int l = 0; l < VW; l++) s += v[l]; return s; }
+/* Dense matVec rows with VW-lane accumulators (FMA-contracted), then the scalar tail (j ≥ m − m mod VW) and the bias. */
+static inline void matVecRowsWide(float* out, const float* W, const float* x, int n, int m, const float* b) {
+  const int mw = m - m % VW;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+    vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+    for (int j = 0; j < mw; j += VW) {
+      const vw xv = ldw(x + j);
+      a0 = a0 + ldw(r0 + j) * xv; a1 = a1 + ldw(r1 + j) * xv; a2 = a2 + ldw(r2 + j) * xv; a3 = a3 + ldw(r3 + j) * xv;
+    }
+    float s0 = hsumw(a0), s1 = hsumw(a1), s2 = hsumw(a2), s3 = hsumw(a3);
+    for (int j = mw; j < m; j++) { const float xj = x[j]; s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj; }
+    if (b) { s0 += b[i]; s1 += b[i + 1]; s2 += b[i + 2]; s3 += b[i + 3]; }
+    out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
+    const float* r0 = W + (size_t)i * m;
+    vw a0 = (vw){0};
+    for (int j = 0; j < mw; j += VW) a0 = a0 + ldw(r0 + j) * ldw(x + j);
+    float s0 = hsumw(a0);
+    for (int j = mw; j < m; j++) s0 += r0[j] * x[j];
+    if (b) s0 += b[i];
+    out[i] = s0;
+  }
+}
+#endif
 
 /* ---- matVec (four rows at a time, as matVecRows) ---- */
 
@@ -87,12 +124,19 @@ static inline void matVecRows(float* out, const float* W, const float* x, int n,
 }
 
 void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, uint32_t b) {
+#ifdef NP_FAST
+  matVecRowsWide(F(out), F(W), F(x), n, m, b ? F(b) : NULL); return;
+#endif
   matVecRows(F(out), F(W), F(x), n, m, b ? F(b) : NULL, NULL, (m & ~3) >> 2, 1);
 }
 
 /* matVecs: T matVecs of one W (the RNN's input projection over a sequence), each row matVec's floats. */
 void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, int m) {
+#ifdef NP_FAST
+  for (int t = 0; t < T; t++) matVecRowsWide(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL);
+#else
   for (int t = 0; t < T; t++) matVecRows(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL, NULL, (m & ~3) >> 2, 1);
+#endif
 }
 
 /* matVecNZ: the four-float groups of x that are +0 throughout are skipped (see asm/kernels.ts); GIDX: scratch of `groups` int32. */
@@ -352,6 +396,20 @@ void FN(k_matVecT)(char* B, uint32_t out_, uint32_t WT_, int stride, uint32_t x_
 
 /* Four dot products r_q·v (dot4 and dot4v of asm/kernels.ts: the same floats). */
 static inline void dot4(const float* r0, const float* r1, const float* r2, const float* r3, const float* v, int n, float* s) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+    for (int k = 0; k < nw; k += VW) {
+      const vw w = ldw(v + k);
+      a0 = a0 + ldw(r0 + k) * w; a1 = a1 + ldw(r1 + k) * w; a2 = a2 + ldw(r2 + k) * w; a3 = a3 + ldw(r3 + k) * w;
+    }
+    float s0 = hsumw(a0), s1 = hsumw(a1), s2 = hsumw(a2), s3 = hsumw(a3);
+    for (int k = nw; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
+    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+    return;
+  }
+#endif
   v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0);
   const int n4 = n & ~3;
   int k = 0;
@@ -409,6 +467,16 @@ static inline void dotRows(const float* r, size_t sb, const float* v, int n, flo
 
 /* dot2 of asm/kernels.ts: a·b + c·d with two accumulators over eight floats, hsum(a0 + a1), tail in order. */
 static inline float dot2(const float* a, const float* b, const float* c, const float* d, int n) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw acc = (vw){0};
+    for (int i = 0; i < nw; i += VW) acc = acc + ldw(a + i) * ldw(b + i) + ldw(c + i) * ldw(d + i);
+    float s = hsumw(acc);
+    for (int i = nw; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
+    return s;
+  }
+#endif
   const int n8 = n & ~7, n4 = n & ~3;
   v4 a0 = spl4(0), a1 = spl4(0);
   int i = 0;
@@ -424,6 +492,27 @@ static inline float dot2(const float* a, const float* b, const float* c, const f
 
 /* dot2x4: s[q] = a_q·v + b_q·w for four row pairs (rows q·sb apart). */
 static inline void dot2x4(const float* a, const float* b, int sb, const float* v, const float* w, int n, float* s) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw c0 = (vw){0}, c1 = (vw){0}, c2 = (vw){0}, c3 = (vw){0};
+    for (int k = 0; k < nw; k += VW) {
+      const vw vv = ldw(v + k), ww = ldw(w + k);
+      c0 = c0 + ldw(a + k) * vv + ldw(b + k) * ww;
+      c1 = c1 + ldw(a + sb + k) * vv + ldw(b + sb + k) * ww;
+      c2 = c2 + ldw(a + 2 * sb + k) * vv + ldw(b + 2 * sb + k) * ww;
+      c3 = c3 + ldw(a + 3 * sb + k) * vv + ldw(b + 3 * sb + k) * ww;
+    }
+    float t0 = hsumw(c0), t1 = hsumw(c1), t2 = hsumw(c2), t3 = hsumw(c3);
+    for (int k = nw; k < n; k++) {
+      const float vs = v[k], ws = w[k];
+      t0 += a[k] * vs + b[k] * ws; t1 += a[sb + k] * vs + b[sb + k] * ws;
+      t2 += a[2 * sb + k] * vs + b[2 * sb + k] * ws; t3 += a[3 * sb + k] * vs + b[3 * sb + k] * ws;
+    }
+    s[0] = t0; s[1] = t1; s[2] = t2; s[3] = t3;
+    return;
+  }
+#endif
   v4 c0 = spl4(0), c1 = spl4(0), c2 = spl4(0), c3 = spl4(0);
   const int n4 = n & ~3;
   int k = 0;
@@ -552,7 +641,7 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
     for (; j + 4 <= m; j += 4) {
       float* row = WT + (size_t)j * sb;
       if (j >= dotted) {
-#if VW > 4
+#if VW > 4 && !defined(NP_FAST)
         /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's. */
         if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
         else
@@ -618,6 +707,18 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
 void FN(k_matVec2)(char* B, uint32_t out_, uint32_t A_, uint32_t x_, uint32_t B2_, uint32_t w_, int n, int m, uint32_t b_) {
   float* out = F(out_);
   const float *A = F(A_), *x = F(x_), *Bm = F(B2_), *w = F(w_), *b = PF(b_);
+#ifdef NP_FAST
+  for (int i = 0; i < n; i += 4) {
+    const int R = n - i < 4 ? n - i : 4;
+    float s[4];
+    const float* a0 = A + (size_t)i * m;
+    const float* b0 = Bm + (size_t)i * m;
+    if (R == 4) dot2x4(a0, b0, m, x, w, m, s);
+    else for (int q = 0; q < R; q++) s[q] = dot2(a0 + (size_t)q * m, x, b0 + (size_t)q * m, w, m);
+    for (int q = 0; q < R; q++) out[i + q] = b ? s[q] + b[i + q] : s[q];
+  }
+  return;
+#endif
   const int m4 = m & ~3;
   for (int i = 0; i < n; i += 4) {
     const int R = n - i < 4 ? n - i : 4;
@@ -742,5 +843,48 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
         accRow1(r0, v + (size_t)t * m, c, m);
       }
     }
+  }
+}
+
+/* ---- The recurrent network's BPTT recursion in one call (rnnBack of asm/kernels.ts) ---- */
+
+/* mulv and lin2 (acc = 0) of asm/kernels.ts: elementwise, so any width gives each element wasm's expression. */
+static inline void mulvN(float* out, const float* a, const float* b, int n) {
+  int j = 0;
+  FOR_W(j, n) stw(out + j, ldw(a + j) * ldw(b + j));
+  for (; j < n; j++) out[j] = a[j] * b[j];
+}
+static inline void lin2N(float* out, float sa, const float* a, float sb, const float* b, int n) {
+  int j = 0;
+  FOR_W(j, n) stw(out + j, sa * ldw(a + j) + sb * ldw(b + j));
+  for (; j < n; j++) out[j] = sa * a[j] + sb * b[j];
+}
+
+/*
+ * t = T … 1 of the backward pass of src/nets/rnn/rnn.ts (PAPER.md's recurrent section), the same
+ * kernel calls in the same order, without a JS round trip per step:
+ *   δₜ = gₜ ⊙ σ'(aₜ)  [then δₜ = α δₜ + 0·δₜ when leaky];
+ *   gₜ₋₁ = B_Jᵀ δₜ and uₜ = Jᵀ hₜ (one pass over J when B_J = J: flag 4), [then gₜ₋₁ += (1 − α) gₜ].
+ * G, D, H hold rows t = 0 … T (N floats each); S (σ'), UJ rows t = 1 … T from 0. flags: 1 gₜ₋₁ at t = 1 too
+ * (needG0), 2 uₜ (needUJ), 4 symmetric feedback, 8 leaky (α ≠ 1).
+ */
+void FN(k_rnnBack)(char* B, uint32_t G_, uint32_t S_, uint32_t D_, uint32_t H_, uint32_t UJ_, uint32_t J_, uint32_t BJ_, int N, int T,
+  float leak, float rest, int flags) {
+  const size_t row = (size_t)N * 4;
+  const int needG0 = flags & 1, needUJ = flags & 2, sym = flags & 4, leaky = flags & 8;
+  for (int t = T; t >= 1; t--) {
+    float* delta = F(D_ + row * t);
+    const float* g = F(G_ + row * t);
+    mulvN(delta, g, F(S_ + row * (t - 1)), N);
+    if (leaky) lin2N(delta, leak, delta, 0.f, delta, N);
+    const int wantG = t > 1 || needG0;
+    const uint32_t gp = G_ + (uint32_t)(row * (t - 1)), uj = UJ_ + (uint32_t)(row * (t - 1)), h = H_ + (uint32_t)(row * t);
+    const uint32_t dl = D_ + (uint32_t)(row * t);
+    if (wantG && needUJ && sym) FN(k_matTVec2)(B, gp, uj, J_, dl, h, N, N);
+    else {
+      if (wantG) FN(k_matTVec)(B, gp, BJ_, dl, N, N);
+      if (needUJ) FN(k_matTVec)(B, uj, J_, h, N, N);
+    }
+    if (wantG && leaky) lin2N(F(gp), 1.f, F(gp), rest, g, N);
   }
 }
