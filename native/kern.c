@@ -19,7 +19,7 @@
  *    hold bit for bit, so only the grouping of the additions is mirrored.
  * native-fast (-DNP_FAST, built with -mfma -ffp-contract=fast, only for AVX2 and AVX-512F):
  * the same kernels, but every a·b + c contracts to one FMA and the reductions keep VW-lane
- * accumulators (8 or 16 lanes, summed lane by lane at the end): NOT the wasm kernels' floats.
+ * accumulators (8 or 16 lanes, then 4-lane ones for what is left, summed lane by lane at the end): NOT the wasm kernels' floats.
  * Off by default (--backend native-fast); test/native-fast.test.ts holds each kernel to the
  * plain float64 reference within γ_L = L·u / (1 − L·u) of the sum of |terms| (L the rounding
  * chain's length, u = 2⁻²⁴), the bound for a sum in any order with or without FMA (Higham §3.1).
@@ -70,8 +70,15 @@ static inline void matVecRowsWide(float* out, const float* W, const float* x, in
       const vw xv = ldw(x + j);
       a0 = a0 + ldw(r0 + j) * xv; a1 = a1 + ldw(r1 + j) * xv; a2 = a2 + ldw(r2 + j) * xv; a3 = a3 + ldw(r3 + j) * xv;
     }
-    float s0 = hsumw(a0), s1 = hsumw(a1), s2 = hsumw(a2), s3 = hsumw(a3);
-    for (int j = mw; j < m; j++) { const float xj = x[j]; s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj; }
+    /* Then four lanes while they last (short rows, the RNN's 28 inputs: a VW-only loop would leave most of them scalar). */
+    v4 b0 = spl4(0), b1 = spl4(0), b2 = spl4(0), b3 = spl4(0);
+    int j = mw;
+    for (; j + 4 <= m; j += 4) {
+      const v4 xv = ld4(x + j);
+      b0 = b0 + ld4(r0 + j) * xv; b1 = b1 + ld4(r1 + j) * xv; b2 = b2 + ld4(r2 + j) * xv; b3 = b3 + ld4(r3 + j) * xv;
+    }
+    float s0 = hsumw(a0) + hsum(b0), s1 = hsumw(a1) + hsum(b1), s2 = hsumw(a2) + hsum(b2), s3 = hsumw(a3) + hsum(b3);
+    for (; j < m; j++) { const float xj = x[j]; s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj; }
     if (b) { s0 += b[i]; s1 += b[i + 1]; s2 += b[i + 2]; s3 += b[i + 3]; }
     out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
   }
@@ -79,8 +86,11 @@ static inline void matVecRowsWide(float* out, const float* W, const float* x, in
     const float* r0 = W + (size_t)i * m;
     vw a0 = (vw){0};
     for (int j = 0; j < mw; j += VW) a0 = a0 + ldw(r0 + j) * ldw(x + j);
-    float s0 = hsumw(a0);
-    for (int j = mw; j < m; j++) s0 += r0[j] * x[j];
+    v4 b0 = spl4(0);
+    int j = mw;
+    for (; j + 4 <= m; j += 4) b0 = b0 + ld4(r0 + j) * ld4(x + j);
+    float s0 = hsumw(a0) + hsum(b0);
+    for (; j < m; j++) s0 += r0[j] * x[j];
     if (b) s0 += b[i];
     out[i] = s0;
   }
@@ -404,8 +414,14 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
       const vw w = ldw(v + k);
       a0 = a0 + ldw(r0 + k) * w; a1 = a1 + ldw(r1 + k) * w; a2 = a2 + ldw(r2 + k) * w; a3 = a3 + ldw(r3 + k) * w;
     }
-    float s0 = hsumw(a0), s1 = hsumw(a1), s2 = hsumw(a2), s3 = hsumw(a3);
-    for (int k = nw; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
+    v4 b0 = spl4(0), b1 = spl4(0), b2 = spl4(0), b3 = spl4(0);
+    int k = nw;
+    for (; k + 4 <= n; k += 4) {
+      const v4 w = ld4(v + k);
+      b0 = b0 + ld4(r0 + k) * w; b1 = b1 + ld4(r1 + k) * w; b2 = b2 + ld4(r2 + k) * w; b3 = b3 + ld4(r3 + k) * w;
+    }
+    float s0 = hsumw(a0) + hsum(b0), s1 = hsumw(a1) + hsum(b1), s2 = hsumw(a2) + hsum(b2), s3 = hsumw(a3) + hsum(b3);
+    for (; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
     s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
     return;
   }
@@ -472,8 +488,11 @@ static inline float dot2(const float* a, const float* b, const float* c, const f
     const int nw = n - n % VW;
     vw acc = (vw){0};
     for (int i = 0; i < nw; i += VW) acc = acc + ldw(a + i) * ldw(b + i) + ldw(c + i) * ldw(d + i);
-    float s = hsumw(acc);
-    for (int i = nw; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
+    v4 a4 = spl4(0);
+    int i = nw;
+    for (; i + 4 <= n; i += 4) a4 = a4 + ld4(a + i) * ld4(b + i) + ld4(c + i) * ld4(d + i);
+    float s = hsumw(acc) + hsum(a4);
+    for (; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
     return s;
   }
 #endif
@@ -503,8 +522,17 @@ static inline void dot2x4(const float* a, const float* b, int sb, const float* v
       c2 = c2 + ldw(a + 2 * sb + k) * vv + ldw(b + 2 * sb + k) * ww;
       c3 = c3 + ldw(a + 3 * sb + k) * vv + ldw(b + 3 * sb + k) * ww;
     }
-    float t0 = hsumw(c0), t1 = hsumw(c1), t2 = hsumw(c2), t3 = hsumw(c3);
-    for (int k = nw; k < n; k++) {
+    v4 e0 = spl4(0), e1 = spl4(0), e2 = spl4(0), e3 = spl4(0);
+    int k = nw;
+    for (; k + 4 <= n; k += 4) {
+      const v4 vv = ld4(v + k), ww = ld4(w + k);
+      e0 = e0 + ld4(a + k) * vv + ld4(b + k) * ww;
+      e1 = e1 + ld4(a + sb + k) * vv + ld4(b + sb + k) * ww;
+      e2 = e2 + ld4(a + 2 * sb + k) * vv + ld4(b + 2 * sb + k) * ww;
+      e3 = e3 + ld4(a + 3 * sb + k) * vv + ld4(b + 3 * sb + k) * ww;
+    }
+    float t0 = hsumw(c0) + hsum(e0), t1 = hsumw(c1) + hsum(e1), t2 = hsumw(c2) + hsum(e2), t3 = hsumw(c3) + hsum(e3);
+    for (; k < n; k++) {
       const float vs = v[k], ws = w[k];
       t0 += a[k] * vs + b[k] * ws; t1 += a[sb + k] * vs + b[sb + k] * ws;
       t2 += a[2 * sb + k] * vs + b[2 * sb + k] * ws; t3 += a[3 * sb + k] * vs + b[3 * sb + k] * ws;
