@@ -57,8 +57,19 @@ static inline float hsum(v4 v) { return v[0] + v[1] + v[2] + v[3]; }
 #define FOR_W(j, end) for (; (j) + VW <= (end); (j) += VW)
 
 #ifdef NP_FAST
-/* native-fast: the VW lanes of a wide accumulator, summed in lane order (any order would do: not wasm's floats). */
-static inline float hsumw(vw v) { float s = 0; for (int l = 0; l < VW; l++) s += v[l]; return s; }
+/* native-fast: a wide accumulator's lanes are summed in any order (not wasm's floats). */
+/* The VW lanes folded to four by halves (a tree: log₂(VW/4) vector adds, where a lane-by-lane sum is VW − 1 dependent adds per row). */
+typedef float v8f __attribute__((vector_size(32)));
+static inline v4 fold4(vw v) {
+#if VW == 16
+  const v8f h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+#elif VW == 8
+  return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+  return v;
+#endif
+}
 /* Dense matVec rows with VW-lane accumulators (FMA-contracted), then the scalar tail (j ≥ m − m mod VW) and the bias. */
 static inline void matVecRowsWide(float* out, const float* W, const float* x, int n, int m, const float* b) {
   const int mw = m - m % VW;
@@ -77,7 +88,7 @@ static inline void matVecRowsWide(float* out, const float* W, const float* x, in
       const v4 xv = ld4(x + j);
       b0 = b0 + ld4(r0 + j) * xv; b1 = b1 + ld4(r1 + j) * xv; b2 = b2 + ld4(r2 + j) * xv; b3 = b3 + ld4(r3 + j) * xv;
     }
-    float s0 = hsumw(a0) + hsum(b0), s1 = hsumw(a1) + hsum(b1), s2 = hsumw(a2) + hsum(b2), s3 = hsumw(a3) + hsum(b3);
+    float s0 = hsum(fold4(a0) + b0), s1 = hsum(fold4(a1) + b1), s2 = hsum(fold4(a2) + b2), s3 = hsum(fold4(a3) + b3);
     for (; j < m; j++) { const float xj = x[j]; s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj; }
     if (b) { s0 += b[i]; s1 += b[i + 1]; s2 += b[i + 2]; s3 += b[i + 3]; }
     out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
@@ -89,7 +100,7 @@ static inline void matVecRowsWide(float* out, const float* W, const float* x, in
     v4 b0 = spl4(0);
     int j = mw;
     for (; j + 4 <= m; j += 4) b0 = b0 + ld4(r0 + j) * ld4(x + j);
-    float s0 = hsumw(a0) + hsum(b0);
+    float s0 = hsum(fold4(a0) + b0);
     for (; j < m; j++) s0 += r0[j] * x[j];
     if (b) s0 += b[i];
     out[i] = s0;
@@ -420,7 +431,7 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
       const v4 w = ld4(v + k);
       b0 = b0 + ld4(r0 + k) * w; b1 = b1 + ld4(r1 + k) * w; b2 = b2 + ld4(r2 + k) * w; b3 = b3 + ld4(r3 + k) * w;
     }
-    float s0 = hsumw(a0) + hsum(b0), s1 = hsumw(a1) + hsum(b1), s2 = hsumw(a2) + hsum(b2), s3 = hsumw(a3) + hsum(b3);
+    float s0 = hsum(fold4(a0) + b0), s1 = hsum(fold4(a1) + b1), s2 = hsum(fold4(a2) + b2), s3 = hsum(fold4(a3) + b3);
     for (; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
     s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
     return;
@@ -491,7 +502,7 @@ static inline float dot2(const float* a, const float* b, const float* c, const f
     v4 a4 = spl4(0);
     int i = nw;
     for (; i + 4 <= n; i += 4) a4 = a4 + ld4(a + i) * ld4(b + i) + ld4(c + i) * ld4(d + i);
-    float s = hsumw(acc) + hsum(a4);
+    float s = hsum(fold4(acc) + a4);
     for (; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
     return s;
   }
@@ -531,7 +542,7 @@ static inline void dot2x4(const float* a, const float* b, int sb, const float* v
       e2 = e2 + ld4(a + 2 * sb + k) * vv + ld4(b + 2 * sb + k) * ww;
       e3 = e3 + ld4(a + 3 * sb + k) * vv + ld4(b + 3 * sb + k) * ww;
     }
-    float t0 = hsumw(c0) + hsum(e0), t1 = hsumw(c1) + hsum(e1), t2 = hsumw(c2) + hsum(e2), t3 = hsumw(c3) + hsum(e3);
+    float t0 = hsum(fold4(c0) + e0), t1 = hsum(fold4(c1) + e1), t2 = hsum(fold4(c2) + e2), t3 = hsum(fold4(c3) + e3);
     for (; k < n; k++) {
       const float vs = v[k], ws = w[k];
       t0 += a[k] * vs + b[k] * ws; t1 += a[sb + k] * vs + b[sb + k] * ws;

@@ -63,7 +63,9 @@ function renderDoc(res: Record<string, any>, file: string): void {
     ["bare online step, steps/s (C probe: the native limit)", f0(m[`bare_${ours}`]), m.bare_wasm && ours !== "wasm" ? f0(m.bare_wasm) : "",
       m.bare_c_probe ? `C probe ${f0(m.bare_c_probe)}` : "–", res.ratios.bare_vs_c_probe ? `probe ÷ ours ${rr(res.ratios.bare_vs_c_probe)}` : "–"],
   ];
-  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |`);
+  const fastShapes = (res.shapes ?? []).some((x: any) => x.fast !== undefined);
+  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ` +
+    `${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |${fastShapes ? ` ${x.fast === undefined ? "–" : `${f0(x.fast)} (${f2(x.fast_ratio)})`} |` : ""}`);
   const block = [
     "<!-- bench:jax -->",
     "## Against the strongest JAX (`npm run bench:jax`)",
@@ -86,7 +88,8 @@ function renderDoc(res: Record<string, any>, file: string): void {
       `native-fast (${res.native_fast_isa}: FMA, wide sums; not the same bytes as wasm, opt-in), ours ÷ JAX, median (min–max): online ${rr(res.ratios.fast.online)}, ` +
         `meta ${rr(res.ratios.fast.meta)}, RNN ${rr(res.ratios.fast.rnn)}; C probe ÷ its bare step ${rr(res.ratios.fast.bare_vs_c_probe)} ` +
         `(rates: online ${f0(m["online_native-fast"])}, meta ${f2(m["meta_native-fast"])}, RNN ${f0(m["rnn_native-fast"])}, bare ${f0(m["bare_native-fast"])}).`, ""] : []),
-    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "", "| hidden | ours, steps/s | JAX, steps/s | ratio |", "|---|---|---|---|", ...shapes, ""] : []),
+    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "",
+      `| hidden | ours, steps/s | JAX, steps/s | ratio |${fastShapes ? " native-fast, steps/s (÷ JAX) |" : ""}`, `|---|---|---|---|${fastShapes ? "---|" : ""}`, ...shapes, ""] : []),
     `Raw numbers: \`${file}\`.`,
     "<!-- /bench:jax -->",
     "",
@@ -231,8 +234,10 @@ if (!argv.includes("--no-shapes")) {
     const hidden = h.split(",").map(Number), n = Math.max(3, Math.round(tasks / Math.max(1, hidden[0] / 250)));
     log(`shape ${h} (${n} tasks)…`);
     const o = await trainRate({ ...base, hidden, backend: ours }, n);
+    const of = backends.includes("native-fast") ? await trainRate({ ...base, hidden, backend: "native-fast" }, n) : null;
     const j = jax(["--tasks", String(n), "--seed", "1", "--hidden", h]);
-    res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s });
+    res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s,
+      ...(of !== null ? { fast: of, fast_ratio: of / j.steps_per_s } : {}) });
     writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
   }
 }
@@ -249,6 +254,9 @@ if (F) {
   console.log(`native-fast (${res.native_fast_isa}) ÷ JAX: online ${f(F.online)}; meta ${f(F.meta)}; RNN ${f(F.rnn)}; C probe ÷ its bare step ${f(F.bare_vs_c_probe)}`);
   console.log(`native-fast ÷ native: online ${f(F.over_native_online)}, meta ${f(F.over_native_meta)}, RNN ${f(F.over_native_rnn)}, bare ${f(F.over_native_bare)}`);
 }
-for (const s of res.shapes ?? []) console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)`);
+for (const s of res.shapes ?? []) {
+  console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)` +
+    (s.fast !== undefined ? `; native-fast ${s.fast.toFixed(0)} (${s.fast_ratio.toFixed(2)}×)` : ""));
+}
 console.log(`wrote ${outFile}`);
 if (argv.includes("--doc")) renderDoc(res, outFile);
