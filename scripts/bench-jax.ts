@@ -76,7 +76,7 @@ function renderDoc(res: Record<string, any>, file: string): void {
       "the median of the per-round ratios (min–max). JAX's rates exclude its compile time, given beside them with the whole process's wall time.",
     "",
     // The run itself keeps one core busy (load ≈ 1); more than that is other work sharing the machine.
-    `${busy ? "**This machine was shared with other jobs during the run**" : "Nothing else ran on the machine"} (load average ${f2(res.loadavg_start[0])} at the start, ` +
+    `${busy ? "**This machine was shared with other jobs during the run**" : "The machine was quiet during the run"} (load average ${f2(res.loadavg_start[0])} at the start, ` +
       `${f2(res.loadavg_end[0])} at the end, ${res.per_round.map((x: any) => f2(x.loadavg)).join(" / ")} at the rounds' starts, on ${res.cores} cores)` +
       (busy ? ": absolute rates are depressed against an idle machine and the ratios are noisy; read them as this run's, not as constants." : "."),
     "",
