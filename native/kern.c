@@ -55,6 +55,8 @@ static inline float hsum(v4 v) { return v[0] + v[1] + v[2] + v[3]; }
 /* The type of an expression without its qualifiers (a float or a vector), for temporaries of the macros below. */
 #define NC(e) __typeof__((e) * 1.f)
 #define FOR_W(j, end) for (; (j) + VW <= (end); (j) += VW)
+/* Then four lanes at a time for what the VW-wide loop left: elementwise, so each element takes the same expression (the same bytes). */
+#define FOR_4(j, end) for (; (j) + 4 <= (end); (j) += 4)
 
 #ifdef NP_FAST
 /* native-fast: a wide accumulator's lanes are summed in any order (not wasm's floats). */
@@ -184,6 +186,7 @@ static inline void accRows4(float* out, const float* r0, const float* r1, const 
   int j = 0;
 #define ACC4(o, a, b, c, d) ((o) + ((s0 * (a) + s1 * (b)) + (s2 * (c) + s3 * (d))))
   FOR_W(j, n4) stw(out + j, ACC4(ldw(out + j), ldw(r0 + j), ldw(r1 + j), ldw(r2 + j), ldw(r3 + j)));
+  FOR_4(j, n4) st4(out + j, ACC4(ld4(out + j), ld4(r0 + j), ld4(r1 + j), ld4(r2 + j), ld4(r3 + j)));
   for (; j < n4; j++) out[j] = ACC4(out[j], r0[j], r1[j], r2[j], r3[j]);
 #undef ACC4
   for (; j < len; j++) out[j] = out[j] + s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
@@ -192,6 +195,7 @@ static inline void accRows4(float* out, const float* r0, const float* r1, const 
 static inline void accRow1(float* out, const float* r0, float s0, int len) {
   int j = 0;
   FOR_W(j, len) stw(out + j, ldw(out + j) + s0 * ldw(r0 + j));
+  FOR_4(j, len) st4(out + j, ld4(out + j) + s0 * ld4(r0 + j));
   for (; j < len; j++) out[j] = out[j] + s0 * r0[j];
 }
 
@@ -227,6 +231,11 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
       stw(outA + j, ldw(outA + j) + (sa0 * w0 + sa1 * w1));
       stw(outB + j, ldw(outB + j) + (sb0 * w0 + sb1 * w1));
     }
+    FOR_4(j, m4) {
+      const v4 w0 = ld4(r0 + j), w1 = ld4(r1 + j);
+      st4(outA + j, ld4(outA + j) + (sa0 * w0 + sa1 * w1));
+      st4(outB + j, ld4(outB + j) + (sb0 * w0 + sb1 * w1));
+    }
     for (; j < m4; j++) {
       const float w0 = r0[j], w1 = r1[j];
       outA[j] = outA[j] + (sa0 * w0 + sa1 * w1);
@@ -243,6 +252,7 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
     const float sa = a[i], sb = b[i];
     int j = 0;
     FOR_W(j, m4) { const vw w = ldw(r0 + j); stw(outA + j, ldw(outA + j) + sa * w); stw(outB + j, ldw(outB + j) + sb * w); }
+    FOR_4(j, m4) { const v4 w = ld4(r0 + j); st4(outA + j, ld4(outA + j) + sa * w); st4(outB + j, ld4(outB + j) + sb * w); }
     for (; j < m; j++) { const float w = r0[j]; outA[j] = outA[j] + sa * w; outB[j] = outB[j] + sb * w; }
   }
 }
@@ -289,6 +299,7 @@ static inline void outerChunk(char* B, float* W, int n, int m, const Desc* d, in
 #define LDS(p) (*(p))
 #define STS(p, v) (*(p) = (v))
     FOR_W(j, m4) OCOL(ldw, stw)
+    FOR_4(j, m4) OCOL(ld4, st4)
     for (; j < m4; j++) OCOL(LDS, STS)
     for (; j < m; j++) {
       const float a = v0[j], b = v1[j], c = v2[j], dd = v3[j];
@@ -339,6 +350,7 @@ static inline void sweep(char* B, float* g, const float* W, float* Wout, const f
     }                                                                                        \
   }
     FOR_W(j, m4) SCOL(ldw, stw, (vw){0})
+    FOR_4(j, m4) SCOL(ld4, st4, spl4(0))
     for (; j < m4; j++) SCOL(LDS, STS, 0.f)
     for (; j < m; j++) {
       const float a0 = r0[j], a1 = r1[j];
@@ -584,6 +596,7 @@ static inline void axpy(float* r, int n, int K, float c0, const float* v0, float
     ST(r + j, LD(r + j) + t);                       \
   }
   FOR_W(j, n) AX(ldw, stw)
+  FOR_4(j, n) AX(ld4, st4)
   for (; j < n; j++) AX(LDS, STS)
 #undef AX
 }
@@ -614,9 +627,11 @@ static inline void upd4(float* r, int sb, int n, int K, const float* A, const fl
   }
   if (K > 1) {
     FOR_W(j, n8) U2(ldw, stw)
+    FOR_4(j, n8) U2(ld4, st4)
     for (; j < n8; j++) U2(LDS, STS)
   } else {
     FOR_W(j, n8) U1(ldw, stw)
+    FOR_4(j, n8) U1(ld4, st4)
     for (; j < n8; j++) U1(LDS, STS)
   }
   /* wasm's (n & 4) block: always the two-term form, with vb = 0 when K = 1. */
@@ -680,8 +695,9 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
     for (; j + 4 <= m; j += 4) {
       float* row = WT + (size_t)j * sb;
       if (j >= dotted) {
-#if VW > 4 && !defined(NP_FAST)
-        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's. */
+#if VW == 8 && !defined(NP_FAST)
+        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's.
+           AVX2 only: the 16-lane form's four-way shuffles cost more than they save (end to end on an AVX-512 Xeon, docs/fast-backend.md). */
         if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
         else
 #endif
@@ -811,6 +827,7 @@ void FN(k_matTVec2x2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a
     ST(outB + j, LD(outB + j) + ((sb0 * x0 + qb1 * x1) + (sd0 * y0 + qd1 * y1)));                \
   }
     FOR_W(j, m4) T22(ldw, stw)
+    FOR_4(j, m4) T22(ld4, st4)
     for (; j < m4; j++) T22(LDS, STS)
 #undef T22
     for (; j < m; j++) {
@@ -857,6 +874,19 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
       }
       stw(r0 + j, a0); stw(r1 + j, a1); stw(r2 + j, a2); stw(r3 + j, a3);
     }
+    FOR_4(j, m4) {
+      v4 a0 = ld4(r0 + j), a1 = ld4(r1 + j), a2 = ld4(r2 + j), a3 = ld4(r3 + j);
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const float* c = cb + 4 * q;
+          const v4 x0 = ld4(v + (size_t)t * m);
+          a0 = a0 + c[0] * x0; a1 = a1 + c[1] * x0; a2 = a2 + c[2] * x0; a3 = a3 + c[3] * x0;
+        }
+      }
+      st4(r0 + j, a0); st4(r1 + j, a1); st4(r2 + j, a2); st4(r3 + j, a3);
+    }
     for (; j < m; j++) {
       float a0 = r0[j], a1 = r1[j], a2 = r2[j], a3 = r3[j];
       q = 0;
@@ -891,11 +921,13 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
 static inline void mulvN(float* out, const float* a, const float* b, int n) {
   int j = 0;
   FOR_W(j, n) stw(out + j, ldw(a + j) * ldw(b + j));
+  FOR_4(j, n) st4(out + j, ld4(a + j) * ld4(b + j));
   for (; j < n; j++) out[j] = a[j] * b[j];
 }
 static inline void lin2N(float* out, float sa, const float* a, float sb, const float* b, int n) {
   int j = 0;
   FOR_W(j, n) stw(out + j, sa * ldw(a + j) + sb * ldw(b + j));
+  FOR_4(j, n) st4(out + j, sa * ld4(a + j) + sb * ld4(b + j));
   for (; j < n; j++) out[j] = sa * a[j] + sb * b[j];
 }
 
