@@ -1376,3 +1376,31 @@ export function daleProject(W: usize, sg: usize, n: i32, m: i32): void {
     }
   }
 }
+
+// ---- The recurrent network's BPTT recursion in one call ----
+
+/**
+ * t = T … 1 of the RNN's backward pass (src/nets/rnn/rnn.ts, PAPER.md's recurrent section): the
+ * same kernel calls in the same order as the per-step loop there, without a JS round trip per step.
+ *   δₜ = gₜ ⊙ σ'(aₜ) [then δₜ = α δₜ + 0·δₜ when leaky];
+ *   gₜ₋₁ = B_Jᵀ δₜ and uₜ = Jᵀ hₜ (one pass over J when B_J = J: flag 4) [then gₜ₋₁ = gₜ₋₁ + (1 − α) gₜ].
+ * G, D, H: rows t = 0 … T of N floats; S (σ'), UJ: rows t = 1 … T from 0. flags: 1 gₜ₋₁ at t = 1 too
+ * (needG0), 2 uₜ (needUJ), 4 symmetric feedback, 8 leaky (α ≠ 1). native/kern.c has its twin.
+ */
+export function rnnBack(G: usize, S: usize, D: usize, H: usize, UJ: usize, J: usize, BJ: usize, N: i32, T: i32, leak: f32, rest: f32, flags: i32): void {
+  const row = <usize>N << 2;
+  const needG0 = (flags & 1) != 0, needUJ = (flags & 2) != 0, sym = (flags & 4) != 0, leaky = (flags & 8) != 0;
+  for (let t = T; t >= 1; t--) {
+    const delta = D + row * <usize>t, g = G + row * <usize>t;
+    mulv(delta, g, S + row * <usize>(t - 1), N);
+    if (leaky) lin2(delta, leak, delta, 0, delta, N, 0);
+    const wantG = t > 1 || needG0;
+    const gp = G + row * <usize>(t - 1), uj = UJ + row * <usize>(t - 1), h = H + row * <usize>t;
+    if (wantG && needUJ && sym) matTVec2(gp, uj, J, delta, h, N, N);
+    else {
+      if (wantG) matTVec(gp, BJ, delta, N, N);
+      if (needUJ) matTVec(uj, J, h, N, N);
+    }
+    if (wantG && leaky) lin2(gp, 1, gp, rest, g, N, 0);
+  }
+}

@@ -25,12 +25,15 @@
   void k_matTVec2x2##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int); \
   void k_addOutersT##S(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);                              \
   void k_matVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);                                        \
-  void k_matTVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);
+  void k_matTVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);                                       \
+  void k_rnnBack##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int);
 
 DECL(_portable)
 #ifdef NP_X86
 DECL(_avx2)
 DECL(_avx512)
+DECL(_avx2fast)
+DECL(_avx512fast)
 #endif
 
 typedef struct {
@@ -48,18 +51,23 @@ typedef struct {
   void (*addOutersT)(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);
   void (*matVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
   void (*matTVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
+  void (*rnnBack)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int);
 } Table;
 
 #define TABLE(S, N) \
-  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S }
+  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S }
 
 static const Table PORTABLE = TABLE(_portable, "portable");
 #ifdef NP_X86
 static const Table AVX2 = TABLE(_avx2, "avx2");
 static const Table AVX512 = TABLE(_avx512, "avx512");
+static const Table AVX2FAST = TABLE(_avx2fast, "avx2+fma");
+static const Table AVX512FAST = TABLE(_avx512fast, "avx512+fma");
 #endif
 /* Chosen once per process (every thread gets the same path, so the same floats: all paths give the same anyway). */
 static const Table* K = NULL;
+/* The native-fast path, or NULL where the CPU lacks AVX2 and FMA. */
+static const Table* KF = NULL;
 
 static void choose(void) {
   if (K) return;
@@ -72,6 +80,11 @@ static void choose(void) {
   else if (want && strcmp(want, "avx2") == 0) K = has2 ? &AVX2 : &PORTABLE;
   else if (has512) K = &AVX512;
   else if (has2) K = &AVX2;
+  const hasFma = __builtin_cpu_supports("fma");
+  if (want && strcmp(want, "portable") == 0) KF = NULL;
+  else if (want && strcmp(want, "avx2") == 0) KF = has2 && hasFma ? &AVX2FAST : NULL;
+  else if (has512 && hasFma) KF = &AVX512FAST;
+  else if (has2 && hasFma) KF = &AVX2FAST;
 #else
   (void)want;
 #endif
@@ -81,14 +94,18 @@ static void choose(void) {
 #define ARGS(n)                                               \
   size_t argc = (n);                                          \
   napi_value a[MAXA];                                         \
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);          \
+  void* data = NULL;                                          \
+  napi_get_cb_info(env, info, &argc, a, NULL, &data);         \
   if (argc < (n)) { napi_throw_error(env, NULL, "neuroplastic native: too few arguments"); return NULL; } \
+  const Table* K = (const Table*)data;                        \
   char* B = base(env, a[0])
 
 static char* base(napi_env env, napi_value v) { double d = 0; napi_get_value_double(env, v, &d); return (char*)(uintptr_t)d; }
 static uint32_t u32(napi_env env, napi_value v) { uint32_t x = 0; napi_get_value_uint32(env, v, &x); return x; }
 static int i32(napi_env env, napi_value v) { int32_t x = 0; napi_get_value_int32(env, v, &x); return x; }
+static float f32(napi_env env, napi_value v) { double x = 0; napi_get_value_double(env, v, &x); return (float)x; }
 #define U(i) u32(env, a[i])
+#define R(i) f32(env, a[i])
 #define I(i) i32(env, a[i])
 
 static napi_value f_matVec(napi_env env, napi_callback_info info) { ARGS(7); K->matVec(B, U(1), U(2), U(3), I(4), I(5), U(6)); return NULL; }
@@ -120,6 +137,11 @@ static napi_value f_matTVec2x2(napi_env env, napi_callback_info info) {
 }
 static napi_value f_matVecs(napi_env env, napi_callback_info info) { ARGS(7); K->matVecs(B, U(1), U(2), U(3), I(4), I(5), I(6)); return NULL; }
 static napi_value f_matTVecs(napi_env env, napi_callback_info info) { ARGS(7); K->matTVecs(B, U(1), U(2), U(3), I(4), I(5), I(6)); return NULL; }
+static napi_value f_rnnBack(napi_env env, napi_callback_info info) {
+  ARGS(13);
+  K->rnnBack(B, U(1), U(2), U(3), U(4), U(5), U(6), U(7), I(8), I(9), R(10), R(11), I(12));
+  return NULL;
+}
 static napi_value f_addOutersT(napi_env env, napi_callback_info info) { ARGS(8); K->addOutersT(B, U(1), I(2), I(3), I(4), I(5), U(6), U(7)); return NULL; }
 
 /* bind(buffer): the address of an ArrayBuffer's bytes (a WebAssembly.Memory that never grows, so it never moves). */
@@ -138,24 +160,36 @@ static napi_value f_bind(napi_env env, napi_callback_info info) {
 }
 
 static napi_value f_isa(napi_env env, napi_callback_info info) {
-  (void)info;
+  void* data = NULL;
+  napi_get_cb_info(env, info, NULL, NULL, NULL, &data);
+  const Table* K = (const Table*)data;
   napi_value r;
   napi_create_string_utf8(env, K->name, NAPI_AUTO_LENGTH, &r);
   return r;
 }
 
-NAPI_MODULE_INIT() {
-  choose();
+static void put(napi_env env, napi_value obj, const Table* T) {
   const struct { const char* name; napi_callback f; } fns[] = {
     {"bind", f_bind}, {"isa", f_isa}, {"matVec", f_matVec}, {"matVecNZ", f_matVecNZ}, {"matTVec", f_matTVec},
     {"matTVec2", f_matTVec2}, {"addOuters", f_addOuters}, {"backUpdate", f_backUpdate}, {"matVecT", f_matVecT},
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
-    {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs},
+    {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs}, {"rnnBack", f_rnnBack},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
-    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].f, NULL, &fn);
-    napi_set_named_property(env, exports, fns[i].name, fn);
+    napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].f, (void*)T, &fn);
+    napi_set_named_property(env, obj, fns[i].name, fn);
+  }
+}
+
+NAPI_MODULE_INIT() {
+  choose();
+  put(env, exports, K);
+  if (KF) {
+    napi_value fast;
+    napi_create_object(env, &fast);
+    put(env, fast, KF);
+    napi_set_named_property(env, exports, "fast", fast);
   }
   return exports;
 }

@@ -17,6 +17,12 @@
  *    wasm vector expression (VW lanes at a time, then the same expression scalar),
  *    the j ≥ m & ~3 the wasm scalar tail's expression. a·b = b·a and a + b = b + a
  *    hold bit for bit, so only the grouping of the additions is mirrored.
+ * native-fast (-DNP_FAST, built with -mfma -ffp-contract=fast, only for AVX2 and AVX-512F):
+ * the same kernels, but every a·b + c contracts to one FMA and the reductions keep VW-lane
+ * accumulators (8 or 16 lanes, then 4-lane ones for what is left, summed lane by lane at the end): NOT the wasm kernels' floats.
+ * Off by default (--backend native-fast); test/native-fast.test.ts holds each kernel to the
+ * plain float64 reference within γ_L = L·u / (1 − L·u) of the sum of |terms| (L the rounding
+ * chain's length, u = 2⁻²⁴), the bound for a sum in any order with or without FMA (Higham §3.1).
  * Arguments are byte offsets into one arena memory at base B (the wasm arena's own
  * memory, shared: see src/core/native.ts); offset 0 means "none", as in wasm.
  */
@@ -49,6 +55,60 @@ static inline float hsum(v4 v) { return v[0] + v[1] + v[2] + v[3]; }
 /* The type of an expression without its qualifiers (a float or a vector), for temporaries of the macros below. */
 #define NC(e) __typeof__((e) * 1.f)
 #define FOR_W(j, end) for (; (j) + VW <= (end); (j) += VW)
+/* Then four lanes at a time for what the VW-wide loop left: elementwise, so each element takes the same expression (the same bytes). */
+#define FOR_4(j, end) for (; (j) + 4 <= (end); (j) += 4)
+
+#ifdef NP_FAST
+/* native-fast: a wide accumulator's lanes are summed in any order (not wasm's floats). */
+/* The VW lanes folded to four by halves (a tree: log₂(VW/4) vector adds, where a lane-by-lane sum is VW − 1 dependent adds per row). */
+typedef float v8f __attribute__((vector_size(32)));
+static inline v4 fold4(vw v) {
+#if VW == 16
+  const v8f h = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+  return __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+#elif VW == 8
+  return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+  return v;
+#endif
+}
+/* Dense matVec rows with VW-lane accumulators (FMA-contracted), then the scalar tail (j ≥ m − m mod VW) and the bias. */
+static inline void matVecRowsWide(float* out, const float* W, const float* x, int n, int m, const float* b) {
+  const int mw = m - m % VW;
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
+    vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+    for (int j = 0; j < mw; j += VW) {
+      const vw xv = ldw(x + j);
+      a0 = a0 + ldw(r0 + j) * xv; a1 = a1 + ldw(r1 + j) * xv; a2 = a2 + ldw(r2 + j) * xv; a3 = a3 + ldw(r3 + j) * xv;
+    }
+    /* Then four lanes while they last (short rows, the RNN's 28 inputs: a VW-only loop would leave most of them scalar). */
+    v4 b0 = spl4(0), b1 = spl4(0), b2 = spl4(0), b3 = spl4(0);
+    int j = mw;
+    for (; j + 4 <= m; j += 4) {
+      const v4 xv = ld4(x + j);
+      b0 = b0 + ld4(r0 + j) * xv; b1 = b1 + ld4(r1 + j) * xv; b2 = b2 + ld4(r2 + j) * xv; b3 = b3 + ld4(r3 + j) * xv;
+    }
+    float s0 = hsum(fold4(a0) + b0), s1 = hsum(fold4(a1) + b1), s2 = hsum(fold4(a2) + b2), s3 = hsum(fold4(a3) + b3);
+    for (; j < m; j++) { const float xj = x[j]; s0 += r0[j] * xj; s1 += r1[j] * xj; s2 += r2[j] * xj; s3 += r3[j] * xj; }
+    if (b) { s0 += b[i]; s1 += b[i + 1]; s2 += b[i + 2]; s3 += b[i + 3]; }
+    out[i] = s0; out[i + 1] = s1; out[i + 2] = s2; out[i + 3] = s3;
+  }
+  for (; i < n; i++) {
+    const float* r0 = W + (size_t)i * m;
+    vw a0 = (vw){0};
+    for (int j = 0; j < mw; j += VW) a0 = a0 + ldw(r0 + j) * ldw(x + j);
+    v4 b0 = spl4(0);
+    int j = mw;
+    for (; j + 4 <= m; j += 4) b0 = b0 + ld4(r0 + j) * ld4(x + j);
+    float s0 = hsum(fold4(a0) + b0);
+    for (; j < m; j++) s0 += r0[j] * x[j];
+    if (b) s0 += b[i];
+    out[i] = s0;
+  }
+}
+#endif
 
 /* ---- matVec (four rows at a time, as matVecRows) ---- */
 
@@ -87,12 +147,19 @@ static inline void matVecRows(float* out, const float* W, const float* x, int n,
 }
 
 void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, uint32_t b) {
+#ifdef NP_FAST
+  matVecRowsWide(F(out), F(W), F(x), n, m, b ? F(b) : NULL); return;
+#endif
   matVecRows(F(out), F(W), F(x), n, m, b ? F(b) : NULL, NULL, (m & ~3) >> 2, 1);
 }
 
 /* matVecs: T matVecs of one W (the RNN's input projection over a sequence), each row matVec's floats. */
 void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, int m) {
+#ifdef NP_FAST
+  for (int t = 0; t < T; t++) matVecRowsWide(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL);
+#else
   for (int t = 0; t < T; t++) matVecRows(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL, NULL, (m & ~3) >> 2, 1);
+#endif
 }
 
 /* matVecNZ: the four-float groups of x that are +0 throughout are skipped (see asm/kernels.ts); GIDX: scratch of `groups` int32. */
@@ -119,6 +186,7 @@ static inline void accRows4(float* out, const float* r0, const float* r1, const 
   int j = 0;
 #define ACC4(o, a, b, c, d) ((o) + ((s0 * (a) + s1 * (b)) + (s2 * (c) + s3 * (d))))
   FOR_W(j, n4) stw(out + j, ACC4(ldw(out + j), ldw(r0 + j), ldw(r1 + j), ldw(r2 + j), ldw(r3 + j)));
+  FOR_4(j, n4) st4(out + j, ACC4(ld4(out + j), ld4(r0 + j), ld4(r1 + j), ld4(r2 + j), ld4(r3 + j)));
   for (; j < n4; j++) out[j] = ACC4(out[j], r0[j], r1[j], r2[j], r3[j]);
 #undef ACC4
   for (; j < len; j++) out[j] = out[j] + s0 * r0[j] + s1 * r1[j] + s2 * r2[j] + s3 * r3[j];
@@ -127,6 +195,7 @@ static inline void accRows4(float* out, const float* r0, const float* r1, const 
 static inline void accRow1(float* out, const float* r0, float s0, int len) {
   int j = 0;
   FOR_W(j, len) stw(out + j, ldw(out + j) + s0 * ldw(r0 + j));
+  FOR_4(j, len) st4(out + j, ld4(out + j) + s0 * ld4(r0 + j));
   for (; j < len; j++) out[j] = out[j] + s0 * r0[j];
 }
 
@@ -162,6 +231,11 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
       stw(outA + j, ldw(outA + j) + (sa0 * w0 + sa1 * w1));
       stw(outB + j, ldw(outB + j) + (sb0 * w0 + sb1 * w1));
     }
+    FOR_4(j, m4) {
+      const v4 w0 = ld4(r0 + j), w1 = ld4(r1 + j);
+      st4(outA + j, ld4(outA + j) + (sa0 * w0 + sa1 * w1));
+      st4(outB + j, ld4(outB + j) + (sb0 * w0 + sb1 * w1));
+    }
     for (; j < m4; j++) {
       const float w0 = r0[j], w1 = r1[j];
       outA[j] = outA[j] + (sa0 * w0 + sa1 * w1);
@@ -178,6 +252,7 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
     const float sa = a[i], sb = b[i];
     int j = 0;
     FOR_W(j, m4) { const vw w = ldw(r0 + j); stw(outA + j, ldw(outA + j) + sa * w); stw(outB + j, ldw(outB + j) + sb * w); }
+    FOR_4(j, m4) { const v4 w = ld4(r0 + j); st4(outA + j, ld4(outA + j) + sa * w); st4(outB + j, ld4(outB + j) + sb * w); }
     for (; j < m; j++) { const float w = r0[j]; outA[j] = outA[j] + sa * w; outB[j] = outB[j] + sb * w; }
   }
 }
@@ -224,6 +299,7 @@ static inline void outerChunk(char* B, float* W, int n, int m, const Desc* d, in
 #define LDS(p) (*(p))
 #define STS(p, v) (*(p) = (v))
     FOR_W(j, m4) OCOL(ldw, stw)
+    FOR_4(j, m4) OCOL(ld4, st4)
     for (; j < m4; j++) OCOL(LDS, STS)
     for (; j < m; j++) {
       const float a = v0[j], b = v1[j], c = v2[j], dd = v3[j];
@@ -274,6 +350,7 @@ static inline void sweep(char* B, float* g, const float* W, float* Wout, const f
     }                                                                                        \
   }
     FOR_W(j, m4) SCOL(ldw, stw, (vw){0})
+    FOR_4(j, m4) SCOL(ld4, st4, spl4(0))
     for (; j < m4; j++) SCOL(LDS, STS, 0.f)
     for (; j < m; j++) {
       const float a0 = r0[j], a1 = r1[j];
@@ -352,6 +429,26 @@ void FN(k_matVecT)(char* B, uint32_t out_, uint32_t WT_, int stride, uint32_t x_
 
 /* Four dot products r_q·v (dot4 and dot4v of asm/kernels.ts: the same floats). */
 static inline void dot4(const float* r0, const float* r1, const float* r2, const float* r3, const float* v, int n, float* s) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
+    for (int k = 0; k < nw; k += VW) {
+      const vw w = ldw(v + k);
+      a0 = a0 + ldw(r0 + k) * w; a1 = a1 + ldw(r1 + k) * w; a2 = a2 + ldw(r2 + k) * w; a3 = a3 + ldw(r3 + k) * w;
+    }
+    v4 b0 = spl4(0), b1 = spl4(0), b2 = spl4(0), b3 = spl4(0);
+    int k = nw;
+    for (; k + 4 <= n; k += 4) {
+      const v4 w = ld4(v + k);
+      b0 = b0 + ld4(r0 + k) * w; b1 = b1 + ld4(r1 + k) * w; b2 = b2 + ld4(r2 + k) * w; b3 = b3 + ld4(r3 + k) * w;
+    }
+    float s0 = hsum(fold4(a0) + b0), s1 = hsum(fold4(a1) + b1), s2 = hsum(fold4(a2) + b2), s3 = hsum(fold4(a3) + b3);
+    for (; k < n; k++) { const float w = v[k]; s0 += r0[k] * w; s1 += r1[k] * w; s2 += r2[k] * w; s3 += r3[k] * w; }
+    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+    return;
+  }
+#endif
   v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0);
   const int n4 = n & ~3;
   int k = 0;
@@ -409,6 +506,19 @@ static inline void dotRows(const float* r, size_t sb, const float* v, int n, flo
 
 /* dot2 of asm/kernels.ts: a·b + c·d with two accumulators over eight floats, hsum(a0 + a1), tail in order. */
 static inline float dot2(const float* a, const float* b, const float* c, const float* d, int n) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw acc = (vw){0};
+    for (int i = 0; i < nw; i += VW) acc = acc + ldw(a + i) * ldw(b + i) + ldw(c + i) * ldw(d + i);
+    v4 a4 = spl4(0);
+    int i = nw;
+    for (; i + 4 <= n; i += 4) a4 = a4 + ld4(a + i) * ld4(b + i) + ld4(c + i) * ld4(d + i);
+    float s = hsum(fold4(acc) + a4);
+    for (; i < n; i++) s += a[i] * b[i] + c[i] * d[i];
+    return s;
+  }
+#endif
   const int n8 = n & ~7, n4 = n & ~3;
   v4 a0 = spl4(0), a1 = spl4(0);
   int i = 0;
@@ -424,6 +534,36 @@ static inline float dot2(const float* a, const float* b, const float* c, const f
 
 /* dot2x4: s[q] = a_q·v + b_q·w for four row pairs (rows q·sb apart). */
 static inline void dot2x4(const float* a, const float* b, int sb, const float* v, const float* w, int n, float* s) {
+#ifdef NP_FAST
+  {
+    const int nw = n - n % VW;
+    vw c0 = (vw){0}, c1 = (vw){0}, c2 = (vw){0}, c3 = (vw){0};
+    for (int k = 0; k < nw; k += VW) {
+      const vw vv = ldw(v + k), ww = ldw(w + k);
+      c0 = c0 + ldw(a + k) * vv + ldw(b + k) * ww;
+      c1 = c1 + ldw(a + sb + k) * vv + ldw(b + sb + k) * ww;
+      c2 = c2 + ldw(a + 2 * sb + k) * vv + ldw(b + 2 * sb + k) * ww;
+      c3 = c3 + ldw(a + 3 * sb + k) * vv + ldw(b + 3 * sb + k) * ww;
+    }
+    v4 e0 = spl4(0), e1 = spl4(0), e2 = spl4(0), e3 = spl4(0);
+    int k = nw;
+    for (; k + 4 <= n; k += 4) {
+      const v4 vv = ld4(v + k), ww = ld4(w + k);
+      e0 = e0 + ld4(a + k) * vv + ld4(b + k) * ww;
+      e1 = e1 + ld4(a + sb + k) * vv + ld4(b + sb + k) * ww;
+      e2 = e2 + ld4(a + 2 * sb + k) * vv + ld4(b + 2 * sb + k) * ww;
+      e3 = e3 + ld4(a + 3 * sb + k) * vv + ld4(b + 3 * sb + k) * ww;
+    }
+    float t0 = hsum(fold4(c0) + e0), t1 = hsum(fold4(c1) + e1), t2 = hsum(fold4(c2) + e2), t3 = hsum(fold4(c3) + e3);
+    for (; k < n; k++) {
+      const float vs = v[k], ws = w[k];
+      t0 += a[k] * vs + b[k] * ws; t1 += a[sb + k] * vs + b[sb + k] * ws;
+      t2 += a[2 * sb + k] * vs + b[2 * sb + k] * ws; t3 += a[3 * sb + k] * vs + b[3 * sb + k] * ws;
+    }
+    s[0] = t0; s[1] = t1; s[2] = t2; s[3] = t3;
+    return;
+  }
+#endif
   v4 c0 = spl4(0), c1 = spl4(0), c2 = spl4(0), c3 = spl4(0);
   const int n4 = n & ~3;
   int k = 0;
@@ -456,6 +596,7 @@ static inline void axpy(float* r, int n, int K, float c0, const float* v0, float
     ST(r + j, LD(r + j) + t);                       \
   }
   FOR_W(j, n) AX(ldw, stw)
+  FOR_4(j, n) AX(ld4, st4)
   for (; j < n; j++) AX(LDS, STS)
 #undef AX
 }
@@ -486,9 +627,11 @@ static inline void upd4(float* r, int sb, int n, int K, const float* A, const fl
   }
   if (K > 1) {
     FOR_W(j, n8) U2(ldw, stw)
+    FOR_4(j, n8) U2(ld4, st4)
     for (; j < n8; j++) U2(LDS, STS)
   } else {
     FOR_W(j, n8) U1(ldw, stw)
+    FOR_4(j, n8) U1(ld4, st4)
     for (; j < n8; j++) U1(LDS, STS)
   }
   /* wasm's (n & 4) block: always the two-term form, with vb = 0 when K = 1. */
@@ -552,8 +695,9 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
     for (; j + 4 <= m; j += 4) {
       float* row = WT + (size_t)j * sb;
       if (j >= dotted) {
-#if VW > 4
-        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's. */
+#if VW == 8 && !defined(NP_FAST)
+        /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's.
+           AVX2 only: the 16-lane form's four-way shuffles cost more than they save (end to end on an AVX-512 Xeon, docs/fast-backend.md). */
         if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
         else
 #endif
@@ -618,6 +762,18 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
 void FN(k_matVec2)(char* B, uint32_t out_, uint32_t A_, uint32_t x_, uint32_t B2_, uint32_t w_, int n, int m, uint32_t b_) {
   float* out = F(out_);
   const float *A = F(A_), *x = F(x_), *Bm = F(B2_), *w = F(w_), *b = PF(b_);
+#ifdef NP_FAST
+  for (int i = 0; i < n; i += 4) {
+    const int R = n - i < 4 ? n - i : 4;
+    float s[4];
+    const float* a0 = A + (size_t)i * m;
+    const float* b0 = Bm + (size_t)i * m;
+    if (R == 4) dot2x4(a0, b0, m, x, w, m, s);
+    else for (int q = 0; q < R; q++) s[q] = dot2(a0 + (size_t)q * m, x, b0 + (size_t)q * m, w, m);
+    for (int q = 0; q < R; q++) out[i + q] = b ? s[q] + b[i + q] : s[q];
+  }
+  return;
+#endif
   const int m4 = m & ~3;
   for (int i = 0; i < n; i += 4) {
     const int R = n - i < 4 ? n - i : 4;
@@ -671,6 +827,7 @@ void FN(k_matTVec2x2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a
     ST(outB + j, LD(outB + j) + ((sb0 * x0 + qb1 * x1) + (sd0 * y0 + qd1 * y1)));                \
   }
     FOR_W(j, m4) T22(ldw, stw)
+    FOR_4(j, m4) T22(ld4, st4)
     for (; j < m4; j++) T22(LDS, STS)
 #undef T22
     for (; j < m; j++) {
@@ -717,6 +874,19 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
       }
       stw(r0 + j, a0); stw(r1 + j, a1); stw(r2 + j, a2); stw(r3 + j, a3);
     }
+    FOR_4(j, m4) {
+      v4 a0 = ld4(r0 + j), a1 = ld4(r1 + j), a2 = ld4(r2 + j), a3 = ld4(r3 + j);
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const float* c = cb + 4 * q;
+          const v4 x0 = ld4(v + (size_t)t * m);
+          a0 = a0 + c[0] * x0; a1 = a1 + c[1] * x0; a2 = a2 + c[2] * x0; a3 = a3 + c[3] * x0;
+        }
+      }
+      st4(r0 + j, a0); st4(r1 + j, a1); st4(r2 + j, a2); st4(r3 + j, a3);
+    }
     for (; j < m; j++) {
       float a0 = r0[j], a1 = r1[j], a2 = r2[j], a3 = r3[j];
       q = 0;
@@ -742,5 +912,50 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
         accRow1(r0, v + (size_t)t * m, c, m);
       }
     }
+  }
+}
+
+/* ---- The recurrent network's BPTT recursion in one call (rnnBack of asm/kernels.ts) ---- */
+
+/* mulv and lin2 (acc = 0) of asm/kernels.ts: elementwise, so any width gives each element wasm's expression. */
+static inline void mulvN(float* out, const float* a, const float* b, int n) {
+  int j = 0;
+  FOR_W(j, n) stw(out + j, ldw(a + j) * ldw(b + j));
+  FOR_4(j, n) st4(out + j, ld4(a + j) * ld4(b + j));
+  for (; j < n; j++) out[j] = a[j] * b[j];
+}
+static inline void lin2N(float* out, float sa, const float* a, float sb, const float* b, int n) {
+  int j = 0;
+  FOR_W(j, n) stw(out + j, sa * ldw(a + j) + sb * ldw(b + j));
+  FOR_4(j, n) st4(out + j, sa * ld4(a + j) + sb * ld4(b + j));
+  for (; j < n; j++) out[j] = sa * a[j] + sb * b[j];
+}
+
+/*
+ * t = T … 1 of the backward pass of src/nets/rnn/rnn.ts (PAPER.md's recurrent section), the same
+ * kernel calls in the same order, without a JS round trip per step:
+ *   δₜ = gₜ ⊙ σ'(aₜ)  [then δₜ = α δₜ + 0·δₜ when leaky];
+ *   gₜ₋₁ = B_Jᵀ δₜ and uₜ = Jᵀ hₜ (one pass over J when B_J = J: flag 4), [then gₜ₋₁ += (1 − α) gₜ].
+ * G, D, H hold rows t = 0 … T (N floats each); S (σ'), UJ rows t = 1 … T from 0. flags: 1 gₜ₋₁ at t = 1 too
+ * (needG0), 2 uₜ (needUJ), 4 symmetric feedback, 8 leaky (α ≠ 1).
+ */
+void FN(k_rnnBack)(char* B, uint32_t G_, uint32_t S_, uint32_t D_, uint32_t H_, uint32_t UJ_, uint32_t J_, uint32_t BJ_, int N, int T,
+  float leak, float rest, int flags) {
+  const size_t row = (size_t)N * 4;
+  const int needG0 = flags & 1, needUJ = flags & 2, sym = flags & 4, leaky = flags & 8;
+  for (int t = T; t >= 1; t--) {
+    float* delta = F(D_ + row * t);
+    const float* g = F(G_ + row * t);
+    mulvN(delta, g, F(S_ + row * (t - 1)), N);
+    if (leaky) lin2N(delta, leak, delta, 0.f, delta, N);
+    const int wantG = t > 1 || needG0;
+    const uint32_t gp = G_ + (uint32_t)(row * (t - 1)), uj = UJ_ + (uint32_t)(row * (t - 1)), h = H_ + (uint32_t)(row * t);
+    const uint32_t dl = D_ + (uint32_t)(row * t);
+    if (wantG && needUJ && sym) FN(k_matTVec2)(B, gp, uj, J_, dl, h, N, N);
+    else {
+      if (wantG) FN(k_matTVec)(B, gp, BJ_, dl, N, N);
+      if (needUJ) FN(k_matTVec)(B, uj, J_, h, N, N);
+    }
+    if (wantG && leaky) lin2N(F(gp), 1.f, F(gp), rest, g, N);
   }
 }

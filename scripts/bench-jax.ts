@@ -22,7 +22,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import "../src/core/native.js";
-import { nativeIsa } from "../src/core/wasm.js";
+import { nativeFastIsa, nativeIsa } from "../src/core/wasm.js";
 import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG, freshStep, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
@@ -63,7 +63,9 @@ function renderDoc(res: Record<string, any>, file: string): void {
     ["bare online step, steps/s (C probe: the native limit)", f0(m[`bare_${ours}`]), m.bare_wasm && ours !== "wasm" ? f0(m.bare_wasm) : "",
       m.bare_c_probe ? `C probe ${f0(m.bare_c_probe)}` : "–", res.ratios.bare_vs_c_probe ? `probe ÷ ours ${rr(res.ratios.bare_vs_c_probe)}` : "–"],
   ];
-  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |`);
+  const fastShapes = (res.shapes ?? []).some((x: any) => x.fast !== undefined);
+  const shapes = (res.shapes ?? []).map((x: any) => `| ${x.hidden.split(",").length} × ${x.hidden.split(",")[0]} | ${f0(x.ours)} | ${f0(x.jax)} (compile ` +
+    `${f2(x.jax_compile_s)} s) | ${f2(x.ratio)} |${fastShapes ? ` ${x.fast === undefined ? "–" : `${f0(x.fast)} (${f2(x.fast_ratio)})`} |` : ""}`);
   const block = [
     "<!-- bench:jax -->",
     "## Against the strongest JAX (`npm run bench:jax`)",
@@ -74,7 +76,7 @@ function renderDoc(res: Record<string, any>, file: string): void {
       "the median of the per-round ratios (min–max). JAX's rates exclude its compile time, given beside them with the whole process's wall time.",
     "",
     // The run itself keeps one core busy (load ≈ 1); more than that is other work sharing the machine.
-    `${busy ? "**This machine was shared with other jobs during the run**" : "Nothing else ran on the machine"} (load average ${f2(res.loadavg_start[0])} at the start, ` +
+    `${busy ? "**This machine was shared with other jobs during the run**" : "The machine was quiet during the run"} (load average ${f2(res.loadavg_start[0])} at the start, ` +
       `${f2(res.loadavg_end[0])} at the end, ${res.per_round.map((x: any) => f2(x.loadavg)).join(" / ")} at the rounds' starts, on ${res.cores} cores)` +
       (busy ? ": absolute rates are depressed against an idle machine and the ratios are noisy; read them as this run's, not as constants." : "."),
     "",
@@ -82,7 +84,12 @@ function renderDoc(res: Record<string, any>, file: string): void {
     "|---|---|---|---|---|",
     ...rows.map((x) => `| ${x.join(" | ")} |`),
     "",
-    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "", "| hidden | ours, steps/s | JAX, steps/s | ratio |", "|---|---|---|---|", ...shapes, ""] : []),
+    ...(res.ratios.fast ? [
+      `native-fast (${res.native_fast_isa}: FMA, wide sums; not the same bytes as wasm, opt-in), ours ÷ JAX, median (min–max): online ${rr(res.ratios.fast.online)}, ` +
+        `meta ${rr(res.ratios.fast.meta)}, RNN ${rr(res.ratios.fast.rnn)}; C probe ÷ its bare step ${rr(res.ratios.fast.bare_vs_c_probe)} ` +
+        `(rates: online ${f0(m["online_native-fast"])}, meta ${f2(m["meta_native-fast"])}, RNN ${f0(m["rnn_native-fast"])}, bare ${f0(m["bare_native-fast"])}).`, ""] : []),
+    ...(shapes.length ? ["Widths and depths (one round, online end to end, ours ÷ JAX):", "",
+      `| hidden | ours, steps/s | JAX, steps/s | ratio |${fastShapes ? " native-fast, steps/s (÷ JAX) |" : ""}`, `|---|---|---|---|${fastShapes ? "---|" : ""}`, ...shapes, ""] : []),
     `Raw numbers: \`${file}\`.`,
     "<!-- /bench:jax -->",
     "",
@@ -112,6 +119,14 @@ function summarize(res: Record<string, any>): void {
     native_over_wasm_meta: both ? ratio("meta_native", "meta_wasm") : null,
     native_over_wasm_rnn: both ? ratio("rnn_native", "rnn_wasm") : null,
   };
+  if (rr[0]["online_native-fast"] !== undefined) {
+    res.ratios.fast = {
+      online: ratio("online_native-fast", "online_jax"), meta: ratio("meta_native-fast", "meta_jax_best"), rnn: ratio("rnn_native-fast", "rnn_jax"),
+      bare_vs_c_probe: ratio("bare_c_probe", "bare_native-fast"),
+      over_native_online: ratio("online_native-fast", "online_native"), over_native_meta: ratio("meta_native-fast", "meta_native"),
+      over_native_rnn: ratio("rnn_native-fast", "rnn_native"), over_native_bare: ratio("bare_native-fast", "bare_native"),
+    };
+  }
   res.medians = Object.fromEntries(Object.keys(rr[0]).filter((k) => typeof rr[0][k] === "number").map((k) => [k, median(rr.map((r) => r[k]))]));
 }
 
@@ -129,7 +144,8 @@ const BPOJA = { bp: 0.0068, oja: 0.0053 };
 const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1, theta: BPOJA };
 const RNN: RunConfig = { ...base, net: "rnn", hidden: [100], delay: 20, theta: { bp: 0.003, oja: 0.002 } };
 if (!jaxAvailable()) { log("bench:jax: no JAX venv (python3 -m venv .venv-jax && .venv-jax/bin/pip install jax, or NEUROPLASTIC_JAX_VENV)"); process.exit(1); }
-const backends: Backend[] = nativeIsa() !== null ? ["native", "wasm"] : ["wasm"];
+// native-fast (FMA, wide sums; not the same bytes) beside them where the CPU has AVX2 + FMA: opt-in for users, measured here.
+const backends: Backend[] = nativeIsa() !== null ? ["native", ...(nativeFastIsa() !== null ? ["native-fast" as const] : []), "wasm"] : ["wasm"];
 if (nativeIsa() === null) log("bench:jax: the native kernels are not built; measuring wasm only");
 
 /** `train` with one worker (in this thread), end to end: examples per second. */
@@ -176,7 +192,7 @@ function jax(args: string[], rnn = false): Record<string, any> {
 }
 
 const res: Record<string, any> = {
-  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, native_isa: nativeIsa(),
+  date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, native_isa: nativeIsa(), native_fast_isa: nativeFastIsa(),
   rounds, tasks, loadavg_start: loadavg(), per_round: [] as any[],
 };
 // Warm-up: JIT, wasm tier-up, arenas, the dataset.
@@ -218,8 +234,10 @@ if (!argv.includes("--no-shapes")) {
     const hidden = h.split(",").map(Number), n = Math.max(3, Math.round(tasks / Math.max(1, hidden[0] / 250)));
     log(`shape ${h} (${n} tasks)…`);
     const o = await trainRate({ ...base, hidden, backend: ours }, n);
+    const of = backends.includes("native-fast") ? await trainRate({ ...base, hidden, backend: "native-fast" }, n) : null;
     const j = jax(["--tasks", String(n), "--seed", "1", "--hidden", h]);
-    res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s });
+    res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s,
+      ...(of !== null ? { fast: of, fast_ratio: of / j.steps_per_s } : {}) });
     writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
   }
 }
@@ -231,6 +249,14 @@ console.log(`ours = ${ours}${nativeIsa() ? ` (${nativeIsa()})` : ""}; ${rounds} 
 console.log(`online end to end ÷ JAX: ${f(res.ratios.online)}; meta ÷ JAX best of fwd2/rev: ${f(res.ratios.meta)}; RNN ÷ JAX: ${f(res.ratios.rnn)}`);
 console.log(`C probe (the bare step's native limit) ÷ our bare step: ${f(res.ratios.bare_vs_c_probe)}`);
 if (backends.length > 1) console.log(`native ÷ wasm: online ${f(res.ratios.native_over_wasm_online)}, bare step ${f(res.ratios.native_over_wasm_bare)}, meta ${f(res.ratios.native_over_wasm_meta)}`);
-for (const s of res.shapes ?? []) console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)`);
+const F = res.ratios.fast;
+if (F) {
+  console.log(`native-fast (${res.native_fast_isa}) ÷ JAX: online ${f(F.online)}; meta ${f(F.meta)}; RNN ${f(F.rnn)}; C probe ÷ its bare step ${f(F.bare_vs_c_probe)}`);
+  console.log(`native-fast ÷ native: online ${f(F.over_native_online)}, meta ${f(F.over_native_meta)}, RNN ${f(F.over_native_rnn)}, bare ${f(F.over_native_bare)}`);
+}
+for (const s of res.shapes ?? []) {
+  console.log(`hidden ${s.hidden}: ours ${s.ours.toFixed(0)} steps/s, JAX ${s.jax.toFixed(0)} (${s.ratio.toFixed(2)}×)` +
+    (s.fast !== undefined ? `; native-fast ${s.fast.toFixed(0)} (${s.fast_ratio.toFixed(2)}×)` : ""));
+}
 console.log(`wrote ${outFile}`);
 if (argv.includes("--doc")) renderDoc(res, outFile);

@@ -41,13 +41,17 @@ try {
   if (x86) {
     compile("kern.c", "avx2.o", ["-DVW=8", "-DSUF=_avx2", "-mavx2"]);
     compile("kern.c", "avx512.o", ["-DVW=16", "-DSUF=_avx512", "-mavx512f"]);
+    // native-fast (--backend native-fast, off by default): FMA contraction and wide reductions, not wasm's floats.
+    const fast = ["-DNP_FAST", "-mfma", "-ffp-contract=fast"];
+    compile("kern.c", "avx2fast.o", ["-DVW=8", "-DSUF=_avx2fast", "-mavx2", ...fast]);
+    compile("kern.c", "avx512fast.o", ["-DVW=16", "-DSUF=_avx512fast", "-mavx512f", ...fast]);
   }
   compile("addon.c", "addon.o", [`-I${include}`, ...(x86 ? ["-DNP_X86"] : [])]);
   mkdirSync(dirname(out), { recursive: true });
   const part = `${out}.tmp`;
   execFileSync(cc, ["-shared", ...objs, "-o", part], { stdio: ["ignore", "ignore", "pipe"] });
   renameSync(part, out);
-  say(`${out === join(root, "build", "native.node") ? "build/native.node" : out} (${x86 ? "avx512 / avx2 / portable, chosen at load" : "portable"})`);
+  say(`${out === join(root, "build", "native.node") ? "build/native.node" : out} (${x86 ? "avx512 / avx2 / portable, chosen at load; native-fast avx512 / avx2 with FMA" : "portable"})`);
 } catch (e) {
   const first = String(e.stderr ?? e.message ?? e).split("\n").find((l) => l.trim() !== "") ?? "failed";
   skip(`not built (${cc}: ${first.trim().slice(0, 160)})`);

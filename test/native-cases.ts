@@ -117,6 +117,18 @@ export function kernelCases(n: number, m: number, seed: number): string[] {
       both(`addOutersT K=${K} T=${Tn}`, (k, s) => k.addOutersT(W[s], [0.1, -0.02, 0.5].slice(0, K), uT.slice(0, K).map((u) => u[s]), vT.slice(0, K).map((v) => v[s]), K, Tn, n, m));
     }
   }
+  // The BPTT recursion in one call (rnnBack), N = n, T = 4: every flag combination, leaky and not.
+  {
+    const Tn = 4, J = T.buf(n * n), BJ = T.buf(n * n), G = T.buf((Tn + 1) * n), S = T.buf(Tn * n), D = T.buf((Tn + 1) * n);
+    const H = T.buf((Tn + 1) * n), UJ = T.buf(Tn * n);
+    for (const leak of [1, 0.7]) for (let f = 0; f < 8; f++) {
+      both(`rnnBack leak=${leak} flags=${f}`, (k, s) => {
+        if (!k.fused!.rnnBack!(G[s], S[s], D[s], H[s], UJ[s], J[s], (f & 4) ? J[s] : BJ[s], n, Tn, leak, (f & 1) !== 0, (f & 2) !== 0, (f & 4) !== 0)) {
+          throw new Error("declined");
+        }
+      });
+    }
+  }
   // The first layer transposed: WT (m, stride) with rows of n, x an image.
   const stride = (n + 3) & ~3;
   const WT = T.buf(m * stride), dWT = [T.buf(m * stride), T.buf(m * stride)], y = T.buf(n), dy = [T.buf(n), T.buf(n)];

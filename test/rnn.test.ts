@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { heapArena } from "../src/core/kernels.js";
+import { WasmArena } from "../src/core/wasm.js";
 import { Rng } from "../src/core/rng.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { runEpisode } from "../src/experiments/episode.js";
@@ -206,3 +207,22 @@ for (const c of metaCases) {
     }
   });
 }
+
+// The fused BPTT recursion (Kernels.fused.rnnBack, one wasm call for t = T … 1) against the per-step loop it replaces on the same
+// wasm kernels: every buffer of the backward pass the same bytes, for leaky and not, symmetric and random feedback, each need.
+test("the fused BPTT kernel gives the per-step loop's bytes (wasm): leak, feedback and needs", () => {
+  const needsOf = (uJ: boolean, g0: boolean) => ({ needU: [false, true, uJ, true], needEPre: [false, true, g0, true], needUE: [false, true, true, true] });
+  for (const leak of [1, 0.6]) for (const feedback of ["sym", "random"] as const) for (const uJ of [true, false]) for (const g0 of [true, false]) {
+    const make = (fused: boolean) => {
+      const a = new WasmArena(1 << 22), rng = new Rng(11);
+      const net = new RNN({ nIn: 13, rows: 5, delay: 3, N: 37, nOut: 7, leak, arena: a }).init("xavier", 1.2, 1.1, rng);
+      net.feedback = makeFeedback(feedback, net, "xavier", (i) => (i === SITE_J ? 1.1 : 1.2), rng);
+      for (let j = 0; j < net.x.length; j++) net.x[j] = rng.uniform();
+      assert.equal(typeof a.kernels.fused?.rnnBack, "function", "the wasm arena has the fused kernel");
+      if (!fused) (a.kernels.fused as { rnnBack?: unknown }).rnnBack = undefined;
+      net.propagate(2, needsOf(uJ, g0));
+      return [net.G, net.D, net.uJ, net.uU, net.eX].map((b) => Array.from(new Uint32Array(b.buffer, b.byteOffset, b.length)));
+    };
+    assert.deepEqual(make(true), make(false), `leak ${leak} ${feedback} uJ ${uJ} g0 ${g0}`);
+  }
+});

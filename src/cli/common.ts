@@ -17,7 +17,7 @@ import { DEFAULT_NET, networkKinds, networkModules, networkOf, type NetFlag } fr
 import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
-import { nativeIsa, nativeMissing } from "../core/native.js";
+import { nativeFastIsa, nativeIsa, nativeMissing } from "../core/native.js";
 
 import { UsageError } from "./errors.js";
 export { UsageError } from "./errors.js";
@@ -112,7 +112,8 @@ export function addRunOptions(cmd: Command, defaults: Partial<RunConfig> = {}, o
     new Option("--workers <n>", "worker threads (at most the number of cores)").argParser(intArg("--workers")).default(defaultWorkers(), "the number of cores"),
     new Option(
       "--backend <name>",
-      "kernels: auto (native where built, else wasm; the default) | native (C, the same bytes as wasm) | wasm (SIMD) | js (plain reference); " +
+      "kernels: auto (native where built, else wasm; the default) | native (C, the same bytes as wasm) | " +
+        "native-fast (C with FMA and wide sums: faster, not the same bytes; never chosen by auto) | wasm (SIMD) | js (plain reference); " +
         "named on stderr when given",
     )
       .argParser(choice<Backend | "auto">("--backend", [...BACKENDS, "auto"])),
@@ -216,11 +217,16 @@ let named = false;
  */
 export function resolveBackend(want: Backend | "auto" | undefined): Backend {
   if (want === "native" && nativeIsa() === null) throw new UsageError(`--backend native: the native kernels are ${nativeMissing}; use --backend wasm`);
+  if (want === "native-fast" && nativeFastIsa() === null) {
+    throw new UsageError(`--backend native-fast: ${nativeIsa() === null ? `the native kernels are ${nativeMissing}` : "this CPU lacks AVX2 + FMA"}; use --backend native or wasm`);
+  }
   const b: Backend = want === undefined || want === "auto" ? (nativeIsa() !== null ? "native" : "wasm") : want;
   if (want !== undefined && !named) {
     named = true;
     const why = nativeIsa() === null ? `; native ${nativeMissing}` : "";
-    const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)` : b === "wasm" ? `wasm (f32x4 SIMD${why})` : "js (the plain reference)";
+    const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)`
+      : b === "native-fast" ? `native-fast (${nativeFastIsa()}; FMA and wide sums, not the same bytes as wasm)`
+      : b === "wasm" ? `wasm (f32x4 SIMD${why})` : "js (the plain reference)";
     process.stderr.write(`neuroplastic: kernels ${what}\n`);
   }
   return b;

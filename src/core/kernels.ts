@@ -145,6 +145,13 @@ export interface FusedKernels {
   activate(y: Buf, d: Buf, z: Buf, n: number, act: number, beta: number): boolean;
   /** The first layer stored transposed (see InputLayer): plain references below, same names. */
   readonly input: InputKernels;
+  /**
+   * The RNN's BPTT recursion, t = T … 1, in one call (src/nets/rnn/rnn.ts has the per-step loop it
+   * replaces, the same kernels in the same order: the same floats). G, D, H: (T + 1) rows of N; S
+   * (σ'), UJ: T rows. False, having done nothing, when a buffer is foreign; then the loop runs.
+   */
+  rnnBack?(G: Buf, S: Buf, D: Buf, H: Buf, UJ: Buf, J: Buf, BJ: Buf, N: number, T: number, leak: number,
+    needG0: boolean, needUJ: boolean, sym: boolean): boolean;
 }
 
 /**

@@ -7,7 +7,7 @@
  * at install or here), nothing is registered and the wasm kernels run.
  */
 import { createRequire } from "node:module";
-import { registerNative, nativeIsa, type NativeKernels } from "./wasm.js";
+import { registerNative, nativeFastIsa, nativeIsa, type NativeKernels } from "./wasm.js";
 
 /** Why the native kernels are not loaded, or null when they are. */
 export let nativeMissing: string | null = null;
@@ -27,4 +27,4 @@ function load(): void {
 }
 load();
 
-export { nativeIsa };
+export { nativeFastIsa, nativeIsa };

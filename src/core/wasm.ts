@@ -70,6 +70,7 @@ interface Exports {
   signOf(B: number, W: number, s: number, M: number, n: number): void;
   daleProject(W: number, sg: number, n: number, m: number): void;
   pixels(x: number, bytes: number, m: number): void;
+  rnnBack(G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number, flags: number): void;
 }
 
 /**
@@ -97,6 +98,13 @@ export interface NativeKernels {
   matVec2(B: number, out: number, A: number, x: number, Bm: number, w: number, n: number, m: number, b: number): void;
   matTVec2x2(B: number, outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
   addOutersT(B: number, W: number, n: number, m: number, K: number, T: number, desc: number, cbuf: number): void;
+  rnnBack(B: number, G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number,
+    flags: number): void;
+  /**
+   * The native-fast copies (--backend native-fast): the same functions with FMA contraction and 8- or 16-lane
+   * reductions, so not the wasm kernels' floats (native/kern.c); absent without AVX2 + FMA.
+   */
+  fast?: NativeKernels;
 }
 
 let native: NativeKernels | null = null;
@@ -106,6 +114,12 @@ export function registerNative(k: NativeKernels | null): void { native = k; }
 
 /** The registered native kernels' vector path ("avx2", …), or null when none are loaded. */
 export function nativeIsa(): string | null { return native === null ? null : native.isa(); }
+
+/** The native-fast kernels' vector path ("avx512+fma", "avx2+fma"), or null when they are not loaded (no addon, or no AVX2 + FMA). */
+export function nativeFastIsa(): string | null { return native?.fast?.isa() ?? null; }
+
+/** The kernels an arena runs: the wasm exports, the native twins (same bytes), or the native-fast copies (FMA, wide reductions). */
+export type ArenaBackend = "wasm" | "native" | "native-fast";
 
 /** The wasm exports with the native twins in place of the kernels they have, on memory at address B. */
 function withNative(x: Exports, N: NativeKernels, B: number): Exports {
@@ -124,6 +138,7 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     matVec2: (out, A, v, Bm, w, n, m, b) => N.matVec2(B, out, A, v, Bm, w, n, m, b),
     matTVec2x2: (oA, oB, W, a, b, V, c, d, n, m) => N.matTVec2x2(B, oA, oB, W, a, b, V, c, d, n, m),
     addOutersT: (W, n, m, K, T, desc, cbuf) => N.addOutersT(B, W, n, m, K, T, desc, cbuf),
+    rnnBack: (G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags) => N.rnnBack(B, G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags),
   };
 }
 
@@ -174,11 +189,17 @@ export class WasmArena implements Arena {
   private readonly base: number;
   private top: number;
 
-  /** "native" when the native kernels run the heavy sweeps on this arena's memory (the rest stays in wasm), else "wasm". */
-  readonly backend: "wasm" | "native";
+  /**
+   * "native" when the native kernels run the heavy sweeps on this arena's memory (the rest stays in wasm), "native-fast"
+   * for their FMA / wide-reduction copies, else "wasm".
+   */
+  readonly backend: ArenaBackend;
 
-  constructor(bytes: number, withNativeKernels = false) {
-    if (withNativeKernels && native === null) throw new Error("native kernels are not loaded (build/native.node): use --backend wasm");
+  /** `withNativeKernels`: true (or "native") for the native twins, "native-fast" for the fast copies. */
+  constructor(bytes: number, withNativeKernels: boolean | ArenaBackend = false) {
+    const kind: ArenaBackend = withNativeKernels === true ? "native" : withNativeKernels === false ? "wasm" : withNativeKernels;
+    if (kind !== "wasm" && native === null) throw new Error("native kernels are not loaded (build/native.node): use --backend wasm");
+    if (kind === "native-fast" && native!.fast === undefined) throw new Error("native-fast kernels need AVX2 and FMA, which this CPU lacks");
     const pages = Math.ceil((bytes + DESC_RECORDS * 12 + TANGENT_RECORDS * 24 + 4 * CBUF_FLOATS + 96) / PAGE) + 2; // + static data
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.x = new WebAssembly.Instance(wasmModule(), {
@@ -189,9 +210,9 @@ export class WasmArena implements Arena {
         },
       },
     }).exports as unknown as Exports;
-    this.backend = withNativeKernels ? "native" : "wasm";
+    this.backend = kind;
     // The memory never grows, so its bytes never move: the native kernels take its address once.
-    if (withNativeKernels) this.x = withNative(this.x, native!, native!.bind(this.memory.buffer));
+    if (kind !== "wasm") this.x = withNative(this.x, kind === "native" ? native! : native!.fast!, native!.bind(this.memory.buffer));
     this.capacity = pages * PAGE;
     // Below heapBase lives the module's static data (Mathf's tables); a zero pointer means "none".
     this.descPtr = (Math.max(16, this.x.heapBase()) + 15) & ~15;
@@ -437,6 +458,13 @@ export class WasmArena implements Arena {
           x.activate(py, pd, pz, n, code, beta);
           return true;
         },
+        rnnBack(G, S, D, H, UJ, J, BJ, N, T, leak, needG0, needUJ, sym) {
+          const p0 = o(G), p1 = o(S), p2 = o(D), p3 = o(H), p4 = o(UJ), p5 = o(J), p6 = o(BJ);
+          if ((p0 | p1 | p2 | p3 | p4 | p5 | p6) < 0) return false;
+          // 1 − α in float64 and then float32 at the call, as the loop's lin2 gets it.
+          x.rnnBack(p0, p1, p2, p3, p4, p5, p6, N, T, leak, 1 - leak, (needG0 ? 1 : 0) | (needUJ ? 2 : 0) | (sym ? 4 : 0) | (leak !== 1 ? 8 : 0));
+          return true;
+        },
         backUpdate(g, W, Wout, e, n, m, s, u, v, K, d = null, bte = null) {
           const pg = on(g), pW = o(W), pO = o(Wout), pe = o(e), pd = on(d), pt = on(bte);
           if (K > 3 || (pg | pW | pO | pe | pd | pt) < 0 || (d === null) !== (bte === null) || !describe(s, u, v, K)) return false;
@@ -496,7 +524,7 @@ export function arenaPixels(x: Float32Array, images: Uint8Array, o: number, dim:
   return a !== undefined && a.pixels(x, images, o, dim);
 }
 
-const shared: { wasm: WasmArena | null; native: WasmArena | null } = { wasm: null, native: null };
+const shared: Record<ArenaBackend, WasmArena | null> = { wasm: null, native: null, "native-fast": null };
 
 /**
  * This thread's reusable arena, reset and at least `bytes` large (one for the
@@ -504,8 +532,8 @@ const shared: { wasm: WasmArena | null; native: WasmArena | null } = { wasm: nul
  * so each task takes it afresh; fresh WebAssembly memories per task would pile
  * up faster than the garbage collector frees them.
  */
-export function sharedWasmArena(bytes: number, withNativeKernels = false): WasmArena {
-  const key = withNativeKernels ? "native" : "wasm";
+export function sharedWasmArena(bytes: number, withNativeKernels: boolean | ArenaBackend = false): WasmArena {
+  const key: ArenaBackend = withNativeKernels === true ? "native" : withNativeKernels === false ? "wasm" : withNativeKernels;
   let a = shared[key];
   if (a === null || a.room < bytes) a = shared[key] = new WasmArena(Math.max(bytes, 1 << 20), withNativeKernels);
   a.reset();

@@ -38,7 +38,7 @@ export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i
   // In process only when every job is short: a long synchronous job would leave SIGINT and SIGTERM unanswered
   // until it ends (a thread's results are the same bytes).
   if ((workers <= 1 || jobs.length <= 1) && (!offloadable(jobs) || Math.max(...jobs.map(jobSeconds)) < INLINE_S)) {
-    const { default: run } = await import("./worker.js");
+    const run = await inlineRunner();
     const out: R[] = [];
     for (const [i, j] of jobs.entries()) {
       const r = (await run(j)) as R;
@@ -59,6 +59,18 @@ export async function runJobs<R>(jobs: Job[], workers: number, onDone?: (r: R, i
     onDone?.(r, i);
     return r;
   }));
+}
+
+/**
+ * The in-process job runner, imported once. A dynamic import() of a module already loaded still goes through
+ * the module loader's resolve step each time, and under a loader hook (tsx, as the CLI runs from source) that
+ * is a round trip to the hooks thread with file-system lookups: measured (node --cpu-prof, scripts/bench-meta-cli.ts)
+ * as several ms per call, i.e. per meta episode, the CLI's `meta` overhead against the same episodes run in-process.
+ */
+let inline: Promise<(job: Job) => Promise<unknown>> | null = null;
+function inlineRunner(): Promise<(job: Job) => Promise<unknown>> {
+  inline ??= import("./worker.js").then((m) => m.default);
+  return inline;
 }
 
 /** Longest job (estimated seconds) run in the main thread. */

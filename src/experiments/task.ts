@@ -1,5 +1,5 @@
 import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
-import { nativeIsa, sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
+import { nativeFastIsa, nativeIsa, sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
 import type { Dataset, Split } from "../data/dataset-core.js";
 import { loadPixels } from "../data/pixels.js";
@@ -74,10 +74,12 @@ export class ConfigError extends RangeError {}
 
 /**
  * Kernels: "wasm" (f32x4 SIMD, everywhere), "native" (Node with the addon: the heavy sweeps in C,
- * the same bytes as wasm), "js" (the plain reference).
+ * the same bytes as wasm), "native-fast" (the same C kernels with FMA and 8- or 16-lane reductions:
+ * faster, NOT the same bytes, held to the plain reference within stated tolerances by
+ * test/native-fast.test.ts; opt-in only, never chosen by auto), "js" (the plain reference).
  */
-export type Backend = "wasm" | "js" | "native";
-export const BACKENDS: readonly Backend[] = ["wasm", "js", "native"];
+export type Backend = "wasm" | "js" | "native" | "native-fast";
+export const BACKENDS: readonly Backend[] = ["wasm", "js", "native", "native-fast"];
 
 export const DEFAULT_CONFIG: RunConfig = {
   dataset: "mnist", split: "test", transpose: false,
@@ -195,6 +197,9 @@ export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, buil
   if (backend === "native" && nativeIsa() === null) {
     throw new ConfigError("--backend native: the native kernels are not loaded in this thread (build/native.node; see npm ci's output)");
   }
+  if (backend === "native-fast" && nativeFastIsa() === null) {
+    throw new ConfigError(`--backend native-fast: ${nativeIsa() === null ? "the native kernels are not loaded in this thread" : "this CPU lacks AVX2 + FMA"}`);
+  }
   if (!wasmAvailable()) {
     // A runtime without WebAssembly SIMD still runs, on the plain kernels.
     if (!warned) { warned = true; console.warn("neuroplastic: WebAssembly SIMD is not available: using the plain JS kernels"); }
@@ -208,7 +213,7 @@ export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, buil
     bytes = c.bytes + 4096;
     arenaBytes.set(key, bytes);
   }
-  return build(sharedWasmArena(bytes, backend === "native"));
+  return build(sharedWasmArena(bytes, backend === "native" || backend === "native-fast" ? backend : false));
 }
 
 /** What a configuration allocates depends on its shape, not on its seed, task count or coefficient values (only where they are zero). */

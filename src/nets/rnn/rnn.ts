@@ -244,7 +244,9 @@ export class RNN implements TangentNetwork {
       k.matTVec(R.g[T], B[SITE_W], this.e, C, N);
       if (needs.needU[SITE_W]) k.matTVec(this.uW, this.W, this.p, C, N);
     }
-    for (let t = T; t >= 1; t--) {
+    // t = T … 1 in one kernel call where the backend has it (the same kernels in the same order: the same floats).
+    const fusedBack = k.fused?.rnnBack?.(this.G, this.dsig, this.D, this.H, this.uJ, this.J, B[SITE_J], N, T, leak, needG0, needUJ, sym) ?? false;
+    for (let t = fusedBack ? 0 : T; t >= 1; t--) {
       const delta = R.delta[t];
       k.mul(delta, R.g[t], R.d[t], N);
       if (leak !== 1) k.lin2(delta, leak, delta, 0, delta, N, false);
