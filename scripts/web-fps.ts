@@ -61,6 +61,8 @@ try {
     await page.waitForFunction(() => document.querySelector<HTMLElement>("#app")?.dataset.state === "paused", null, { timeout: 120000 });
     const m = (await page.evaluate(MEASURE)) as { windows: number[]; longMs: number; ms: number };
     const pageRates = await page.$$eval(".run .rate", (els) => els.map((e) => Number((e as HTMLElement).dataset.rate)));
+    // The worker's time besides what the rate counts (the CLI's steps/s: fresh networks, steps, scoring).
+    const busy = await page.$$eval(".run .rate", (els) => els.map((e) => JSON.parse((e as HTMLElement).dataset.busy!) as { train: number; diagnostics: number; views: number }));
     const command = (await page.textContent("#cli"))!;
     await page.close();
     const args = command.replace(/^neuroplastic /, "").split(/\s+/);
@@ -89,7 +91,9 @@ try {
     const sorted = [...m.windows].sort((a, b) => a - b);
     const row = { fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, atOnce, whole };
     rows.push(row);
+    const besides = busy.map((b) => `${Math.round((100 * b.diagnostics) / b.train)}% diagnostics, ${Math.round((100 * b.views) / b.train)}% live views`).join("; B ");
     console.log(`round ${k + 1}: ${(m.ms / 1000).toFixed(1)} s, median ${row.fps.toFixed(0)} frames/s (10th percentile ${row.fpsLow.toFixed(0)}), long tasks ${(100 * row.busy).toFixed(0)}% of the time; ` +
+      `the workers' time besides their rate's: A ${besides}; ` +
       `steps/s per rule: page A ${Math.round(pageRates[0])} B ${Math.round(pageRates[1])}, CLI --workers 1 A ${Math.round(cliRates[0])} B ${Math.round(cliRates[1])} ` +
       `(CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)}); the two rules at once, one CLI process each: A ${Math.round(atOnce[0])} B ${Math.round(atOnce[1])} ` +
       `(CLI/page ${(atOnce[0] / pageRates[0]).toFixed(2)}, ${(atOnce[1] / pageRates[1]).toFixed(2)}); whole run, both rules: page ${Math.round(whole.page)}, ` +
@@ -99,5 +103,10 @@ try {
   await browser.close();
   server.httpServer.close();
 }
-const ratio = (i: number, of: "cli" | "atOnce" = "cli") => median(rows.map((x) => x[of][i] / x.page[i]));
-console.log(`median over ${rows.length} rounds: ${median(rows.map((x) => x.fps)).toFixed(0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time, CLI/page step rate per rule (CLI --workers 1 alone) A ${ratio(0).toFixed(2)}, B ${ratio(1).toFixed(2)}; (the two rules at once, one CLI process each) A ${ratio(0, "atOnce").toFixed(2)}, B ${ratio(1, "atOnce").toFixed(2)}; whole run (CLI --workers 2) ${median(rows.map((x) => x.whole.cli / x.whole.page)).toFixed(2)}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
+const ratios = (i: number, of: "cli" | "atOnce") => rows.map((x) => x[of][i] / x.page[i]);
+/** Median and range over the rounds. */
+const spread = (xs: number[], d = 2) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
+console.log(`median (range) over ${rows.length} rounds: ${spread(rows.map((x) => x.fps), 0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time; ` +
+  `CLI/page step rate per rule (CLI --workers 1 alone) A ${spread(ratios(0, "cli"))}, B ${spread(ratios(1, "cli"))}; ` +
+  `(the two rules at once, one CLI process each) A ${spread(ratios(0, "atOnce"))}, B ${spread(ratios(1, "atOnce"))}; ` +
+  `whole run (CLI --workers 2) ${spread(rows.map((x) => x.whole.cli / x.whole.page))}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);

@@ -568,6 +568,7 @@ function render(force = false): void {
     put(panel.querySelector(".rate")!, v.stepsPerSec ? `${Math.round(v.stepsPerSec).toLocaleString("en-US")} ${networkOf(state.net).display.unitNoun}/s of training` +
       (v.busy ? ` (diagnostics ${extra(v.busy.diagnostics)}, live views ${extra(v.busy.views)})` : "") : "");
     panel.querySelector<HTMLElement>(".rate")!.dataset.rate = String(v.stepsPerSec);
+    panel.querySelector<HTMLElement>(".rate")!.dataset.busy = JSON.stringify(v.busy);
     const p = v.progress;
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
     const inTask = p && !(v.done && p.done === p.total) ? p : null;
