@@ -70,7 +70,7 @@ try {
     const m = (await page.evaluate(MEASURE)) as { windows: number[]; longMs: number; ms: number };
     const pageRates = await page.$$eval(".run .rate", (els) => els.map((e) => Number((e as HTMLElement).dataset.rate)));
     // The worker's time besides what the rate counts (the CLI's steps/s: fresh networks, steps, scoring).
-    const busy = await page.$$eval(".run .rate", (els) => els.map((e) => JSON.parse((e as HTMLElement).dataset.busy!) as { train: number; diagnostics: number; views: number }));
+    const busy = await page.$$eval(".run .rate", (els) => els.map((e) => JSON.parse((e as HTMLElement).dataset.busy ?? "null") as { train: number; diagnostics: number; views: number } | null));
     const command = (await page.textContent("#cli"))!;
     await page.close();
     const args = command.replace(/^neuroplastic /, "").split(/\s+/);
@@ -99,10 +99,10 @@ try {
     const sorted = [...m.windows].sort((a, b) => a - b);
     const row = {
       fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, atOnce, whole,
-      seconds: m.ms / 1000, besides: busy.map((b) => ({ diagnostics: b.diagnostics / b.train, views: b.views / b.train })), load: loadavg()[0],
+      seconds: m.ms / 1000, besides: busy.map((b) => ({ diagnostics: b ? b.diagnostics / b.train : NaN, views: b ? b.views / b.train : NaN })), load: loadavg()[0],
     };
     rows.push(row);
-    const besides = busy.map((b) => `${Math.round((100 * b.diagnostics) / b.train)}% diagnostics, ${Math.round((100 * b.views) / b.train)}% live views`).join("; B ");
+    const besides = busy.map((b) => (b ? `${Math.round((100 * b.diagnostics) / b.train)}% diagnostics, ${Math.round((100 * b.views) / b.train)}% live views` : "not reported")).join("; B ");
     console.log(`round ${k + 1}: ${(m.ms / 1000).toFixed(1)} s, median ${row.fps.toFixed(0)} frames/s (10th percentile ${row.fpsLow.toFixed(0)}), long tasks ${(100 * row.busy).toFixed(0)}% of the time; ` +
       `the workers' time besides their rate's: A ${besides}; ` +
       `steps/s per rule: page A ${Math.round(pageRates[0])} B ${Math.round(pageRates[1])}, CLI --workers 1 A ${Math.round(cliRates[0])} B ${Math.round(cliRates[1])} ` +
@@ -130,7 +130,7 @@ if (doc) {
     "",
     `Measured on ${cpu} (${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? "?"} cores), Node ${process.version}, ` +
       `${chromiumVersion}, ${new Date().toISOString().slice(0, 10)}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ` +
-      `${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end. Each round: the Online preset (100 tasks, the paper's network, A bp, B bp + Oja) in headless Chromium at ` +
+      `${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end (the bench keeps both cores busy itself: a load near 2 is its own). Each round: the Online preset (100 tasks, the paper's network, A bp, B bp + Oja) in headless Chromium at ` +
       "1280 × 800 from Play to done, then the CLI on the command the page offers, on the page's kernels (`--backend wasm`): each rule with `--workers 1` alone, " +
       "the two rules at once (one process each, as the page's two workers), and both rules with `--workers 2` (the whole run). The page's rate counts what the " +
       "CLI's steps/s counts (fresh networks, online steps, scoring); the diagnostics and live views it also computes are the last column, as a share added to that time.",
