@@ -126,9 +126,9 @@ if (doc) {
   const r2 = (x: number) => x.toFixed(2), int = (x: number) => Math.round(x).toLocaleString("en-US");
   const section = [
     "<!-- bench:web -->",
-    "## The app against the CLI (`npm run bench:web -- " + rounds + " --doc`)",
+    "## The app against the CLI (`npm run bench:web`)",
     "",
-    `Measured on ${cpu} (${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? "?"} cores), Node ${process.version}, ` +
+    `Measured by \`npm run bench:web -- ${rounds} --doc\` on ${cpu} (${readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? "?"} cores), Node ${process.version}, ` +
       `${chromiumVersion}, ${new Date().toISOString().slice(0, 10)}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ` +
       `${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end (the bench keeps both cores busy itself: a load near 2 is its own). Each round: the Online preset (100 tasks, the paper's network, A bp, B bp + Oja) in headless Chromium at ` +
       "1280 × 800 from Play to done, then the CLI on the command the page offers, on the page's kernels (`--backend wasm`): each rule with `--workers 1` alone, " +

@@ -104,7 +104,7 @@ const PROGRESS = 200;
 /**
  * Diagnostics (probe set, receptive fields) at most this often (ms), and never more than LOOK_SHARE of the worker's
  * time: a probe of the paper's network (100 examples through every layer in float64, W Wᵀ of each layer) costs as
- * much as 5–10 of its tasks. The first and the last task are always measured.
+ * much as 3 (bp + Oja) to 7 (bp) of its tasks (bench:web). The first and the last task are always measured.
  */
 const LOOK_EVERY = 1000, LOOK_SHARE = 0.05;
 
