@@ -1,18 +1,24 @@
 /**
- * Where the app's time goes during a default run, without needing a quiet
- * machine: `npm run build:web && node --import tsx scripts/web-profile.ts [hash]`.
+ * Where the app's time goes during a default run, and how its workers' CPU per
+ * example compares with the CLI's:
+ * `npm run build:web && node --import tsx scripts/web-profile.ts [#hash] [--no-profile] [--chromium-flag …]`.
  *
  * Runs a preset (default: Online, 100 tasks) in headless Chromium from Play
- * to done, and reads (1) the CPU time of every thread of every Chromium
- * process (/proc/…/task/…/schedstat, nanoseconds on the CPU: what a thread
- * used, not what a loaded machine let it wait), grouped by thread name, (2)
- * a sampling profile of each Web Worker (the DevTools protocol's Profiler
- * domain, on the workers' own sessions), self time grouped by function.
- * Then it runs the same rule with the CLI (`--workers 1 --backend wasm`, the
- * page's kernels) and reads that process's CPU time, so the page's CPU time
- * per training example is set against the CLI's: a gap there is work the
- * page does and the CLI does not; a gap only in wall time is the machine.
- * A measurement, not a test: nothing is asserted.
+ * to done, and reads (1) the CPU time of every thread of that Chromium's
+ * processes (/proc/…/task/…/schedstat, nanoseconds on the CPU), summed by
+ * thread name, (2) unless --no-profile, a sampling profile of each Web
+ * Worker (the DevTools protocol's Profiler domain on the workers' own
+ * sessions), self time by function: function names need an unminified build
+ * (`npx vite build --config web/vite.config.ts --minify false`). Then, per
+ * rule, the CLI (`--workers 1 --backend wasm`, the page's kernels) in its own
+ * process, and the same configuration through train() in this process with
+ * its thread's CPU time. A gap in CPU per example is work the page does and
+ * the CLI does not; a gap only in wall time is the machine. CPU time is less
+ * sensitive to a shared machine than wall time, not immune (a busy sibling
+ * hyperthread slows it: the same CLI run took 32–59 µs of CPU per step here
+ * under different loads). Other arguments starting "--" go to Chromium (for
+ * example --js-flags=--single-threaded, to see which thread pool work is
+ * V8's). A measurement, not a test: nothing is asserted.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -128,8 +134,13 @@ try {
   const rates = await page.$$eval(".run .rate", (els) => els.map((e) => Number((e as HTMLElement).dataset.rate)));
   const command = (await page.textContent("#cli"))!;
   console.log(`page: ${(wall / 1000).toFixed(2)} s from Play to done; steps/s shown A ${Math.round(rates[0])} B ${Math.round(rates[1])}`);
+  const busy = await page.$$eval(".run .rate", (els) => els.map((e) => JSON.parse((e as HTMLElement).dataset.busy ?? "null") as { train: number } | null));
+  const times = byName(before, after);
   console.log("CPU time per thread name over the run (ms):");
-  for (const [name, ms] of byName(before, after)) console.log(`  ${name.padEnd(24)} ${ms.toFixed(0)}`);
+  for (const [name, ms] of times) console.log(`  ${name.padEnd(24)} ${ms.toFixed(0)}`);
+  // Both workers' examples (each rule's rate over the time it counts; the first task, run before Play, among them), against their CPU.
+  const steps = busy.every((b) => b) ? busy.reduce((sm, b, i) => sm + (rates[i] * b!.train) / 1000, 0) : NaN;
+  console.log(`page workers: ${Math.round(steps)} examples, ${(1000 * (times.get("DedicatedWorker") ?? NaN) / steps).toFixed(1)} µs of CPU per example (diagnostics and views included)`);
   for (const w of profiling ? workers : []) {
     const { profile } = await c.send("Profiler.stop", {}, w.sessionId) as { profile: { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[]; timeDeltas: number[] } };
     const self = new Map<string, number>();
