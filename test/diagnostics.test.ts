@@ -32,6 +32,26 @@ test("orthonormality error is 0 for orthonormal rows and grows with the scale", 
   assert.ok(Math.abs(orthonormalityError(W, 5, 9) - 3) < 1e-12);
 });
 
+test("orthonormality error, four Gram entries at a time, equals the one-pair-at-a-time formula to the bit (f32 and f64, every n mod 4)", () => {
+  // The plain formula, ‖W Wᵀ − I‖_F / √n over the upper triangle, each dot product summed over j in order.
+  const plain = (W: ArrayLike<number>, n: number, m: number) => {
+    let s = 0;
+    for (let a = 0; a < n; a++) for (let b = a; b < n; b++) {
+      let d = 0;
+      for (let j = 0; j < m; j++) d += W[a * m + j] * W[b * m + j];
+      const g = d - (a === b ? 1 : 0);
+      s += a === b ? g * g : 2 * g * g;
+    }
+    return Math.sqrt(s / n);
+  };
+  for (const [n, m] of [[1, 3], [2, 7], [3, 5], [4, 4], [5, 9], [7, 13], [17, 30], [170, 784]]) {
+    for (const W of [new Float32Array(n * m), new Float64Array(n * m)]) {
+      initWeights(W, n, m, "xavier", 1.3, new Rng(n * 1000 + m));
+      assert.equal(orthonormalityError(W, n, m), plain(W, n, m), `${n} × ${m}, ${W.constructor.name}`);
+    }
+  }
+});
+
 test("angles between updates", () => {
   assert.ok(Math.abs(angleDeg([1, 0], [0, 2]) - 90) < 1e-12);
   assert.ok(Math.abs(angleDeg([1, 1], [2, 2])) < 1e-6);

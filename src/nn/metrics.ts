@@ -26,12 +26,29 @@ export function frobenius(W: Buf): number {
   return Math.sqrt(s);
 }
 
-/** ‖W Wᵀ − I‖_F / √n for W (n, m): 0 when the rows are orthonormal (Oja's fixed point). */
+/**
+ * ‖W Wᵀ − I‖_F / √n for W (n, m): 0 when the rows are orthonormal (Oja's fixed point). Gram entries (a, b ≥ a) four
+ * b at a time: each dot product still sums over j in order and the squares are added in b order, so the result is
+ * the one-pair-at-a-time loop's to the bit (test/diagnostics.test.ts), with four sums in flight instead of one
+ * (the app's probe of W₁, 170 × 784, spent a third of its time here).
+ */
 export function orthonormalityError(W: Buf, n: number, m: number): number {
   let s = 0;
   for (let a = 0; a < n; a++) {
     const ra = a * m;
-    for (let b = a; b < n; b++) {
+    let b = a;
+    for (; b + 3 < n; b += 4) {
+      const r0 = b * m, r1 = r0 + m, r2 = r1 + m, r3 = r2 + m;
+      let d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+      for (let j = 0; j < m; j++) {
+        const w = W[ra + j];
+        d0 += w * W[r0 + j]; d1 += w * W[r1 + j]; d2 += w * W[r2 + j]; d3 += w * W[r3 + j];
+      }
+      const g0 = d0 - (a === b ? 1 : 0);
+      s += a === b ? g0 * g0 : 2 * g0 * g0;
+      s += 2 * d1 * d1; s += 2 * d2 * d2; s += 2 * d3 * d3;
+    }
+    for (; b < n; b++) {
       const rb = b * m;
       let d = 0;
       for (let j = 0; j < m; j++) d += W[ra + j] * W[rb + j];

@@ -7,11 +7,18 @@
  * diagram, the learning curve), and now and then the layers' diagnostics on a
  * fixed probe set and the first layer's rows (receptive fields).
  *
+ * Its step rate counts what the CLI's steps/s counts (each task's fresh
+ * network, its online steps, its scoring); the diagnostics and the page's
+ * live views are timed apart, and the diagnostics kept to a small share of
+ * the worker's time (a probe of the paper's network costs several tasks).
+ *
  * Every message carries its run's id; the page ends a run by terminating the
  * worker, so nothing of an old run can reach a new one. Pause holds between
  * two online steps; Step runs until one more task has ended.
  */
-import { fromArrays, networkOf, registerExpressionTerm, taskSteps, wasmAvailable, type Dataset, type RunConfig, type TaskProgress, type TaskResult } from "neuroplastic";
+import {
+  fromArrays, networkOf, registerExpressionTerm, taskSteps, wasmAvailable, type Dataset, type PlasticNetwork, type RunConfig, type TaskProgress, type TaskResult,
+} from "neuroplastic";
 import { answers, snapshot, type Snapshot } from "./snapshot.js";
 import { CSP_HINT } from "./state.js";
 
@@ -43,8 +50,13 @@ export interface TaskMessage {
   id: number;
   run: "a" | "b";
   result: Omit<TaskResult, "saved" | "diagnostics">;
-  /** Examples (or sequences) per second over the tasks so far: training, scoring and the diagnostics included; the page's snapshots and pauses excluded. */
+  /**
+   * Examples (or sequences) per second over the tasks so far, of the time spent as the CLI's steps/s spends it
+   * (each task's fresh network, online steps and scoring); the diagnostics, the page's snapshots and pauses excluded.
+   */
   stepsPerSec: number;
+  /** The worker's time so far (ms): that training (as stepsPerSec counts it), the diagnostics, the live views (snapshots, answers). */
+  busy: { train: number; diagnostics: number; views: number };
   diagnostics?: TaskResult["diagnostics"];
   /** The first layer's first rows (MLP), or J (RNN), with their shape. */
   fields?: { data: Float32Array; rows: number; cols: number; count: number };
@@ -89,8 +101,12 @@ const QUERY_SHOWN = 8;
 const SLICE = 40;
 /** Progress messages at most this often (ms). */
 const PROGRESS = 200;
-/** Diagnostics (probe set, receptive fields) at most this often (ms): each costs about a task. */
-const LOOK_EVERY = 1000;
+/**
+ * Diagnostics (probe set, receptive fields) at most this often (ms), and never more than LOOK_SHARE of the worker's
+ * time: a probe of the paper's network (100 examples through every layer in float64, W Wᵀ of each layer) costs as
+ * much as 3 (bp + Oja) to 7 (bp) of its tasks (bench:web). The first and the last task are always measured.
+ */
+const LOOK_EVERY = 1000, LOOK_SHARE = 0.05;
 
 /** A macrotask turn (MessageChannel: setTimeout's nesting clamp would add 4 ms each time). */
 const channel = new MessageChannel();
@@ -114,25 +130,31 @@ async function train(m: StartMessage): Promise<void> {
     const [n, rows, cols] = m.dims;
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);
-    let steps = 0, ms = 0, lastLook = -Infinity, lastProgress = -Infinity, progressEvery = PROGRESS;
+    let steps = 0, ms = 0, lastLook = -Infinity, lookMs = 0, lastProgress = -Infinity, progressEvery = PROGRESS;
+    const busy = { train: 0, diagnostics: 0, views: 0 };
+    const probeOf = networkOf(m.cfg.net).probe;
     // Measured after the task's last step (one pass of N·K examples per epoch).
     const end = m.cfg.way * m.cfg.shots * (m.cfg.epochs ?? 1);
     await holdWhilePaused(m, 0, 0);
     for (let t = 0; t < m.cfg.tasks; t++) {
-      const look = performance.now() - lastLook > LOOK_EVERY || t === m.cfg.tasks - 1 || t === 0;
+      const look = t === 0 || t === m.cfg.tasks - 1 || performance.now() - lastLook > Math.max(LOOK_EVERY, lookMs * (1 / LOOK_SHARE - 1));
       // A large network takes seconds to build and score before its first step: say so.
       if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
-      const g = taskSteps(m.cfg, ds, t, look ? { at: [end], probeIdx: m.probeIdx, probeLabels } : undefined, m.curveEvery, look, 1);
+      // No diagnostics plan: the end of task is measured below, timed apart (the same numbers: test/task-steps.test.ts).
+      const g = taskSteps(m.cfg, ds, t, undefined, m.curveEvery, false, 1);
+      let net: PlasticNetwork | null = null;
       let t0 = performance.now(), sliceStart = t0;
       let r: IteratorResult<TaskProgress, TaskResult>;
       while (!(r = g.next()).done) {
         const p = r.value, now = performance.now();
+        net = p.net;
         // The end of a task that the page will hold on (the last, or a Step's) is always shown.
         const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter);
         if (now - lastProgress > progressEvery || paused || last) {
           ms += now - t0;
           postProgress(m, t, p, ds);
           lastProgress = performance.now();
+          busy.views += lastProgress - now;
           // A snapshot of a large network costs milliseconds: never more than a tenth of the time.
           progressEvery = Math.max(PROGRESS, 10 * (lastProgress - now));
           t0 = lastProgress;
@@ -145,25 +167,31 @@ async function train(m: StartMessage): Promise<void> {
         }
       }
       const res = r.value;
-      ms += performance.now() - t0;
+      const d0 = performance.now();
+      ms += d0 - t0;
       steps += res.steps;
-      if (look) lastLook = performance.now();
-      const { saved, diagnostics, ...result } = res;
-      const msg: TaskMessage = { type: "task", id: m.id, run: m.run, result, stepsPerSec: steps / (ms / 1000) };
+      const { saved: _s, diagnostics: _d, ...result } = res;
+      const msg: TaskMessage = { type: "task", id: m.id, run: m.run, result, stepsPerSec: steps / (ms / 1000), busy };
       const transfer: Transferable[] = [];
-      if (look && diagnostics) msg.diagnostics = diagnostics;
-      if (saved && !res.diverged) {
+      if (look && net && !res.diverged) {
+        // The end of the task's training, as taskSteps' plan { at: [end] } measures it and train --save-weights saves it:
+        // the weights after the last step (finish() is a no-op online), which scoring leaves as they are
+        // (test/task-steps.test.ts); a diverged task is not measured.
+        void net.params; // a fast step's layer written back first (the getter)
+        if (probeOf) msg.diagnostics = [{ step: end, ...probeOf(net, ds.images, ds.dim, m.probeIdx, probeLabels) }];
         // The network's module names the matrix to show: one tile per row (W₁), or the whole matrix as one image (J).
         const f = networkOf(m.cfg.net).display.fields, whole = f.layout === "matrix";
-        const W = saved.tensors.find((x) => x.name === f.tensor);
-        if (W) {
-          const [outRows, inCols] = W.shape;
-          const count = whole ? 1 : Math.min(FIELDS, outRows);
-          const data = Float32Array.from(W.data.subarray(0, count * inCols * (whole ? outRows : 1)));
-          msg.fields = whole ? { data, rows: outRows, cols: inCols, count } : { data, rows, cols, count };
+        const site = net.sites.find((x) => x.name === f.tensor);
+        if (site) {
+          const count = whole ? 1 : Math.min(FIELDS, site.n);
+          const data = Float32Array.from(site.W.subarray(0, count * site.m * (whole ? site.n : 1)));
+          msg.fields = whole ? { data, rows: site.n, cols: site.m, count } : { data, rows, cols, count };
           transfer.push(data.buffer);
         }
       }
+      if (look) { lastLook = performance.now(); lookMs = lastLook - d0; busy.diagnostics += lookMs; }
+      busy.train = ms;
+      msg.busy = { ...busy };
       ctx.postMessage(msg, transfer);
       tasksEnded = t + 1;
       if (tasksEnded >= holdAfter && t + 1 < m.cfg.tasks) { paused = true; holdAfter = Infinity; }
