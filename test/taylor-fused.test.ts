@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { heapArena, jsKernels, monoTangent, monoUpdate, type Arena, type Buf } from "../src/core/kernels.js";
 import { Rng } from "../src/core/rng.js";
-import { WasmArena } from "../src/core/wasm.js";
+import { nativeIsa, WasmArena } from "../src/core/wasm.js";
+import "../src/core/native.js";
 import { loadPixels } from "../src/data/pixels.js";
 import { sampleTask } from "../src/data/tasks.js";
 import { runEpisode } from "../src/experiments/episode.js";
@@ -49,9 +50,11 @@ test("monomials are read from the formula, not the name: any order, constants, p
 
 const fill = <B extends Buf>(b: B, r: Rng, lo = -1, hi = 1): B => { for (let i = 0; i < b.length; i++) b[i] = lo + (hi - lo) * r.uniform(); return b; };
 
-test("monoUpdate and monoTangent: the WebAssembly kernels give their plain twins' floats bit for bit; both equal the terms' own loops", () => {
-  for (const [T, n, m] of [[1, 1, 1], [1, 3, 5], [1, 17, 33], [3, 4, 7], [5, 6, 2]]) {
-    const r = new Rng(100 * T + 10 * n + m), w = new WasmArena(4 * (6 * n * m + 8 * T * (n + m)) + 65536), k = w.kernels;
+// The native backend has no C twin of these: its arenas run the wasm kernels (the same floats, checked where it is built).
+const backends = [false, ...(nativeIsa() === null ? [] : [true])];
+test("monoUpdate and monoTangent: the WebAssembly kernels (and the native backend's) give their plain twins' floats bit for bit; both equal the terms' own loops", () => {
+  for (const [T, n, m] of [[1, 1, 1], [1, 3, 5], [1, 17, 33], [3, 4, 7], [5, 6, 2]]) for (const withNative of backends) {
+    const r = new Rng(100 * T + 10 * n + m), w = new WasmArena(4 * (6 * n * m + 8 * T * (n + m)) + 65536, withNative), k = w.kernels;
     const W = fill(w.alloc(n * m), r), dW = fill(w.alloc(n * m), r), pre = fill(w.alloc(T * m), r), dpre = fill(w.alloc(T * m), r);
     const post = fill(w.alloc(T * n), r), dpost = fill(w.alloc(T * n), r), out = fill(w.alloc(n * m), r), dout = fill(w.alloc(n * m), r);
     const C = fill(new Float64Array(27), r), dC = fill(new Float64Array(27), r);
@@ -61,8 +64,8 @@ test("monoUpdate and monoTangent: the WebAssembly kernels give their plain twins
     const cp = (b: Buf) => Float32Array.from(b);
     monoUpdate(out2, cp(W), cp(pre), cp(post), C, T, n, m);
     monoTangent(dout2, cp(W), cp(dW), cp(pre), cp(dpre), cp(post), cp(dpost), C, dC, T, n, m);
-    assert.deepEqual(Array.from(out), Array.from(out2), `monoUpdate T ${T} n ${n} m ${m}`);
-    assert.deepEqual(Array.from(dout), Array.from(dout2), `monoTangent T ${T} n ${n} m ${m}`);
+    assert.deepEqual(Array.from(out), Array.from(out2), `monoUpdate T ${T} n ${n} m ${m} ${w.backend}`);
+    assert.deepEqual(Array.from(dout), Array.from(dout2), `monoTangent T ${T} n ${n} m ${m} ${w.backend}`);
   }
   // The plain kernels (float64) against every Taylor term's own accumulate and tangent loops, summed with the same coefficients.
   const rnd = uniformStream(3, -0.8, 1.6), n = 3, m = 4;
