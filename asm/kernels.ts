@@ -1404,3 +1404,93 @@ export function rnnBack(G: usize, S: usize, D: usize, H: usize, UJ: usize, J: us
     if (wantG && leaky) lin2(gp, 1, gp, rest, g, N, 0);
   }
 }
+
+// ---- Monomial families (src/rules/expr: the Taylor terms preᵃ postᵇ Wᶜ), in f64 ----
+// The plain twins (monoUpdate, monoTangent in src/core/kernels.ts) are float64 JavaScript: these do the
+// same operations in the same order, two weights per f64x2, so the floats are the same.
+
+/** Two f32 at p as f64x2. */
+@inline function ld2(p: usize): v128 { return f64x2.promote_low_f32x4(v128.load64_zero(p)); }
+/** Two f64x2 lanes rounded to f32 and stored at p. */
+@inline function st2(p: usize, v: v128): void { v128.store64_lane(p, f32x4.demote_f64x2_zero(v), 0); }
+@inline function cf(C: usize, k: i32): f64 { return load<f64>(C + (<usize>k << 3)); }
+/** α_ac = C_a0c + q (C_a1c + q C_a2c): the post side contracted (C[9a + 3b + c]). */
+@inline function alpha(C: usize, a: i32, c: i32, q: f64): f64 { return cf(C, 9 * a + c) + q * (cf(C, 9 * a + 3 + c) + q * cf(C, 9 * a + 6 + c)); }
+/** γ_ac = dq (C_a1c + 2q C_a2c) + dC_a0c + q (dC_a1c + q dC_a2c). */
+@inline function gamma(C: usize, dC: usize, a: i32, c: i32, q: f64, q2: f64, dq: f64): f64 {
+  return dq * (cf(C, 9 * a + 3 + c) + q2 * cf(C, 9 * a + 6 + c)) + (cf(dC, 9 * a + c) + q * (cf(dC, 9 * a + 3 + c) + q * cf(dC, 9 * a + 6 + c)));
+}
+/** x + p (y + p z) on f64x2 lanes. */
+@inline function horner2(x: v128, y: v128, z: v128, p: v128): v128 { return f64x2.add(x, f64x2.mul(p, f64x2.add(y, f64x2.mul(p, z)))); }
+
+/** out(n, m) += Σ_t Σ_abc C[9a + 3b + c] pre_tjᵃ post_tiᵇ W_ijᶜ (C: 27 f64). */
+export function monoUpdate(out: usize, W: usize, pre: usize, post: usize, C: usize, T: i32, n: i32, m: i32): void {
+  const m2 = m & ~1, stride = <usize>m << 2;
+  for (let i = 0; i < n; i++) {
+    const ro = out + <usize>i * stride, rw = W + <usize>i * stride;
+    for (let t = 0; t < T; t++) {
+      const q = <f64>load<f32>(post + (<usize>(t * n + i) << 2)), pj = pre + <usize>t * stride;
+      const a00 = alpha(C, 0, 0, q), a01 = alpha(C, 0, 1, q), a02 = alpha(C, 0, 2, q);
+      const a10 = alpha(C, 1, 0, q), a11 = alpha(C, 1, 1, q), a12 = alpha(C, 1, 2, q);
+      const a20 = alpha(C, 2, 0, q), a21 = alpha(C, 2, 1, q), a22 = alpha(C, 2, 2, q);
+      const A00 = f64x2.splat(a00), A01 = f64x2.splat(a01), A02 = f64x2.splat(a02), A10 = f64x2.splat(a10), A11 = f64x2.splat(a11);
+      const A12 = f64x2.splat(a12), A20 = f64x2.splat(a20), A21 = f64x2.splat(a21), A22 = f64x2.splat(a22);
+      let j = 0;
+      for (; j < m2; j += 2) {
+        const o = <usize>j << 2, p = ld2(pj + o), w = ld2(rw + o);
+        const M0 = horner2(A00, A10, A20, p), M1 = horner2(A01, A11, A21, p), M2 = horner2(A02, A12, A22, p);
+        st2(ro + o, f64x2.add(ld2(ro + o), horner2(M0, M1, M2, w)));
+      }
+      for (; j < m; j++) {
+        const o = <usize>j << 2, p = <f64>load<f32>(pj + o), w = <f64>load<f32>(rw + o);
+        const M0 = a00 + p * (a10 + p * a20), M1 = a01 + p * (a11 + p * a21), M2 = a02 + p * (a12 + p * a22);
+        store<f32>(ro + o, <f32>(<f64>load<f32>(ro + o) + (M0 + w * (M1 + w * M2))));
+      }
+    }
+  }
+}
+
+/**
+ * out(n, m) += monoUpdate's forward-mode tangent along dpre (T, m), dpost (T, n), dW (n, m) and the
+ * coefficients' dC: dΦ = N₀ + w (N₁ + w N₂) + dw (M₁ + 2w M₂) (see the plain twin for N_c and γ_ac).
+ */
+export function monoTangent(out: usize, W: usize, dW: usize, pre: usize, dpre: usize, post: usize, dpost: usize, C: usize, dC: usize,
+  T: i32, n: i32, m: i32): void {
+  const m2 = m & ~1, stride = <usize>m << 2, two = f64x2.splat(2);
+  for (let i = 0; i < n; i++) {
+    const ro = out + <usize>i * stride, rw = W + <usize>i * stride, rd = dW + <usize>i * stride;
+    for (let t = 0; t < T; t++) {
+      const po = <usize>(t * n + i) << 2, pj = pre + <usize>t * stride, dpj = dpre + <usize>t * stride;
+      const q = <f64>load<f32>(post + po), dq = <f64>load<f32>(dpost + po), q2 = 2 * q;
+      const a01 = alpha(C, 0, 1, q), a02 = alpha(C, 0, 2, q);
+      const a10 = alpha(C, 1, 0, q), a11 = alpha(C, 1, 1, q), a12 = alpha(C, 1, 2, q);
+      const a20 = alpha(C, 2, 0, q), a21 = alpha(C, 2, 1, q), a22 = alpha(C, 2, 2, q);
+      const g00 = gamma(C, dC, 0, 0, q, q2, dq), g01 = gamma(C, dC, 0, 1, q, q2, dq), g02 = gamma(C, dC, 0, 2, q, q2, dq);
+      const g10 = gamma(C, dC, 1, 0, q, q2, dq), g11 = gamma(C, dC, 1, 1, q, q2, dq), g12 = gamma(C, dC, 1, 2, q, q2, dq);
+      const g20 = gamma(C, dC, 2, 0, q, q2, dq), g21 = gamma(C, dC, 2, 1, q, q2, dq), g22 = gamma(C, dC, 2, 2, q, q2, dq);
+      const A01 = f64x2.splat(a01), A02 = f64x2.splat(a02), A10 = f64x2.splat(a10), A11 = f64x2.splat(a11), A12 = f64x2.splat(a12);
+      const A20 = f64x2.splat(a20), A21 = f64x2.splat(a21), A22 = f64x2.splat(a22);
+      const G00 = f64x2.splat(g00), G01 = f64x2.splat(g01), G02 = f64x2.splat(g02), G10 = f64x2.splat(g10), G11 = f64x2.splat(g11);
+      const G12 = f64x2.splat(g12), G20 = f64x2.splat(g20), G21 = f64x2.splat(g21), G22 = f64x2.splat(g22);
+      let j = 0;
+      for (; j < m2; j += 2) {
+        const o = <usize>j << 2, p = ld2(pj + o), dp = ld2(dpj + o), w = ld2(rw + o), dw = ld2(rd + o), p2 = f64x2.mul(two, p);
+        const M1 = horner2(A01, A11, A21, p), M2 = horner2(A02, A12, A22, p);
+        const N0 = f64x2.add(f64x2.mul(dp, f64x2.add(A10, f64x2.mul(p2, A20))), horner2(G00, G10, G20, p));
+        const N1 = f64x2.add(f64x2.mul(dp, f64x2.add(A11, f64x2.mul(p2, A21))), horner2(G01, G11, G21, p));
+        const N2 = f64x2.add(f64x2.mul(dp, f64x2.add(A12, f64x2.mul(p2, A22))), horner2(G02, G12, G22, p));
+        const d = f64x2.add(horner2(N0, N1, N2, w), f64x2.mul(dw, f64x2.add(M1, f64x2.mul(f64x2.mul(two, w), M2))));
+        st2(ro + o, f64x2.add(ld2(ro + o), d));
+      }
+      for (; j < m; j++) {
+        const o = <usize>j << 2, p = <f64>load<f32>(pj + o), dp = <f64>load<f32>(dpj + o);
+        const w = <f64>load<f32>(rw + o), dw = <f64>load<f32>(rd + o), p2 = 2 * p;
+        const M1 = a01 + p * (a11 + p * a21), M2 = a02 + p * (a12 + p * a22);
+        const N0 = dp * (a10 + p2 * a20) + (g00 + p * (g10 + p * g20));
+        const N1 = dp * (a11 + p2 * a21) + (g01 + p * (g11 + p * g21));
+        const N2 = dp * (a12 + p2 * a22) + (g02 + p * (g12 + p * g22));
+        store<f32>(ro + o, <f32>(<f64>load<f32>(ro + o) + (N0 + w * (N1 + w * N2) + dw * (M1 + 2 * w * M2))));
+      }
+    }
+  }
+}

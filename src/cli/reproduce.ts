@@ -43,7 +43,7 @@ export function registerReproduce(program: Command): void {
     .option("--out <dir>", "report directory (cells/ inside it makes an interrupted run resume)", "runs/reproduce")
     .option(
       "--scenarios <ids>",
-      `scenarios to run, comma-separated (${SCENARIO_IDS.join(", ")}; default: all but ${OPT_IN.join(", ")}, rule discovery, whose Taylor episodes are ~100× slower)`,
+      `scenarios to run, comma-separated (${SCENARIO_IDS.join(", ")}; default: all but ${OPT_IN.join(", ")}, rule discovery, whose Taylor episodes are 25–80× slower)`,
       scenarioList,
     )
     .option("--quick", "a smaller grid and fewer tasks (under 10 minutes on 2 cores)", false)

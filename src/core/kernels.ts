@@ -45,6 +45,16 @@ export interface Kernels {
   tanErr(de: Buf, g: Buf, d: Buf, bte: Buf, d2: Buf, dz: Buf, m: number): void;
   /** y(n) = tanh z, d(n) = 1 − y² (the RNN's units). */
   tanh(y: Buf, d: Buf, z: Buf, n: number): void;
+  /**
+   * A family of monomial terms in one sweep (src/rules/expr: k · preᵃ postᵇ Wᶜ, a, b, c ≤ 2):
+   * out(n, m) += Σ_t Σ_abc C[9a + 3b + c] · pre_tjᵃ post_tiᵇ W_ijᶜ, pre (T, m), post (T, n).
+   */
+  monoUpdate(out: Buf, W: Buf, pre: Buf, post: Buf, C: Float64Array, T: number, n: number, m: number): void;
+  /**
+   * monoUpdate's forward-mode tangent in one sweep: out(n, m) += Σ_t Σ_abc [C · d(preᵃ postᵇ Wᶜ) + dC · preᵃ postᵇ Wᶜ],
+   * d(·) by the product rule along dpre (T, m), dpost (T, n) and dW (n, m).
+   */
+  monoTangent(out: Buf, W: Buf, dW: Buf, pre: Buf, dpre: Buf, post: Buf, dpost: Buf, C: Float64Array, dC: Float64Array, T: number, n: number, m: number): void;
   /** Fused forms of the online step, where a backend has them (see FusedKernels). */
   readonly fused?: FusedKernels;
   /**
@@ -402,8 +412,71 @@ export function tanh(y: Buf, d: Buf, z: Buf, n: number): void {
   for (let i = 0; i < n; i++) { const t = Math.tanh(z[i]); y[i] = t; d[i] = 1 - t * t; }
 }
 
+/**
+ * monoUpdate, plain: for each row i and time row t, the post side is contracted first,
+ * α_ac = Σ_b C_abc qᵇ (q = post_ti, by Horner), so that each weight costs
+ * Φ = M₀ + w (M₁ + w M₂), M_c = α_0c + p (α_1c + p α_2c) (p = pre_tj, w = W_ij): one sweep
+ * for the whole family, where the terms one by one take one sweep each. In float64; out
+ * rounds once per (i, j, t). The wasm twin (asm/kernels.ts) does the same operations in the
+ * same order, so the two give the same floats.
+ */
+export function monoUpdate(out: Buf, W: Buf, pre: Buf, post: Buf, C: Float64Array, T: number, n: number, m: number): void {
+  for (let i = 0; i < n; i++) {
+    const r = i * m;
+    for (let t = 0; t < T; t++) {
+      const q = post[t * n + i], pj = t * m;
+      const a00 = C[0] + q * (C[3] + q * C[6]), a01 = C[1] + q * (C[4] + q * C[7]), a02 = C[2] + q * (C[5] + q * C[8]);
+      const a10 = C[9] + q * (C[12] + q * C[15]), a11 = C[10] + q * (C[13] + q * C[16]), a12 = C[11] + q * (C[14] + q * C[17]);
+      const a20 = C[18] + q * (C[21] + q * C[24]), a21 = C[19] + q * (C[22] + q * C[25]), a22 = C[20] + q * (C[23] + q * C[26]);
+      for (let j = 0; j < m; j++) {
+        const p = pre[pj + j], w = W[r + j];
+        const M0 = a00 + p * (a10 + p * a20), M1 = a01 + p * (a11 + p * a21), M2 = a02 + p * (a12 + p * a22);
+        out[r + j] += M0 + w * (M1 + w * M2);
+      }
+    }
+  }
+}
+
+/**
+ * monoTangent, plain. With α_ac as in monoUpdate and, per row, γ_ac = dq (C_a1c + 2q C_a2c) + Σ_b dC_abc qᵇ
+ * (the post side's tangent and the coefficients' own), the tangent of Φ at each weight is
+ *   dΦ = N₀ + w (N₁ + w N₂) + dw (M₁ + 2w M₂),  N_c = dp (α_1c + 2p α_2c) + γ_0c + p (γ_1c + p γ_2c),
+ * the product rule ∂Φ/∂p dp + ∂Φ/∂q dq + ∂Φ/∂w dw plus Φ at dC. Float64, one rounding per (i, j, t), as the wasm twin.
+ */
+export function monoTangent(
+  out: Buf, W: Buf, dW: Buf, pre: Buf, dpre: Buf, post: Buf, dpost: Buf, C: Float64Array, dC: Float64Array, T: number, n: number, m: number,
+): void {
+  for (let i = 0; i < n; i++) {
+    const r = i * m;
+    for (let t = 0; t < T; t++) {
+      const q = post[t * n + i], dq = dpost[t * n + i], q2 = 2 * q, pj = t * m;
+      const a00 = C[0] + q * (C[3] + q * C[6]), a01 = C[1] + q * (C[4] + q * C[7]), a02 = C[2] + q * (C[5] + q * C[8]);
+      const a10 = C[9] + q * (C[12] + q * C[15]), a11 = C[10] + q * (C[13] + q * C[16]), a12 = C[11] + q * (C[14] + q * C[17]);
+      const a20 = C[18] + q * (C[21] + q * C[24]), a21 = C[19] + q * (C[22] + q * C[25]), a22 = C[20] + q * (C[23] + q * C[26]);
+      const g00 = dq * (C[3] + q2 * C[6]) + (dC[0] + q * (dC[3] + q * dC[6]));
+      const g01 = dq * (C[4] + q2 * C[7]) + (dC[1] + q * (dC[4] + q * dC[7]));
+      const g02 = dq * (C[5] + q2 * C[8]) + (dC[2] + q * (dC[5] + q * dC[8]));
+      const g10 = dq * (C[12] + q2 * C[15]) + (dC[9] + q * (dC[12] + q * dC[15]));
+      const g11 = dq * (C[13] + q2 * C[16]) + (dC[10] + q * (dC[13] + q * dC[16]));
+      const g12 = dq * (C[14] + q2 * C[17]) + (dC[11] + q * (dC[14] + q * dC[17]));
+      const g20 = dq * (C[21] + q2 * C[24]) + (dC[18] + q * (dC[21] + q * dC[24]));
+      const g21 = dq * (C[22] + q2 * C[25]) + (dC[19] + q * (dC[22] + q * dC[25]));
+      const g22 = dq * (C[23] + q2 * C[26]) + (dC[20] + q * (dC[23] + q * dC[26]));
+      for (let j = 0; j < m; j++) {
+        const p = pre[pj + j], dp = dpre[pj + j], w = W[r + j], dw = dW[r + j], p2 = 2 * p;
+        const M1 = a01 + p * (a11 + p * a21), M2 = a02 + p * (a12 + p * a22);
+        const N0 = dp * (a10 + p2 * a20) + (g00 + p * (g10 + p * g20));
+        const N1 = dp * (a11 + p2 * a21) + (g01 + p * (g11 + p * g21));
+        const N2 = dp * (a12 + p2 * a22) + (g02 + p * (g12 + p * g22));
+        out[r + j] += N0 + w * (N1 + w * N2) + dw * (M1 + 2 * w * M2);
+      }
+    }
+  }
+}
+
 export const jsKernels: Kernels = {
   matVec, matTVec, matTVec2, addOuter, addOuters, addOutersT, matVec2, matTVec2x2, matVecs, matTVecs, mul, sub, lin2, tanErr, tanh,
+  monoUpdate, monoTangent,
 };
 
 /** Numerically stable softmax of z(n) into p(n). */

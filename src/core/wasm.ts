@@ -71,6 +71,9 @@ interface Exports {
   daleProject(W: number, sg: number, n: number, m: number): void;
   pixels(x: number, bytes: number, m: number): void;
   rnnBack(G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number, flags: number): void;
+  monoUpdate(out: number, W: number, pre: number, post: number, C: number, T: number, n: number, m: number): void;
+  monoTangent(out: number, W: number, dW: number, pre: number, dpre: number, post: number, dpost: number, C: number, dC: number,
+    T: number, n: number, m: number): void;
 }
 
 /**
@@ -281,6 +284,8 @@ export class WasmArena implements Arena {
     const x = this.x, descF = this.descF, descU = this.descU, descPtr = this.descPtr, cbufPtr = this.cbufPtr;
     const rngState = new Uint32Array(this.memory.buffer, x.rngState(), 4);
     const cbufI = new Int32Array(this.memory.buffer, cbufPtr, CBUF_FLOATS);
+    // A monomial family's 27 coefficients and their tangents, staged in the scratch of addOutersT (free while they run).
+    const cbufD = new Float64Array(this.memory.buffer, cbufPtr, 54);
     // o(b): offset or −1; on(b): 0 for null. A bitwise OR of offsets is negative iff one of them is −1.
     const o = (b: Buf) => this.offsetOf(b), on = (b: Buf | null) => (b === null ? 0 : this.offsetOf(b));
     /** Descriptor records (s, u, v) of K rank-1 terms; false when a vector is foreign. */
@@ -380,6 +385,19 @@ export class WasmArena implements Arena {
           }
           x.addOutersT(pW, n, m, Kc, T, descPtr, cbufPtr);
         }
+      },
+      monoUpdate(out, W, pre, post, C, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(pre), p3 = o(post);
+        if ((p0 | p1 | p2 | p3) < 0) return jsKernels.monoUpdate(out, W, pre, post, C, T, n, m);
+        cbufD.set(C);
+        x.monoUpdate(p0, p1, p2, p3, cbufPtr, T, n, m);
+      },
+      monoTangent(out, W, dW, pre, dpre, post, dpost, C, dC, T, n, m) {
+        const p0 = o(out), p1 = o(W), p2 = o(dW), p3 = o(pre), p4 = o(dpre), p5 = o(post), p6 = o(dpost);
+        if ((p0 | p1 | p2 | p3 | p4 | p5 | p6) < 0) return jsKernels.monoTangent(out, W, dW, pre, dpre, post, dpost, C, dC, T, n, m);
+        cbufD.set(C);
+        cbufD.set(dC, 27);
+        x.monoTangent(p0, p1, p2, p3, p4, p5, p6, cbufPtr, cbufPtr + 216, T, n, m);
       },
       tanh(y, d, z, n) {
         const p0 = o(y), p1 = o(d), p2 = o(z);

@@ -1,4 +1,4 @@
-import type { Buf, Kernels } from "../core/kernels.js";
+import { monoTangent, monoUpdate, type Buf, type Kernels } from "../core/kernels.js";
 import { BUILTIN_TERMS, termOf, TermError, type TermName } from "../rules/registry.js";
 import type { Rule } from "../rules/rule.js";
 import type { LayerSignals, PlasticityTerm, RankOne } from "../rules/types.js";
@@ -43,6 +43,23 @@ export interface PlasticityOptions {
   /** Terms kept active even where their coefficient is 0 (meta-learning differentiates through them). */
   always?: readonly TermName[];
 }
+
+let monomialFusion = true;
+
+/**
+ * Whether sites built from now on sum their monomial elementwise terms (k · preᵃ postᵇ Wᶜ, the Taylor
+ * family's t_abc with c ≥ 1) in one sweep — Kernels.monoUpdate, and monoTangent per tangent direction —
+ * or one sweep per term as each term's own compiled loop does (false: the reference the fused sweep is
+ * held to in test/taylor-fused.test.ts). On by default. Returns the previous setting.
+ */
+export function setMonomialFusion(on: boolean): boolean {
+  const was = monomialFusion;
+  monomialFusion = on;
+  return was;
+}
+
+/** The bias column as a weight from the constant input 1 (monoUpdate with m = 1), and its tangent 0. */
+const ONE = new Float64Array([1]), ZERO = new Float64Array([0]);
 
 export class SitePlasticity {
   readonly l: number;
@@ -110,6 +127,35 @@ export class SitePlasticity {
     this.ew = ew;
     this.ewW = ew.length > 0 ? alloc(site.n * site.m) : null;
     this.ewB = ew.length > 0 && site.b !== null ? alloc(site.n) : null;
+    // Monomials k · preᵃ postᵇ Wᶜ: coefficient k·θ into slot 9a + 3b + c of one sweep's polynomial.
+    const mono = monomialFusion ? scaleTerms.flatMap((t, j) => (t.term.elementwise?.monomial !== undefined ? [j] : [])) : [];
+    this.monoIdx = mono;
+    this.monoSlot = mono.map((j) => { const x = scaleTerms[j].term.elementwise!.monomial!; return 9 * x.a + 3 * x.b + x.c; });
+    this.monoK = mono.map((j) => scaleTerms[j].term.elementwise!.monomial!.k);
+    this.fusedAt = scaleTerms.map((_, j) => mono.includes(j));
+  }
+
+  /** Indices into scaleTerms of the elementwise monomials summed in one sweep, their polynomial slots and constants. */
+  readonly monoIdx: readonly number[];
+  readonly monoSlot: readonly number[];
+  readonly monoK: readonly number[];
+  /** fusedAt[j]: scaleTerms[j] is one of them (its own loop is skipped). */
+  readonly fusedAt: readonly boolean[];
+  private readonly monoC = new Float64Array(27);
+
+  /** outW (n, m) and outB (n) += the fused monomials' Σ_k c_k · F_k at the site's old W and b (c_k = scale · θ_k). */
+  private monoAccumulate(k: Kernels, scale: number, outW: Buf, outB: Buf | null): void {
+    const C = this.monoC;
+    C.fill(0);
+    let any = false;
+    for (let q = 0; q < this.monoIdx.length; q++) {
+      const c = scale * this.scaleTerms[this.monoIdx[q]].coef;
+      if (c !== 0) { C[this.monoSlot[q]] += c * this.monoK[q]; any = true; }
+    }
+    // Terms at coefficient 0 are skipped, as their own loops are (an overflowing W then stays as it is).
+    if (!any) return;
+    k.monoUpdate(outW, this.W, this.sig.pre, this.sig.post, C, this.T, this.n, this.m);
+    if (outB !== null && this.b !== null) monoUpdate(outB, this.b, ONE, this.sig.post, C, 1, this.n, 1);
   }
 
   /** The active elementwise terms (also in scaleTerms, with sign 0), their buffer, and the update's scale. */
@@ -159,7 +205,11 @@ export class SitePlasticity {
     const sc = this.sScale, E = this.ewW;
     if (E !== null) {
       E.fill(0); this.ewB?.fill(0);
-      for (const t of this.ew) if (t.coef !== 0) t.term.elementwise!.accumulate(this.sig, this.W, this.b, this.ewScale * t.coef, E, this.ewB);
+      if (this.monoIdx.length > 0) this.monoAccumulate(k, this.ewScale, E, this.ewB);
+      for (let j = 0; j < this.scaleTerms.length; j++) {
+        const t = this.scaleTerms[j], ew = t.term.elementwise;
+        if (ew !== undefined && !this.fusedAt[j] && t.coef !== 0) ew.accumulate(this.sig, this.W, this.b, this.ewScale * t.coef, E, this.ewB);
+      }
     }
     if (sc !== 0) {
       k.lin2(W, 1, W, sc, this.W, this.n * this.m, false);
@@ -273,9 +323,10 @@ export class SiteTangent {
       Eb?.fill(0);
       const dWcur = cur?.dW ?? dW,
         dbcur = cur?.db ?? db;
+      if (pl.monoIdx.length > 0) this.monoSweep(dWcur, db === null ? null : dbcur, dsig, owner, dir, inv, E, db === null ? null : Eb, K);
       for (let j = 0; j < pl.scaleTerms.length; j++) {
         const t = pl.scaleTerms[j];
-        if (t.term.elementwise === undefined) continue;
+        if (t.term.elementwise === undefined || pl.fusedAt[j]) continue;
         const c = inv * t.coef,
           dc = owner[act.length + j] === dir ? inv : 0;
         if (c !== 0 || dc !== 0) t.term.elementwise.tangent(sig, dsig, pl.W, dWcur, pl.b, db === null ? null : dbcur, c, dc, E, db === null ? null : Eb);
@@ -342,6 +393,30 @@ export class SiteTangent {
     q = this.mergeByPre(q, pl.T * n, K);
     if (pl.T === 1) K.addOuters(dW, s, us, vs as Buf[], q, n, m);
     else K.addOutersT(dW, s, us, vs as Buf[], q, pl.T, n, m);
+  }
+
+  private readonly monoC = new Float64Array(27);
+  private readonly monoDC = new Float64Array(27);
+
+  /** outW += the fused monomials' Σ_k c_k dF_k + dc_k F_k (one sweep, Kernels.monoTangent) from the old dW, db; outB likewise. */
+  private monoSweep(
+    dW: Buf, db: Buf | null, dsig: LayerSignals, owner: readonly number[], dir: number, inv: number, outW: Buf, outB: Buf | null, K: Kernels,
+  ): void {
+    const pl = this.pl, C = this.monoC, dC = this.monoDC, base = pl.act.length;
+    C.fill(0);
+    dC.fill(0);
+    let any = false;
+    for (let q = 0; q < pl.monoIdx.length; q++) {
+      const j = pl.monoIdx[q], c = inv * pl.scaleTerms[j].coef, dc = owner[base + j] === dir ? inv : 0;
+      if (c === 0 && dc === 0) continue;
+      C[pl.monoSlot[q]] += c * pl.monoK[q];
+      dC[pl.monoSlot[q]] += dc * pl.monoK[q];
+      any = true;
+    }
+    if (!any) return;
+    const sig = pl.sig;
+    K.monoTangent(outW, pl.W, dW, sig.pre, dsig.pre, sig.post, dsig.post, C, dC, pl.T, pl.n, pl.m);
+    if (outB !== null && db !== null && pl.b !== null) monoTangent(outB, pl.b, db, ONE, ZERO, sig.post, dsig.post, C, dC, 1, pl.n, 1);
   }
 
   /** Merge pieces s_a u_a ⊗ v with the same v into one (Σ s_a u_a) ⊗ v; returns the new count. */

@@ -107,4 +107,12 @@ export interface ElementwiseTerm {
   accumulate(s: LayerSignals, W: Buf, b: Buf | null, c: number, outW: Buf, outB: Buf | null): void;
   /** outW += c · Σ_t dF + dc · Σ_t F, dF along the signals' tangents ds and the weights' tangent dW (db for the bias). */
   tangent(s: LayerSignals, ds: LayerSignals, W: Buf, dW: Buf, b: Buf | null, db: Buf | null, c: number, dc: number, outW: Buf, outB: Buf | null): void;
+  /**
+   * F = k · preᵃ postᵇ Wᶜ (exponents 0 … 2), when the formula is such a monomial: the engine then sums
+   * every such term of a site in one sweep (Kernels.monoUpdate, monoTangent) instead of one sweep each.
+   */
+  readonly monomial?: Monomial;
 }
+
+/** A monomial k · preᵃ postᵇ Wᶜ, each exponent 0 … 2 (the Taylor family's, src/rules/expr/family.ts). */
+export interface Monomial { k: number; a: number; b: number; c: number }

@@ -19,8 +19,9 @@ import { POOL_L1, type Cell, type CellResult, type CellRule } from "../types.js"
  * uⱼ = Σₖ Wₖⱼ yₖ) is not in it: the question is whether a local rule found by
  * meta-learning does as well as the hand-designed non-local one.
  *
- * Opt-in (`reproduce --scenarios …,i`): a shared Taylor episode is about a
- * hundred times a bp + Oja one, so the default run leaves it out.
+ * Opt-in (`reproduce --scenarios …,i`): a shared Taylor episode is 25 (K = 5)
+ * to 80 (K = 50) times a bp + Oja one, even with the fused monomial sweeps
+ * (docs/write-your-own-rule.md), so the default run leaves it out.
  */
 export const DISCOVERY_ID = "i" as const;
 /** The rules of the scenario's cells. */

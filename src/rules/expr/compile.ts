@@ -2,7 +2,7 @@ import type { Buf } from "../../core/kernels.js";
 import { isTermName, registerTerm, TermError, BUILTIN_TERMS } from "../registry.js";
 import { randomSignals, uniformStream } from "../random-signals.js";
 import type { ElementwiseTerm, LayerSignals, PlasticityTerm, RankOne } from "../types.js";
-import { exponent, rankOne, sideOf, tangent, type Node, type RankOneForm } from "./derive.js";
+import { exponent, monomial, rankOne, sideOf, tangent, type Node, type RankOneForm } from "./derive.js";
 import { applyBin, applyFn, ExprError, parseDefinition, parseExpr, printExpr, signalsOf, type Expr, type Signal } from "./parse.js";
 
 /**
@@ -184,7 +184,7 @@ function naiveOf(expr: Expr, s: LayerSignals, W: Buf): Float64Array {
 }
 
 function elementwiseTerm(name: string, formula: string, expr: Expr): ExpressionTerm {
-  const F = expr as Node, dF = tangent(F);
+  const F = expr as Node, dF = tangent(F), mono = monomial(F);
   const sigs = signalsOf(expr);
   const read = (x: Signal, d: boolean) => (x === "W" ? (d ? "dw" : "w") : `${d ? dName(x) : x}[${POST_IDX[x] ? "pi" : "pj"}]`);
   const readB = (x: Signal, d: boolean) =>
@@ -236,7 +236,7 @@ function elementwiseTerm(name: string, formula: string, expr: Expr): ExpressionT
   return {
     name, equation: formula, formula, expr, form: null,
     needsU: sigs.has("u"), needsEPre: sigs.has("ePre"), needsUE: sigs.has("ue"),
-    elementwise: { accumulate, tangent: tangentFn },
+    elementwise: { accumulate, tangent: tangentFn, ...(mono !== null ? { monomial: mono } : {}) },
     factors(s, _scratch, out) { out.sign = 0; out.post = s.post; out.pre = s.pre; out.preBias = 0; },
     tangent(_s, ds, _scratch, out) { out.sign = 0; out.post = ds.post; out.pre = ds.pre; out.preBias = 0; },
     naive: (s, W) => naiveOf(expr, s, W),

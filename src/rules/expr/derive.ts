@@ -1,3 +1,4 @@
+import type { Monomial } from "../types.js";
 import { applyBin, applyFn, POST_SIGNALS, PRE_SIGNALS, sameExpr, type Expr, type Fn, type Signal } from "./parse.js";
 
 /**
@@ -161,6 +162,42 @@ export function rankOne(e: Node): RankOneForm | null {
         if (same(a.P, b.P)) return { c: 1, P: a.P, Q: (e.op === "+" ? add : sub)(scaled(a, 1, "Q"), scaled(b, 1, "Q")) };
         if (same(a.Q, b.Q)) return { c: 1, P: (s > 0 ? add : sub)(scaled(a, 1, "P"), scaled(b, 1, "P")), Q: a.Q };
       }
+      return null;
+    }
+    default: return null;
+  }
+}
+
+
+/**
+ * The monomial form of a formula, or null: a product (or quotient by a constant) of constants, pre,
+ * post, W and their constant integer powers, so that the engine may sum a family of such terms in
+ * one sweep (Kernels.monoUpdate). Read from the tree, whatever the term is called or the factors' order.
+ */
+export function monomial(e: Node): Monomial | null {
+  const m = mono(e);
+  return m !== null && m.a <= 2 && m.b <= 2 && m.c <= 2 && m.a + m.b + m.c > 0 && Number.isFinite(m.k) ? m : null;
+}
+
+function mono(e: Node): Monomial | null {
+  if (sideOf(e) === 0) { const v = evalConst(e); return v === null ? null : { k: v, a: 0, b: 0, c: 0 }; }
+  switch (e.k) {
+    case "var": {
+      const x = { pre: [1, 0, 0], post: [0, 1, 0], W: [0, 0, 1] }[e.name as string];
+      return x === undefined ? null : { k: 1, a: x[0], b: x[1], c: x[2] };
+    }
+    case "neg": { const x = mono(e.a); return x === null ? null : { ...x, k: -x.k }; }
+    case "bin": {
+      const x = mono(e.a);
+      if (x === null) return null;
+      if (e.op === "^") {
+        const p = evalConst(e.b);
+        return p === null || !Number.isInteger(p) || p < 0 ? null : { k: Math.pow(x.k, p), a: x.a * p, b: x.b * p, c: x.c * p };
+      }
+      const y = mono(e.b);
+      if (y === null) return null;
+      if (e.op === "*") return { k: x.k * y.k, a: x.a + y.a, b: x.b + y.b, c: x.c + y.c };
+      if (e.op === "/" && y.a + y.b + y.c === 0) return { ...x, k: x.k / y.k };
       return null;
     }
     default: return null;
