@@ -7,7 +7,8 @@
  * callbacks per second, in one-second windows) and the main thread's long
  * tasks (PerformanceObserver "longtask", > 50 ms), and reading the step rate
  * each panel shows; then it runs the command in the page's CLI box with
- * `--json --backend wasm` (the page's kernels), twice. The page gives each rule one worker (one core each, the two
+ * `--json --backend wasm` (the page's kernels), twice, and once per rule on the CLI's default
+ * backend (`auto`: native when built, as a user runs the copied command). The page gives each rule one worker (one core each, the two
  * rules at once), so like is compared with like in three ways: per rule, the
  * page's rate against `--workers 1` run alone (one core for that rule, the
  * machine otherwise idle); per rule, against the two rules' CLI runs at once,
@@ -59,7 +60,7 @@ const chromiumVersion = `Chromium ${browser.version()}`;
 console.log(`web-fps: ${cpu}, ${rounds} rounds, load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the start`);
 const loadAtStart = loadavg();
 const rows: {
-  fps: number; fpsLow: number; busy: number; page: number[]; cli: number[]; atOnce: number[]; whole: { page: number; cli: number }; seconds: number;
+  auto: number[]; fps: number; fpsLow: number; busy: number; page: number[]; cli: number[]; atOnce: number[]; whole: { page: number; cli: number }; seconds: number;
   besides: { diagnostics: number; views: number }[]; load: number;
 }[] = [];
 try {
@@ -74,9 +75,10 @@ try {
     const command = (await page.textContent("#cli"))!;
     await page.close();
     const args = command.replace(/^neuroplastic /, "").split(/\s+/);
-    const cliRun = (workers: number) => {
+    const cliRun = (workers: number, backend = "wasm") => {
       // The page runs the WebAssembly kernels (browsers have no native addon): the CLI runs them too, the same settings.
-      const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json", "--workers", String(workers), "--backend", "wasm"], { encoding: "utf8" });
+      // backend "auto": the CLI as a user runs the copied command (the native kernels when they are built).
+      const r = spawnSync(process.execPath, [join(root, "dist/cli/main.js"), ...args, "--json", "--workers", String(workers), "--backend", backend], { encoding: "utf8" });
       if (r.status !== 0) throw new Error(r.stderr);
       return r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { steps_per_s: number; seconds: number });
     };
@@ -91,14 +93,14 @@ try {
       c.stdout.on("data", (d) => (out += d)); c.stderr.on("data", (d) => (err += d));
       c.on("close", (code) => (code === 0 ? resolve((JSON.parse(out.trim().split("\n")[0]) as { steps_per_s: number }).steps_per_s) : reject(new Error(err))));
     })));
-    const one = cliRun(1), two = cliRun(2);
+    const one = cliRun(1), two = cliRun(2), auto = cliRun(1, "auto").map((x) => x.steps_per_s);
     const cliRates = one.map((x) => x.steps_per_s);
     // Both rules' examples (the CLI counts the same ones the page trains).
     const examples = two.reduce((sm, x) => sm + x.steps_per_s * x.seconds, 0);
     const whole = { page: examples / (m.ms / 1000), cli: examples / two.reduce((sm, x) => sm + x.seconds, 0) };
     const sorted = [...m.windows].sort((a, b) => a - b);
     const row = {
-      fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, atOnce, whole,
+      auto, fps: median(m.windows), fpsLow: sorted[Math.floor(sorted.length / 10)] ?? NaN, busy: m.longMs / m.ms, page: pageRates, cli: cliRates, atOnce, whole,
       seconds: m.ms / 1000, besides: busy.map((b) => ({ diagnostics: b ? b.diagnostics / b.train : NaN, views: b ? b.views / b.train : NaN })), load: loadavg()[0],
     };
     rows.push(row);
@@ -106,7 +108,8 @@ try {
     console.log(`round ${k + 1}: ${(m.ms / 1000).toFixed(1)} s, median ${row.fps.toFixed(0)} frames/s (10th percentile ${row.fpsLow.toFixed(0)}), long tasks ${(100 * row.busy).toFixed(0)}% of the time; ` +
       `the workers' time besides their rate's: A ${besides}; ` +
       `steps/s per rule: page A ${Math.round(pageRates[0])} B ${Math.round(pageRates[1])}, CLI --workers 1 A ${Math.round(cliRates[0])} B ${Math.round(cliRates[1])} ` +
-      `(CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)}); the two rules at once, one CLI process each: A ${Math.round(atOnce[0])} B ${Math.round(atOnce[1])} ` +
+      `(CLI/page ${(cliRates[0] / pageRates[0]).toFixed(2)}, ${(cliRates[1] / pageRates[1]).toFixed(2)}); the CLI's default backend alone A ${Math.round(auto[0])} B ${Math.round(auto[1])} ` +
+      `(CLI/page ${(auto[0] / pageRates[0]).toFixed(2)}, ${(auto[1] / pageRates[1]).toFixed(2)}); the two rules at once, one CLI process each: A ${Math.round(atOnce[0])} B ${Math.round(atOnce[1])} ` +
       `(CLI/page ${(atOnce[0] / pageRates[0]).toFixed(2)}, ${(atOnce[1] / pageRates[1]).toFixed(2)}); whole run, both rules: page ${Math.round(whole.page)}, ` +
       `CLI --workers 2 ${Math.round(whole.cli)} (CLI/page ${(whole.cli / whole.page).toFixed(2)})`);
   }
@@ -114,11 +117,12 @@ try {
   await browser.close();
   server.httpServer.close();
 }
-const ratios = (i: number, of: "cli" | "atOnce") => rows.map((x) => x[of][i] / x.page[i]);
+const ratios = (i: number, of: "cli" | "atOnce" | "auto") => rows.map((x) => x[of][i] / x.page[i]);
 /** Median and range over the rounds. */
 const spread = (xs: number[], d = 2) => `${median(xs).toFixed(d)} (${Math.min(...xs).toFixed(d)}–${Math.max(...xs).toFixed(d)})`;
 console.log(`median (range) over ${rows.length} rounds: ${spread(rows.map((x) => x.fps), 0)} frames/s, long tasks ${(100 * median(rows.map((x) => x.busy))).toFixed(0)}% of the time; ` +
   `CLI/page step rate per rule (CLI --workers 1 alone) A ${spread(ratios(0, "cli"))}, B ${spread(ratios(1, "cli"))}; ` +
+  `(the CLI's default backend, --workers 1 alone) A ${spread(ratios(0, "auto"))}, B ${spread(ratios(1, "auto"))}; ` +
   `(the two rules at once, one CLI process each) A ${spread(ratios(0, "atOnce"))}, B ${spread(ratios(1, "atOnce"))}; ` +
   `whole run (CLI --workers 2) ${spread(rows.map((x) => x.whole.cli / x.whole.page))}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end`);
 
@@ -132,18 +136,19 @@ if (doc) {
       `${chromiumVersion}, ${new Date().toISOString().slice(0, 10)}; load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ` +
       `${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end (the bench keeps both cores busy itself: a load near 2 is its own). Each round: the Online preset (100 tasks, the paper's network, A bp, B bp + Oja) in headless Chromium at ` +
       "1280 × 800 from Play to done, then the CLI on the command the page offers, on the page's kernels (`--backend wasm`): each rule with `--workers 1` alone, " +
+      "each rule alone on the CLI's default backend (`auto`: native when the addon is built, as a user runs the copied command), " +
       "the two rules at once (one process each, as the page's two workers), and both rules with `--workers 2` (the whole run). The page's rate counts what the " +
       "CLI's steps/s counts (fresh networks, online steps, scoring); the diagnostics and live views it also computes are the last column, as a share added to that time.",
     "",
-    "| round | Play to done (s) | frames/s, median (10th pct.) | long tasks | page A, B (steps/s) | CLI alone A, B | CLI/page alone A, B | CLI at once A, B | CLI/page at once A, B | whole run CLI/page | diagnostics, live views (A; B) | load (1 min) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| round | Play to done (s) | frames/s, median (10th pct.) | long tasks | page A, B (steps/s) | CLI alone A, B | CLI/page alone A, B | CLI/page alone, default backend A, B | CLI at once A, B | CLI/page at once A, B | whole run CLI/page | diagnostics, live views (A; B) | load (1 min) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map((x, k) => `| ${k + 1} | ${x.seconds.toFixed(1)} | ${x.fps.toFixed(0)} (${x.fpsLow.toFixed(0)}) | ${(100 * x.busy).toFixed(0)}% | ${int(x.page[0])}, ${int(x.page[1])} | ` +
-      `${int(x.cli[0])}, ${int(x.cli[1])} | ${r2(x.cli[0] / x.page[0])}, ${r2(x.cli[1] / x.page[1])} | ${int(x.atOnce[0])}, ${int(x.atOnce[1])} | ` +
+      `${int(x.cli[0])}, ${int(x.cli[1])} | ${r2(x.cli[0] / x.page[0])}, ${r2(x.cli[1] / x.page[1])} | ${r2(x.auto[0] / x.page[0])}, ${r2(x.auto[1] / x.page[1])} | ${int(x.atOnce[0])}, ${int(x.atOnce[1])} | ` +
       `${r2(x.atOnce[0] / x.page[0])}, ${r2(x.atOnce[1] / x.page[1])} | ${r2(x.whole.cli / x.whole.page)} | ` +
       `${x.besides.map((b) => `+${(100 * b.diagnostics).toFixed(0)}%, +${(100 * b.views).toFixed(0)}%`).join("; ")} | ${x.load.toFixed(1)} |`),
     "",
     `Medians (ranges) over the ${rows.length} rounds: ${spread(rows.map((x) => x.fps), 0)} frames/s; CLI/page per rule against \`--workers 1\` alone ` +
-      `A ${spread(ratios(0, "cli"))}, B ${spread(ratios(1, "cli"))}; against the two rules at once A ${spread(ratios(0, "atOnce"))}, B ${spread(ratios(1, "atOnce"))}; ` +
+      `A ${spread(ratios(0, "cli"))}, B ${spread(ratios(1, "cli"))}; against the default backend alone A ${spread(ratios(0, "auto"))}, B ${spread(ratios(1, "auto"))}; against the two rules at once A ${spread(ratios(0, "atOnce"))}, B ${spread(ratios(1, "atOnce"))}; ` +
       `whole run ${spread(rows.map((x) => x.whole.cli / x.whole.page))}.`,
     "<!-- /bench:web -->",
     "",
