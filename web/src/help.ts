@@ -43,6 +43,45 @@ export const HELP: Record<string, string> = {
 
 let nextId = 0;
 
+/**
+ * Where the tips live: one layer in the page's main landmark, outside the panels (whose `contain: paint` would clip a
+ * tip and make it their own fixed-position containing block), each tip placed in the viewport's coordinates.
+ */
+function layer(): HTMLElement {
+  let el = document.getElementById("tips");
+  if (!el) { el = document.createElement("div"); el.id = "tips"; (document.querySelector("main") ?? document.body).append(el); }
+  return el;
+}
+
+interface Tip { b: HTMLButtonElement; tip: HTMLElement; hover: boolean; focus: boolean; dismissed: boolean }
+const tips: Tip[] = [];
+/** Space kept between a tip and the viewport's edge (px). */
+const EDGE = 8;
+
+/**
+ * A tip is shown while its "?" is pinned open (clicked or tapped: aria-expanded), or hovered or focused from the keyboard
+ * and not dismissed with Escape (WCAG 1.4.13). A hover tip lets clicks through (pointer-events: none), so it never
+ * covers the next row's "?"; a pinned one can be selected and stays until it is closed.
+ */
+function update(t: Tip): void {
+  const pinned = t.b.getAttribute("aria-expanded") === "true", show = pinned || ((t.hover || t.focus) && !t.dismissed);
+  t.tip.classList.toggle("shown", show);
+  t.tip.classList.toggle("pinned", pinned);
+  if (show) place(t);
+}
+
+/** Below the "?" (above it when there is no room), right-aligned to it, moved and narrowed to stay inside the viewport. */
+function place(t: Tip): void {
+  const vw = document.documentElement.clientWidth, vh = window.innerHeight, r = t.b.getBoundingClientRect(), s = t.tip.style;
+  s.maxWidth = `${Math.max(0, vw - 2 * EDGE)}px`;
+  const w = t.tip.offsetWidth, h = t.tip.offsetHeight;
+  const left = Math.min(Math.max(EDGE, r.right - w), vw - EDGE - w);
+  const below = r.bottom + 4, above = r.top - 4 - h;
+  const top = below + h <= vh - EDGE || above < EDGE ? Math.min(below, Math.max(EDGE, vh - EDGE - h)) : above;
+  s.left = `${Math.max(EDGE, left)}px`;
+  s.top = `${top}px`;
+}
+
 /** A "?" button after `anchor` whose text explains `key`; `describes` gets it as its accessible description. */
 export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElement, label?: string): HTMLElement | null {
   const text = HELP[key];
@@ -54,13 +93,37 @@ export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElemen
   b.type = "button"; b.textContent = "?"; b.setAttribute("aria-label", `About ${label ?? key}`); b.setAttribute("aria-expanded", "false"); b.setAttribute("aria-controls", id);
   const tip = document.createElement("span");
   tip.id = id; tip.className = "tip"; tip.setAttribute("role", "tooltip"); tip.textContent = text;
-  b.addEventListener("click", (e) => { e.preventDefault(); const open = b.getAttribute("aria-expanded") !== "true"; closeAll(); b.setAttribute("aria-expanded", String(open)); });
-  wrap.append(b, tip);
+  const t: Tip = { b, tip, hover: false, focus: false, dismissed: false };
+  tips.push(t);
+  b.addEventListener("click", (e) => {
+    e.preventDefault();
+    const open = b.getAttribute("aria-expanded") !== "true";
+    closeAll();
+    b.setAttribute("aria-expanded", String(open));
+    t.dismissed = !open;
+    update(t);
+  });
+  b.addEventListener("mouseenter", () => { t.hover = true; t.dismissed = false; update(t); });
+  b.addEventListener("mouseleave", () => { t.hover = false; if (!t.focus) t.dismissed = false; update(t); });
+  b.addEventListener("focus", () => { t.focus = b.matches(":focus-visible"); t.dismissed = false; update(t); });
+  b.addEventListener("blur", () => { t.focus = false; t.dismissed = false; update(t); });
+  wrap.append(b);
   anchor.append(wrap);
+  layer().append(tip);
   if (describes) describes.setAttribute("aria-describedby", [describes.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
   return tip;
 }
 
-function closeAll(): void { for (const b of document.querySelectorAll(".help button[aria-expanded=true]")) b.setAttribute("aria-expanded", "false"); }
-document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeAll(); });
-document.addEventListener("click", (e) => { if (!(e.target as HTMLElement).closest?.(".help")) closeAll(); });
+function closeAll(): void {
+  for (const t of tips) if (t.b.getAttribute("aria-expanded") === "true") { t.b.setAttribute("aria-expanded", "false"); update(t); }
+}
+// Escape hides every tip shown, pinned, hovered or focused, until the pointer or the focus comes back to its "?".
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  for (const t of tips) { t.dismissed = true; t.b.setAttribute("aria-expanded", "false"); update(t); }
+});
+document.addEventListener("click", (e) => { const el = e.target as HTMLElement; if (!el.closest?.(".help") && !el.closest?.(".tip")) closeAll(); });
+// The page scrolls or resizes under a shown tip: keep it beside its "?" and inside the viewport.
+const replace = () => { for (const t of tips) if (t.tip.classList.contains("shown")) place(t); };
+window.addEventListener("scroll", replace, { passive: true, capture: true });
+window.addEventListener("resize", replace);
