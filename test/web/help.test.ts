@@ -25,7 +25,10 @@ for (const [width, height] of [[1280, 800], [390, 844]] as const) {
     const { page, errors } = await open(env, HASH, width, height);
     await waitPhase(page, "paused");
     const names = await page.$$eval(".help button", (bs) => bs.filter((b) => (b as HTMLElement).checkVisibility()).map((b) => b.getAttribute("aria-label")!));
-    assert.ok(names.length >= 28, `${names.length} "?" buttons`);
+    assert.ok(names.length >= 38, `${names.length} "?" buttons`);
+    for (const n of ["Play", "Pause", "Step", "Reset", "Run", "Copy", "the presets", "Add a term", "the accuracy chart", "the finding and Σ‖W‖"]) {
+      assert.ok(names.includes(`About ${n}`), `a "?" for ${n}`);
+    }
     const out: string[] = [];
     for (const name of names) {
       const b = page.getByRole("button", { name, exact: true }).first();

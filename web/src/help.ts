@@ -38,7 +38,17 @@ export const HELP: Record<string, string> = {
   diagram: "The network on the example just trained on: the image, then each layer's first units (dots: activity, blue negative, red positive, scaled per layer; output: probability), and the weights between the drawn units (lines: red positive, blue negative, darker is larger). Under each column: its width and ‖W‖_F.",
   example: "The training example just seen (the label outlined in green) and the network's output probabilities over the 10 classes (the prediction dark).",
   fields: "Receptive fields: the first 16 rows of W₁, each a unit's weights on the 28×28 pixels, each scaled to its own largest |w| (blue negative, white 0, red positive). The RNN: J itself.",
-  curve: "Query accuracy inside the current task, measured every k examples (the CLI's --curve k); the dashed line is chance.",
+  curve: "Query accuracy inside the current task, measured every k examples (the CLI's --curve k, here a quarter of the task); the dashed line is chance. Drawn only for a task estimated to take more than a second: a faster one ends before a curve would show anything.",
+  play: "Play: train on, task after task, to the last one (a paused run resumes where it held).",
+  pause: "Pause: both rules hold between two online steps, inside the current task; Play resumes with nothing lost or changed.",
+  step: "Step: exactly one more task of both rules, then hold.",
+  reset: "Reset: the run on screen again from fresh weights, nothing trained yet; the same seed gives the same numbers again.",
+  run: "Run: the settings in the form as a new run; the link and the CLI command follow it.",
+  copy: "Copy: the `neuroplastic train` command of the run on screen (not of an edited form); it prints the same accuracies.",
+  presets: "Presets: one per claim of the paper. Each sets every field, runs, and says what to look for; when the run ends, the line below says what it found.",
+  addterm: "Add a term: a new row for a term of your own (name = formula), with its θ in A and in B.",
+  accchart: "Each task's query accuracy (dots) and the mean over the tasks so far (lines), A blue, B orange; chance is 1/N.",
+  finding: "B − A: the difference in query accuracy on the same tasks from the same initial weights, averaged over the tasks ± its standard error ('no clear difference' within 2 se). Σ‖W‖: Σₗ ‖Wₗ‖_F after a task's training, averaged over the tasks that did not diverge: a large value means the weights grew or exploded.",
 };
 
 let nextId = 0;
@@ -80,6 +90,13 @@ function place(t: Tip): void {
   const top = below + h <= vh - EDGE || above < EDGE ? Math.min(below, Math.max(EDGE, vh - EDGE - h)) : above;
   s.left = `${Math.max(EDGE, left)}px`;
   s.top = `${top}px`;
+}
+
+/** A "?" right after `el` (a button, which cannot hold one): addHelp on a span placed beside it. */
+export function addHelpAfter(el: HTMLElement, key: string, label: string): HTMLElement | null {
+  const span = document.createElement("span");
+  el.after(span);
+  return addHelp(span, key, el, label);
 }
 
 /** A "?" button after `anchor` whose text explains `key`; `describes` gets it as its accessible description. */

@@ -20,7 +20,7 @@ import {
 } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
-import { addHelp, HELP } from "./help.js";
+import { addHelp, addHelpAfter, HELP } from "./help.js";
 import { estimate, fmtTime, probePlan, type ProbePlan } from "./estimate.js";
 import type { ControlMessage, ProgressMessage, StartMessage, TaskMessage, WorkerMessage } from "./worker.js";
 
@@ -343,6 +343,11 @@ function buildForm(): void {
     b.addEventListener("click", () => { pickMetric(p.metric); void begin(presetState(p.id as PresetId), Infinity); });
     bar.append(b);
   }
+  for (const [id, key, label] of [["play", "play", "Play"], ["pause", "pause", "Pause"], ["step", "step", "Step"], ["reset", "reset", "Reset"], ["run", "run", "Run"],
+    ["copy", "copy", "Copy"], ["add-term", "addterm", "Add a term"]] as const) addHelpAfter($(`#${id}`), key, label);
+  addHelp($("#h-presets"), "presets", bar, "the presets");
+  addHelp($("#h-acc-chart"), "accchart", $("#acc-chart"), "the accuracy chart");
+  addHelp($("#h-finding"), "finding", $("#finding"), "the finding and Σ‖W‖");
   $("#controls").addEventListener("submit", (e) => { e.preventDefault(); applyForm(); });
   $("#controls").addEventListener("input", formChanged);
   $("#controls").addEventListener("change", formChanged);
