@@ -2,8 +2,8 @@
  * One run (rule A or B) in a Web Worker, on the library's WebAssembly
  * kernels: task after task through taskSteps — runTask's own steps, so the
  * same seed gives the numbers `neuroplastic train` prints — posting each
- * task's score as it ends, a few times a second and after its last step the
- * progress inside the task (the example just trained on, the network's answer,
+ * task's score as it ends, a few times a second (and after the last step of a
+ * task slower than that) the progress inside the task (the example just trained on, the network's answer,
  * its weights for the diagram, the learning curve), and now and then the
  * layers' diagnostics on a fixed probe set (announced before they are measured:
  * a large network's take seconds) and the first layer's rows (receptive fields).
@@ -147,6 +147,7 @@ async function train(m: StartMessage): Promise<void> {
       // A large network takes seconds to build and score before its first step: say so.
       if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
       // No diagnostics plan: the end of task is measured below, timed apart (the same numbers: test/task-steps.test.ts).
+      const taskStart = performance.now();
       const g = taskSteps(m.cfg, ds, t, undefined, m.curveEvery, false, 1);
       let net: PlasticNetwork | null = null;
       let t0 = performance.now(), sliceStart = t0;
@@ -154,8 +155,11 @@ async function train(m: StartMessage): Promise<void> {
       while (!(r = g.next()).done) {
         const p = r.value, now = performance.now();
         net = p.net;
-        // A task's last step is always shown (the page would otherwise show the task unfinished while it is scored and probed).
-        const last = p.done === p.total;
+        // A task's last step is shown when the page will hold on it (the last task, or a Step's) and when the task has taken
+        // longer than a progress interval: the page would otherwise show it unfinished while it is scored and probed. A
+        // faster task's end is not forced (it would reset the interval at every task end, and no step inside a task of
+        // less than PROGRESS would ever be shown).
+        const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter || now - taskStart > PROGRESS);
         if (now - lastProgress > progressEvery || paused || last) {
           ms += now - t0;
           postProgress(m, t, p, ds);
