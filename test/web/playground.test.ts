@@ -53,6 +53,58 @@ test("stop on a large network: a 4096-wide run that has not finished a task is l
   await page.close();
 });
 
+/** Every text `sel` takes from now on (a MutationObserver in the page): states shorter than a poll are caught too. */
+async function recordTexts(page: import("playwright-core").Page, sel: string): Promise<() => Promise<string[]>> {
+  await page.evaluate((s) => {
+    const seen: string[] = ((window as unknown as { seen: string[] }).seen = []);
+    for (const el of document.querySelectorAll(s)) new MutationObserver(() => seen.push(el.textContent ?? "")).observe(el, { childList: true, characterData: true, subtree: true });
+  }, sel);
+  return () => page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+}
+
+// Issue 24's referee: a 4096-wide network sat at "240 / 250 examples" for minutes while its end-of-task probe (≈ 157 s) ran.
+test("the end of a large network's task: its last step is shown, the probe is announced and kept within seconds, or skipped with a note", async () => {
+  {
+    // Too large to probe at all (the probe alone would take minutes): skipped, and said so; its one task ends in seconds.
+    const { page, errors } = await open(env, "#preset=custom&hidden=4096,4096,4096&shots=1&tasks=2");
+    // Its first task is quick without the probe: the page runs it on opening. Reset, to watch it from its first step.
+    await waitPhase(page, "paused", 120);
+    await button(page, "Reset").click();
+    await waitPhase(page, "paused");
+    assert.match((await page.textContent("#diag-note"))!, /^Diagnostics skipped for a network this large: one probe would take ≈ \d+ min/);
+    const texts = await recordTexts(page, ".run .within");
+    await button(page, "Play").click();
+    await done(page, 120);
+    // Task 1's end (neither the last task nor one held on): its last step was not shown before, only the throttled ones.
+    assert.ok((await texts()).includes("task 1: 5 / 5 examples"), `the last step shown: ${await texts()}`);
+    assert.ok(!(await texts()).some((t) => /measuring/.test(t)), "nothing measured");
+    await assertMatchesCli(page);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+  {
+    // Probed on fewer images (a second or two rather than more than the budget): announced while it runs.
+    const { page, errors } = await open(env, "#preset=custom&hidden=1024,1024&shots=1&tasks=2");
+    await waitPhase(page, "paused");
+    await button(page, "Reset").click();
+    await waitPhase(page, "paused");
+    assert.deepEqual(await tasksShown(page), ["0 / 2 tasks", "0 / 2 tasks"]);
+    const note = (await page.textContent("#diag-note"))!, m = /^Diagnostics on (\d+) of the 100 probe images/.exec(note);
+    assert.ok(m, note);
+    const texts = await recordTexts(page, "#run-a .within");
+    await button(page, "Play").click();
+    await done(page, 120);
+    const seen = await texts();
+    // Its scoring is quicker than a redraw (250 ms), so its last step may be drawn over by the probe's announcement.
+    const measuring = [1, 2].map((t) => seen.findIndex((x) => x.startsWith(`task ${t}: measuring diagnostics (${m[1]} probe images, ≈ `)));
+    assert.ok(measuring[0] >= 0 && measuring[1] > measuring[0], `each task's probe announced while it runs: ${seen.join(" | ")}`);
+    assert.equal(await page.$eval("#run-a .rate", (e) => JSON.parse((e as HTMLElement).dataset.busy!).diagnostics > 0), true, "the probe ran");
+    await assertMatchesCli(page);
+    assert.deepEqual(errors, []);
+    await page.close();
+  }
+});
+
 test("the CLI box is the run on screen's; a changed form is said to differ, next to the box", async () => {
   const { page, errors } = await open(env, "#preset=custom&hidden=30,20&tasks=3&shots=10&seed=4");
   await playToEnd(page);

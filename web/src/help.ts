@@ -38,10 +38,66 @@ export const HELP: Record<string, string> = {
   diagram: "The network on the example just trained on: the image, then each layer's first units (dots: activity, blue negative, red positive, scaled per layer; output: probability), and the weights between the drawn units (lines: red positive, blue negative, darker is larger). Under each column: its width and ‖W‖_F.",
   example: "The training example just seen (the label outlined in green) and the network's output probabilities over the 10 classes (the prediction dark).",
   fields: "Receptive fields: the first 16 rows of W₁, each a unit's weights on the 28×28 pixels, each scaled to its own largest |w| (blue negative, white 0, red positive). The RNN: J itself.",
-  curve: "Query accuracy inside the current task, measured every k examples (the CLI's --curve k); the dashed line is chance.",
+  curve: "Query accuracy inside the current task, measured every k examples (the CLI's --curve k, here a quarter of the task); the dashed line is chance. Drawn only for a task estimated to take more than a second: a faster one ends before a curve would show anything.",
+  play: "Play: train on, task after task, to the last one (a paused run resumes where it held).",
+  pause: "Pause: both rules hold between two online steps, inside the current task; Play resumes with nothing lost or changed.",
+  step: "Step: exactly one more task of both rules, then hold.",
+  reset: "Reset: the run on screen again from fresh weights, nothing trained yet; the same seed gives the same numbers again.",
+  run: "Run: the settings in the form as a new run; the link and the CLI command follow it.",
+  copy: "Copy: the `neuroplastic train` command of the run on screen (not of an edited form); it prints the same accuracies.",
+  presets: "Presets: one per claim of the paper. Each sets every field, runs, and says what to look for; when the run ends, the line below says what it found.",
+  addterm: "Add a term: a new row for a term of your own (name = formula), with its θ in A and in B.",
+  accchart: "Each task's query accuracy (dots) and the mean over the tasks so far (lines), A blue, B orange; chance is 1/N.",
+  finding: "B − A: the difference in query accuracy on the same tasks from the same initial weights, averaged over the tasks ± its standard error ('no clear difference' within 2 se). Σ‖W‖: Σₗ ‖Wₗ‖_F after a task's training, averaged over the tasks that did not diverge: a large value means the weights grew or exploded.",
 };
 
 let nextId = 0;
+
+/**
+ * Where the tips live: one layer in the page's main landmark, outside the panels (whose `contain: paint` would clip a
+ * tip and make it their own fixed-position containing block), each tip placed in the viewport's coordinates.
+ */
+function layer(): HTMLElement {
+  let el = document.getElementById("tips");
+  if (!el) { el = document.createElement("div"); el.id = "tips"; (document.querySelector("main") ?? document.body).append(el); }
+  return el;
+}
+
+interface Tip { b: HTMLButtonElement; tip: HTMLElement; hover: boolean; focus: boolean; dismissed: boolean }
+const tips: Tip[] = [];
+/** Space kept between a tip and the viewport's edge (px). */
+const EDGE = 8;
+
+/**
+ * A tip is shown while its "?" is pinned open (clicked or tapped: aria-expanded), or hovered or focused from the keyboard
+ * and not dismissed with Escape (WCAG 1.4.13). A hover tip lets clicks through (pointer-events: none), so it never
+ * covers the next row's "?"; a pinned one can be selected and stays until it is closed.
+ */
+function update(t: Tip): void {
+  const pinned = t.b.getAttribute("aria-expanded") === "true", show = pinned || ((t.hover || t.focus) && !t.dismissed);
+  t.tip.classList.toggle("shown", show);
+  t.tip.classList.toggle("pinned", pinned);
+  if (show) place(t);
+}
+
+/** Below the "?" (above it when there is no room), right-aligned to it, moved and narrowed to stay inside the viewport. */
+function place(t: Tip): void {
+  const vw = document.documentElement.clientWidth, vh = window.innerHeight, r = t.b.getBoundingClientRect(), s = t.tip.style;
+  s.maxWidth = `${Math.max(0, vw - 2 * EDGE)}px`;
+  const w = t.tip.offsetWidth, h = t.tip.offsetHeight;
+  const left = Math.min(Math.max(EDGE, r.right - w), vw - EDGE - w);
+  const below = r.bottom + 4, above = r.top - 4 - h;
+  const top = below + h <= vh - EDGE || above < EDGE ? Math.min(below, Math.max(EDGE, vh - EDGE - h)) : above;
+  s.left = `${Math.max(EDGE, left)}px`;
+  s.top = `${top}px`;
+}
+
+/** A "?" right after `el` (a button, which cannot hold one): addHelp on a span placed beside it. */
+export function addHelpAfter(el: HTMLElement, key: string, label: string): HTMLElement | null {
+  const span = document.createElement("span");
+  el.after(span);
+  return addHelp(span, key, el, label);
+}
 
 /** A "?" button after `anchor` whose text explains `key`; `describes` gets it as its accessible description. */
 export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElement, label?: string): HTMLElement | null {
@@ -54,13 +110,37 @@ export function addHelp(anchor: HTMLElement, key: string, describes?: HTMLElemen
   b.type = "button"; b.textContent = "?"; b.setAttribute("aria-label", `About ${label ?? key}`); b.setAttribute("aria-expanded", "false"); b.setAttribute("aria-controls", id);
   const tip = document.createElement("span");
   tip.id = id; tip.className = "tip"; tip.setAttribute("role", "tooltip"); tip.textContent = text;
-  b.addEventListener("click", (e) => { e.preventDefault(); const open = b.getAttribute("aria-expanded") !== "true"; closeAll(); b.setAttribute("aria-expanded", String(open)); });
-  wrap.append(b, tip);
+  const t: Tip = { b, tip, hover: false, focus: false, dismissed: false };
+  tips.push(t);
+  b.addEventListener("click", (e) => {
+    e.preventDefault();
+    const open = b.getAttribute("aria-expanded") !== "true";
+    closeAll();
+    b.setAttribute("aria-expanded", String(open));
+    t.dismissed = !open;
+    update(t);
+  });
+  b.addEventListener("mouseenter", () => { t.hover = true; t.dismissed = false; update(t); });
+  b.addEventListener("mouseleave", () => { t.hover = false; if (!t.focus) t.dismissed = false; update(t); });
+  b.addEventListener("focus", () => { t.focus = b.matches(":focus-visible"); t.dismissed = false; update(t); });
+  b.addEventListener("blur", () => { t.focus = false; t.dismissed = false; update(t); });
+  wrap.append(b);
   anchor.append(wrap);
+  layer().append(tip);
   if (describes) describes.setAttribute("aria-describedby", [describes.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
   return tip;
 }
 
-function closeAll(): void { for (const b of document.querySelectorAll(".help button[aria-expanded=true]")) b.setAttribute("aria-expanded", "false"); }
-document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeAll(); });
-document.addEventListener("click", (e) => { if (!(e.target as HTMLElement).closest?.(".help")) closeAll(); });
+function closeAll(): void {
+  for (const t of tips) if (t.b.getAttribute("aria-expanded") === "true") { t.b.setAttribute("aria-expanded", "false"); update(t); }
+}
+// Escape hides every tip shown, pinned, hovered or focused, until the pointer or the focus comes back to its "?".
+document.addEventListener("keydown", (e) => {
+  if (e.key !== "Escape") return;
+  for (const t of tips) { t.dismissed = true; t.b.setAttribute("aria-expanded", "false"); update(t); }
+});
+document.addEventListener("click", (e) => { const el = e.target as HTMLElement; if (!el.closest?.(".help") && !el.closest?.(".tip")) closeAll(); });
+// The page scrolls or resizes under a shown tip: keep it beside its "?" and inside the viewport.
+const replace = () => { for (const t of tips) if (t.tip.classList.contains("shown")) place(t); };
+window.addEventListener("scroll", replace, { passive: true, capture: true });
+window.addEventListener("resize", replace);

@@ -20,8 +20,8 @@ import {
 } from "./state.js";
 import { loadData, type LoadedData } from "./data.js";
 import { drawCurve, drawFields, drawNetwork, drawOutput, forgetSizes } from "./draw.js";
-import { addHelp, HELP } from "./help.js";
-import { estimate } from "./estimate.js";
+import { addHelp, addHelpAfter, HELP } from "./help.js";
+import { estimate, fmtTime, probePlan, type ProbePlan } from "./estimate.js";
 import type { ControlMessage, ProgressMessage, StartMessage, TaskMessage, WorkerMessage } from "./worker.js";
 
 type Run = "a" | "b";
@@ -40,6 +40,8 @@ interface RunView {
   progress: ProgressMessage | null;
   query: { task: number; answers: { index: number; pred: number }[] } | null;
   fields: TaskMessage["fields"] | null;
+  /** The task whose diagnostics are being measured (its "measuring" message came, its score not yet), or null. */
+  measuring: number | null;
 }
 
 const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
@@ -54,8 +56,10 @@ let phase: Phase = "idle";
 let finishing = false;
 /** Both runs are held: the paused state (with this status) is set once the numbers they hold on are drawn. */
 let pausing: string | null = null;
+/** The run on screen's probe: how many images, how long it should take, and why fewer than usual (web/src/estimate.ts). */
+let probe: ProbePlan = { count: 0, seconds: 0, note: "" };
 
-function emptyView(): RunView { return { results: [], diag: [], stepsPerSec: 0, busy: null, done: false, held: false, error: null, progress: null, query: null, fields: null }; }
+function emptyView(): RunView { return { results: [], diag: [], stepsPerSec: 0, busy: null, done: false, held: false, error: null, progress: null, query: null, fields: null, measuring: null }; }
 
 const CLASS_NAMES: Record<AppState["dataset"], string[]> = {
   mnist: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
@@ -281,14 +285,11 @@ function showEstimate(s: AppState | null): void {
   // The run on screen's own rate once it has one (the slower rule's); otherwise from the network's size.
   const same = cliCommand({ ...s, preset: state.preset }) === cliCommand(state);
   const measured = same && views.a.stepsPerSec && views.b.stepsPerSec ? Math.min(views.a.stepsPerSec, views.b.stepsPerSec) : 0;
-  const e = estimate(runConfig(s, "b"), data.ds, measured);
-  el.textContent = e.seconds > 2 ? `≈ ${fmtTime(e.seconds)} per task, ${fmtTime(e.seconds * s.tasks)} for ${s.tasks} (${e.basis})` : "";
-}
-
-function fmtTime(sec: number): string {
-  if (sec < 90) return `${sec.toPrecision(2)} s`;
-  if (sec < 5400) return `${Math.round(sec / 60)} min`;
-  return `${(sec / 3600).toPrecision(2)} h`;
+  const cfg = runConfig(s, "b"), e = estimate(cfg, data.ds, measured), p = probePlan(cfg, data.ds);
+  // The diagnostics after the first and the last task (in between they are held to a twentieth of the time: not counted).
+  const looks = Math.min(2, s.tasks) * p.seconds, total = e.seconds * s.tasks + looks;
+  const diag = p.seconds > 0.5 ? ` + ${fmtTime(p.seconds)} of diagnostics after the first and the last` : "";
+  el.textContent = e.seconds + p.seconds > 2 ? `≈ ${fmtTime(e.seconds)} per task${diag}, ${fmtTime(total)} for ${s.tasks} (${e.basis}; rough)` : "";
 }
 
 function buildForm(): void {
@@ -342,6 +343,11 @@ function buildForm(): void {
     b.addEventListener("click", () => { pickMetric(p.metric); void begin(presetState(p.id as PresetId), Infinity); });
     bar.append(b);
   }
+  for (const [id, key, label] of [["play", "play", "Play"], ["pause", "pause", "Pause"], ["step", "step", "Step"], ["reset", "reset", "Reset"], ["run", "run", "Run"],
+    ["copy", "copy", "Copy"], ["add-term", "addterm", "Add a term"]] as const) addHelpAfter($(`#${id}`), key, label);
+  addHelp($("#h-presets"), "presets", bar, "the presets");
+  addHelp($("#h-acc-chart"), "accchart", $("#acc-chart"), "the accuracy chart");
+  addHelp($("#h-finding"), "finding", $("#finding"), "the finding and Σ‖W‖");
   $("#controls").addEventListener("submit", (e) => { e.preventDefault(); applyForm(); });
   $("#controls").addEventListener("input", formChanged);
   $("#controls").addEventListener("change", formChanged);
@@ -442,14 +448,18 @@ async function begin(s: AppState, hold: number, notes: string[] = [], opening = 
   }
   formChanged();
   const est = estimate(runConfig(state, "b"), data.ds, 0);
-  // Opening a link never starts a long run: its first task only if that takes a few seconds at most.
-  if (opening && est.seconds > 3 && startHold === 1) startHold = 0;
+  probe = probePlan(runConfig(state, "b"), data.ds);
+  $("#diag-note").textContent = probe.note;
+  $("#diag-note").hidden = probe.note === "";
+  // Opening a link never starts a long run: its first task (and its diagnostics) only if that takes a few seconds at most.
+  if (opening && est.seconds + probe.seconds > 3 && startHold === 1) startHold = 0;
   hold = startHold;
   // Inside a slow task, the query accuracy every quarter of it (the CLI's --curve k): a large network shows it is alive.
   const total = state.way * state.shots * state.epochs;
   const curveEvery = est.seconds > 1 ? Math.max(1, Math.ceil(total / 4)) : 0;
-  // A fixed probe set for the diagnostics: the first 100 query-split images, the same for both rules.
-  const probeIdx = Array.from({ length: Math.min(100, data.ds.n) }, (_, i) => i);
+  // A fixed probe set for the diagnostics: the first 100 query-split images, the same for both rules (fewer, or none, for a
+  // network whose probe would take more than a few seconds: probePlan).
+  const probeIdx = Array.from({ length: probe.count }, (_, i) => i);
   const w = {} as Record<Run, Worker>;
   for (const r of RUNS) {
     w[r] = new Worker(new URL("./worker.ts", import.meta.url), { type: "module", name: `run-${r}` });
@@ -491,7 +501,9 @@ function onWorker(m: WorkerMessage): void {
   else if (m.type === "done") v.done = true;
   else if (m.type === "held") v.held = m.seq === seq; // a hold from before the latest Play or Step is stale
   else if (m.type === "progress") { v.progress = m; if (m.query) v.query = { task: m.task, answers: m.query }; }
+  else if (m.type === "measuring") v.measuring = m.task;
   else {
+    v.measuring = null;
     v.results.push(m.result as TaskResult);
     v.stepsPerSec = m.stepsPerSec;
     v.busy = m.busy;
@@ -572,7 +584,8 @@ function render(force = false): void {
     const p = v.progress;
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
     const inTask = p && !(v.done && p.done === p.total) ? p : null;
-    put(panel.querySelector(".within")!, inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : "");
+    const measuring = v.measuring !== null ? `task ${v.measuring + 1}: measuring diagnostics (${probe.count} probe images, ≈ ${fmtTime(probe.seconds)})…` : null;
+    put(panel.querySelector(".within")!, measuring ?? (inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : ""));
     const frac = inTask ? inTask.done / inTask.total : v.done ? 1 : 0;
     if (bar.value !== frac) bar.value = frac;
     if (p && p.snap && p !== drawn.progress[r] && data) {

@@ -2,10 +2,11 @@
  * One run (rule A or B) in a Web Worker, on the library's WebAssembly
  * kernels: task after task through taskSteps — runTask's own steps, so the
  * same seed gives the numbers `neuroplastic train` prints — posting each
- * task's score as it ends, a few times a second the progress inside the task
- * (the example just trained on, the network's answer, its weights for the
- * diagram, the learning curve), and now and then the layers' diagnostics on a
- * fixed probe set and the first layer's rows (receptive fields).
+ * task's score as it ends, a few times a second (and after the last step of a
+ * task slower than that) the progress inside the task (the example just trained on, the network's answer,
+ * its weights for the diagram, the learning curve), and now and then the
+ * layers' diagnostics on a fixed probe set (announced before they are measured:
+ * a large network's take seconds) and the first layer's rows (receptive fields).
  *
  * Its step rate counts what the CLI's steps/s counts (each task's fresh
  * network, its online steps, its scoring); the diagnostics and the page's
@@ -31,6 +32,7 @@ export interface StartMessage {
   labels: Uint8Array;
   dims: [number, number, number];
   source: string;
+  /** The probe set (empty: no diagnostics, the network being too large to probe within the page's budget). */
   probeIdx: number[];
   /** Query accuracy every k examples inside a task (the CLI's --curve k; 0: none). */
   curveEvery: number;
@@ -72,7 +74,10 @@ export interface ProgressMessage {
   query?: { index: number; pred: number }[];
 }
 
-export type WorkerMessage = TaskMessage | ProgressMessage
+/** The task's training and scoring have ended and its diagnostics are being measured on `count` probe images. */
+export interface MeasuringMessage { type: "measuring"; id: number; run: "a" | "b"; task: number; count: number }
+
+export type WorkerMessage = TaskMessage | ProgressMessage | MeasuringMessage
   | { type: "done"; id: number; run: "a" | "b" } | { type: "held"; id: number; run: "a" | "b"; task: number; done: number; seq: number }
   | { type: "error"; id: number; run: "a" | "b"; message: string } | { type: "ready"; wasm: boolean };
 
@@ -104,7 +109,8 @@ const PROGRESS = 200;
 /**
  * Diagnostics (probe set, receptive fields) at most this often (ms), and never more than LOOK_SHARE of the worker's
  * time: a probe of the paper's network (100 examples through every layer in float64, W Wᵀ of each layer) costs as
- * much as 3 (bp + Oja) to 7 (bp) of its tasks (bench:web). The first and the last task are always measured.
+ * much as 3 (bp + Oja) to 7 (bp) of its tasks (bench:web). The first and the last task are always measured
+ * (the page sizes the probe set within a budget, web/src/estimate.ts, and sends none for a network too large for it).
  */
 const LOOK_EVERY = 1000, LOOK_SHARE = 0.05;
 
@@ -141,6 +147,7 @@ async function train(m: StartMessage): Promise<void> {
       // A large network takes seconds to build and score before its first step: say so.
       if (performance.now() - lastProgress > progressEvery) ctx.postMessage({ type: "progress", id: m.id, run: m.run, task: t, done: 0, total: end, curve: [], snap: null });
       // No diagnostics plan: the end of task is measured below, timed apart (the same numbers: test/task-steps.test.ts).
+      const taskStart = performance.now();
       const g = taskSteps(m.cfg, ds, t, undefined, m.curveEvery, false, 1);
       let net: PlasticNetwork | null = null;
       let t0 = performance.now(), sliceStart = t0;
@@ -148,8 +155,11 @@ async function train(m: StartMessage): Promise<void> {
       while (!(r = g.next()).done) {
         const p = r.value, now = performance.now();
         net = p.net;
-        // The end of a task that the page will hold on (the last, or a Step's) is always shown.
-        const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter);
+        // A task's last step is shown when the page will hold on it (the last task, or a Step's) and when the task has taken
+        // longer than a progress interval: the page would otherwise show it unfinished while it is scored and probed. A
+        // faster task's end is not forced (it would reset the interval at every task end, and no step inside a task of
+        // less than PROGRESS would ever be shown).
+        const last = p.done === p.total && (t === m.cfg.tasks - 1 || t + 1 >= holdAfter || now - taskStart > PROGRESS);
         if (now - lastProgress > progressEvery || paused || last) {
           ms += now - t0;
           postProgress(m, t, p, ds);
@@ -174,11 +184,13 @@ async function train(m: StartMessage): Promise<void> {
       const msg: TaskMessage = { type: "task", id: m.id, run: m.run, result, stepsPerSec: steps / (ms / 1000), busy };
       const transfer: Transferable[] = [];
       if (look && net && !res.diverged) {
+        // A large network's probe takes seconds (the page chose its size within a budget: web/src/estimate.ts): say so first.
+        if (probeOf && m.probeIdx.length > 0) ctx.postMessage({ type: "measuring", id: m.id, run: m.run, task: t, count: m.probeIdx.length });
         // The end of the task's training, as taskSteps' plan { at: [end] } measures it and train --save-weights saves it:
         // the weights after the last step (finish() is a no-op online), which scoring leaves as they are
         // (test/task-steps.test.ts); a diverged task is not measured.
         void net.params; // a fast step's layer written back first (the getter)
-        if (probeOf) msg.diagnostics = [{ step: end, ...probeOf(net, ds.images, ds.dim, m.probeIdx, probeLabels) }];
+        if (probeOf && m.probeIdx.length > 0) msg.diagnostics = [{ step: end, ...probeOf(net, ds.images, ds.dim, m.probeIdx, probeLabels) }];
         // The network's module names the matrix to show: one tile per row (W₁), or the whole matrix as one image (J).
         const f = networkOf(m.cfg.net).display.fields, whole = f.layout === "matrix";
         const site = net.sites.find((x) => x.name === f.tensor);
