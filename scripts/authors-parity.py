@@ -219,6 +219,17 @@ def authors_episodes(log):
     return rows
 
 
+def cpu_model():
+    """The CPU's model name (/proc/cpuinfo), for the timing sentence."""
+    try:
+        for line in open('/proc/cpuinfo'):
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return 'an unnamed CPU'
+
+
 def mean_se(xs):
     m = sum(xs) / len(xs)
     return m, (statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else float('nan'))
@@ -369,7 +380,7 @@ def render_md(o):
                   f"{'agree' if g['agree'] else '**disagree**'}).")
     if u.get('episodes_per_s'):
         L += ['', f"One meta-episode took {a['seconds_per_episode_median']:.2f} s (median) in the authors' code and "
-              f"{1 / u['episodes_per_s']:.3f} s in neuroplastic (its episodes/s over the run), one thread each, on the shared machine."]
+              f"{1 / u['episodes_per_s']:.3f} s in neuroplastic (its episodes/s over the run), one thread each, on {o['authors'].get('cpu', 'the machine of the run')}."]
     gb = o['gradbias']['points']
     L += ['', '### The published meta-gradient under symmetric feedback', '',
           "v1.0's `plasticity_rule` (optim.py) ends, for symmetric feedback, with `params[k].data = params[k_]`: the feedback matrix B gets W's "
@@ -517,7 +528,7 @@ def main():
         ' --bias-points ' + ','.join(f'{p[0]!r}:{p[1]!r}' for p in a.bias_points),
         'authors': {'repository': 'NeuralDynamicsAndComputing/MetaLearning-Plasticity', 'branch': 'v1.0', 'commit': commit or COMMIT,
                     'patch': '../shared/anchors/authors/authors-mnist.patch', 'patch_sha256': sha256(PATCH),
-                    'openblas': bool(a.openblas), 'core': a.core},
+                    'openblas': bool(a.openblas), 'core': a.core, 'cpu': cpu_model()},
         'settings': {'network': '784-170-130-100-70-10, softplus beta 10, Xavier uniform, no biases, 10 outputs (whole label set)',
                      'task': '5-way 50-shot, 10 query per class, classes sampled without replacement (PAPER.md; v1.0 samples with replacement)',
                      'online': 'batch 1, one pass', 'feedback': 'symmetric (B = W)',
