@@ -1405,6 +1405,26 @@ export function rnnBack(G: usize, S: usize, D: usize, H: usize, UJ: usize, J: us
   }
 }
 
+/**
+ * t = 1 … T of the RNN's forward pass (src/nets/rnn/rnn.ts, PAPER.md's recurrent section) after the
+ * input projection (A's rows 0 … rows − 1 hold U xₜ): the same kernel calls in the same order as the
+ * per-step loop there, without a JS round trip per step:
+ *   aₜ = 0 past the image's rows; aₜ += J hₜ₋₁ (t > 1); rₜ = tanh aₜ, σ'ₜ = 1 − rₜ²;
+ *   [hₜ = (1 − α) hₜ₋₁ + α rₜ when leaky].
+ * A, R, S: rows t = 1 … T from 0; H: rows t = 0 … T (R is H's rows 1 … T when α = 1). flags: 8 leaky.
+ * native/kern.c has its twin (for N a multiple of four: tanhv's scalar tail is Mathf.tanh).
+ */
+export function rnnFwd(A: usize, H: usize, R: usize, S: usize, J: usize, N: i32, T: i32, rows: i32, leak: f32, rest: f32, flags: i32): void {
+  const row = <usize>N << 2, leaky = (flags & 8) != 0;
+  for (let t = 1; t <= T; t++) {
+    const a = A + row * <usize>(t - 1), r = R + row * <usize>(t - 1);
+    if (t > rows) memory.fill(a, 0, row);
+    if (t > 1) matVec(a, J, H + row * <usize>(t - 1), N, N, a);
+    tanhv(r, S + row * <usize>(t - 1), a, N);
+    if (leaky) lin2(H + row * <usize>t, rest, H + row * <usize>(t - 1), leak, r, N, 0);
+  }
+}
+
 // ---- Monomial families (src/rules/expr: the Taylor terms preᵃ postᵇ Wᶜ), in f64 ----
 // The plain twins (monoUpdate, monoTangent in src/core/kernels.ts) are float64 JavaScript: these do the
 // same operations in the same order, two weights per f64x2, so the floats are the same.

@@ -26,7 +26,8 @@
   void k_addOutersT##S(char*, uint32_t, int, int, int, int, uint32_t, uint32_t);                              \
   void k_matVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);                                        \
   void k_matTVecs##S(char*, uint32_t, uint32_t, uint32_t, int, int, int);                                       \
-  void k_rnnBack##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int);
+  void k_rnnBack##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int); \
+  void k_rnnFwd##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, int, float, float, int);
 
 DECL(_portable)
 #ifdef NP_X86
@@ -52,10 +53,11 @@ typedef struct {
   void (*matVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
   void (*matTVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
   void (*rnnBack)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int);
+  void (*rnnFwd)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, int, float, float, int);
 } Table;
 
 #define TABLE(S, N) \
-  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S }
+  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S, k_rnnFwd##S }
 
 static const Table PORTABLE = TABLE(_portable, "portable");
 #ifdef NP_X86
@@ -142,6 +144,11 @@ static napi_value f_rnnBack(napi_env env, napi_callback_info info) {
   K->rnnBack(B, U(1), U(2), U(3), U(4), U(5), U(6), U(7), I(8), I(9), R(10), R(11), I(12));
   return NULL;
 }
+static napi_value f_rnnFwd(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  K->rnnFwd(B, U(1), U(2), U(3), U(4), U(5), I(6), I(7), I(8), R(9), R(10), I(11));
+  return NULL;
+}
 static napi_value f_addOutersT(napi_env env, napi_callback_info info) { ARGS(8); K->addOutersT(B, U(1), I(2), I(3), I(4), I(5), U(6), U(7)); return NULL; }
 
 /* bind(buffer): the address of an ArrayBuffer's bytes (a WebAssembly.Memory that never grows, so it never moves). */
@@ -174,6 +181,7 @@ static void put(napi_env env, napi_value obj, const Table* T) {
     {"matTVec2", f_matTVec2}, {"addOuters", f_addOuters}, {"backUpdate", f_backUpdate}, {"matVecT", f_matVecT},
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
     {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs}, {"rnnBack", f_rnnBack},
+    {"rnnFwd", f_rnnFwd},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

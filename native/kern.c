@@ -116,6 +116,23 @@ static inline void matVecRowsWide(float* out, const float* W, const float* x, in
 static inline void matVecRows(float* out, const float* W, const float* x, int n, int m, const float* b, const int32_t* g, int G, int dense) {
   const int m4 = m & ~3;
   int i = 0;
+  /* Eight rows at a time first: eight independent accumulator chains hide the add latency that four
+     leave exposed (each row's floats are its own chain's, so the bytes are the four-row loop's). */
+  for (; i + 8 <= n; i += 8) {
+    const float* r[8];
+    for (int k = 0; k < 8; k++) r[k] = W + (size_t)(i + k) * m;
+    v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0), a4 = spl4(0), a5 = spl4(0), a6 = spl4(0), a7 = spl4(0);
+    for (int q = 0; q < G; q++) {
+      const int o = dense ? 4 * q : g[q];
+      const v4 xv = ld4(x + o);
+      a0 = a0 + ld4(r[0] + o) * xv; a1 = a1 + ld4(r[1] + o) * xv; a2 = a2 + ld4(r[2] + o) * xv; a3 = a3 + ld4(r[3] + o) * xv;
+      a4 = a4 + ld4(r[4] + o) * xv; a5 = a5 + ld4(r[5] + o) * xv; a6 = a6 + ld4(r[6] + o) * xv; a7 = a7 + ld4(r[7] + o) * xv;
+    }
+    float s[8] = {hsum(a0), hsum(a1), hsum(a2), hsum(a3), hsum(a4), hsum(a5), hsum(a6), hsum(a7)};
+    for (int j = m4; j < m; j++) { const float xj = x[j]; for (int k = 0; k < 8; k++) s[k] += r[k][j] * xj; }
+    if (b) for (int k = 0; k < 8; k++) s[k] += b[i + k];
+    for (int k = 0; k < 8; k++) out[i + k] = s[k];
+  }
   for (; i + 4 <= n; i += 4) {
     const float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
     v4 a0 = spl4(0), a1 = spl4(0), a2 = spl4(0), a3 = spl4(0);
@@ -957,5 +974,71 @@ void FN(k_rnnBack)(char* B, uint32_t G_, uint32_t S_, uint32_t D_, uint32_t H_, 
       if (needUJ) FN(k_matTVec)(B, uj, J_, h, N, N);
     }
     if (wantG && leaky) lin2N(F(gp), 1.f, F(gp), rest, g, N);
+  }
+}
+
+/* ---- The recurrent network's forward recursion in one call (rnnFwd of asm/kernels.ts) ---- */
+
+/*
+ * tanhv of asm/kernels.ts, elementwise (so any width gives each element wasm's floats), for n a multiple
+ * of four (wasm's scalar tail is Mathf.tanh, which has no twin here: the caller keeps such n in wasm).
+ * tanh|z| = −m / (2 + m), m = expm1(−2|z|) by x = k ln2 + r and the Taylor series of expm1(r) to r⁷;
+ * each operation the wasm lane's: max(x, −87) (a blend: x NaN stays NaN), nearest as the 1.5·2²³
+ * round trip (round half to even for |x·log₂e| ≤ 126, exact), one IEEE op at a time.
+ */
+#define TANH_BODY(T, IT)                                                                                  \
+  static inline void CAT(tanhBody_, T)(float* y, float* d, T zv) {                                     \
+    const T lo = (T){0} - 87.f;                                                                          \
+    const IT sign = (IT){0} + (int32_t)0x80000000u;                                                     \
+    T ab; { IT b; memcpy(&b, &zv, sizeof b); b &= ~sign; memcpy(&ab, &b, sizeof b); }                    \
+    T x = ab * -2.f;                                                                                     \
+    { const IT lt = x < lo; IT xi, li; memcpy(&xi, &x, sizeof xi); memcpy(&li, &lo, sizeof li);          \
+      xi = (lt & li) | (~lt & xi); memcpy(&x, &xi, sizeof xi); }                                         \
+    const T big = (T){0} + 12582912.f;                                                                   \
+    const T kk = (x * 1.4426950408889634f + big) - big;                                                  \
+    const T r = (x - kk * 0.693145751953125f) - kk * 1.428606765330187e-6f;                              \
+    T p = (T){0} + (float)(1.0 / 5040);                                                                  \
+    p = p * r + (float)(1.0 / 720);                                                                      \
+    p = p * r + (float)(1.0 / 120);                                                                      \
+    p = p * r + (float)(1.0 / 24);                                                                       \
+    p = p * r + (float)(1.0 / 6);                                                                        \
+    p = p * r + 0.5f;                                                                                    \
+    p = p * r + 1.f;                                                                                     \
+    const T q = p * r;                                                                                   \
+    const IT ei = (__builtin_convertvector(kk, IT) + 127) << 23;                                         \
+    T e; memcpy(&e, &ei, sizeof e);                                                                      \
+    const T m = e * q + (e - 1.f);                                                                       \
+    T t = -m / (m + 2.f);                                                                                \
+    { IT ti, zi; memcpy(&ti, &t, sizeof ti); memcpy(&zi, &zv, sizeof zi); ti |= zi & sign; memcpy(&t, &ti, sizeof t); } \
+    memcpy(y, &t, sizeof t);                                                                             \
+    const T dd = 1.f - t * t;                                                                            \
+    memcpy(d, &dd, sizeof dd);                                                                           \
+  }
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef int32_t vwi __attribute__((vector_size(VW * 4)));
+TANH_BODY(vw, vwi)
+TANH_BODY(v4, v4i)
+
+static inline void tanhN(float* y, float* d, const float* z, int n) {
+  int j = 0;
+  FOR_W(j, n) CAT(tanhBody_, vw)(y + j, d + j, ldw(z + j));
+  FOR_4(j, n) CAT(tanhBody_, v4)(y + j, d + j, ld4(z + j));
+}
+
+/*
+ * t = 1 … T of the forward pass of src/nets/rnn/rnn.ts after the input projection, the same kernel
+ * calls in the same order as the per-step loop: aₜ = 0 past the rows; aₜ += J hₜ₋₁ (t > 1);
+ * rₜ = tanh aₜ, σ'ₜ = 1 − rₜ²; [hₜ = (1 − α) hₜ₋₁ + α rₜ, flag 8]. N must be a multiple of four.
+ */
+void FN(k_rnnFwd)(char* B, uint32_t A_, uint32_t H_, uint32_t R_, uint32_t S_, uint32_t J_, int N, int T, int rows,
+  float leak, float rest, int flags) {
+  const size_t row = (size_t)N * 4;
+  const int leaky = flags & 8;
+  for (int t = 1; t <= T; t++) {
+    const uint32_t a = A_ + (uint32_t)(row * (t - 1)), r = R_ + (uint32_t)(row * (t - 1));
+    if (t > rows) memset(F(a), 0, row);
+    if (t > 1) FN(k_matVec)(B, a, J_, H_ + (uint32_t)(row * (t - 1)), N, N, a);
+    tanhN(F(r), F(S_ + (uint32_t)(row * (t - 1))), F(a), N);
+    if (leaky) lin2N(F(H_ + (uint32_t)(row * t)), rest, F(H_ + (uint32_t)(row * (t - 1))), leak, F(r), N);
   }
 }

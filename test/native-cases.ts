@@ -129,6 +129,18 @@ export function kernelCases(n: number, m: number, seed: number): string[] {
       });
     }
   }
+  // The forward recursion in one call (rnnFwd), N = n, T = 5 (2 rows of input): leaky (R its own buffer) and not (R = H's rows 1 … T);
+  // A scaled so that tanh's arguments reach its clamp (|a| > 43.5) as well as 0 and −0.
+  {
+    const Tn = 5, rows = 2, J = T.buf(n * n), S = T.buf(Tn * n), H = T.buf((Tn + 1) * n), Rl = T.buf(Tn * n), A = T.buf(Tn * n);
+    for (const leak of [1, 0.7]) {
+      both(`rnnFwd leak=${leak}`, (k, s) => {
+        for (let i = 0; i < A[s].length; i++) A[s][i] *= i % 7 === 0 ? 40 : 3;
+        const R = leak === 1 ? H[s].subarray(n) : Rl[s];
+        if (!k.fused!.rnnFwd!(A[s], H[s], R, S[s], J[s], n, Tn, rows, leak)) throw new Error("declined");
+      });
+    }
+  }
   // The first layer transposed: WT (m, stride) with rows of n, x an image.
   const stride = (n + 3) & ~3;
   const WT = T.buf(m * stride), dWT = [T.buf(m * stride), T.buf(m * stride)], y = T.buf(n), dy = [T.buf(n), T.buf(n)];

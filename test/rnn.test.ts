@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { heapArena } from "../src/core/kernels.js";
-import { WasmArena } from "../src/core/wasm.js";
+import "../src/core/native.js";
+import { nativeIsa, WasmArena } from "../src/core/wasm.js";
 import { Rng } from "../src/core/rng.js";
 import { DEFAULT_CONFIG, type RunConfig } from "../src/experiments/task.js";
 import { runEpisode } from "../src/experiments/episode.js";
@@ -224,5 +225,23 @@ test("the fused BPTT kernel gives the per-step loop's bytes (wasm): leak, feedba
       return [net.G, net.D, net.uJ, net.uU, net.eX].map((b) => Array.from(new Uint32Array(b.buffer, b.byteOffset, b.length)));
     };
     assert.deepEqual(make(true), make(false), `leak ${leak} ${feedback} uJ ${uJ} g0 ${g0}`);
+  }
+});
+
+// The fused forward recursion (Kernels.fused.rnnFwd, one call for t = 1 … T) against the per-step loop it replaces on the same
+// kernels: every buffer of the forward pass the same bytes, leaky and not, on wasm and (when built) native, N a multiple of four
+// (native's own twin) and not (native hands it to wasm).
+test("the fused forward kernel gives the per-step loop's bytes: leak, N, backend", () => {
+  for (const native of nativeIsa() === null ? [false] : [false, true]) for (const leak of [1, 0.6]) for (const N of [36, 37]) {
+    const make = (fused: boolean) => {
+      const a = new WasmArena(1 << 22, native), rng = new Rng(12);
+      const net = new RNN({ nIn: 13, rows: 5, delay: 3, N, nOut: 7, leak, arena: a }).init("xavier", 3, 2.5, rng);
+      for (let j = 0; j < net.x.length; j++) net.x[j] = rng.uniform();
+      assert.equal(typeof a.kernels.fused?.rnnFwd, "function", "the arena has the fused kernel");
+      if (!fused) (a.kernels.fused as { rnnFwd?: unknown }).rnnFwd = undefined;
+      net.forward();
+      return [net.A, net.H, net.R, net.dsig, net.z].map((b) => Array.from(new Uint32Array(b.buffer, b.byteOffset, b.length)));
+    };
+    assert.deepEqual(make(true), make(false), `native ${native} leak ${leak} N ${N}`);
   }
 });

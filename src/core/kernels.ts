@@ -162,6 +162,12 @@ export interface FusedKernels {
    */
   rnnBack?(G: Buf, S: Buf, D: Buf, H: Buf, UJ: Buf, J: Buf, BJ: Buf, N: number, T: number, leak: number,
     needG0: boolean, needUJ: boolean, sym: boolean): boolean;
+  /**
+   * The RNN's forward recursion, t = 1 … T, in one call after the input projection (src/nets/rnn/rnn.ts
+   * has the per-step loop it replaces, the same kernels in the same order: the same floats). A, R, S (σ'):
+   * T rows of N; H: T + 1 rows. False, having done nothing, when a buffer is foreign; then the loop runs.
+   */
+  rnnFwd?(A: Buf, H: Buf, R: Buf, S: Buf, J: Buf, N: number, T: number, rows: number, leak: number): boolean;
 }
 
 /**

@@ -71,6 +71,7 @@ interface Exports {
   daleProject(W: number, sg: number, n: number, m: number): void;
   pixels(x: number, bytes: number, m: number): void;
   rnnBack(G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number, flags: number): void;
+  rnnFwd(A: number, H: number, R: number, S: number, J: number, N: number, T: number, rows: number, leak: number, rest: number, flags: number): void;
   monoUpdate(out: number, W: number, pre: number, post: number, C: number, T: number, n: number, m: number): void;
   monoTangent(out: number, W: number, dW: number, pre: number, dpre: number, post: number, dpost: number, C: number, dC: number,
     T: number, n: number, m: number): void;
@@ -102,6 +103,9 @@ export interface NativeKernels {
   matTVec2x2(B: number, outA: number, outB: number, W: number, a: number, b: number, V: number, c: number, d: number, n: number, m: number): void;
   addOutersT(B: number, W: number, n: number, m: number, K: number, T: number, desc: number, cbuf: number): void;
   rnnBack(B: number, G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number,
+    flags: number): void;
+  /** rnnFwd of asm/kernels.ts for N a multiple of four (wasm's tanhv ends in Mathf.tanh for the rest, which has no C twin). */
+  rnnFwd(B: number, A: number, H: number, R: number, S: number, J: number, N: number, T: number, rows: number, leak: number, rest: number,
     flags: number): void;
   /**
    * The native-fast copies (--backend native-fast): the same functions with FMA contraction and 8- or 16-lane
@@ -142,6 +146,9 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     matTVec2x2: (oA, oB, W, a, b, V, c, d, n, m) => N.matTVec2x2(B, oA, oB, W, a, b, V, c, d, n, m),
     addOutersT: (W, n, m, K, T, desc, cbuf) => N.addOutersT(B, W, n, m, K, T, desc, cbuf),
     rnnBack: (G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags) => N.rnnBack(B, G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags),
+    // An N not a multiple of four stays in wasm: its tanh tail (Mathf.tanh) has no C twin.
+    rnnFwd: (A, H, R, S, J, n, T, rows, leak, rest, flags) =>
+      (n & 3) === 0 ? N.rnnFwd(B, A, H, R, S, J, n, T, rows, leak, rest, flags) : x.rnnFwd(A, H, R, S, J, n, T, rows, leak, rest, flags),
   };
 }
 
@@ -481,6 +488,13 @@ export class WasmArena implements Arena {
           if ((p0 | p1 | p2 | p3 | p4 | p5 | p6) < 0) return false;
           // 1 − α in float64 and then float32 at the call, as the loop's lin2 gets it.
           x.rnnBack(p0, p1, p2, p3, p4, p5, p6, N, T, leak, 1 - leak, (needG0 ? 1 : 0) | (needUJ ? 2 : 0) | (sym ? 4 : 0) | (leak !== 1 ? 8 : 0));
+          return true;
+        },
+        rnnFwd(A, H, R, S, J, N, T, rows, leak) {
+          const p0 = o(A), p1 = o(H), p2 = o(R), p3 = o(S), p4 = o(J);
+          if ((p0 | p1 | p2 | p3 | p4) < 0) return false;
+          // 1 − α in float64 and then float32 at the call, as the loop's lin2 gets it.
+          x.rnnFwd(p0, p1, p2, p3, p4, N, T, rows, leak, 1 - leak, leak !== 1 ? 8 : 0);
           return true;
         },
         backUpdate(g, W, Wout, e, n, m, s, u, v, K, d = null, bte = null) {

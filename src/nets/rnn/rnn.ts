@@ -204,7 +204,9 @@ export class RNN implements TangentNetwork {
     const { N, nIn, T, rows, k, leak } = this, R = this.rowsOf;
     // The input projection U xₜ of every row of the image in one call (PAPER.md: aₜ = U xₜ + J hₜ₋₁), row t − 1 of A.
     k.matVecs(this.A, this.U, this.xs, rows, N, nIn);
-    for (let t = 1; t <= T; t++) {
+    // t = 1 … T in one kernel call where the backend has it (the same kernels in the same order: the same floats).
+    const fusedFwd = k.fused?.rnnFwd?.(this.A, this.H, this.R, this.dsig, this.J, N, T, rows, leak) ?? false;
+    for (let t = fusedFwd ? T + 1 : 1; t <= T; t++) {
       const a = R.a[t];
       // aₜ = U xₜ + J hₜ₋₁ (xₜ = 0 past the image's rows; h₀ = 0).
       if (t > rows) a.fill(0);
