@@ -878,6 +878,25 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
     }
     float *r0 = W + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m;
     int j = 0;
+    /* Two chunks of VW at once first: each accumulator is a chain of K·T dependent adds, so four chains
+       leave the adder waiting on its latency; eight hide it. Every element still takes its (k, t) terms
+       in the same order (the bytes of the one-chunk loop below). */
+    for (; j + 2 * VW <= m4; j += 2 * VW) {
+      vw a0 = ldw(r0 + j), a1 = ldw(r1 + j), a2 = ldw(r2 + j), a3 = ldw(r3 + j);
+      vw b0 = ldw(r0 + j + VW), b1 = ldw(r1 + j + VW), b2 = ldw(r2 + j + VW), b3 = ldw(r3 + j + VW);
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const float* c = cb + 4 * q;
+          const vw x0 = ldw(v + (size_t)t * m), x1 = ldw(v + (size_t)t * m + VW);
+          a0 = a0 + c[0] * x0; a1 = a1 + c[1] * x0; a2 = a2 + c[2] * x0; a3 = a3 + c[3] * x0;
+          b0 = b0 + c[0] * x1; b1 = b1 + c[1] * x1; b2 = b2 + c[2] * x1; b3 = b3 + c[3] * x1;
+        }
+      }
+      stw(r0 + j, a0); stw(r1 + j, a1); stw(r2 + j, a2); stw(r3 + j, a3);
+      stw(r0 + j + VW, b0); stw(r1 + j + VW, b1); stw(r2 + j + VW, b2); stw(r3 + j + VW, b3);
+    }
     FOR_W(j, m4) {
       vw a0 = ldw(r0 + j), a1 = ldw(r1 + j), a2 = ldw(r2 + j), a3 = ldw(r3 + j);
       q = 0;
