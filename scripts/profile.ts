@@ -1,5 +1,5 @@
 /**
- * npm run profile [-- --tasks N] [--json FILE]
+ * npm run profile [-- --tasks N] [--backend wasm|native|native-fast] [--json FILE]
  *
  * Where the time of an end-to-end run goes, in one thread, phase by phase:
  * for online learning (runTask's phases: task sampling, building the network
@@ -26,7 +26,7 @@ const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); retu
 export interface Profile { tasks: number; online_ms: Record<string, number>; meta_ms: Record<string, number>; once: { load_datasets_ms: number }; text: string }
 
 /** Phase times of `N` online tasks and N/20 (at least 5) meta episodes, in this thread. */
-export function profile(N: number): Profile {
+export function profile(N: number, backend: RunConfig["backend"] = DEFAULT_CONFIG.backend): Profile {
 let t = performance.now();
 const lap = () => { const n = performance.now(), d = n - t; t = n; return d; };
 
@@ -35,7 +35,7 @@ const ds = loadDataset("mnist", "test");
 const dsTrain = loadDataset("mnist", "train");
 const once = { load_datasets_ms: lap() };
 
-const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 } };
+const cfg: RunConfig = { ...DEFAULT_CONFIG, backend, theta: { bp: 0.0068, oja: 0.0053 } };
 const phases = { sample: [] as number[], build: [] as number[], steps: [] as number[], finish: [] as number[], evaluate: [] as number[] };
 for (let k = -3; k < N; k++) { // three warm-up tasks (JIT, wasm tier-up, arena sizing)
   const tk = Math.max(k, 0);
@@ -95,7 +95,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const argv = process.argv.slice(2);
   const N = argv.includes("--tasks") ? Number(argv[argv.indexOf("--tasks") + 1]) : 200;
   const out = argv.includes("--json") ? argv[argv.indexOf("--json") + 1] : null;
-  const p = profile(N);
+  const backend = (argv.includes("--backend") ? argv[argv.indexOf("--backend") + 1] : DEFAULT_CONFIG.backend) as RunConfig["backend"];
+  if (backend === "native" || backend === "native-fast") await import("../src/core/native.js");
+  const p = profile(N, backend);
   console.log(p.text);
   if (out) { const { text: _t, ...rest } = p; writeAtomic(out, JSON.stringify(rest, null, 1) + "\n"); }
 }
