@@ -1003,7 +1003,9 @@ void FN(k_rnnBack)(char* B, uint32_t G_, uint32_t S_, uint32_t D_, uint32_t H_, 
  * of four (wasm's scalar tail is Mathf.tanh, which has no twin here: the caller keeps such n in wasm).
  * tanh|z| = −m / (2 + m), m = expm1(−2|z|) by x = k ln2 + r and the Taylor series of expm1(r) to r⁷;
  * each operation the wasm lane's: max(x, −87) (a blend: x NaN stays NaN), nearest as the 1.5·2²³
- * round trip (round half to even for |x·log₂e| ≤ 126, exact), one IEEE op at a time.
+ * round trip (round half to even for |x·log₂e| ≤ 126, exact), one IEEE op at a time. The same bits for
+ * every input but NaN (checked over all 2³² patterns): a NaN in gives a NaN out on both, but wasm's
+ * f32x4.max returns the engine's canonical NaN while this keeps the payload and sets the sign.
  */
 #define TANH_BODY(T, IT)                                                                                  \
   static inline void CAT(tanhBody_, T)(float* y, float* d, T zv) {                                     \

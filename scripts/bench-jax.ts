@@ -85,9 +85,9 @@ function renderDoc(res: Record<string, any>, file: string): void {
     ...rows.map((x) => `| ${x.join(" | ")} |`),
     "",
     ...(res.ratios.probe_over_jax_online ? [
-      `The online target's ceiling: the C probe's bare step (the same arithmetic with nothing held back, and without the task's sampling, ` +
-        `init and scoring) ÷ JAX end to end is ${rr(res.ratios.probe_over_jax_online)}; an end-to-end online ratio above it would need a step ` +
-        "that does less arithmetic or moves fewer bytes than this one, not faster kernels.", ""] : []),
+      `A reference point for the online target: the C probe's bare step (the same arithmetic compiled with -O3 -ffast-math, without the ` +
+        `task's sampling, init and scoring) ÷ JAX end to end is ${rr(res.ratios.probe_over_jax_online)}. It is not a bound (a tuned step can ` +
+        "match or pass the probe), but an end-to-end ratio well above it would take a step doing less arithmetic or moving fewer bytes.", ""] : []),
     ...(res.ratios.fast ? [
       `native-fast (${res.native_fast_isa}: FMA, wide sums; not the same bytes as wasm, opt-in), ours ÷ JAX, median (min–max): online ${rr(res.ratios.fast.online)}, ` +
         `meta ${rr(res.ratios.fast.meta)}, RNN ${rr(res.ratios.fast.rnn)}; C probe ÷ its bare step ${rr(res.ratios.fast.bare_vs_c_probe)} ` +
@@ -118,8 +118,9 @@ function summarize(res: Record<string, any>): void {
     meta: ratio(`meta_${ours}`, "meta_jax_best"),
     rnn: ratio(`rnn_${ours}`, "rnn_jax"),
     bare_vs_c_probe: ratio("bare_c_probe", `bare_${ours}`),
-    // The ceiling of the online target: the C probe's bare step (no sampling, init or scoring, FMA and any
-    // reduction order) against JAX end to end. No implementation of this step's arithmetic exceeds it end to end.
+    // A reference point for the online target: the C probe's bare step (no sampling, init or scoring; FMA and any
+    // reduction order) against JAX end to end. Not a bound (native-fast's bare step matched the probe on the Xeon),
+    // but what a plain native step of this arithmetic reaches before any per-task work.
     probe_over_jax_online: ratio("bare_c_probe", "online_jax"),
     native_over_wasm_online: both ? ratio("online_native", "online_wasm") : null,
     native_over_wasm_bare: both ? ratio("bare_native", "bare_wasm") : null,
@@ -258,7 +259,7 @@ const f = (x: { median: number; min: number; max: number } | null) => (x === nul
 console.log(`ours = ${ours}${nativeIsa() ? ` (${nativeIsa()})` : ""}; ${rounds} rounds, load average ${res.loadavg_start[0].toFixed(1)} → ${res.loadavg_end[0].toFixed(1)}`);
 console.log(`online end to end ÷ JAX: ${f(res.ratios.online)}; meta ÷ JAX best of fwd2/rev: ${f(res.ratios.meta)}; RNN ÷ JAX: ${f(res.ratios.rnn)}`);
 console.log(`C probe (the bare step's native limit) ÷ our bare step: ${f(res.ratios.bare_vs_c_probe)}`);
-console.log(`C probe's bare step ÷ JAX online end to end (the online target's ceiling): ${f(res.ratios.probe_over_jax_online)}`);
+console.log(`C probe's bare step ÷ JAX online end to end (a reference point for the online target, not a bound): ${f(res.ratios.probe_over_jax_online)}`);
 if (backends.length > 1) console.log(`native ÷ wasm: online ${f(res.ratios.native_over_wasm_online)}, bare step ${f(res.ratios.native_over_wasm_bare)}, meta ${f(res.ratios.native_over_wasm_meta)}`);
 const F = res.ratios.fast;
 if (F) {

@@ -192,6 +192,19 @@ function kernelCases(n: number, m: number, seed: number): string[] {
     const L = Tn * (n + 3);
     C.check(`rnnBack leak=${leak} G ${n}`, Gf, rG, MG, L); C.check(`rnnBack leak=${leak} D ${n}`, Df, rD, MD, L); C.check(`rnnBack leak=${leak} uJ ${n}`, UJf, rU, MU, n);
   }
+  // rnnFwd's tanh, FMA-contracted in native-fast (T = 1: aₜ is A's row as given, then rₜ = tanh aₜ, σ' = 1 − rₜ²; N a multiple of
+  // four, the rest declined): rₜ within 16 f32 ulps of float64 tanh, relative (tanh|z| = −m / (2 + m) has no cancellation), σ' within
+  // 40·2⁻²⁴ (its rounding plus 2|r|·δr); every seventh argument ×40, past the clamp at |a| > 43.5.
+  if (n % 4 === 0) {
+    const A1 = C.buf(n), H1 = C.A.alloc(2 * n), S1 = C.A.alloc(n), J1 = C.buf(n * n);
+    for (let i = 0; i < n; i += 7) A1.f[i] *= 40;
+    assert.ok(k.fused!.rnnFwd!(A1.f, H1, H1.subarray(n), S1, J1.f, n, 1, 1, 1), "rnnFwd declined");
+    for (let i = 0; i < n; i++) {
+      const t = Math.tanh(A1.f[i]);
+      if (!(Math.abs(H1[n + i] - t) <= 16 * 2 ** -24 * Math.abs(t))) C.bad.push(`rnnFwd tanh ${n}: a ${A1.f[i]} r ${H1[n + i]} vs ${t}`);
+      if (!(Math.abs(S1[i] - (1 - t * t)) <= 40 * 2 ** -24)) C.bad.push(`rnnFwd σ' ${n}: a ${A1.f[i]} ${S1[i]} vs ${1 - t * t}`);
+    }
+  }
   return C.bad;
 }
 

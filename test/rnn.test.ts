@@ -237,11 +237,15 @@ test("the fused forward kernel gives the per-step loop's bytes: leak, N, backend
       const a = new WasmArena(1 << 22, native), rng = new Rng(12);
       const net = new RNN({ nIn: 13, rows: 5, delay: 3, N, nOut: 7, leak, arena: a }).init("xavier", 3, 2.5, rng);
       for (let j = 0; j < net.x.length; j++) net.x[j] = rng.uniform();
+      // Every seventh unit's input weights ×30: its aₜ passes tanh's clamp (|a| > 43.5) on the image's rows.
+      for (let i = 0; i < N; i += 7) for (let j = 0; j < 13; j++) net.U[i * 13 + j] *= 30;
       assert.equal(typeof a.kernels.fused?.rnnFwd, "function", "the arena has the fused kernel");
       if (!fused) (a.kernels.fused as { rnnFwd?: unknown }).rnnFwd = undefined;
       net.forward();
       return [net.A, net.H, net.R, net.dsig, net.z].map((b) => Array.from(new Uint32Array(b.buffer, b.byteOffset, b.length)));
     };
-    assert.deepEqual(make(true), make(false), `native ${native} leak ${leak} N ${N}`);
+    const [fused, loop] = [make(true), make(false)];
+    assert.ok(Array.from(new Float32Array(new Uint32Array(fused[0]).buffer)).some((v) => Math.abs(v) > 43.5), "some aₜ past the clamp");
+    assert.deepEqual(fused, loop, `native ${native} leak ${leak} N ${N}`);
   }
 });

@@ -146,9 +146,9 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     matTVec2x2: (oA, oB, W, a, b, V, c, d, n, m) => N.matTVec2x2(B, oA, oB, W, a, b, V, c, d, n, m),
     addOutersT: (W, n, m, K, T, desc, cbuf) => N.addOutersT(B, W, n, m, K, T, desc, cbuf),
     rnnBack: (G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags) => N.rnnBack(B, G, S, D, H, UJ, J, BJ, n, T, leak, rest, flags),
-    // An N not a multiple of four stays in wasm: its tanh tail (Mathf.tanh) has no C twin.
-    rnnFwd: (A, H, R, S, J, n, T, rows, leak, rest, flags) =>
-      (n & 3) === 0 ? N.rnnFwd(B, A, H, R, S, J, n, T, rows, leak, rest, flags) : x.rnnFwd(A, H, R, S, J, n, T, rows, leak, rest, flags),
+    // Only for N a multiple of four (the fused wrapper declines the rest on native arenas: wasm's tanh tail is
+    // Mathf.tanh, which has no C twin, and the per-step loop keeps the native matVec).
+    rnnFwd: (A, H, R, S, J, n, T, rows, leak, rest, flags) => N.rnnFwd(B, A, H, R, S, J, n, T, rows, leak, rest, flags),
   };
 }
 
@@ -490,9 +490,10 @@ export class WasmArena implements Arena {
           x.rnnBack(p0, p1, p2, p3, p4, p5, p6, N, T, leak, 1 - leak, (needG0 ? 1 : 0) | (needUJ ? 2 : 0) | (sym ? 4 : 0) | (leak !== 1 ? 8 : 0));
           return true;
         },
-        rnnFwd(A, H, R, S, J, N, T, rows, leak) {
+        rnnFwd: (A, H, R, S, J, N, T, rows, leak) => {
           const p0 = o(A), p1 = o(H), p2 = o(R), p3 = o(S), p4 = o(J);
-          if ((p0 | p1 | p2 | p3 | p4) < 0) return false;
+          // Native arenas take N a multiple of four only (see withNative); the per-step loop runs the rest.
+          if ((p0 | p1 | p2 | p3 | p4) < 0 || (this.backend !== "wasm" && (N & 3) !== 0)) return false;
           // 1 − α in float64 and then float32 at the call, as the loop's lin2 gets it.
           x.rnnFwd(p0, p1, p2, p3, p4, N, T, rows, leak, 1 - leak, leak !== 1 ? 8 : 0);
           return true;
