@@ -203,7 +203,7 @@ test("the network diagram is drawn and changes as the network learns; the exampl
   const norms = new Set<string>();
   norms.add((await page.getAttribute("#run-b .diagram", "data-norms"))!);
   // Two Steps first (one task each, then paused): on a fast core the whole run can end between two 100 ms polls of
-  // Play (CI's stop 32 saw only the first and last values), so the in-between values are taken where they hold still.
+  // Play (a fresh-clone run of .ci/run saw only the first and last values), so the in-between values are taken where they hold still.
   let shown = await tasksShown(page);
   for (let k = 1; k <= 2; k++) {
     await button(page, "Step").click();
