@@ -161,7 +161,8 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
     }
     await page.close();
   }
-  const { page, errors } = await open(env, "#preset=custom&hidden=300,200&shots=100&tasks=12&seed=5");
+  // 2,000-example tasks (400 shots): long enough that progress inside a task is shown on a fast core.
+  const { page, errors } = await open(env, "#preset=custom&hidden=300,200&shots=400&tasks=12&seed=5");
   await waitPhase(page, "paused");
   assert.deepEqual(await tasksShown(page), ["1 / 12 tasks", "1 / 12 tasks"]);
   await button(page, "Step").click();
@@ -181,7 +182,7 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
   await page.waitForTimeout(1500);
   assert.deepEqual(await page.$$eval(".run .within", (els) => els.map((e) => e.textContent)), within, "held: nothing moves");
   assert.deepEqual(await page.$$eval(".run .acc", (els) => els.map((e) => e.dataset.tasks)), held);
-  assert.ok(within.some((w) => /task \d+: \d+ \/ 500 examples/.test(w ?? "") && !/500 \/ 500/.test(w ?? "")), `paused inside a task: ${within}`);
+  assert.ok(within.some((w) => /task \d+: \d+ \/ 2000 examples/.test(w ?? "") && !/2000 \/ 2000/.test(w ?? "")), `paused inside a task: ${within}`);
   await button(page, "Play").click();
   await done(page);
   await assertMatchesCli(page);
