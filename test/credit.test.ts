@@ -178,6 +178,25 @@ for (const c of cases) {
   });
 }
 
+// The robust outer loop's bracket scores θ by episodes without the gradient (no tangent directions): under Dale's law
+// that step projects by the backend's kernel where it has one (a full `reproduce --meta-episodes` crashed there once).
+test("Dale's law: an episode without the gradient runs on every backend and gives the loss of the episode with it", () => {
+  const cfg: RunConfig = { ...base, dale: 0.8, feedback: "random" };
+  const layout = metaLayout(["bp", "oja"], sitesOf(cfg), false), theta = [0.8, 0.3];
+  const backends: [RunConfig["backend"], "f64" | "f32"][] = [["js", "f64"], ...(wasmAvailable() ? [["wasm", "f32"] as [RunConfig["backend"], "f32"]] : [])];
+  for (const [backend, dtype] of backends) {
+    for (const t of [0, 1]) {
+      const c = { ...cfg, backend };
+      const without = runEpisode(c, ds, t, layout, theta, {}, dtype, { gradient: false });
+      const withGrad = runEpisode(c, ds, t, layout, theta, {}, dtype);
+      assert.ok(Number.isFinite(without.loss), `${backend}: a finite loss`);
+      assert.deepEqual(without.grad, []);
+      assert.equal(without.loss, withGrad.loss, `${backend}, task ${t}: the primal is the same with and without tangents`);
+    }
+    assert.ok(boundaryAfter({ ...cfg, backend }, 0, layout, theta) > 0, "the projection was active");
+  }
+});
+
 /** Weights at the sign boundary after training task t with the episode's θ (so the finite differences above crossed the projection). */
 function boundaryAfter(cfg: RunConfig, t: number, layout: readonly { term: TermName; layers: number[] }[], theta: number[]): number {
   const spec: Record<string, number | number[]> = {};

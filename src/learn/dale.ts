@@ -104,7 +104,10 @@ function projectNet(net: PlasticNetwork, dale: DaleSigns, sg: readonly (Buf | nu
     const s = dale.colSign[i];
     if (s == null) continue;
     const site = net.sites[i];
-    if (tangents.length === 0 && net.k.daleProject?.(site.W, sg[i]!, site.n, site.m)) continue;
+    // sg is empty for the tangent step (DaleTangentStep keeps no sign buffers): with no tangent riding along
+    // (an episode run without the gradient, as the robust loop's bracket scores θ) it takes the plain loop.
+    const signs = sg[i];
+    if (tangents.length === 0 && signs != null && net.k.daleProject?.(site.W, signs, site.n, site.m)) continue;
     project(site.W, site.n, site.m, s, tangents.map((d) => net.paramView(d, site.W)));
   }
 }
