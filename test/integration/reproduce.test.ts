@@ -85,3 +85,20 @@ test("numbers a reader can read: three significant digits, scientific where larg
   assert.equal(pct3(0.7611), "76.1");
   assert.equal(csvValue(NaN), "");
 });
+
+// Every cell of the quick grid through meta-learning (one episode, a bracket of one task, one grid task): a cell
+// kind that only the full run's meta-learning reached once crashed it hours in (Dale's law with the bracket's
+// episodes without the gradient). Every cell must finish, and the meta-learned ones with finite θ.
+test("reproduce with meta-learning runs every cell of the quick grid to a finite θ", async () => {
+  const out = mkdtempSync(join(tmpdir(), "np-rep-meta-"));
+  const o: ReproduceOptions = { out, quick: true, workers: 1, seed: 1, tasks: 2, diagTasks: 1, probe: 10, theta: { bp: 0.0068, oja: 0.0053 }, metaEpisodes: 1,
+    dataset: "mnist", backend: "wasm", scarcityEpisodes: 1, transfer: "none", metaSeeds: 1, gridTasks: 1, bracket: 1 };
+  const grid = cells(o);
+  assert.ok(grid.some((c) => c.cfg.dale !== undefined && c.cfg.dale > 0), "the grid has Dale cells");
+  const rs = await reproduce(o);
+  assert.equal(rs.length, grid.length);
+  const learned = rs.filter((r) => r.thetaSource === "meta-learned");
+  assert.ok(learned.length > grid.length / 2, `most cells meta-learn θ (${learned.length} of ${grid.length})`);
+  const finite = (v: number | number[]) => (Array.isArray(v) ? v.every(Number.isFinite) : Number.isFinite(v));
+  for (const r of learned) assert.ok(Object.values(r.theta).every(finite), `${r.id}: θ finite (${JSON.stringify(r.theta)})`);
+});
