@@ -99,6 +99,6 @@ test("reproduce with meta-learning runs every cell of the quick grid to a finite
   assert.equal(rs.length, grid.length);
   const learned = rs.filter((r) => r.thetaSource === "meta-learned");
   assert.ok(learned.length > grid.length / 2, `most cells meta-learn θ (${learned.length} of ${grid.length})`);
-  const finite = (v: number | number[]) => (Array.isArray(v) ? v.every(Number.isFinite) : Number.isFinite(v));
+  const finite = (v: number | number[] | undefined) => v !== undefined && (Array.isArray(v) ? v.every(Number.isFinite) : Number.isFinite(v));
   for (const r of learned) assert.ok(Object.values(r.theta).every(finite), `${r.id}: θ finite (${JSON.stringify(r.theta)})`);
 });
