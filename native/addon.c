@@ -30,7 +30,16 @@
   void k_rnnFwd##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, int, float, float, int);
 
 DECL(_portable)
+/* The softplus head has exact copies only: the native-fast tables take these (native/kern.c says why). */
+void k_softplusHead_portable(char*, uint32_t, uint32_t, uint32_t, int, float);
+/* The softplus layer in one call (exact copies only: native-fast's tables have none, and its layers take three calls). */
+#define FWDSP(S) void k_forwardSp##S(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float);
+FWDSP(_portable)
 #ifdef NP_X86
+FWDSP(_avx2)
+FWDSP(_avx512)
+void k_softplusHead_avx2(char*, uint32_t, uint32_t, uint32_t, int, float);
+void k_softplusHead_avx512(char*, uint32_t, uint32_t, uint32_t, int, float);
 DECL(_avx2)
 DECL(_avx512)
 DECL(_avx2fast)
@@ -54,17 +63,20 @@ typedef struct {
   void (*matTVecs)(char*, uint32_t, uint32_t, uint32_t, int, int, int);
   void (*rnnBack)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float, float, int);
   void (*rnnFwd)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, int, float, float, int);
+  void (*softplusHead)(char*, uint32_t, uint32_t, uint32_t, int, float);
+  void (*forwardSp)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float);
 } Table;
 
-#define TABLE(S, N) \
-  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S, k_rnnFwd##S }
+/* E: the suffix of the exact copy whose softplus head the table takes (S itself, but for native-fast); FS: forwardSp or NULL. */
+#define TABLE(S, E, N, FS) \
+  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S, k_rnnFwd##S, k_softplusHead##E, FS }
 
-static const Table PORTABLE = TABLE(_portable, "portable");
+static const Table PORTABLE = TABLE(_portable, _portable, "portable", k_forwardSp_portable);
 #ifdef NP_X86
-static const Table AVX2 = TABLE(_avx2, "avx2");
-static const Table AVX512 = TABLE(_avx512, "avx512");
-static const Table AVX2FAST = TABLE(_avx2fast, "avx2+fma");
-static const Table AVX512FAST = TABLE(_avx512fast, "avx512+fma");
+static const Table AVX2 = TABLE(_avx2, _avx2, "avx2", k_forwardSp_avx2);
+static const Table AVX512 = TABLE(_avx512, _avx512, "avx512", k_forwardSp_avx512);
+static const Table AVX2FAST = TABLE(_avx2fast, _avx2, "avx2+fma", NULL);
+static const Table AVX512FAST = TABLE(_avx512fast, _avx512, "avx512+fma", NULL);
 #endif
 /* Chosen once per process (every thread gets the same path, so the same floats: all paths give the same anyway). */
 static const Table* K = NULL;
@@ -149,6 +161,12 @@ static napi_value f_rnnFwd(napi_env env, napi_callback_info info) {
   K->rnnFwd(B, U(1), U(2), U(3), U(4), U(5), I(6), I(7), I(8), R(9), R(10), I(11));
   return NULL;
 }
+static napi_value f_softplusHead(napi_env env, napi_callback_info info) { ARGS(6); K->softplusHead(B, U(1), U(2), U(3), I(4), R(5)); return NULL; }
+static napi_value f_forwardSp(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  K->forwardSp(B, U(1), U(2), U(3), U(4), U(5), U(6), U(7), I(8), I(9), R(10));
+  return NULL;
+}
 static napi_value f_addOutersT(napi_env env, napi_callback_info info) { ARGS(8); K->addOutersT(B, U(1), I(2), I(3), I(4), I(5), U(6), U(7)); return NULL; }
 
 /* bind(buffer): the address of an ArrayBuffer's bytes (a WebAssembly.Memory that never grows, so it never moves). */
@@ -181,9 +199,10 @@ static void put(napi_env env, napi_value obj, const Table* T) {
     {"matTVec2", f_matTVec2}, {"addOuters", f_addOuters}, {"backUpdate", f_backUpdate}, {"matVecT", f_matVecT},
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
     {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs}, {"rnnBack", f_rnnBack},
-    {"rnnFwd", f_rnnFwd},
+    {"rnnFwd", f_rnnFwd}, {"softplusHead", f_softplusHead}, {"forwardSp", f_forwardSp},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    if (fns[i].f == f_forwardSp && T->forwardSp == NULL) continue;
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].f, (void*)T, &fn);
     napi_set_named_property(env, obj, fns[i].name, fn);

@@ -1063,3 +1063,85 @@ void FN(k_rnnFwd)(char* B, uint32_t A_, uint32_t H_, uint32_t R_, uint32_t S_, u
     if (leaky) lin2N(F(H_ + (uint32_t)(row * t)), rest, F(H_ + (uint32_t)(row * (t - 1))), leak, F(r), N);
   }
 }
+
+/* ---- The online step's softplus (activate of asm/kernels.ts, activation code 0) ---- */
+
+/*
+ * activate's four-lane softplus body, elementwise (so any width gives each element wasm's floats), for
+ * the units j < n & ~3: wasm's scalar tail (j ≥ n & ~3) is act(), AssemblyScript's Mathf.exp and
+ * Mathf.log1p, which have no twin here, so the caller runs those few units in wasm on the same memory.
+ * t = βz; q = exp(−|t|) as vexpNeg: x = max(−|t|, −87) (a blend: x NaN stays NaN), k = nearest(x·log₂e)
+ * as the 1.5·2²³ round trip (round half to even, exact for |x·log₂e| ≤ 126), r = x − k·ln2 (Cody–Waite),
+ * Horner to r⁶, times 2ᵏ from the exponent bits; log1p(q) = 2 atanh(s), s = q / (q + 2), the odd series
+ * to s¹³ (vlog1p01); y = (max(t, 0) + log1p(q)) / β and σ' = (t ≥ 0 ? 1 : q) / (1 + q). One IEEE op at
+ * a time, in wasm's order. The same bits for every z but NaN (scripts/softplus-exhaustive.ts checks all
+ * 2³² patterns): a NaN in gives a NaN out on both, its payload and sign not promised.
+ * Built without FMA contraction in every copy (native-fast too: its table takes the exact one), so that
+ * native-fast's activations are wasm's as well.
+ */
+#define SOFTPLUS_BODY(T, IT)                                                                              \
+  static inline void CAT(softplusBody_, T)(float* y, float* d, T zv, float beta) {                     \
+    const T b = (T){0} + beta, zero = (T){0}, one = (T){0} + 1.f, lo = (T){0} - 87.f;                   \
+    const IT sign = (IT){0} + (int32_t)0x80000000u;                                                     \
+    const T t = b * zv;                                                                                  \
+    T x; { IT ti; memcpy(&ti, &t, sizeof ti); ti |= sign; memcpy(&x, &ti, sizeof x); }                   \
+    { const IT lt = x < lo; IT xi, li; memcpy(&xi, &x, sizeof xi); memcpy(&li, &lo, sizeof li);          \
+      xi = (lt & li) | (~lt & xi); memcpy(&x, &xi, sizeof xi); }                                         \
+    const T big = (T){0} + 12582912.f;                                                                   \
+    const T kk = (x * 1.4426950408889634f + big) - big;                                                  \
+    const T r = (x - kk * 0.693145751953125f) - kk * 1.428606765330187e-6f;                              \
+    T p = (T){0} + (float)(1.0 / 720);                                                                   \
+    p = p * r + (float)(1.0 / 120);                                                                      \
+    p = p * r + (float)(1.0 / 24);                                                                       \
+    p = p * r + (float)(1.0 / 6);                                                                        \
+    p = p * r + 0.5f;                                                                                    \
+    p = p * r + 1.f;                                                                                     \
+    p = p * r + 1.f;                                                                                     \
+    const IT ei = (__builtin_convertvector(kk, IT) + 127) << 23;                                         \
+    T e; memcpy(&e, &ei, sizeof e);                                                                      \
+    const T q = p * e;                                                                                   \
+    const T s = q / (q + 2.f);                                                                           \
+    const T s2 = s * s;                                                                                  \
+    T l = (T){0} + (float)(1.0 / 13);                                                                    \
+    l = l * s2 + (float)(1.0 / 11);                                                                      \
+    l = l * s2 + (float)(1.0 / 9);                                                                       \
+    l = l * s2 + (float)(1.0 / 7);                                                                       \
+    l = l * s2 + (float)(1.0 / 5);                                                                       \
+    l = l * s2 + (float)(1.0 / 3);                                                                       \
+    l = l * s2 + 1.f;                                                                                    \
+    const T lg = (s + s) * l;                                                                            \
+    T mx; { const IT gt = t > zero; IT ti, zi; memcpy(&ti, &t, sizeof ti); memcpy(&zi, &zero, sizeof zi); \
+      ti = (gt & ti) | (~gt & zi); memcpy(&mx, &ti, sizeof mx); }                                        \
+    const T yy = (mx + lg) / b;                                                                          \
+    memcpy(y, &yy, sizeof yy);                                                                           \
+    T num; { const IT ge = t >= zero; IT oi, qi; memcpy(&oi, &one, sizeof oi); memcpy(&qi, &q, sizeof qi); \
+      oi = (ge & oi) | (~ge & qi); memcpy(&num, &oi, sizeof num); }                                      \
+    const T dd = num / (one + q);                                                                        \
+    memcpy(d, &dd, sizeof dd);                                                                           \
+  }
+SOFTPLUS_BODY(vw, vwi)
+SOFTPLUS_BODY(v4, v4i)
+
+#ifdef NP_FAST
+/* Not built in the native-fast copies: their table points at the exact one (native/addon.c). */
+#else
+/* y, d, z: offsets; n a multiple of four (the units j < n & ~3 of activate). */
+void FN(k_softplusHead)(char* B, uint32_t y_, uint32_t d_, uint32_t z_, int n, float beta) {
+  float *y = F(y_), *d = F(d_);
+  const float* z = F(z_);
+  int j = 0;
+  FOR_W(j, n) CAT(softplusBody_, vw)(y + j, d + j, ldw(z + j), beta);
+  FOR_4(j, n) CAT(softplusBody_, v4)(y + j, d + j, ld4(z + j), beta);
+}
+
+/*
+ * forwardHidden of src/core/wasm.ts for softplus in one call, its kernels in its order: z = W x [+ b], the
+ * softplus head (j < n & ~3), and u = Wᵀy when u ≠ 0 and n is a multiple of four (else the caller runs the
+ * wasm tail, then matTVec): one crossing into C for a hidden layer where there were three.
+ */
+void FN(k_forwardSp)(char* B, uint32_t z_, uint32_t y_, uint32_t d_, uint32_t u_, uint32_t W_, uint32_t x_, uint32_t b_, int n, int m, float beta) {
+  FN(k_matVec)(B, z_, W_, x_, n, m, b_);
+  FN(k_softplusHead)(B, y_, d_, z_, n & ~3, beta);
+  if (u_ && (n & 3) == 0) FN(k_matTVec)(B, u_, W_, y_, n, m);
+}
+#endif

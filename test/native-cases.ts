@@ -82,6 +82,19 @@ export function kernelCases(n: number, m: number, seed: number): string[] {
     both(`matVec2 bias=${bb !== null}`, (k, s) => k.matVec2(on[s], W[s], x[s], V[s], w2[s], n, m, bb && bb[s]));
     both(`matVecSparse bias=${bb !== null}`, (k, s) => { if (!k.matVecSparse!(on[s], W[s], img[s], n, m, bb && bb[s])) throw new Error("declined"); });
   }
+  // Activations (softplus: C for the units j < n & ~3, wasm's scalar tail for the rest; the others stay wasm),
+  // z spread so that βz (β = 10, and an odd β) reaches exp's clamp (|βz| > 87) beside 0, −0 and the normals,
+  // then the forward layer that calls them (with and without u = Wᵀy).
+  const zs = T.buf(n), ys = T.buf(n), ds = T.buf(n);
+  for (const side of ["w", "n"] as const) for (let i = 0; i < n; i++) zs[side][i] *= i % 5 === 0 ? 12 : i % 3 === 0 ? 0.05 : 1;
+  for (const [code, beta] of [[0, 10], [0, 1.7], [1, 10], [2, 10], [3, 10]] as const) {
+    both(`activate code=${code} β=${beta}`, (k, s) => { if (!k.fused!.activate(ys[s], ds[s], zs[s], n, code, beta)) throw new Error("declined"); });
+  }
+  for (const withU of [false, true]) {
+    both(`forwardHidden softplus u=${withU}`, (k, s) => {
+      if (!k.fused!.forwardHidden(on[s], ys[s], ds[s], withU ? om[s] : null, W[s], x[s], bias[s], n, m, 0, 10)) throw new Error("declined");
+    });
+  }
   both("matTVec", (k, s) => k.matTVec(om[s], W[s], a[s], n, m));
   both("matTVec2", (k, s) => k.matTVec2(om[s], om2[s], W[s], a[s], b[s], n, m));
   both("matTVec2x2", (k, s) => k.matTVec2x2(om[s], om2[s], W[s], a[s], b[s], V[s], c[s], d[s], n, m));

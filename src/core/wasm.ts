@@ -72,6 +72,8 @@ interface Exports {
   pixels(x: number, bytes: number, m: number): void;
   rnnBack(G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number, flags: number): void;
   rnnFwd(A: number, H: number, R: number, S: number, J: number, N: number, T: number, rows: number, leak: number, rest: number, flags: number): void;
+  /** Native arenas only (not a wasm export): NativeKernels.forwardSp on this memory. */
+  forwardSp?(z: number, y: number, d: number, u: number, W: number, x: number, b: number, n: number, m: number, beta: number): void;
   monoUpdate(out: number, W: number, pre: number, post: number, C: number, T: number, n: number, m: number): void;
   monoTangent(out: number, W: number, dW: number, pre: number, dpre: number, post: number, dpost: number, C: number, dC: number,
     T: number, n: number, m: number): void;
@@ -107,6 +109,17 @@ export interface NativeKernels {
   /** rnnFwd of asm/kernels.ts for N a multiple of four (wasm's tanhv ends in Mathf.tanh for the rest, which has no C twin). */
   rnnFwd(B: number, A: number, H: number, R: number, S: number, J: number, N: number, T: number, rows: number, leak: number, rest: number,
     flags: number): void;
+  /**
+   * activate's softplus (code 0) for the units j < n, n a multiple of four: wasm's four-lane body, the same
+   * bits (its scalar tail, Mathf.exp and Mathf.log1p, has no C twin: the caller runs it in wasm). The
+   * native-fast copies take this exact one too.
+   */
+  softplusHead(B: number, y: number, d: number, z: number, n: number, beta: number): void;
+  /**
+   * forwardHidden for softplus in one call: matVec, the softplus head, and matTVec when u ≠ 0 and n is a
+   * multiple of four (the caller runs the wasm tail and then matTVec otherwise). Exact copies only.
+   */
+  forwardSp?(B: number, z: number, y: number, d: number, u: number, W: number, x: number, b: number, n: number, m: number, beta: number): void;
   /**
    * The native-fast copies (--backend native-fast): the same functions with FMA contraction and 8- or 16-lane
    * reductions, so not the wasm kernels' floats (native/kern.c); absent without AVX2 + FMA.
@@ -149,6 +162,15 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     // Only for N a multiple of four (the fused wrapper declines the rest on native arenas: wasm's tanh tail is
     // Mathf.tanh, which has no C twin, and the per-step loop keeps the native matVec).
     rnnFwd: (A, H, R, S, J, n, T, rows, leak, rest, flags) => N.rnnFwd(B, A, H, R, S, J, n, T, rows, leak, rest, flags),
+    // Softplus: the units j < n & ~3 in C (the same bits), the last n mod 4 in wasm's scalar act() on the same
+    // memory (as wasm's own activate does them after its vector loops). Other activations stay in wasm.
+    ...(N.forwardSp ? { forwardSp: (z: number, y: number, d: number, u: number, W: number, v: number, b: number, n: number, m: number, beta: number) => N.forwardSp!(B, z, y, d, u, W, v, b, n, m, beta) } : {}),
+    activate: (y, d, z, n, code, beta) => {
+      const n4 = n & ~3;
+      if (code !== 0 || n4 === 0) { x.activate(y, d, z, n, code, beta); return; }
+      N.softplusHead(B, y, d, z, n4, beta);
+      if (n4 < n) x.activate(y + 4 * n4, d + 4 * n4, z + 4 * n4, n - n4, code, beta);
+    },
   };
 }
 
@@ -471,6 +493,16 @@ export class WasmArena implements Arena {
         forwardHidden(z, y, d, u, W, v, b, n, m, code, beta) {
           const pz = o(z), py = o(y), pd = o(d), pW = o(W), pv = o(v), pu = on(u), pb = on(b);
           if ((pz | py | pd | pW | pv | pu | pb) < 0) return false;
+          if (code === 0 && x.forwardSp !== undefined) {
+            // Native: the layer in one call (matVec, softplus head, and matTVec when n is a multiple of four).
+            x.forwardSp(pz, py, pd, pu, pW, pv, pb, n, m, beta);
+            const n4 = n & ~3;
+            if (n4 < n) {
+              x.activate(py + 4 * n4, pd + 4 * n4, pz + 4 * n4, n - n4, code, beta);
+              if (u !== null) x.matTVec(pu, pW, py, n, m);
+            }
+            return true;
+          }
           x.matVec(pz, pW, pv, n, m, pb);
           x.activate(py, pd, pz, n, code, beta);
           if (u !== null) x.matTVec(pu, pW, py, n, m);
