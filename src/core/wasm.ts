@@ -164,7 +164,7 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     rnnFwd: (A, H, R, S, J, n, T, rows, leak, rest, flags) => N.rnnFwd(B, A, H, R, S, J, n, T, rows, leak, rest, flags),
     // Softplus: the units j < n & ~3 in C (the same bits), the last n mod 4 in wasm's scalar act() on the same
     // memory (as wasm's own activate does them after its vector loops). Other activations stay in wasm.
-    ...(N.forwardSp ? { forwardSp: (z: number, y: number, d: number, u: number, W: number, v: number, b: number, n: number, m: number, beta: number) => N.forwardSp!(B, z, y, d, u, W, v, b, n, m, beta) } : {}),
+    ...(N.forwardSp ? { forwardSp: (z, y, d, u, W, v, b, n, m, beta) => N.forwardSp!(B, z, y, d, u, W, v, b, n, m, beta) } as Pick<Exports, "forwardSp"> : {}),
     activate: (y, d, z, n, code, beta) => {
       const n4 = n & ~3;
       if (code !== 0 || n4 === 0) { x.activate(y, d, z, n, code, beta); return; }

@@ -68,7 +68,10 @@ export const init: Scenario = {
         name: `gain ${at.gain}`,
         ...compared(o!, b!),
         // At bp's own best gain the premise compares bp with itself (a difference of exactly 0): say so, not just "+0".
-        premise: { text: at.gain === best.g ? `bp's best gain is this one, so bp does not fail here` : `bp at gain ${best.g}, its best, minus bp here`, pairs: accPairs(best.b!, b!) },
+        premise: {
+          text: at.gain === best.g ? `bp's best gain is this one, so bp does not fail here` : `bp at gain ${best.g}, its best, minus bp here`,
+          pairs: accPairs(best.b!, b!),
+        },
         ...(atChance(b!) && atChance(o!) ? { note: "both at chance" } : {}),
       }));
       const per = side.map(({ at, b, o }) => `gain ${at.gain}: bp ${pct3(scoredAcc(b!))}%, bp + Oja ${pct3(scoredAcc(o!))}%`).join("; ");
