@@ -4,7 +4,11 @@
  * bp + Oja, batch 1), the way our fast step does it (layer 1 transposed, only the
  * nonzero pixels' rows read forward, Oja factored, each layer's backward pass and
  * update in one sweep), with nothing held back: -O3 -march=native -ffast-math, so
- * FMA and any reduction order the compiler likes. Not our numbers (no bit-identity
+ * FMA and any reduction order the compiler likes, and four (two) rows per pass in
+ * every loop over rows, so that no sum waits on one long chain of dependent adds
+ * and no row's output vector is loaded and stored once per row (with one row per
+ * pass the layer-1 sweep was latency-bound: 25k steps/s against 35k on the Intel
+ * Xeon of docs/benchmarks.md). Not our numbers (no bit-identity
  * here): the speed the hardware allows, for `npm run bench:jax` (scripts/probe-step.mjs
  * compiles and runs it). Prints one JSON line: steps per second of wall time and of
  * CPU time over `steps` steps cycling through the first 250 test images.
@@ -58,11 +62,21 @@ int main(int argc, char** argv) {
     /* Layer 1 forward over the nonzero pixels' rows. */
     float* z = d[1];
     memset(z, 0, 4 * n1);
-    for (int t = 0; t < cnt; t++) { const float xj = y[0][idx[t]]; const float* r = WT + (size_t)idx[t] * s1; for (int i = 0; i < n1; i++) z[i] += xj * r[i]; }
+    { int t = 0;
+      for (; t + 4 <= cnt; t += 4) { const float xa = y[0][idx[t]], xb = y[0][idx[t + 1]], xc = y[0][idx[t + 2]], xd = y[0][idx[t + 3]];
+        const float *ra = WT + (size_t)idx[t] * s1, *rb = WT + (size_t)idx[t + 1] * s1, *rc = WT + (size_t)idx[t + 2] * s1, *rd = WT + (size_t)idx[t + 3] * s1;
+        for (int i = 0; i < n1; i++) z[i] += xa * ra[i] + xb * rb[i] + xc * rc[i] + xd * rd[i]; }
+      for (; t < cnt; t++) { const float xj = y[0][idx[t]]; const float* r = WT + (size_t)idx[t] * s1; for (int i = 0; i < n1; i++) z[i] += xj * r[i]; } }
     for (int l = 1; l <= L; l++) {
       const int n = dims[l], m = dims[l - 1];
       float* zl = d[l];
-      if (l > 1) for (int i = 0; i < n; i++) { const float* r = W[l] + (size_t)i * m; float a = 0; for (int j = 0; j < m; j++) a += r[j] * y[l - 1][j]; zl[i] = a; }
+      if (l > 1) {
+        int i = 0;
+        for (; i + 4 <= n; i += 4) { const float* r0 = W[l] + (size_t)i * m, *r1 = r0 + m, *r2 = r1 + m, *r3 = r2 + m; float a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          for (int j = 0; j < m; j++) { const float yj = y[l - 1][j]; a0 += r0[j] * yj; a1 += r1[j] * yj; a2 += r2[j] * yj; a3 += r3[j] * yj; }
+          zl[i] = a0; zl[i + 1] = a1; zl[i + 2] = a2; zl[i + 3] = a3; }
+        for (; i < n; i++) { const float* r = W[l] + (size_t)i * m; float a = 0; for (int j = 0; j < m; j++) a += r[j] * y[l - 1][j]; zl[i] = a; }
+      }
       if (l < L) {
         for (int i = 0; i < n; i++) { const float bz = BETA * zl[i], q = expf(-fabsf(bz)); y[l][i] = (fmaxf(bz, 0) + log1pf(q)) / BETA; d[l][i] = (bz >= 0 ? 1 : q) / (1 + q); }
       } else {
@@ -76,28 +90,38 @@ int main(int argc, char** argv) {
     for (int l = 2; l <= L; l++) {
       const int n = dims[l], m = dims[l - 1];
       memset(u[l], 0, 4 * m);
-      for (int i = 0; i < n; i++) { const float yi = y[l][i]; const float* r = W[l] + (size_t)i * m; for (int j = 0; j < m; j++) u[l][j] += yi * r[j]; }
+      { int i = 0;
+        for (; i + 4 <= n; i += 4) { const float ya = y[l][i], yb = y[l][i + 1], yc = y[l][i + 2], yd = y[l][i + 3]; const float* r = W[l] + (size_t)i * m;
+          for (int j = 0; j < m; j++) u[l][j] += ya * r[j] + yb * r[m + j] + yc * r[2 * m + j] + yd * r[3 * m + j]; }
+        for (; i < n; i++) { const float yi = y[l][i]; const float* r = W[l] + (size_t)i * m; for (int j = 0; j < m; j++) u[l][j] += yi * r[j]; } }
     }
     /* Layers L … 2: g = Wᵀe and the update in one sweep, then e_{l-1} = g ⊙ σ'. */
     for (int l = L; l >= 2; l--) {
       const int n = dims[l], m = dims[l - 1];
       memset(g, 0, 4 * m);
       for (int j = 0; j < m; j++) v[j] = y[l - 1][j] - u[l][j];
-      for (int i = 0; i < n; i++) {
+      int i = 0;
+      for (; i + 2 <= n; i += 2) {
+        float* r = W[l] + (size_t)i * m; float* q = r + m;
+        const float ei = e[l][i], a = -BP * ei, b = OJA * y[l][i], fi = e[l][i + 1], c = -BP * fi, d2 = OJA * y[l][i + 1];
+        for (int j = 0; j < m; j++) { const float w = r[j], w2 = q[j], yj = y[l - 1][j], vj = v[j]; g[j] += ei * w + fi * w2; r[j] = w + a * yj + b * vj; q[j] = w2 + c * yj + d2 * vj; }
+      }
+      for (; i < n; i++) {
         float* r = W[l] + (size_t)i * m;
         const float ei = e[l][i], a = -BP * ei, b = OJA * y[l][i];
         for (int j = 0; j < m; j++) { const float w = r[j]; g[j] += ei * w; r[j] = w + a * y[l - 1][j] + b * v[j]; }
       }
       for (int j = 0; j < m; j++) e[l - 1][j] = g[j] * d[l - 1][j];
     }
-    /* Layer 1, one sweep of its rows: u_j = WT_j·y₁, WT_j += x_j A + (x_j − u_j) B. */
+    /* Layer 1, one sweep of its rows, four at a time (784 = 4·196): u_j = WT_j·y₁, WT_j += x_j A + (x_j − u_j) B. */
     for (int i = 0; i < n1; i++) { A[i] = -BP * e[1][i]; B[i] = OJA * y[1][i]; }
-    for (int j = 0; j < m1; j++) {
-      float* r = WT + (size_t)j * s1;
-      float uj = 0;
-      for (int i = 0; i < n1; i++) uj += r[i] * y[1][i];
-      const float xj = y[0][j], c = xj - uj;
-      for (int i = 0; i < n1; i++) r[i] += xj * A[i] + c * B[i];
+    for (int j = 0; j < m1; j += 4) {
+      float* r0 = WT + (size_t)j * s1; float* r1 = r0 + s1; float* r2 = r1 + s1; float* r3 = r2 + s1;
+      float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+      for (int i = 0; i < n1; i++) { const float yi = y[1][i]; u0 += r0[i] * yi; u1 += r1[i] * yi; u2 += r2[i] * yi; u3 += r3[i] * yi; }
+      const float x0 = y[0][j], x1 = y[0][j + 1], x2 = y[0][j + 2], x3 = y[0][j + 3];
+      const float c0 = x0 - u0, c1 = x1 - u1, c2 = x2 - u2, c3 = x3 - u3;
+      for (int i = 0; i < n1; i++) { const float a = A[i], b = B[i]; r0[i] += x0 * a + c0 * b; r1[i] += x1 * a + c1 * b; r2[i] += x2 * a + c2 * b; r3[i] += x3 * a + c3 * b; }
     }
     sink += W[L][0];
   }
