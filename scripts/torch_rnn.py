@@ -26,7 +26,7 @@ Usage:
      [--threads 1] [--meta-lr 1e-3] [--split test]
 Prints one JSON line (steps_per_s counts sequences).
 """
-import argparse, json, struct, time
+import argparse, json, math, struct, time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -170,7 +170,8 @@ def main():
                 "acc": round(float(np.mean(accs)), 4), "acc_se": round(float(np.std(accs) / max(1, n) ** 0.5), 4),
                 "loss": round(float(np.mean(losses)), 4), "seconds": round(dt, 3),
                 "steps_per_s": round(seqs / dt, 1), "tasks_per_s": round(n / dt, 4), "threads": a.threads})
-    print(json.dumps(out))
+    # A diverged θ (NaN) is written as null: JSON has no NaN, and the bench's reader (JSON.parse) rejects Python's token.
+    print(json.dumps({k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}))
 
 
 if __name__ == "__main__":
