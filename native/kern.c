@@ -28,7 +28,11 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#if VW > 4
+#include <immintrin.h>
+#endif
 
 #ifndef VW
 #define VW 4
@@ -170,11 +174,120 @@ void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, u
   matVecRows(F(out), F(W), F(x), n, m, b ? F(b) : NULL, NULL, (m & ~3) >> 2, 1);
 }
 
+
+/* ---- matVec on a packed copy of W: the RNN's J and U, read T times between two updates (exact builds) ---- */
+
+#ifndef NP_FAST
+/*
+ * P holds W (n, m), n a multiple of four, in blocks of four rows: block b, group q is the sixteen floats
+ * W[4b + r][4q + l] (r, l < 4), so one load of VW floats is r's four-lane groups side by side, and x's group q
+ * broadcast to every row multiplies them: lane (r, l) of the accumulator sums row 4b + r's floats j ≡ l (mod 4)
+ * in order of j, as matVecRows's a_r does; then ((l0 + l1) + l2) + l3, the tail j ≥ m & ~3 (read from W) and the
+ * bias, in matVecRows's order: the same floats, with a quarter of the vector operations on AVX-512.
+ */
+static void packRows4(float* P, const float* W, int n, int m) {
+  const int G = m >> 2;
+  for (int b = 0; b < n >> 2; b++)
+    for (int q = 0; q < G; q++)
+      for (int r = 0; r < 4; r++) memcpy(P + ((size_t)b * G + q) * 16 + 4 * r, W + (size_t)(4 * b + r) * m + 4 * q, 16);
+}
+
+#define NB (16 / VW)
+/* x's group of four at p, in every four-lane block of a vector: one broadcast load (gcc turns a shufflevector of a
+   four-lane vector into a store, a wider reload and a shuffle, whose failed store forwarding cost more than the rest). */
+static inline vw bcastG(const float* p) {
+#if VW == 16
+  return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p));
+#elif VW == 8
+  return (vw)_mm256_broadcast_ps((const __m128*)p);
+#else
+  return ld4(p);
+#endif
+}
+
+/* Row 4b + r's dot (r < 4) from block accumulators a[0 … NB): ((l0 + l1) + l2) + l3 of its four lanes (for every
+   row of a vector at once: lane 4r of ((v + v₁) + v₂) + v₃, vᵢ lane 4r + i moved to 4r), then the tail and the bias. */
+static inline __attribute__((always_inline)) void packedFinish(float* out, const vw* a, const float* W, const float* x, int row0, int m,
+  const float* bias) {
+  const int m4 = m & ~3;
+  float h[4];
+#if VW == 16
+  const vw v = a[0];
+  const vw sv = ((v + __builtin_shufflevector(v, v, 1, 0, 0, 0, 5, 4, 4, 4, 9, 8, 8, 8, 13, 12, 12, 12))
+    + __builtin_shufflevector(v, v, 2, 0, 0, 0, 6, 4, 4, 4, 10, 8, 8, 8, 14, 12, 12, 12))
+    + __builtin_shufflevector(v, v, 3, 0, 0, 0, 7, 4, 4, 4, 11, 8, 8, 8, 15, 12, 12, 12);
+  h[0] = sv[0]; h[1] = sv[4]; h[2] = sv[8]; h[3] = sv[12];
+#elif VW == 8
+  _Pragma("GCC unroll 2") for (int k = 0; k < 2; k++) {
+    const vw v = a[k];
+    const vw sv = ((v + __builtin_shufflevector(v, v, 1, 0, 0, 0, 5, 4, 4, 4)) + __builtin_shufflevector(v, v, 2, 0, 0, 0, 6, 4, 4, 4))
+      + __builtin_shufflevector(v, v, 3, 0, 0, 0, 7, 4, 4, 4);
+    h[2 * k] = sv[0]; h[2 * k + 1] = sv[4];
+  }
+#else
+  _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++) h[r] = hsum(a[r]);
+#endif
+  _Pragma("GCC unroll 4") for (int r = 0; r < 4; r++) {
+    float s = h[r];
+    const float* w = W + (size_t)(row0 + r) * m;
+    for (int j = m4; j < m; j++) s += w[j] * x[j];
+    if (bias) s += bias[row0 + r];
+    out[row0 + r] = s;
+  }
+}
+
+/* out(n) = W x [+ b] from P = packRows4(W): four blocks (sixteen rows) at a time, then one. */
+static void matVecPacked(float* out, const float* P, const float* W, const float* x, int n, int m, const float* bias) {
+  const int G = m >> 2, nb = n >> 2;
+  const size_t bs = (size_t)G * 16;
+  int b = 0;
+  for (; b + 4 <= nb; b += 4) {
+    vw a[4][NB];
+    _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) _Pragma("GCC unroll 4") for (int k = 0; k < NB; k++) a[u][k] = (vw){0};
+    const float* p = P + (size_t)b * bs;
+    for (int q = 0; q < G; q++) {
+      const vw xv = bcastG(x + 4 * q);
+      _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) _Pragma("GCC unroll 4") for (int k = 0; k < NB; k++) a[u][k] = a[u][k] + ldw(p + u * bs + 16 * q + VW * k) * xv;
+    }
+    _Pragma("GCC unroll 4") for (int u = 0; u < 4; u++) packedFinish(out, a[u], W, x, 4 * (b + u), m, bias);
+  }
+  for (; b < nb; b++) {
+    vw a[NB];
+    _Pragma("GCC unroll 4") for (int k = 0; k < NB; k++) a[k] = (vw){0};
+    const float* p = P + (size_t)b * bs;
+    for (int q = 0; q < G; q++) {
+      const vw xv = bcastG(x + 4 * q);
+      _Pragma("GCC unroll 4") for (int k = 0; k < NB; k++) a[k] = a[k] + ldw(p + 16 * q + VW * k) * xv;
+    }
+    packedFinish(out, a, W, x, 4 * b, m, bias);
+  }
+}
+
+/* This thread's scratch for packed copies (worker threads share the addon, so no static buffer), grown on demand. */
+static __thread float* packBuf = NULL;
+static __thread size_t packCap = 0;
+static float* packScratch(size_t floats) {
+  if (floats > packCap) {
+    free(packBuf);
+    packBuf = aligned_alloc(64, ((floats * 4 + 63) / 64) * 64);
+    packCap = packBuf ? floats : 0;
+  }
+  return packBuf;
+}
+#endif
+
 /* matVecs: T matVecs of one W (the RNN's input projection over a sequence), each row matVec's floats. */
 void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, int m) {
 #ifdef NP_FAST
   for (int t = 0; t < T; t++) matVecRowsWide(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL);
 #else
+  /* Packing costs about two matVecs; from three on it pays. */
+  float* P = n % 4 == 0 && T >= 3 ? packScratch((size_t)n * (m & ~3)) : NULL;
+  if (P) {
+    packRows4(P, F(W), n, m);
+    for (int t = 0; t < T; t++) matVecPacked(F(out) + (size_t)t * n, P, F(W), F(X) + (size_t)t * m, n, m, NULL);
+    return;
+  }
   for (int t = 0; t < T; t++) matVecRows(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL, NULL, (m & ~3) >> 2, 1);
 #endif
 }
@@ -484,17 +597,19 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
  * order, exactly as dot4's a_r, and then hsum and the tail in order. Rows sb floats apart.
  */
 #define RP (VW / 4)
+/* Four floats from each of RP rows sb apart, side by side; and x's group in every block. Intrinsics: gcc compiles a
+   shufflevector that widens four-lane vectors into stores and a wider reload, which store forwarding cannot serve. */
 #if VW == 8
-static inline vw rowsLoad(const float* p, size_t sb) { return __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7); }
-static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3); }
+static inline vw rowsLoad(const float* p, size_t sb) { return (vw)_mm256_loadu2_m128(p + sb, p); }
+static inline vw bcast4(const float* p) { return (vw)_mm256_broadcast_ps((const __m128*)p); }
 #elif VW == 16
-typedef float v8 __attribute__((vector_size(32)));
 static inline vw rowsLoad(const float* p, size_t sb) {
-  const v8 a = __builtin_shufflevector(ld4(p), ld4(p + sb), 0, 1, 2, 3, 4, 5, 6, 7);
-  const v8 b = __builtin_shufflevector(ld4(p + 2 * sb), ld4(p + 3 * sb), 0, 1, 2, 3, 4, 5, 6, 7);
-  return __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  __m512 z = _mm512_castps128_ps512(_mm_loadu_ps(p));
+  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + sb), 1);
+  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + 2 * sb), 2);
+  return (vw)_mm512_insertf32x4(z, _mm_loadu_ps(p + 3 * sb), 3);
 }
-static inline vw bcast4(const float* p) { const v4 a = ld4(p); return __builtin_shufflevector(a, a, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3); }
+static inline vw bcast4(const float* p) { return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p)); }
 #endif
 #if VW > 4
 static inline void dotRows(const float* r, size_t sb, const float* v, int n, float* s) {
@@ -712,7 +827,7 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
     for (; j + 4 <= m; j += 4) {
       float* row = WT + (size_t)j * sb;
       if (j >= dotted) {
-#if VW == 8 && !defined(NP_FAST)
+#if VW > 4 && !defined(NP_FAST)
         /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's.
            AVX2 only: the 16-lane form's four-way shuffles cost more than they save (end to end on an AVX-512 Xeon, docs/fast-backend.md). */
         if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
@@ -1055,9 +1170,18 @@ void FN(k_rnnFwd)(char* B, uint32_t A_, uint32_t H_, uint32_t R_, uint32_t S_, u
   float leak, float rest, int flags) {
   const size_t row = (size_t)N * 4;
   const int leaky = flags & 8;
+#ifndef NP_FAST
+  /* J packed once for the T − 1 products J hₜ₋₁ (matVecPacked: matVec's floats). */
+  float* P = T >= 3 ? packScratch((size_t)N * N) : NULL;
+  if (P) packRows4(P, F(J_), N, N);
+#endif
   for (int t = 1; t <= T; t++) {
     const uint32_t a = A_ + (uint32_t)(row * (t - 1)), r = R_ + (uint32_t)(row * (t - 1));
     if (t > rows) memset(F(a), 0, row);
+#ifndef NP_FAST
+    if (t > 1 && P) matVecPacked(F(a), P, F(J_), F(H_ + (uint32_t)(row * (t - 1))), N, N, F(a));
+    else
+#endif
     if (t > 1) FN(k_matVec)(B, a, J_, H_ + (uint32_t)(row * (t - 1)), N, N, a);
     tanhN(F(r), F(S_ + (uint32_t)(row * (t - 1))), F(a), N);
     if (leaky) lin2N(F(H_ + (uint32_t)(row * t)), rest, F(H_ + (uint32_t)(row * (t - 1))), leak, F(r), N);

@@ -191,6 +191,8 @@ export function kernelCases(n: number, m: number, seed: number): string[] {
 export const SHAPES: [number, number][] = [
   [1, 1], [2, 3], [3, 5], [4, 4], [5, 7], [7, 13], [8, 8], [9, 17], [16, 16], [17, 33], [31, 15], [33, 70], [70, 100], [100, 130],
   [130, 170], [170, 784], [10, 70], [61, 47],
+  // The RNN's U (N = 100, 28 inputs) and a short packed one (three blocks of four rows, a tail of two): kern.c's packed matVec.
+  [100, 28], [12, 30], [100, 100],
 ];
 
 export function allCases(): string[] {
