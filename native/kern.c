@@ -361,6 +361,18 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
       stw(outA + j, ldw(outA + j) + (sa0 * w0 + sa1 * w1));
       stw(outB + j, ldw(outB + j) + (sb0 * w0 + sb1 * w1));
     }
+#if VW > 4
+    /* The last groups of four, outA's and outB's side by side in one 256-bit vector ([s_a lanes 0 … 3, s_b lanes 4 … 7]):
+       each element the same expression out + (s₀ w₀ + s₁ w₁), in half the vector operations (N = 100 leaves one group). */
+    {
+      const __m256 c0 = _mm256_setr_m128(_mm_set1_ps(sa0), _mm_set1_ps(sb0)), c1 = _mm256_setr_m128(_mm_set1_ps(sa1), _mm_set1_ps(sb1));
+      for (; j + 4 <= m4; j += 4) {
+        const __m256 w0 = _mm256_broadcast_ps((const __m128*)(r0 + j)), w1 = _mm256_broadcast_ps((const __m128*)(r1 + j));
+        const __m256 o = _mm256_loadu2_m128(outB + j, outA + j);
+        _mm256_storeu2_m128(outB + j, outA + j, _mm256_add_ps(o, _mm256_add_ps(_mm256_mul_ps(c0, w0), _mm256_mul_ps(c1, w1))));
+      }
+    }
+#endif
     FOR_4(j, m4) {
       const v4 w0 = ld4(r0 + j), w1 = ld4(r1 + j);
       st4(outA + j, ld4(outA + j) + (sa0 * w0 + sa1 * w1));
@@ -1025,6 +1037,41 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
       }
       stw(r0 + j, a0); stw(r1 + j, a1); stw(r2 + j, a2); stw(r3 + j, a3);
     }
+#if VW > 4
+    /* The last groups of four (m & ~3 not a multiple of VW: N = 100 leaves one), the block's four rows in one
+       vector (rowsLoad: row r's group in lanes 4r … 4r + 3) times [c_r in lanes 4r … 4r + 3]: each element still
+       takes a = a + c_r·x per (k, t) in order, in a quarter (VW = 16) or half (VW = 8) of the vector operations. */
+    for (; j + 4 <= m4; j += 4) {
+      vw a = rowsLoad(r0 + j, (size_t)m);
+#if VW == 8
+      vw a2 = rowsLoad(r2 + j, (size_t)m);
+#endif
+      q = 0;
+      for (int k = 0; k < K; k++) {
+        const float* v = F(desc[k].v) + j;
+        for (int t = 0; t < T; t++, q++) {
+          const __m128 c4 = _mm_loadu_ps(cb + 4 * q);
+          const vw x = bcast4(v + (size_t)t * m);
+#if VW == 16
+          const vw c = (vw)_mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0), _mm512_castps128_ps512(c4));
+          a = a + c * x;
+#else
+          const __m256 c8 = _mm256_castps128_ps256(c4);
+          const vw c01 = (vw)_mm256_permutevar8x32_ps(c8, _mm256_set_epi32(1, 1, 1, 1, 0, 0, 0, 0));
+          const vw c23 = (vw)_mm256_permutevar8x32_ps(c8, _mm256_set_epi32(3, 3, 3, 3, 2, 2, 2, 2));
+          a = a + c01 * x; a2 = a2 + c23 * x;
+#endif
+        }
+      }
+#if VW == 16
+      const __m512 z = (__m512)a;
+      _mm_storeu_ps(r0 + j, _mm512_castps512_ps128(z)); _mm_storeu_ps(r1 + j, _mm512_extractf32x4_ps(z, 1));
+      _mm_storeu_ps(r2 + j, _mm512_extractf32x4_ps(z, 2)); _mm_storeu_ps(r3 + j, _mm512_extractf32x4_ps(z, 3));
+#else
+      _mm256_storeu2_m128(r1 + j, r0 + j, (__m256)a); _mm256_storeu2_m128(r3 + j, r2 + j, (__m256)a2);
+#endif
+    }
+#endif
     FOR_4(j, m4) {
       v4 a0 = ld4(r0 + j), a1 = ld4(r1 + j), a2 = ld4(r2 + j), a3 = ld4(r3 + j);
       q = 0;
