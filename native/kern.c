@@ -199,7 +199,8 @@ static inline vw bcastG(const float* p) {
 #if VW == 16
   return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p));
 #elif VW == 8
-  return (vw)_mm256_broadcast_ps((const __m128*)p);
+  const __m128 g = _mm_loadu_ps(p);
+  return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(g), g, 1);
 #else
   return ld4(p);
 #endif
@@ -263,7 +264,8 @@ static void matVecPacked(float* out, const float* P, const float* W, const float
   }
 }
 
-/* This thread's scratch for packed copies (worker threads share the addon, so no static buffer), grown on demand. */
+/* This thread's scratch for packed copies (worker threads share the addon, so no static buffer), grown on demand and
+   kept for the thread's life: one buffer of the largest J or U packed, about 40 KB at N = 100, not freed when a worker ends. */
 static __thread float* packBuf = NULL;
 static __thread size_t packCap = 0;
 static float* packScratch(size_t floats) {
@@ -365,11 +367,13 @@ void FN(k_matTVec2)(char* B, uint32_t oA, uint32_t oB, uint32_t W_, uint32_t a_,
     /* The last groups of four, outA's and outB's side by side in one 256-bit vector ([s_a lanes 0 … 3, s_b lanes 4 … 7]):
        each element the same expression out + (s₀ w₀ + s₁ w₁), in half the vector operations (N = 100 leaves one group). */
     {
-      const __m256 c0 = _mm256_setr_m128(_mm_set1_ps(sa0), _mm_set1_ps(sb0)), c1 = _mm256_setr_m128(_mm_set1_ps(sa1), _mm_set1_ps(sb1));
+      const __m256 c0 = _mm256_insertf128_ps(_mm256_set1_ps(sa0), _mm_set1_ps(sb0), 1), c1 = _mm256_insertf128_ps(_mm256_set1_ps(sa1), _mm_set1_ps(sb1), 1);
       for (; j + 4 <= m4; j += 4) {
-        const __m256 w0 = _mm256_broadcast_ps((const __m128*)(r0 + j)), w1 = _mm256_broadcast_ps((const __m128*)(r1 + j));
-        const __m256 o = _mm256_loadu2_m128(outB + j, outA + j);
-        _mm256_storeu2_m128(outB + j, outA + j, _mm256_add_ps(o, _mm256_add_ps(_mm256_mul_ps(c0, w0), _mm256_mul_ps(c1, w1))));
+        const __m128 g0 = _mm_loadu_ps(r0 + j), g1 = _mm_loadu_ps(r1 + j);
+        const __m256 w0 = _mm256_insertf128_ps(_mm256_castps128_ps256(g0), g0, 1), w1 = _mm256_insertf128_ps(_mm256_castps128_ps256(g1), g1, 1);
+        const __m256 o = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(outA + j)), _mm_loadu_ps(outB + j), 1);
+        const __m256 r = _mm256_add_ps(o, _mm256_add_ps(_mm256_mul_ps(c0, w0), _mm256_mul_ps(c1, w1)));
+        _mm_storeu_ps(outA + j, _mm256_castps256_ps128(r)); _mm_storeu_ps(outB + j, _mm256_extractf128_ps(r, 1));
       }
     }
 #endif
@@ -612,8 +616,8 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
 /* Four floats from each of RP rows sb apart, side by side; and x's group in every block. Intrinsics: gcc compiles a
    shufflevector that widens four-lane vectors into stores and a wider reload, which store forwarding cannot serve. */
 #if VW == 8
-static inline vw rowsLoad(const float* p, size_t sb) { return (vw)_mm256_loadu2_m128(p + sb, p); }
-static inline vw bcast4(const float* p) { return (vw)_mm256_broadcast_ps((const __m128*)p); }
+static inline vw rowsLoad(const float* p, size_t sb) { return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), _mm_loadu_ps(p + sb), 1); }
+static inline vw bcast4(const float* p) { const __m128 g = _mm_loadu_ps(p); return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(g), g, 1); }
 #elif VW == 16
 static inline vw rowsLoad(const float* p, size_t sb) {
   __m512 z = _mm512_castps128_ps512(_mm_loadu_ps(p));
@@ -841,7 +845,7 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
       if (j >= dotted) {
 #if VW > 4 && !defined(NP_FAST)
         /* The dots of 4·RP rows at once: rows are independent (row j's update reads no other row), so the floats are dot4's.
-           AVX2 only: the 16-lane form's four-way shuffles cost more than they save (end to end on an AVX-512 Xeon, docs/fast-backend.md). */
+           (With rowsLoad as intrinsics; the vector-extension form it replaced cost more than it saved on AVX-512.) */
         if (j + 4 * RP <= m) { dotRows(row, sb, y, n, u + j); dotted = j + 4 * RP; }
         else
 #endif
@@ -1068,7 +1072,8 @@ void FN(k_addOutersT)(char* B, uint32_t W_, int n, int m, int K, int T, uint32_t
       _mm_storeu_ps(r0 + j, _mm512_castps512_ps128(z)); _mm_storeu_ps(r1 + j, _mm512_extractf32x4_ps(z, 1));
       _mm_storeu_ps(r2 + j, _mm512_extractf32x4_ps(z, 2)); _mm_storeu_ps(r3 + j, _mm512_extractf32x4_ps(z, 3));
 #else
-      _mm256_storeu2_m128(r1 + j, r0 + j, (__m256)a); _mm256_storeu2_m128(r3 + j, r2 + j, (__m256)a2);
+      _mm_storeu_ps(r0 + j, _mm256_castps256_ps128((__m256)a)); _mm_storeu_ps(r1 + j, _mm256_extractf128_ps((__m256)a, 1));
+      _mm_storeu_ps(r2 + j, _mm256_castps256_ps128((__m256)a2)); _mm_storeu_ps(r3 + j, _mm256_extractf128_ps((__m256)a2, 1));
 #endif
     }
 #endif
@@ -1219,7 +1224,7 @@ void FN(k_rnnFwd)(char* B, uint32_t A_, uint32_t H_, uint32_t R_, uint32_t S_, u
   const int leaky = flags & 8;
 #ifndef NP_FAST
   /* J packed once for the T − 1 products J hₜ₋₁ (matVecPacked: matVec's floats). */
-  float* P = T >= 3 ? packScratch((size_t)N * N) : NULL;
+  float* P = T >= 3 && N % 4 == 0 ? packScratch((size_t)N * N) : NULL;
   if (P) packRows4(P, F(J_), N, N);
 #endif
   for (int t = 1; t <= T; t++) {
