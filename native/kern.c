@@ -175,6 +175,22 @@ void FN(k_matVec)(char* B, uint32_t out, uint32_t W, uint32_t x, int n, int m, u
 }
 
 
+#define RP (VW / 4)
+/* Four floats from each of RP rows sb apart, side by side; and x's group in every block. Intrinsics: gcc compiles a
+   shufflevector that widens four-lane vectors into stores and a wider reload, which store forwarding cannot serve. */
+#if VW == 8
+static inline vw rowsLoad(const float* p, size_t sb) { return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), _mm_loadu_ps(p + sb), 1); }
+static inline vw bcast4(const float* p) { const __m128 g = _mm_loadu_ps(p); return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(g), g, 1); }
+#elif VW == 16
+static inline vw rowsLoad(const float* p, size_t sb) {
+  __m512 z = _mm512_castps128_ps512(_mm_loadu_ps(p));
+  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + sb), 1);
+  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + 2 * sb), 2);
+  return (vw)_mm512_insertf32x4(z, _mm_loadu_ps(p + 3 * sb), 3);
+}
+static inline vw bcast4(const float* p) { return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p)); }
+#endif
+
 /* ---- matVec on a packed copy of W: the RNN's J and U, read T times between two updates (exact builds) ---- */
 
 #ifndef NP_FAST
@@ -193,18 +209,12 @@ static void packRows4(float* P, const float* W, int n, int m) {
 }
 
 #define NB (16 / VW)
-/* x's group of four at p, in every four-lane block of a vector: one broadcast load (gcc turns a shufflevector of a
-   four-lane vector into a store, a wider reload and a shuffle, whose failed store forwarding cost more than the rest). */
-static inline vw bcastG(const float* p) {
-#if VW == 16
-  return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p));
-#elif VW == 8
-  const __m128 g = _mm_loadu_ps(p);
-  return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(g), g, 1);
+/* x's group of four at p, in every four-lane block of a vector. */
+#if VW > 4
+static inline vw bcastG(const float* p) { return bcast4(p); }
 #else
-  return ld4(p);
+static inline vw bcastG(const float* p) { return ld4(p); }
 #endif
-}
 
 /* Row 4b + r's dot (r < 4) from block accumulators a[0 … NB): ((l0 + l1) + l2) + l3 of its four lanes (for every
    row of a vector at once: lane 4r of ((v + v₁) + v₂) + v₃, vᵢ lane 4r + i moved to 4r), then the tail and the bias. */
@@ -283,7 +293,7 @@ void FN(k_matVecs)(char* B, uint32_t out, uint32_t W, uint32_t X, int T, int n, 
 #ifdef NP_FAST
   for (int t = 0; t < T; t++) matVecRowsWide(F(out) + (size_t)t * n, F(W), F(X) + (size_t)t * m, n, m, NULL);
 #else
-  /* Packing costs about two matVecs; from three on it pays. */
+  /* Packing costs one or two matVecs; from three on it pays. */
   float* P = n % 4 == 0 && T >= 3 ? packScratch((size_t)n * (m & ~3)) : NULL;
   if (P) {
     packRows4(P, F(W), n, m);
@@ -612,21 +622,6 @@ static inline void dot4(const float* r0, const float* r1, const float* r2, const
  * four-lane accumulators of RP rows side by side, so every row's lanes sum its own groups in
  * order, exactly as dot4's a_r, and then hsum and the tail in order. Rows sb floats apart.
  */
-#define RP (VW / 4)
-/* Four floats from each of RP rows sb apart, side by side; and x's group in every block. Intrinsics: gcc compiles a
-   shufflevector that widens four-lane vectors into stores and a wider reload, which store forwarding cannot serve. */
-#if VW == 8
-static inline vw rowsLoad(const float* p, size_t sb) { return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(_mm_loadu_ps(p)), _mm_loadu_ps(p + sb), 1); }
-static inline vw bcast4(const float* p) { const __m128 g = _mm_loadu_ps(p); return (vw)_mm256_insertf128_ps(_mm256_castps128_ps256(g), g, 1); }
-#elif VW == 16
-static inline vw rowsLoad(const float* p, size_t sb) {
-  __m512 z = _mm512_castps128_ps512(_mm_loadu_ps(p));
-  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + sb), 1);
-  z = _mm512_insertf32x4(z, _mm_loadu_ps(p + 2 * sb), 2);
-  return (vw)_mm512_insertf32x4(z, _mm_loadu_ps(p + 3 * sb), 3);
-}
-static inline vw bcast4(const float* p) { return (vw)_mm512_broadcast_f32x4(_mm_loadu_ps(p)); }
-#endif
 #if VW > 4
 static inline void dotRows(const float* r, size_t sb, const float* v, int n, float* s) {
   vw a0 = (vw){0}, a1 = (vw){0}, a2 = (vw){0}, a3 = (vw){0};
