@@ -39,6 +39,10 @@ FWDSP(_portable)
 FWDSP(_avx2)
 FWDSP(_avx512)
 void k_softplusHead_avx2(char*, uint32_t, uint32_t, uint32_t, int, float);
+/* The first layer in the packed layout (native/kern.c): the exact AVX-512 copy only. */
+void k_packT_avx512(char*, uint32_t, uint32_t, int, int, int, int);
+void k_matVecTP_avx512(char*, uint32_t, uint32_t, int, uint32_t, uint32_t, int, int, uint32_t);
+void k_inputSweepP_avx512(char*, uint32_t, int, int, int, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int);
 void k_softplusHead_avx512(char*, uint32_t, uint32_t, uint32_t, int, float);
 DECL(_avx2)
 DECL(_avx512)
@@ -65,18 +69,22 @@ typedef struct {
   void (*rnnFwd)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, int, float, float, int);
   void (*softplusHead)(char*, uint32_t, uint32_t, uint32_t, int, float);
   void (*forwardSp)(char*, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int, int, float);
+  /* The packed first layer, or NULL (then its functions are not exported). */
+  void (*packT)(char*, uint32_t, uint32_t, int, int, int, int);
+  void (*matVecTP)(char*, uint32_t, uint32_t, int, uint32_t, uint32_t, int, int, uint32_t);
+  void (*inputSweepP)(char*, uint32_t, int, int, int, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, uint32_t, int);
 } Table;
 
 /* E: the suffix of the exact copy whose softplus head the table takes (S itself, but for native-fast); FS: forwardSp or NULL. */
-#define TABLE(S, E, N, FS) \
-  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S, k_rnnFwd##S, k_softplusHead##E, FS }
+#define TABLE(S, E, N, FS, PKT, PKV, PKS) \
+  { N, k_matVec##S, k_matVecNZ##S, k_matTVec##S, k_matTVec2##S, k_addOuters##S, k_backUpdate##S, k_matVecT##S, k_inputSweep##S, k_matVec2##S, k_matTVec2x2##S, k_addOutersT##S, k_matVecs##S, k_matTVecs##S, k_rnnBack##S, k_rnnFwd##S, k_softplusHead##E, FS, PKT, PKV, PKS }
 
-static const Table PORTABLE = TABLE(_portable, _portable, "portable", k_forwardSp_portable);
+static const Table PORTABLE = TABLE(_portable, _portable, "portable", k_forwardSp_portable, NULL, NULL, NULL);
 #ifdef NP_X86
-static const Table AVX2 = TABLE(_avx2, _avx2, "avx2", k_forwardSp_avx2);
-static const Table AVX512 = TABLE(_avx512, _avx512, "avx512", k_forwardSp_avx512);
-static const Table AVX2FAST = TABLE(_avx2fast, _avx2, "avx2+fma", NULL);
-static const Table AVX512FAST = TABLE(_avx512fast, _avx512, "avx512+fma", NULL);
+static const Table AVX2 = TABLE(_avx2, _avx2, "avx2", k_forwardSp_avx2, NULL, NULL, NULL);
+static const Table AVX512 = TABLE(_avx512, _avx512, "avx512", k_forwardSp_avx512, k_packT_avx512, k_matVecTP_avx512, k_inputSweepP_avx512);
+static const Table AVX2FAST = TABLE(_avx2fast, _avx2, "avx2+fma", NULL, NULL, NULL, NULL);
+static const Table AVX512FAST = TABLE(_avx512fast, _avx512, "avx512+fma", NULL, NULL, NULL, NULL);
 #endif
 /* Chosen once per process (every thread gets the same path, so the same floats: all paths give the same anyway). */
 static const Table* K = NULL;
@@ -169,6 +177,14 @@ static napi_value f_forwardSp(napi_env env, napi_callback_info info) {
 }
 static napi_value f_addOutersT(napi_env env, napi_callback_info info) { ARGS(8); K->addOutersT(B, U(1), I(2), I(3), I(4), I(5), U(6), U(7)); return NULL; }
 
+static napi_value f_packT(napi_env env, napi_callback_info info) { ARGS(7); K->packT(B, U(1), U(2), I(3), I(4), I(5), I(6)); return NULL; }
+static napi_value f_matVecTP(napi_env env, napi_callback_info info) { ARGS(9); K->matVecTP(B, U(1), U(2), I(3), U(4), U(5), I(6), I(7), U(8)); return NULL; }
+static napi_value f_inputSweepP(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  K->inputSweepP(B, U(1), I(2), I(3), I(4), U(5), U(6), U(7), U(8), U(9), U(10), I(11));
+  return NULL;
+}
+
 /* bind(buffer): the address of an ArrayBuffer's bytes (a WebAssembly.Memory that never grows, so it never moves). */
 static napi_value f_bind(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -200,9 +216,11 @@ static void put(napi_env env, napi_value obj, const Table* T) {
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
     {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs}, {"rnnBack", f_rnnBack},
     {"rnnFwd", f_rnnFwd}, {"softplusHead", f_softplusHead}, {"forwardSp", f_forwardSp},
+    {"packT", f_packT}, {"matVecTP", f_matVecTP}, {"inputSweepP", f_inputSweepP},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     if (fns[i].f == f_forwardSp && T->forwardSp == NULL) continue;
+    if ((fns[i].f == f_packT || fns[i].f == f_matVecTP || fns[i].f == f_inputSweepP) && T->packT == NULL) continue;
     napi_value fn;
     napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].f, (void*)T, &fn);
     napi_set_named_property(env, obj, fns[i].name, fn);

@@ -900,6 +900,220 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
   }
 }
 
+/* ---- The first layer in a packed layout (AVX-512, exact builds): InputKernels on a layout without shuffles ---- */
+
+#if VW == 16 && !defined(NP_FAST)
+/*
+ * P holds the transposed first layer WT (m rows, pixel j's weights to the n units, m a multiple of four) in blocks
+ * of four rows: block b, group g is the sixteen floats WT[4b + q][4g + l] (q, l < 4) at P + 16·(b·G + g), G = stride/4
+ * (lanes past n are zero and never read). One 512-bit load is then four rows' four-lane groups side by side, which is
+ * what dotRows assembles from sixteen loads and twelve inserts: the inserts took the two 512-bit ports the
+ * arithmetic needs (the dots alone, over 784 × 170 weights in L1, took 7.7 µs on the Intel Xeon; reading the layer
+ * from L2 takes 3), and the sweep waited on them. Measured by scripts/bench-sweep.ts (one core, alternating): the
+ * sweep 19.1 → 12.3 µs a step, the forward pass 1.6 → 1.95 µs (a row's sixteen units are four loads apart now).
+ * Every float the kernels below form is the one the unpacked kernels (k_matVecT, k_inputSweep without tangents)
+ * form, by the same operations in the same order; only where the floats sit differs. test/native-cases.ts
+ * (packedCases) holds them to the wasm kernels through pack and unpack, the tails and signed zeros included.
+ */
+#define PK(P, G, j, i) ((P) + ((size_t)((j) >> 2) * (size_t)(G) + (size_t)((i) >> 2)) * 16 + ((j) & 3) * 4 + ((i) & 3))
+
+/* W (n, m) row-major ↔ P (back = 1: P → W). The padding lanes (units n … stride − 1) are written as zeros. */
+void FN(k_packT)(char* B, uint32_t P_, uint32_t W_, int n, int m, int stride, int back) {
+  float* P = F(P_);
+  float* W = F(W_);
+  const int G = stride / 4, n4 = n & ~3;
+  for (int g = 0; g < G; g++) {
+    const int i0 = 4 * g;
+    for (int b = 0; b < m / 4; b++) {
+      float* t = P + ((size_t)b * G + g) * 16;
+      const int j0 = 4 * b;
+      if (i0 < n4) {
+        /* A 4 × 4 transpose: W's rows i0 … i0 + 3 at columns j0 … j0 + 3 ↔ the tile's rows q (pixels), lanes l (units). */
+        if (!back) {
+          __m128 r0 = _mm_loadu_ps(W + (size_t)i0 * m + j0), r1 = _mm_loadu_ps(W + (size_t)(i0 + 1) * m + j0),
+                 r2 = _mm_loadu_ps(W + (size_t)(i0 + 2) * m + j0), r3 = _mm_loadu_ps(W + (size_t)(i0 + 3) * m + j0);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(t, r0); _mm_storeu_ps(t + 4, r1); _mm_storeu_ps(t + 8, r2); _mm_storeu_ps(t + 12, r3);
+        } else {
+          __m128 r0 = _mm_loadu_ps(t), r1 = _mm_loadu_ps(t + 4), r2 = _mm_loadu_ps(t + 8), r3 = _mm_loadu_ps(t + 12);
+          _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+          _mm_storeu_ps(W + (size_t)i0 * m + j0, r0); _mm_storeu_ps(W + (size_t)(i0 + 1) * m + j0, r1);
+          _mm_storeu_ps(W + (size_t)(i0 + 2) * m + j0, r2); _mm_storeu_ps(W + (size_t)(i0 + 3) * m + j0, r3);
+        }
+        continue;
+      }
+      for (int q = 0; q < 4; q++)
+        for (int l = 0; l < 4; l++) {
+          const int i = i0 + l;
+          if (back) { if (i < n) W[(size_t)i * m + j0 + q] = t[4 * q + l]; }
+          else t[4 * q + l] = i < n ? W[(size_t)i * m + j0 + q] : 0.f;
+        }
+    }
+  }
+}
+
+/* k_matVecT on P: out = Σ_t x[idx_t] WT[idx_t, :] (+ b), accRows4's and accRow1's expressions per unit. */
+void FN(k_matVecTP)(char* B, uint32_t out_, uint32_t P_, int stride, uint32_t x_, uint32_t idx_, int cnt, int n, uint32_t b_) {
+  float* out = F(out_);
+  const float *P = F(P_), *x = F(x_);
+  const int32_t* idx = (const int32_t*)(B + idx_);
+  const int G = stride / 4, n4 = n & ~3, g4 = n4 / 4, g16 = g4 & ~3;
+  if (b_) memcpy(out, F(b_), (size_t)n * 4);
+  else memset(out, 0, (size_t)n * 4);
+  int t = 0;
+  for (; t + 4 <= cnt; t += 4) {
+    const int j0 = idx[t], j1 = idx[t + 1], j2 = idx[t + 2], j3 = idx[t + 3];
+    const float s0 = x[j0], s1 = x[j1], s2 = x[j2], s3 = x[j3];
+    const float *r0 = PK(P, G, j0, 0), *r1 = PK(P, G, j1, 0), *r2 = PK(P, G, j2, 0), *r3 = PK(P, G, j3, 0);
+#define ACC4(o, a, b, c, d) ((o) + ((s0 * (a) + s1 * (b)) + (s2 * (c) + s3 * (d))))
+    int g = 0;
+    /* Four groups of a row are 16 floats apart: rowsLoad(r, 16) gathers them into one vector. */
+    for (; g < g16; g += 4) stw(out + 4 * g, ACC4(ldw(out + 4 * g), rowsLoad(r0 + 16 * g, 16), rowsLoad(r1 + 16 * g, 16), rowsLoad(r2 + 16 * g, 16), rowsLoad(r3 + 16 * g, 16)));
+    for (; g < g4; g++) st4(out + 4 * g, ACC4(ld4(out + 4 * g), ld4(r0 + 16 * g), ld4(r1 + 16 * g), ld4(r2 + 16 * g), ld4(r3 + 16 * g)));
+#undef ACC4
+    for (int i = n4; i < n; i++) {
+      const int o = 16 * (i >> 2) + (i & 3);
+      out[i] = out[i] + s0 * r0[o] + s1 * r1[o] + s2 * r2[o] + s3 * r3[o];
+    }
+  }
+  for (; t < cnt; t++) {
+    const int j0 = idx[t];
+    const float s0 = x[j0], *r0 = PK(P, G, j0, 0);
+    int g = 0;
+    for (; g < g16; g += 4) stw(out + 4 * g, ldw(out + 4 * g) + s0 * rowsLoad(r0 + 16 * g, 16));
+    for (; g < g4; g++) st4(out + 4 * g, ld4(out + 4 * g) + s0 * ld4(r0 + 16 * g));
+    for (int i = n4; i < n; i++) out[i] = out[i] + s0 * r0[16 * (i >> 2) + (i & 3)];
+  }
+}
+
+/* Lane q·4 + l of a vector of four rows' groups: each row's four values spread over its four lanes. */
+static inline __m512 spreadRows(const float* c) {
+  return _mm512_permutexvar_ps(_mm512_set_epi32(3, 3, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 0), _mm512_castps128_ps512(_mm_loadu_ps(c)));
+}
+
+/* dot4's end for the four rows of block tile-accumulator a (rows at P block base pb): ((l0 + l1) + l2) + l3, then the tail in order. */
+static inline void packedDotFinish(vw a, const float* pb, const float* y, int n, float* u) {
+  const int n4 = n & ~3;
+  for (int q = 0; q < 4; q++) {
+    float s = a[4 * q] + a[4 * q + 1] + a[4 * q + 2] + a[4 * q + 3];
+    for (int i = n4; i < n; i++) s += pb[16 * (i >> 2) + 4 * q + (i & 3)] * y[i];
+    u[q] = s;
+  }
+}
+
+/*
+ * k_inputSweep without tangents on P. Per block b (rows 4b … 4b + 3, the unpacked kernel's groups of four): with B,
+ * uⱼ = WTⱼ·y (dot4's floats) and cⱼ = xⱼ − uⱼ; then each element takes the expression the unpacked kernel gives it:
+ * a block that is blank (or every block when A is absent) went through upd4 with K = 1: r + c·B for units below
+ * n & ~7, r + (c·B + 0·0) from there (wasm's two-term tail); in any other block row j went through rowUpdate2:
+ * r + (x·A + c·B) if xⱼ ≠ 0, else r + c·B. Without B, rows with xⱼ ≠ 0 take r + x·A (axpy). The dots of the next two
+ * blocks share the column loop with the update of the current two (software-pipelined: the dots' multiply-adds and
+ * the update's loads and stores overlap; alone, one after the other, they did not).
+ */
+void FN(k_inputSweepP)(char* B, uint32_t P_, int stride, int m, int n, uint32_t x_, uint32_t y_, uint32_t A_, uint32_t B_, uint32_t u_,
+  uint32_t idx_, int cnt) {
+  float* P = F(P_);
+  const float *x = F(x_), *y = F(y_), *A = PF(A_), *Bv = PF(B_);
+  float* u = F(u_);
+  const int32_t* idx = (const int32_t*)(B + idx_);
+  const int G = stride / 4, n4 = n & ~3, n8 = n & ~7, g4 = n4 / 4, g8 = n8 / 4, nb = m / 4;
+  if (!Bv) {
+    if (!A) return;
+    for (int t = 0; t < cnt; t++) {
+      const int j = idx[t];
+      const float xj = x[j];
+      float* r = PK(P, G, j, 0);
+      for (int g = 0; g < g4; g++) st4(r + 16 * g, ld4(r + 16 * g) + xj * ld4(A + 4 * g));
+      for (int i = n4; i < n; i++) { float* p = r + 16 * (i >> 2) + (i & 3); *p = *p + xj * A[i]; }
+    }
+    return;
+  }
+  if (nb == 0) return;
+  /* The partial group's B and A (units n & ~3 … n − 1, loaded without reading past n) in every row's lanes, and its lanes. */
+  const int nt = n - n4;
+  const __mmask16 lt = (__mmask16)(((1u << nt) - 1) * 0x1111u);
+  const vw bt = nt ? (vw)_mm512_broadcast_f32x4(_mm512_castps512_ps128(_mm512_maskz_loadu_ps((__mmask16)((1u << nt) - 1), Bv + n4))) : (vw){0};
+  const vw at = nt && A ? (vw)_mm512_broadcast_f32x4(_mm512_castps512_ps128(_mm512_maskz_loadu_ps((__mmask16)((1u << nt) - 1), A + n4))) : (vw){0};
+  /* The first pair's dots. */
+  {
+    vw a0 = (vw){0}, a1 = (vw){0};
+    const float *d0 = P, *d1 = nb > 1 ? P + (size_t)G * 16 : P;
+    for (int g = 0; g < g4; g++) {
+      const vw w = bcast4(y + 4 * g);
+      a0 = a0 + ldw(d0 + 16 * g) * w;
+      a1 = a1 + ldw(d1 + 16 * g) * w;
+    }
+    packedDotFinish(a0, d0, y, n, u);
+    if (nb > 1) packedDotFinish(a1, d1, y, n, u + 4);
+  }
+  for (int b = 0; b < nb; b += 2) {
+    const int two = b + 1 < nb, nd = b + 2 < nb ? (b + 3 < nb ? 2 : 1) : 0;
+    float* r0 = P + (size_t)b * G * 16;
+    float* r1 = two ? r0 + (size_t)G * 16 : r0;
+    const float* d0 = r0 + (size_t)(two ? 2 : 1) * G * 16;
+    const float* d1 = nd > 1 ? d0 + (size_t)G * 16 : (nd ? d0 : r0);
+    const int j = 4 * b;
+    float c[8];
+    __mmask16 k[2] = {0, 0};
+    int blank[2] = {1, 1};
+    for (int h = 0; h < 1 + two; h++) {
+      const float* xb = x + j + 4 * h;
+      blank[h] = !A || (xb[0] == 0 && xb[1] == 0 && xb[2] == 0 && xb[3] == 0);
+      for (int q = 0; q < 4; q++) {
+        c[4 * h + q] = xb[q] - u[j + 4 * h + q];
+        if (!blank[h] && xb[q] != 0) k[h] |= (__mmask16)(0xF << (4 * q));
+      }
+    }
+    const vw c0 = (vw)spreadRows(c), c1 = (vw)spreadRows(c + 4), x0 = (vw)spreadRows(x + j), x1 = two ? (vw)spreadRows(x + j + 4) : x0;
+    vw a0 = (vw){0}, a1 = (vw){0};
+    /* t = c·B, or x·A + c·B in the rows of mask k: (x·A) + (c·B) is axpy's t = x·A; t = t + c·B. */
+#define UPD(r, cv, xv, kk, g)                                                                                   \
+  {                                                                                                             \
+    const vw bg = bcast4(Bv + 4 * (g));                                                                         \
+    vw t = (cv) * bg;                                                                                           \
+    if (kk) t = (vw)_mm512_mask_blend_ps((kk), (__m512)t, (__m512)((xv) * bcast4(A + 4 * (g)) + t));           \
+    stw((r) + 16 * (g), ldw((r) + 16 * (g)) + t);                                                               \
+  }
+    for (int g = 0; g < g8; g++) {
+      if (nd) {
+        const vw w = bcast4(y + 4 * g);
+        a0 = a0 + ldw(d0 + 16 * g) * w;
+        a1 = a1 + ldw(d1 + 16 * g) * w;
+      }
+      UPD(r0, c0, x0, k[0], g)
+      if (two) UPD(r1, c1, x1, k[1], g)
+    }
+    if (nd && g8 < g4) {
+      const vw w = bcast4(y + 4 * g8);
+      a0 = a0 + ldw(d0 + 16 * g8) * w;
+      a1 = a1 + ldw(d1 + 16 * g8) * w;
+    }
+    /* Units n & ~7 … n − 1: upd4's two-term tail r + (c·B + 0·0) in blank blocks; rowUpdate2's own expression elsewhere.
+       The last, partial group (units n & ~3 … n − 1) under a lane mask: its padding lanes are neither read from B nor written. */
+    for (int h = 0; h < 1 + two; h++) {
+      float* r = h ? r1 : r0;
+      const vw cv = h ? c1 : c0, xv = h ? x1 : x0;
+      if (blank[h]) {
+        if (g8 < g4) stw(r + 16 * g8, ldw(r + 16 * g8) + (cv * bcast4(Bv + 4 * g8) + (vw){0}));
+        if (nt) _mm512_mask_storeu_ps(r + 16 * g4, lt, (__m512)(ldw(r + 16 * g4) + (cv * bt + (vw){0})));
+      } else {
+        if (g8 < g4) UPD(r, cv, xv, k[h], g8)
+        if (nt) {
+          vw t = cv * bt;
+          if (k[h]) t = (vw)_mm512_mask_blend_ps(k[h], (__m512)t, (__m512)(xv * at + t));
+          _mm512_mask_storeu_ps(r + 16 * g4, lt, (__m512)(ldw(r + 16 * g4) + t));
+        }
+      }
+    }
+#undef UPD
+    if (nd) {
+      packedDotFinish(a0, d0, y, n, u + j + 8);
+      if (nd > 1) packedDotFinish(a1, d1, y, n, u + j + 12);
+    }
+  }
+}
+#endif
+
 /* ---- Tangent passes (layers ≥ 2) ---- */
 
 void FN(k_matVec2)(char* B, uint32_t out_, uint32_t A_, uint32_t x_, uint32_t B2_, uint32_t w_, int n, int m, uint32_t b_) {

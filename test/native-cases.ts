@@ -196,9 +196,61 @@ export const SHAPES: [number, number][] = [
   [100, 28], [12, 30], [100, 100],
 ];
 
+/**
+ * The packed first layer (native AVX-512 arenas: packedInput) against wasm's unpacked kernels: W packed on the native
+ * side and transposed on the wasm side, then two online steps of every kind (the forward pass with and without bias;
+ * inputSweep with A and B, B alone, A alone) on images with blank groups, a lone +0 and −0 among nonzero pixels, and
+ * W back from either layout. Every buffer but the two layouts themselves is compared byte for byte after each call;
+ * W after unpacking. Shapes with m a multiple of four (the packed layout's condition): every n mod 8, one and an odd
+ * number of blocks, the paper net's first layer. Empty where the arena has no packed kernels.
+ */
+export function packedCases(n: number, m: number, seed: number): string[] {
+  const bad: string[] = [];
+  const T = new Twin(4 * (8 * n * m + 40 * (n + m)) + (1 << 20), new Rng(seed));
+  if (T.N.kernels.fused!.packedInput === undefined) return bad;
+  const stride = (n + 3) & ~3;
+  const kw = T.A.kernels.fused!.input, kn = T.N.kernels.fused!.packedInput;
+  const WT = T.A.alloc(m * stride), P = T.N.alloc(m * stride); // the two layouts: not compared
+  const W = T.buf(n * m), z = T.buf(n), bias = T.buf(n), y = T.buf(n), A = T.buf(n), Bv = T.buf(n), u = T.buf(m);
+  const imgs = [T.image(m, 0.6), T.image(m, 0.3)];
+  for (const img of imgs) for (const s of ["w", "n"] as const) { if (m > 5) { img[s][1] = 0; img[s][m - 2] = -0; img[s][5] = -0; } }
+  // Where only the sign of a zero tells the expressions apart: weights −0 in the last unit and at n & ~7 of every
+  // third pixel, B = +0 there (c·B is then −0 for half the rows, and r + c·B differs from r + (c·B + 0·0)).
+  for (const s of ["w", "n"] as const) {
+    for (const i of new Set([n - 1, n & ~7].filter((i) => i < n))) {
+      Bv[s][i] = 0;
+      for (let j = 0; j < m; j += 3) W[s][i * m + j] = -0;
+    }
+  }
+  const ixw = T.A.alloc(m), ixn = T.N.alloc(m);
+  const idx = { w: new Int32Array(ixw.buffer, ixw.byteOffset, m), n: new Int32Array(ixn.buffer, ixn.byteOffset, m) };
+  const cnt = { w: 0, n: 0 };
+  const both = (what: string, f: (k: typeof kw, side: "w" | "n", L: Buf) => void) => {
+    f(kw, "w", WT); f(kn, "n", P);
+    const d = T.diff(`packed ${what} (${n}×${m})`);
+    if (d !== null) bad.push(d);
+  };
+  both("pack", (k, s, L) => k.transpose(L, W[s], n, m, stride, false));
+  for (const img of imgs) {
+    both("nonzeros", (k, s) => { cnt[s] = k.nonzeros(idx[s], img[s], m); });
+    if (cnt.w !== cnt.n) bad.push(`packed nonzeros: ${cnt.w} vs ${cnt.n}`);
+    for (const bb of [null, bias]) both(`matVecT bias=${bb !== null}`, (k, s, L) => k.matVecT(z[s], L, stride, img[s], idx[s], cnt[s], n, bb && bb[s]));
+    for (const [hasA, hasB] of [[true, true], [false, true], [true, false]]) {
+      both(`inputSweep A=${hasA} B=${hasB}`, (k, s, L) => k.inputSweep(L, stride, m, n, img[s], y[s], hasA ? A[s] : null, hasB ? Bv[s] : null, u[s], idx[s], cnt[s], []));
+    }
+  }
+  both("unpack", (k, s, L) => k.transpose(L, W[s], n, m, stride, true));
+  return bad;
+}
+
+/** Shapes of the packed first layer: n mod 8 every value, m = 4 (one block), 12 (an odd number), 784 (MNIST). */
+export const PACKED_SHAPES: [number, number][] = [[1, 4], [2, 8], [3, 12], [4, 12], [5, 20], [6, 16], [7, 28], [8, 36], [9, 44], [13, 4], [17, 60],
+  [33, 92], [170, 784], [100, 784]];
+
 export function allCases(): string[] {
   const bad: string[] = [];
   SHAPES.forEach(([n, m], i) => bad.push(...kernelCases(n, m, 1000 + i)));
+  PACKED_SHAPES.forEach(([n, m], i) => bad.push(...packedCases(n, m, 2000 + i)));
   return bad;
 }
 

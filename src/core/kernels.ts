@@ -156,6 +156,12 @@ export interface FusedKernels {
   /** The first layer stored transposed (see InputLayer): plain references below, same names. */
   readonly input: InputKernels;
   /**
+   * The same InputKernels on a packed layout of WT (native AVX-512 arenas: native/kern.c's k_packT says how the
+   * floats sit), the same floats; for an online step without tangents and m a multiple of four (SweepStep).
+   * transpose packs and unpacks; inputSweep takes no tangents. Every buffer must be on the arena.
+   */
+  readonly packedInput?: InputKernels;
+  /**
    * The RNN's BPTT recursion, t = T … 1, in one call (src/nets/rnn/rnn.ts has the per-step loop it
    * replaces, the same kernels in the same order: the same floats). G, D, H: (T + 1) rows of N; S
    * (σ'), UJ: T rows. False, having done nothing, when a buffer is foreign; then the loop runs.

@@ -72,6 +72,10 @@ interface Exports {
   pixels(x: number, bytes: number, m: number): void;
   rnnBack(G: number, S: number, D: number, H: number, UJ: number, J: number, BJ: number, N: number, T: number, leak: number, rest: number, flags: number): void;
   rnnFwd(A: number, H: number, R: number, S: number, J: number, N: number, T: number, rows: number, leak: number, rest: number, flags: number): void;
+  /** Native AVX-512 arenas only (not wasm exports): the packed first layer of NativeKernels on this memory. */
+  packT?(P: number, W: number, n: number, m: number, stride: number, back: number): void;
+  matVecTP?(out: number, P: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
+  inputSweepP?(P: number, stride: number, m: number, n: number, x: number, y: number, A: number, B: number, u: number, idx: number, cnt: number): void;
   /** Native arenas only (not a wasm export): NativeKernels.forwardSp on this memory. */
   forwardSp?(z: number, y: number, d: number, u: number, W: number, x: number, b: number, n: number, m: number, beta: number): void;
   monoUpdate(out: number, W: number, pre: number, post: number, C: number, T: number, n: number, m: number): void;
@@ -125,6 +129,15 @@ export interface NativeKernels {
    * reductions, so not the wasm kernels' floats (native/kern.c); absent without AVX2 + FMA.
    */
   fast?: NativeKernels;
+  /**
+   * The first layer in a packed layout (blocks of four pixel rows, each group of four units of the four rows side
+   * by side: native/kern.c), exact AVX-512 copies only: W ↔ P (back = 1: to W), matVecT and inputSweep without
+   * tangents on P, the same floats as on WT.
+   */
+  packT?(B: number, P: number, W: number, n: number, m: number, stride: number, back: number): void;
+  matVecTP?(B: number, out: number, P: number, stride: number, x: number, idx: number, cnt: number, n: number, b: number): void;
+  inputSweepP?(B: number, P: number, stride: number, m: number, n: number, x: number, y: number, A: number, Bv: number, u: number, idx: number,
+    cnt: number): void;
 }
 
 let native: NativeKernels | null = null;
@@ -165,6 +178,11 @@ function withNative(x: Exports, N: NativeKernels, B: number): Exports {
     // Softplus: the units j < n & ~3 in C (the same bits), the last n mod 4 in wasm's scalar act() on the same
     // memory (as wasm's own activate does them after its vector loops). Other activations stay in wasm.
     ...(N.forwardSp ? { forwardSp: (z, y, d, u, W, v, b, n, m, beta) => N.forwardSp!(B, z, y, d, u, W, v, b, n, m, beta) } as Pick<Exports, "forwardSp"> : {}),
+    ...(N.packT && N.matVecTP && N.inputSweepP ? {
+      packT: (P, W, n, m, stride, back) => N.packT!(B, P, W, n, m, stride, back),
+      matVecTP: (out, P, stride, v, idx, cnt, n, b) => N.matVecTP!(B, out, P, stride, v, idx, cnt, n, b),
+      inputSweepP: (P, stride, m, n, v, y, A, Bv, u, idx, cnt) => N.inputSweepP!(B, P, stride, m, n, v, y, A, Bv, u, idx, cnt),
+    } as Pick<Exports, "packT" | "matVecTP" | "inputSweepP"> : {}),
     activate: (y, d, z, n, code, beta) => {
       const n4 = n & ~3;
       if (code !== 0 || n4 === 0) { x.activate(y, d, z, n, code, beta); return; }
@@ -509,6 +527,7 @@ export class WasmArena implements Arena {
           return true;
         },
         input: this.makeInputKernels(),
+        ...(this.x.packT ? { packedInput: this.makePackedInputKernels() } : {}),
         activate(y, d, z, n, code, beta) {
           const py = o(y), pd = o(d), pz = o(z);
           if ((py | pd | pz) < 0) return false;
@@ -536,6 +555,32 @@ export class WasmArena implements Arena {
           x.backUpdate(pg, pW, pO, pe, n, m, K, descPtr, pd, pt);
           return true;
         },
+      },
+    };
+  }
+
+  /**
+   * InputKernels on the packed layout (native AVX-512 arenas): no plain fallback, since the plain kernels read WT
+   * unpacked; a buffer off the arena, a tangent or m not a multiple of four is a caller's error.
+   */
+  private makePackedInputKernels(): InputKernels {
+    const x = this.x;
+    const o = (b: Buf | Int32Array) => {
+      const p = this.offsetOf(b);
+      if (p < 0) throw new Error("packed first layer: a buffer is not on the arena");
+      return p;
+    };
+    const on = (b: Buf | null) => (b === null ? 0 : o(b));
+    return {
+      transpose(WT, W, n, m, stride, back) {
+        if ((m & 3) !== 0) throw new Error("packed first layer: m must be a multiple of four");
+        x.packT!(o(WT), o(W), n, m, stride, back ? 1 : 0);
+      },
+      nonzeros(idx, v, m) { return x.nonzeros(o(idx), o(v), m); },
+      matVecT(z, WT, stride, v, idx, cnt, n, b) { x.matVecTP!(o(z), o(WT), stride, o(v), o(idx), cnt, n, on(b)); },
+      inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents) {
+        if (tangents.length > 0) throw new Error("packed first layer: no tangents (the tangent step keeps WT unpacked)");
+        x.inputSweepP!(o(WT), stride, m, n, o(v), o(y), on(A), on(B), o(u), o(idx), cnt);
       },
     };
   }

@@ -54,7 +54,8 @@ export class SweepStep implements PlasticStep {
   private readonly needUBack: boolean[];
   private readonly needE0: boolean;
 
-  constructor(net: MLP, rule: Rule, opts: StepOptions) {
+  /** `tangents`: a SweepTangentStep will wrap this step (its dW₁ tangents share WT's layout, so WT stays unpacked). */
+  constructor(net: MLP, rule: Rule, opts: StepOptions, tangents = false) {
     this.net = net;
     const p = plasticityOf(net.sites, rule, (n) => net.arena.alloc(n), { always: opts.always });
     this.plasticity = p.sites;
@@ -65,7 +66,9 @@ export class SweepStep implements PlasticStep {
     this.fused = plan.fused;
     const L = net.L, dims = net.dims, act1 = p.sites[1].act;
     if (plan.input) {
-      this.input = new InputLayer(net, net.k.fused!.input);
+      // The packed layout where the arena has it (native AVX-512): the same floats, the dots without shuffles.
+      const F = net.k.fused!, packed = !tangents && F.packedInput !== undefined && dims[0] % 4 === 0;
+      this.input = new InputLayer(net, packed ? F.packedInput! : F.input);
       this.inA = act1.some((a) => a.term.inputPre === "x") ? net.arena.alloc(dims[1]) : null;
       this.inB = act1.some((a) => a.term.inputPre === "x-u") ? net.arena.alloc(dims[1]) : null;
     } else { this.input = null; this.inA = null; this.inB = null; }
