@@ -906,13 +906,15 @@ void FN(k_inputSweep)(char* B, uint32_t WT_, int stride, int m, int n, uint32_t 
 /*
  * P holds the transposed first layer WT (m rows, pixel j's weights to the n units, m a multiple of four) in blocks
  * of four rows: block b, group g is the sixteen floats WT[4b + q][4g + l] (q, l < 4) at P + 16·(b·G + g), G = stride/4
- * (lanes past n are zero and never read). One 512-bit load is then four rows' four-lane groups side by side, which is
+ * (lanes past n are zero; the masked tail update loads them with its tile and stores them back untouched, and no result
+ * reads them). One 512-bit load is then four rows' four-lane groups side by side, which is
  * what dotRows assembles from sixteen loads and twelve inserts: the inserts took the two 512-bit ports the
  * arithmetic needs (the dots alone, over 784 × 170 weights in L1, took 7.7 µs on the Intel Xeon; reading the layer
  * from L2 takes 3), and the sweep waited on them. Measured by scripts/bench-sweep.ts (one core, alternating): the
  * sweep 19.1 → 12.3 µs a step, the forward pass 1.6 → 1.95 µs (a row's sixteen units are four loads apart now).
  * Every float the kernels below form is the one the unpacked kernels (k_matVecT, k_inputSweep without tangents)
- * form, by the same operations in the same order; only where the floats sit differs. test/native-cases.ts
+ * form, by the same operations in the same order (NaN payloads aside: which NaN an add returns depends on its
+ * operand order, as between wasm engines); only where the floats sit differs. test/native-cases.ts
  * (packedCases) holds them to the wasm kernels through pack and unpack, the tails and signed zeros included.
  */
 #define PK(P, G, j, i) ((P) + ((size_t)((j) >> 2) * (size_t)(G) + (size_t)((i) >> 2)) * 16 + ((j) & 3) * 4 + ((i) & 3))
@@ -1053,7 +1055,7 @@ void FN(k_inputSweepP)(char* B, uint32_t P_, int stride, int m, int n, uint32_t 
     const float* d0 = r0 + (size_t)(two ? 2 : 1) * G * 16;
     const float* d1 = nd > 1 ? d0 + (size_t)G * 16 : (nd ? d0 : r0);
     const int j = 4 * b;
-    float c[8];
+    float c[8] = {0}; /* c + 4 is read whole (spreadRows) even when the pair is one block */
     __mmask16 k[2] = {0, 0};
     int blank[2] = {1, 1};
     for (int h = 0; h < 1 + two; h++) {

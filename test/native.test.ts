@@ -79,6 +79,18 @@ for (const [name, over, learn] of metaCases) {
   });
 }
 
+// Without the gradient the tangent step carries no directions, so its primal step takes the packed first layer
+// (native AVX-512): the same bytes as wasm still.
+test("an episode without the gradient gives the same bytes on native and wasm (the packed first layer where there is one)", { skip }, () => {
+  const cfg: RunConfig = { ...small, split: "train" };
+  const ds = cachedDataset(cfg);
+  const layout = metaLayout(["bp", "oja"], cfg.hidden.length + 1, false);
+  const e = (backend: RunConfig["backend"]) => runEpisode({ ...cfg, backend }, ds, 3, layout, [0.005, 0.004], {}, "f32", { gradient: false });
+  const a = e("wasm"), b = e("native");
+  assert.deepEqual([b.loss, b.acc], [a.loss, a.acc]);
+  assert.ok(Number.isFinite(a.loss));
+});
+
 test("the CLI: --backend names the active kernels in one line; auto (the default) takes native where built, silently; the result names it", { skip }, () => {
   const args = ["train", "--tasks", "2", "--hidden", "12", "--shots", "3", "--query", "2", "--workers", "1", "--json"];
   const w = cli([...args, "--backend", "wasm"]), auto = cli(args);

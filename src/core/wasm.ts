@@ -571,15 +571,17 @@ export class WasmArena implements Arena {
       return p;
     };
     const on = (b: Buf | null) => (b === null ? 0 : o(b));
+    const four = (m: number) => { if ((m & 3) !== 0) throw new Error("packed first layer: m must be a multiple of four"); };
     return {
       transpose(WT, W, n, m, stride, back) {
-        if ((m & 3) !== 0) throw new Error("packed first layer: m must be a multiple of four");
+        four(m);
         x.packT!(o(WT), o(W), n, m, stride, back ? 1 : 0);
       },
       nonzeros(idx, v, m) { return x.nonzeros(o(idx), o(v), m); },
       matVecT(z, WT, stride, v, idx, cnt, n, b) { x.matVecTP!(o(z), o(WT), stride, o(v), o(idx), cnt, n, on(b)); },
       inputSweep(WT, stride, m, n, v, y, A, B, u, idx, cnt, tangents) {
         if (tangents.length > 0) throw new Error("packed first layer: no tangents (the tangent step keeps WT unpacked)");
+        four(m);
         x.inputSweepP!(o(WT), stride, m, n, o(v), o(y), on(A), on(B), o(u), o(idx), cnt);
       },
     };

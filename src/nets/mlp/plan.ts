@@ -25,6 +25,6 @@ export function planMlpTangentStep(net: MLP, rule: Rule, opts: StepOptions, para
   if (net.norm !== "none") throw new Error(`meta-gradients through ${net.norm} normalization are not implemented`);
   tangentThrough(opts);
   return fastForms(net, rule, opts).input
-    ? new SweepTangentStep(new SweepStep(net, rule, opts, true), params)
+    ? new SweepTangentStep(new SweepStep(net, rule, opts, params.length > 0), params)
     : new ComposedTangentStep(new ComposedStep(net, rule, opts), params);
 }
