@@ -33,7 +33,9 @@ export class SweepTangentStep implements TangentStep {
     const net = primal.net, I = primal.input;
     if (I === null || primal.transform.scale !== 1) throw new Error("SweepTangentStep: the primal step must be online with layer 1 transposed");
     // dW₁'s tangents live in WT's layout and take the unpacked kernels: a packed primal carries no tangents.
-    if (params.length > 0 && I.k === net.k.fused?.packedInput) throw new Error("SweepTangentStep: tangents need layer 1 unpacked (SweepStep with tangents = true)");
+    if (params.length > 0 && I.k === net.k.fused?.packedInput) {
+      throw new Error("SweepTangentStep: tangents need layer 1 unpacked (SweepStep with tangents = true)");
+    }
     this.primal = primal; this.params = params; this.P = params.length;
     this.t = new Tangents(net, this.P, 1);
     this.pass = net.tangents(this.t.dParams);
