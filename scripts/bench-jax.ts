@@ -1,5 +1,5 @@
 /**
- * npm run bench:jax [-- --rounds N] [--tasks N] [--shape-tasks N] [--out FILE] [--quick] [--no-shapes] [--doc] | [-- --render FILE]
+ * npm run bench:jax [-- --rounds N] [--tasks N] [--warmup N] [--shape-tasks N] [--out FILE] [--quick] [--no-shapes] [--doc] | [-- --render FILE]
  *
  * neuroplastic's backends (native, wasm) against the strongest JAX anchor
  * (../shared/anchors/jax_reference.py: v @ W, factored Oja, the dataset on the
@@ -18,12 +18,15 @@
  * JAX's compile time and its whole-process wall time are recorded beside its
  * step rate. Writes runs/bench-jax.json.
  *
- * Both sides are measured past a process's first seconds, which run slower on this machine whoever runs them
- * (2026-12-04, the Xeon, one core, online end to end: JAX's fresh process gave 25.1k / 24.8k steps/s over 40 tasks
- * and 26.6–27.1k over 200–1,600; ours, fresh, 24.4k and 25.1k over its first two runs of 200 tasks, then
- * 26.2–27.5k; `npm run bench:ramp` measures it): 200 online tasks a round for both (JAX's ramp is its first ~40
- * tasks), and ours after 400 tasks of each backend first.
+ * Both sides are timed past a process's first seconds, which ran slower here: ours, in a fresh process, 23,776 and
+ * 24,899 steps/s over its first two runs of 200 online tasks, then 26,023–27,029 (`taskset -c 0 npm run bench:ramp`,
+ * docs/bench-ramp-xeon-2026-12-04.json; an earlier run 24,408, 25,460, then 26,190–27,535); JAX's fresh process
+ * 26,016 over 40 tasks against 26,705–26,789 over 200–1,600 in that run, 25,119 / 24,781 over 40 against 26,947 /
+ * 27,067 over 400 in direct runs of the anchor before it, and within noise in the earlier bench:ramp run. So ours runs
+ * --warmup tasks (400) of each backend before the rounds, and JAX's rates are over the tasks past its first few
+ * (jaxPast: two processes and the difference of their timed loops, since the anchor has no warm-up of its own).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -49,6 +52,8 @@ const tasks = opt("--tasks", quick ? 10 : 200);
 // Widths and depths, one round: 160 tasks of the 100-wide nets (past JAX's first ~40, which run slower), fewer as the
 // step's cost grows with the width squared (the 2000-wide net's: 3 tasks, 5 s).
 const shapeTasks = opt("--shape-tasks", quick ? 10 : 160);
+// Ours, untimed, before the rounds: online tasks of each backend (a process's first seconds run slower; the header).
+const warmupTasks = opt("--warmup", quick ? 3 : 400);
 const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench-jax.json";
 /**
  * The docs/benchmarks.md section of a result file (between the bench:jax markers, kept by
@@ -83,8 +88,10 @@ function renderDoc(res: Record<string, any>, file: string): void {
       `${res.date.slice(0, 10)}; JAX ${r0.jax_version} (one core, single-threaded XLA, \`taskset -c 0\`). Ours: the ${ours} backend` +
       `${res.native_isa ? ` (${res.native_isa} path; the same bytes as wasm)` : ""}, wasm beside it. The sides alternate within each round; ratios are ours ÷ JAX, ` +
       "the median of the per-round ratios (min–max). JAX's rates exclude its compile time, given beside them with the whole process's wall time." +
-      (res.warmup_tasks ? ` Online: ${res.tasks} tasks a round on both sides, ours after ${res.warmup_tasks} tasks of each backend (a process's first ` +
-        "seconds run slower here, JAX's and ours alike: scripts/bench-jax.ts's header has the measurements)." : ""),
+      (res.warmup_tasks ? ` Online: ${res.tasks} tasks a round on both sides, ours after ${res.warmup_tasks} tasks of each backend` +
+        (r0.jax_past_tasks ? `, JAX's rates over the tasks past its process's first ${r0.jax_past_tasks.online} (online; meta ${r0.jax_past_tasks.meta}, ` +
+          `RNN ${r0.jax_past_tasks.rnn}: two processes, the difference of their timed loops)` : "") +
+        " (a process's first seconds run slower here: scripts/bench-jax.ts's header has the measurements)." : ""),
     "",
     // The run itself keeps one core busy (load ≈ 1); more than that is other work sharing the machine.
     `${busy ? "**This machine was shared with other jobs during the run**" : "The machine was quiet during the run"} (load average ${f2(res.loadavg_start[0])} at the start, ` +
@@ -203,6 +210,15 @@ function stepRate(cfg: RunConfig, reps: number, steps: number): number {
   return median(rates);
 }
 
+/** The commit measured, and whether the tree had changes beyond it (tracked files), for the result file. */
+function gitState(): { commit: string | null; dirty: boolean | null } {
+  const root = new URL("..", import.meta.url).pathname;
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" });
+  if (head.status !== 0) return { commit: null, dirty: null };
+  const st = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" });
+  return { commit: head.stdout.trim(), dirty: st.status === 0 ? st.stdout.trim() !== "" : null };
+}
+
 /** A JAX run with its whole-process wall time. */
 function jax(args: string[], rnn = false): Record<string, any> {
   const t0 = performance.now();
@@ -210,9 +226,25 @@ function jax(args: string[], rnn = false): Record<string, any> {
   return { ...r, process_s: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * JAX's rate past its process's first `n0` tasks, as ours is timed past a warm-up: the anchor times its loop from
+ * the first task with no warm-up of its own (and ../shared's script is not ours to change), so two fresh processes
+ * run the same seed's first n0 and first n0 + n tasks, and the rate is n over the difference of their timed loops.
+ * `fresh_*` keep the longer process's own rate over all its tasks; n0 = 0 is one process (--quick).
+ */
+function jaxPast(args: string[], n: number, n0: number, rnn = false): Record<string, any> {
+  const b = jax([...args, "--tasks", String(n0 + n)], rnn);
+  if (n0 === 0) return { ...b, fresh_steps_per_s: b.steps_per_s, fresh_tasks_per_s: b.tasks_per_s, past_tasks: 0 };
+  const a = jax([...args, "--tasks", String(n0)], rnn), dt = b.seconds - a.seconds, perTask = (b.steps_per_s * b.seconds) / (n0 + n);
+  // The timed loops are rounded to milliseconds; a difference under a tenth of the longer loop would be noise.
+  if (!(dt > 0.1 * b.seconds)) throw new Error(`bench:jax: JAX's ${n0 + n}-task loop (${b.seconds} s) is not clearly longer than its ${n0}-task loop (${a.seconds} s)`);
+  return { ...b, steps_per_s: (n * perTask) / dt, tasks_per_s: n / dt, fresh_steps_per_s: b.steps_per_s, fresh_tasks_per_s: b.tasks_per_s,
+    past_tasks: n0, process_s: b.process_s, short_process_s: a.process_s };
+}
+
 const res: Record<string, any> = {
   date: new Date().toISOString(), node: process.version, cpu: cpus()[0]?.model, cores: cpus().length, native_isa: nativeIsa(), native_fast_isa: nativeFastIsa(),
-  rounds, tasks, warmup_tasks: quick ? 3 : 2 * tasks, loadavg_start: loadavg(), per_round: [] as any[],
+  rounds, tasks, warmup_tasks: warmupTasks, shape_tasks: shapeTasks, ...gitState(), loadavg_start: loadavg(), per_round: [] as any[],
 };
 // Warm-up: JIT, wasm tier-up, arenas, the dataset.
 // The RNN is warmed up too: its first tasks in a process pay its own JIT and arena sizing, which a round of a few tasks would count.
@@ -225,20 +257,23 @@ for (let k = 0; k < rounds; k++) {
   // Our backends in alternating order from round to round (the first in a round has no edge).
   const bs = k % 2 === 0 ? backends : [...backends].reverse();
   for (const b of bs) R[`online_${b}`] = await trainRate({ ...base, backend: b }, tasks);
-  const jo = jax(["--tasks", String(tasks), "--seed", "1"]);
+  const jo = jaxPast(["--seed", "1"], tasks, quick ? 0 : 40);
   R.online_jax = jo.steps_per_s; R.online_jax_compile_s = jo.compile_s; R.online_jax_process_s = jo.process_s; R.jax_version = jo.jax;
+  R.online_jax_fresh = jo.fresh_steps_per_s; R.jax_past_tasks = { online: jo.past_tasks };
   for (const b of bs) R[`meta_${b}`] = episodeRate({ ...base, backend: b }, quick ? 2 : 5);
   const metaTasks = quick ? "2" : "6";
-  const jf = jax(["--mode", "meta", "--grad", "fwd2", "--tasks", metaTasks, "--split", "train"]);
-  const jr = jax(["--mode", "meta", "--grad", "rev", "--tasks", metaTasks, "--split", "train"]);
+  const jf = jaxPast(["--mode", "meta", "--grad", "fwd2", "--split", "train"], Number(metaTasks), quick ? 0 : 2);
+  const jr = jaxPast(["--mode", "meta", "--grad", "rev", "--split", "train"], Number(metaTasks), quick ? 0 : 2);
   R.meta_jax_fwd2 = jf.tasks_per_s; R.meta_jax_rev = jr.tasks_per_s; R.meta_jax_best = Math.max(jf.tasks_per_s, jr.tasks_per_s);
   R.meta_jax_compile_s = { fwd2: jf.compile_s, rev: jr.compile_s }; R.meta_jax_process_s = { fwd2: jf.process_s, rev: jr.process_s };
+  R.meta_jax_fresh = { fwd2: jf.fresh_tasks_per_s, rev: jr.fresh_tasks_per_s }; R.jax_past_tasks.meta = jf.past_tasks;
   // Half the online task count, at most 20 (a tenth of a second per task): a quarter of 40 left one task's noise in every ratio.
   const rnnTasks = Math.max(4, Math.min(20, tasks >> 1));
   for (const b of bs) R[`rnn_${b}`] = await trainRate({ ...RNN, backend: b }, rnnTasks);
   if (jaxRnn) {
-    const jn = jax(["--tasks", String(rnnTasks), "--hidden", "100", "--delay", "20"], true);
+    const jn = jaxPast(["--hidden", "100", "--delay", "20"], rnnTasks, quick ? 0 : 4, true);
     R.rnn_jax = jn.steps_per_s; R.rnn_jax_compile_s = jn.compile_s; R.rnn_jax_process_s = jn.process_s;
+    R.rnn_jax_fresh = jn.fresh_steps_per_s; R.jax_past_tasks.rnn = jn.past_tasks;
   }
   for (const b of bs) R[`bare_${b}`] = stepRate({ ...base, backend: b }, 3, 2000);
   const probe = probeStep(quick ? 4000 : 10000);
@@ -262,8 +297,9 @@ if (!argv.includes("--no-shapes")) {
     const o = await trainRate({ ...base, hidden, backend: ours }, n);
     if (backends.includes("native-fast")) await trainRate({ ...base, hidden, backend: "native-fast" }, Math.max(2, n >> 2));
     const of = backends.includes("native-fast") ? await trainRate({ ...base, hidden, backend: "native-fast" }, n) : null;
-    const j = jax(["--tasks", String(n), "--seed", "1", "--hidden", h]);
+    const j = jaxPast(["--seed", "1", "--hidden", h], n, quick ? 0 : Math.max(1, n >> 2));
     res.shapes.push({ hidden: h, tasks: n, ours: o, jax: j.steps_per_s, ratio: o / j.steps_per_s, jax_compile_s: j.compile_s, jax_process_s: j.process_s,
+      jax_fresh: j.fresh_steps_per_s, jax_past_tasks: j.past_tasks, warmup_tasks: Math.max(2, n >> 2),
       ...(of !== null ? { fast: of, fast_ratio: of / j.steps_per_s } : {}) });
     writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
   }

@@ -1,13 +1,16 @@
 /**
- * npm run bench:ramp [-- --backend native|native-fast|wasm] [--runs 6] [--tasks 200] [--jax 40,200,400,1600]
+ * npm run bench:ramp [-- --backend native|native-fast|wasm] [--runs 6] [--tasks 200] [--jax 40,200,400,1600] [--out FILE]
  *
  * A process's first seconds: online end to end (bp + Oja, the paper's net) in consecutive runs of `--tasks` tasks
  * in one fresh process of ours, and JAX's anchor (../shared/anchors/jax_reference.py, a fresh process each) at each
  * task count of `--jax`. On the Xeon both ran slower at first (ours its first ~400 tasks, JAX its first ~40), which
  * is why scripts/bench-jax.ts measures 200 tasks a round on both sides, ours after 400 tasks of each backend.
- * Run it pinned (`taskset -c 1 npm run bench:ramp`; JAX is pinned to core 0 by scripts/anchor.ts).
+ * Run it pinned (`taskset -c 0 npm run bench:ramp`, as bench:jax runs; JAX is pinned to core 0 by scripts/anchor.ts).
+ * Writes runs/bench-ramp.json (or --out).
  */
+import { cpus } from "node:os";
 import "../src/core/native.js";
+import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
@@ -15,6 +18,8 @@ import { jaxAvailable, runJax } from "./anchor.js";
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
+const BACKENDS = ["native", "native-fast", "wasm", "js"];
+if (!BACKENDS.includes(opt("--backend", "native"))) { console.error(`bench:ramp: --backend takes one of ${BACKENDS.join(", ")}`); process.exit(2); }
 const backend = opt("--backend", "native") as Backend, runs = Number(opt("--runs", "6")), tasks = Number(opt("--tasks", "200"));
 const jaxTasks = opt("--jax", "40,200,400,1600").split(",").filter(Boolean).map(Number);
 if (![runs, tasks, ...jaxTasks].every((n) => Number.isInteger(n) && n > 0)) {
@@ -30,8 +35,12 @@ for (let r = 0; r < runs; r++) {
 }
 await closePools();
 console.log(`ours (${backend}), one fresh process, ${runs} consecutive runs of ${tasks} tasks, steps/s: ${ours.map((x) => x.toFixed(0)).join(" ")}`);
+const jax: { tasks: number; steps_per_s: number }[] = [];
 if (!jaxAvailable()) console.log("JAX: no venv (NEUROPLASTIC_JAX_VENV or .venv-jax), not measured");
 else {
-  const j = jaxTasks.map((n) => `${n} tasks ${Number(runJax(["--tasks", String(n), "--seed", "1"]).steps_per_s).toFixed(0)}`);
-  console.log(`JAX, a fresh process each, steps/s (compile excluded): ${j.join(", ")}`);
+  for (const n of jaxTasks) jax.push({ tasks: n, steps_per_s: Number(runJax(["--tasks", String(n), "--seed", "1"]).steps_per_s) });
+  console.log(`JAX, a fresh process each, steps/s (compile excluded): ${jax.map((j) => `${j.tasks} tasks ${j.steps_per_s.toFixed(0)}`).join(", ")}`);
 }
+const out = opt("--out", new URL("../runs/bench-ramp.json", import.meta.url).pathname);
+writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
+console.log(`wrote ${out}`);

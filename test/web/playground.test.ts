@@ -161,18 +161,18 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
     }
     await page.close();
   }
-  // 2,000-example tasks (400 shots): long enough that progress inside a task is shown on a fast core.
-  const { page, errors } = await open(env, "#preset=custom&hidden=300,200&shots=400&tasks=12&seed=5");
+  // 2,000-example tasks (400 shots): long enough that progress inside a task is shown on a fast core; 20 tasks leave
+  // room for a few Pauses.
+  const { page, errors } = await open(env, "#preset=custom&hidden=300,200&shots=400&tasks=20&seed=5");
   await waitPhase(page, "paused");
-  assert.deepEqual(await tasksShown(page), ["1 / 12 tasks", "1 / 12 tasks"]);
+  assert.deepEqual(await tasksShown(page), ["1 / 20 tasks", "1 / 20 tasks"]);
   await button(page, "Step").click();
   await waitPhase(page, "paused");
-  assert.deepEqual(await tasksShown(page), ["2 / 12 tasks", "2 / 12 tasks"], "Step: exactly one more task of both rules");
-  // Pause inside a task. The worker posts progress on a 200 ms clock restarted at each task's start, so where a task
-  // lasts 200–400 ms (a fast core) its one message inside lands past the half, always (CI's stop 36 waited for a first-
-  // half message and timed out); and a Pause clicked near a task's end can land after it on a loaded machine (a
-  // fresh-clone run beside a full reproduce saw both rules paused at 2000 / 2000). So: wait for any message inside a
-  // task after Step's, Pause, and if the Pause landed between tasks, Play and try again (each try spends at least a task).
+  assert.deepEqual(await tasksShown(page), ["2 / 20 tasks", "2 / 20 tasks"], "Step: exactly one more task of both rules");
+  // Pause inside a task. The worker shows the step it holds on (web/src/worker.ts), so a Pause read inside a task
+  // shows that task's position; one read between two tasks (a fast core's task is a few hundred ms) shows the last
+  // step of the task before, 2000 / 2000. So: wait for any message inside a task after Step's, Pause, and if the Pause
+  // landed between tasks, Play and try again (each try spends at least a task; 18 are left).
   const inside = (w: string | null) => /task \d+: \d+ \/ 2000 examples/.test(w ?? "") && !/2000 \/ 2000/.test(w ?? "");
   let within: (string | null)[] = [], held: (string | undefined)[] = [];
   for (let attempt = 1; ; attempt++) {
@@ -186,7 +186,11 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
     within = await page.$$eval(".run .within", (els) => els.map((e) => e.textContent));
     held = await page.$$eval(".run .acc", (els) => els.map((e) => (e as HTMLElement).dataset.tasks));
     if (within.some(inside)) break;
-    assert.ok(attempt < 6, `${attempt} Pauses, none inside a task: ${within}`);
+    assert.ok(attempt < 6 && Number(held[0]) < 16, `${attempt} Pauses, none inside a task: ${within} (tasks done ${held})`);
+  }
+  // Where each run holds is where it is: inside the task after its finished ones (not an older message).
+  for (const [r, w] of within.entries()) {
+    if (inside(w)) assert.equal(Number(/task (\d+):/.exec(w!)![1]), Number(held[r]) + 1, `run ${r}: ${w} after ${held[r]} tasks`);
   }
   await page.waitForTimeout(1500);
   assert.deepEqual(await page.$$eval(".run .within", (els) => els.map((e) => e.textContent)), within, "held: nothing moves");
@@ -198,7 +202,7 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
   const finished = await accs(page);
   await button(page, "Reset").click();
   await waitPhase(page, "paused");
-  assert.deepEqual(await tasksShown(page), ["0 / 12 tasks", "0 / 12 tasks"], "Reset: fresh weights, nothing trained");
+  assert.deepEqual(await tasksShown(page), ["0 / 20 tasks", "0 / 20 tasks"], "Reset: fresh weights, nothing trained");
   await button(page, "Play").click();
   await done(page);
   assert.deepEqual(await accs(page), finished, "the same run again gives the same numbers");

@@ -137,6 +137,8 @@ async function train(m: StartMessage): Promise<void> {
     const ds = fromArrays(m.images, [n, rows, cols], m.labels, [n], m.source, "test");
     const probeLabels = m.probeIdx.map((i) => ds.labels[i]);
     let steps = 0, ms = 0, lastLook = -Infinity, lookMs = 0, lastProgress = -Infinity, progressEvery = PROGRESS;
+    /** The step the page was last shown (a progress message), so that a hold shows where it holds. */
+    let shown: TaskProgress | null = null;
     const busy = { train: 0, diagnostics: 0, views: 0 };
     const probeOf = networkOf(m.cfg.net).probe;
     // Measured after the task's last step (one pass of N·K examples per epoch).
@@ -152,8 +154,10 @@ async function train(m: StartMessage): Promise<void> {
       let net: PlasticNetwork | null = null;
       let t0 = performance.now(), sliceStart = t0;
       let r: IteratorResult<TaskProgress, TaskResult>;
+      let p: TaskProgress | null = null;
       while (!(r = g.next()).done) {
-        const p = r.value, now = performance.now();
+        p = r.value;
+        const now = performance.now();
         net = p.net;
         // A task's last step is shown when the page will hold on it (the last task, or a Step's) and when the task has taken
         // longer than a progress interval: the page would otherwise show it unfinished while it is scored and probed. A
@@ -163,6 +167,7 @@ async function train(m: StartMessage): Promise<void> {
         if (now - lastProgress > progressEvery || paused || last) {
           ms += now - t0;
           postProgress(m, t, p, ds);
+          shown = p;
           lastProgress = performance.now();
           busy.views += lastProgress - now;
           // A snapshot of a large network costs milliseconds: never more than a tenth of the time.
@@ -172,6 +177,9 @@ async function train(m: StartMessage): Promise<void> {
         if (now - sliceStart > SLICE || paused) {
           ms += performance.now() - t0;
           await turn();
+          // A Pause read in that turn holds on this step: show it (the page's position is otherwise the last throttled
+          // message's, up to a progress interval old and possibly of the task before).
+          if (paused && shown !== p) { const v0 = performance.now(); postProgress(m, t, p, ds); shown = p; lastProgress = performance.now(); busy.views += lastProgress - v0; }
           await holdWhilePaused(m, t, p.done);
           t0 = sliceStart = performance.now();
         }
@@ -208,6 +216,8 @@ async function train(m: StartMessage): Promise<void> {
       tasksEnded = t + 1;
       if (tasksEnded >= holdAfter && t + 1 < m.cfg.tasks) { paused = true; holdAfter = Infinity; }
       await turn();
+      // Held between tasks (a Pause read in that turn, or a Step's end): show the task's last step if it was not shown.
+      if (paused && p !== null && shown !== p) { postProgress(m, t, p, ds); shown = p; lastProgress = performance.now(); }
       await holdWhilePaused(m, t + 1, 0);
     }
     ctx.postMessage({ type: "done", id: m.id, run: m.run });
