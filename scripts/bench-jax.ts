@@ -22,7 +22,8 @@
  * 24,899 steps/s over its first two runs of 200 online tasks, then 26,023–27,029 (`taskset -c 0 npm run bench:ramp`,
  * docs/bench-ramp-xeon-2026-12-04.json; an earlier run 24,408, 25,460, then 26,190–27,535); JAX's fresh process
  * 26,016 over 40 tasks against 26,705–26,789 over 200–1,600 in that run, 25,119 / 24,781 over 40 against 26,947 /
- * 27,067 over 400 in direct runs of the anchor before it, and within noise in the earlier bench:ramp run. So ours runs
+ * 27,067 over 400 in direct runs of the anchor before it, and 26,235 over 40 against 26,295–26,940 in an earlier
+ * bench:ramp run. So ours runs
  * --warmup tasks (400) of each backend before the rounds, and JAX's rates are over the tasks past its first few
  * (jaxPast: two processes and the difference of their timed loops, since the anchor has no warm-up of its own).
  */

@@ -8,7 +8,8 @@
  * Run it pinned (`taskset -c 0 npm run bench:ramp`, as bench:jax runs; JAX is pinned to core 0 by scripts/anchor.ts).
  * Writes runs/bench-ramp.json (or --out).
  */
-import { cpus } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg } from "node:os";
 import "../src/core/native.js";
 import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG, type Backend, type RunConfig } from "../src/experiments/task.js";
@@ -28,6 +29,7 @@ if (![runs, tasks, ...jaxTasks].every((n) => Number.isInteger(n) && n > 0)) {
 }
 
 const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
+const load0 = loadavg();
 const ours: number[] = [];
 for (let r = 0; r < runs; r++) {
   const res = await train({ ...cfg, tasks }, 1);
@@ -42,5 +44,8 @@ else {
   console.log(`JAX, a fresh process each, steps/s (compile excluded): ${jax.map((j) => `${j.tasks} tasks ${j.steps_per_s.toFixed(0)}`).join(", ")}`);
 }
 const out = opt("--out", new URL("../runs/bench-ramp.json", import.meta.url).pathname);
-writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
+const git = (...a: string[]) => { const r = spawnSync("git", a, { cwd: new URL("..", import.meta.url).pathname, encoding: "utf8" }); return r.status === 0 ? r.stdout.trim() : null; };
+const status = git("status", "--porcelain", "--untracked-files=no");
+writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, commit: git("rev-parse", "HEAD"),
+  dirty: status === null ? null : status !== "", loadavg_start: load0, loadavg_end: loadavg(), backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
 console.log(`wrote ${out}`);

@@ -169,12 +169,13 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
   await button(page, "Step").click();
   await waitPhase(page, "paused");
   assert.deepEqual(await tasksShown(page), ["2 / 20 tasks", "2 / 20 tasks"], "Step: exactly one more task of both rules");
-  // Pause inside a task. The worker shows the step it holds on (web/src/worker.ts), so a Pause read inside a task
-  // shows that task's position; one read between two tasks (a fast core's task is a few hundred ms) shows the last
-  // step of the task before, 2000 / 2000. So: wait for any message inside a task after Step's, Pause, and if the Pause
-  // landed between tasks, Play and try again (each try spends at least a task; 18 are left).
-  const inside = (w: string | null) => /task \d+: \d+ \/ 2000 examples/.test(w ?? "") && !/2000 \/ 2000/.test(w ?? "");
-  let within: (string | null)[] = [], held: (string | undefined)[] = [];
+  // Pause inside a task. The worker shows the step it holds on (web/src/worker.ts) and the page says where it holds
+  // (.within's data-held, "task:done" from the worker's "held" message). A Pause read between two tasks (a fast
+  // core's task is a few hundred ms) holds there and shows the last step of the task before, 2000 / 2000. So: wait
+  // for any message inside a task after Step's, Pause, and if neither run holds inside a task, Play and try again
+  // (each try spends at least a task; 18 are left).
+  const heldAt = () => page.$$eval(".run .within", (els) => els.map((e) => (e as HTMLElement).dataset.held ?? ""));
+  let within: (string | null)[] = [], held: (string | undefined)[] = [], where: string[] = [];
   for (let attempt = 1; ; attempt++) {
     await button(page, "Play").click();
     await page.waitForFunction(() => {
@@ -185,17 +186,20 @@ test("Play / Pause / Step / Reset: sticky at every width; Step is one more task;
     await waitPhase(page, "paused");
     within = await page.$$eval(".run .within", (els) => els.map((e) => e.textContent));
     held = await page.$$eval(".run .acc", (els) => els.map((e) => (e as HTMLElement).dataset.tasks));
-    if (within.some(inside)) break;
-    assert.ok(attempt < 6 && Number(held[0]) < 16, `${attempt} Pauses, none inside a task: ${within} (tasks done ${held})`);
+    where = await heldAt();
+    if (where.some((h) => Number(h.split(":")[1]) > 0)) break;
+    assert.ok(attempt < 6 && Number(held[0]) < 16, `${attempt} Pauses, none inside a task: ${within} (held at ${where}, tasks done ${held})`);
   }
-  // Where each run holds is where it is: inside the task after its finished ones (not an older message).
-  for (const [r, w] of within.entries()) {
-    if (inside(w)) assert.equal(Number(/task (\d+):/.exec(w!)![1]), Number(held[r]) + 1, `run ${r}: ${w} after ${held[r]} tasks`);
+  // Each run shows where it holds (not an older message): inside task k, its step; between tasks, task k − 1's last.
+  for (const [r, h] of where.entries()) {
+    const [k, d] = h.split(":").map(Number);
+    assert.equal(within[r], d > 0 ? `task ${k}: ${d} / 2000 examples` : `task ${k - 1}: 2000 / 2000 examples`, `run ${r} held at ${h}`);
+    assert.equal(Number(held[r]), k - 1, `run ${r} held at ${h} after ${held[r]} tasks`);
   }
   await page.waitForTimeout(1500);
   assert.deepEqual(await page.$$eval(".run .within", (els) => els.map((e) => e.textContent)), within, "held: nothing moves");
   assert.deepEqual(await page.$$eval(".run .acc", (els) => els.map((e) => (e as HTMLElement).dataset.tasks)), held);
-  assert.ok(within.some(inside), `paused inside a task: ${within}`);
+  assert.deepEqual(await heldAt(), where, "held: the same place");
   await button(page, "Play").click();
   await done(page);
   await assertMatchesCli(page);

@@ -36,6 +36,8 @@ interface RunView {
   busy: TaskMessage["busy"] | null;
   done: boolean;
   held: boolean;
+  /** Where the worker holds ("held": its task, 0-based, and the examples of it done), or null while it runs. */
+  heldAt: { task: number; done: number } | null;
   error: string | null;
   progress: ProgressMessage | null;
   query: { task: number; answers: { index: number; pred: number }[] } | null;
@@ -59,7 +61,7 @@ let pausing: string | null = null;
 /** The run on screen's probe: how many images, how long it should take, and why fewer than usual (web/src/estimate.ts). */
 let probe: ProbePlan = { count: 0, seconds: 0, note: "" };
 
-function emptyView(): RunView { return { results: [], diag: [], stepsPerSec: 0, busy: null, done: false, held: false, error: null, progress: null, query: null, fields: null, measuring: null }; }
+function emptyView(): RunView { return { results: [], diag: [], stepsPerSec: 0, busy: null, done: false, held: false, heldAt: null, error: null, progress: null, query: null, fields: null, measuring: null }; }
 
 const CLASS_NAMES: Record<AppState["dataset"], string[]> = {
   mnist: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
@@ -477,7 +479,7 @@ function control(type: ControlMessage["type"]): void {
   if (!workers) return;
   seq++;
   pausing = null;
-  for (const r of RUNS) { workers[r].postMessage({ type, seq } satisfies ControlMessage); views[r].held = false; }
+  for (const r of RUNS) { workers[r].postMessage({ type, seq } satisfies ControlMessage); views[r].held = false; views[r].heldAt = null; }
 }
 
 function play(): void {
@@ -499,7 +501,10 @@ function onWorker(m: WorkerMessage): void {
   const v = views[m.run];
   if (m.type === "error") { v.error = m.message; showError(`Run ${m.run.toUpperCase()} stopped: ${m.message}`); }
   else if (m.type === "done") v.done = true;
-  else if (m.type === "held") v.held = m.seq === seq; // a hold from before the latest Play or Step is stale
+  else if (m.type === "held") {
+    v.held = m.seq === seq; // a hold from before the latest Play or Step is stale
+    v.heldAt = v.held ? { task: m.task, done: m.done } : null;
+  }
   else if (m.type === "progress") { v.progress = m; if (m.query) v.query = { task: m.task, answers: m.query }; }
   else if (m.type === "measuring") v.measuring = m.task;
   else {
@@ -585,6 +590,8 @@ function render(force = false): void {
     const bar = panel.querySelector<HTMLProgressElement>("progress")!;
     const inTask = p && !(v.done && p.done === p.total) ? p : null;
     const measuring = v.measuring !== null ? `task ${v.measuring + 1}: measuring diagnostics (${probe.count} probe images, ≈ ${fmtTime(probe.seconds)})…` : null;
+    // Where the worker holds, for tests (task 1-based: the task of `done`, or the next one at 0 between tasks).
+    panel.querySelector<HTMLElement>(".within")!.dataset.held = v.heldAt ? `${v.heldAt.task + 1}:${v.heldAt.done}` : "";
     put(panel.querySelector(".within")!, measuring ?? (inTask ? `task ${inTask.task + 1}: ${inTask.snap ? `${inTask.done} / ${inTask.total} examples` : "fresh weights, first step…"}` : v.done ? "all tasks done" : ""));
     const frac = inTask ? inTask.done / inTask.total : v.done ? 1 : 0;
     if (bar.value !== frac) bar.value = frac;

@@ -216,8 +216,12 @@ async function train(m: StartMessage): Promise<void> {
       tasksEnded = t + 1;
       if (tasksEnded >= holdAfter && t + 1 < m.cfg.tasks) { paused = true; holdAfter = Infinity; }
       await turn();
-      // Held between tasks (a Pause read in that turn, or a Step's end): show the task's last step if it was not shown.
-      if (paused && p !== null && shown !== p) { postProgress(m, t, p, ds); shown = p; lastProgress = performance.now(); }
+      // Held between tasks (a Pause read in that turn, or a Step's end): show the task's last step if it was not shown
+      // (a diverged task ends before its last step: its last shown position stays).
+      if (paused && p !== null && p.done === p.total && shown !== p) {
+        const v0 = performance.now();
+        postProgress(m, t, p, ds); shown = p; lastProgress = performance.now(); busy.views += lastProgress - v0;
+      }
       await holdWhilePaused(m, t + 1, 0);
     }
     ctx.postMessage({ type: "done", id: m.id, run: m.run });
