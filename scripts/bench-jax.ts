@@ -27,7 +27,6 @@
  * --warmup tasks (400) of each backend before the rounds, and JAX's rates are over the tasks past its first few
  * (jaxPast: two processes and the difference of their timed loops, since the anchor has no warm-up of its own).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
@@ -41,7 +40,7 @@ import { closePools } from "../src/experiments/pool.js";
 import { runEpisode } from "../src/experiments/episode.js";
 import { metaLayout } from "../src/learn/tangent.js";
 import { loadPixels } from "../src/data/pixels.js";
-import { jaxAvailable, jaxRnnAvailable, runJax, runJaxRnn } from "./anchor.js";
+import { gitState, jaxAvailable, jaxRnnAvailable, runJax, runJaxRnn } from "./anchor.js";
 // @ts-expect-error: a plain .mjs helper without types
 import { probeStep } from "./probe-step.mjs";
 
@@ -209,15 +208,6 @@ function stepRate(cfg: RunConfig, reps: number, steps: number): number {
     if (r >= 0) rates.push(steps / ((performance.now() - t0) / 1000));
   }
   return median(rates);
-}
-
-/** The commit measured, and whether the tree had changes beyond it (tracked files), for the result file. */
-function gitState(): { commit: string | null; dirty: boolean | null } {
-  const root = new URL("..", import.meta.url).pathname;
-  const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" });
-  if (head.status !== 0) return { commit: null, dirty: null };
-  const st = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd: root, encoding: "utf8" });
-  return { commit: head.stdout.trim(), dirty: st.status === 0 ? st.stdout.trim() !== "" : null };
 }
 
 /** A JAX run with its whole-process wall time. */

@@ -8,14 +8,13 @@
  * Run it pinned (`taskset -c 0 npm run bench:ramp`, as bench:jax runs; JAX is pinned to core 0 by scripts/anchor.ts).
  * Writes runs/bench-ramp.json (or --out).
  */
-import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import "../src/core/native.js";
 import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
-import { jaxAvailable, runJax } from "./anchor.js";
+import { gitState, jaxAvailable, runJax } from "./anchor.js";
 
 const argv = process.argv.slice(2);
 const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
@@ -44,8 +43,6 @@ else {
   console.log(`JAX, a fresh process each, steps/s (compile excluded): ${jax.map((j) => `${j.tasks} tasks ${j.steps_per_s.toFixed(0)}`).join(", ")}`);
 }
 const out = opt("--out", new URL("../runs/bench-ramp.json", import.meta.url).pathname);
-const git = (...a: string[]) => { const r = spawnSync("git", a, { cwd: new URL("..", import.meta.url).pathname, encoding: "utf8" }); return r.status === 0 ? r.stdout.trim() : null; };
-const status = git("status", "--porcelain", "--untracked-files=no");
-writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, commit: git("rev-parse", "HEAD"),
-  dirty: status === null ? null : status !== "", loadavg_start: load0, loadavg_end: loadavg(), backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
+writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, ...gitState(),
+  loadavg_start: load0, loadavg_end: loadavg(), backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
 console.log(`wrote ${out}`);
