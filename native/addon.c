@@ -209,9 +209,21 @@ static napi_value f_isa(napi_env env, napi_callback_info info) {
   return r;
 }
 
+/* The hash of the sources this addon was built from (scripts/build-native.mjs passes it): src/core/native.ts
+   refuses an addon built from other sources than native/ holds, whose kernels may take other arguments. */
+#ifndef NP_SOURCE
+#define NP_SOURCE "unknown"
+#endif
+static napi_value f_source(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value r;
+  napi_create_string_utf8(env, NP_SOURCE, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
 static void put(napi_env env, napi_value obj, const Table* T) {
   const struct { const char* name; napi_callback f; } fns[] = {
-    {"bind", f_bind}, {"isa", f_isa}, {"matVec", f_matVec}, {"matVecNZ", f_matVecNZ}, {"matTVec", f_matTVec},
+    {"bind", f_bind}, {"isa", f_isa}, {"source", f_source}, {"matVec", f_matVec}, {"matVecNZ", f_matVecNZ}, {"matTVec", f_matTVec},
     {"matTVec2", f_matTVec2}, {"addOuters", f_addOuters}, {"backUpdate", f_backUpdate}, {"matVecT", f_matVecT},
     {"inputSweep", f_inputSweep}, {"matVec2", f_matVec2}, {"matTVec2x2", f_matTVec2x2}, {"addOutersT", f_addOutersT},
     {"matVecs", f_matVecs}, {"matTVecs", f_matTVecs}, {"rnnBack", f_rnnBack},

@@ -43,18 +43,23 @@ import { loadPixels } from "../src/data/pixels.js";
 import { gitState, jaxAvailable, jaxRnnAvailable, runJax, runJaxRnn } from "./anchor.js";
 // @ts-expect-error: a plain .mjs helper without types
 import { probeStep } from "./probe-step.mjs";
+import { scriptFlags } from "./args.js";
 
-const argv = process.argv.slice(2);
-const opt = (k: string, d: number) => (argv.includes(k) ? Number(argv[argv.indexOf(k) + 1]) : d);
-const quick = argv.includes("--quick");
-const rounds = opt("--rounds", quick ? 1 : 3);
-const tasks = opt("--tasks", quick ? 10 : 200);
+const flags = scriptFlags(
+  "bench:jax",
+  "npm run bench:jax [-- --rounds N] [--tasks N] [--warmup N] [--shape-tasks N] [--out FILE] [--quick] [--no-shapes] [--doc] | [-- --render FILE]",
+  { rounds: "string", tasks: "string", warmup: "string", "shape-tasks": "string", out: "string", quick: "boolean", "no-shapes": "boolean", doc: "boolean",
+    render: "string" },
+);
+const quick = flags.has("quick");
+const rounds = flags.int("rounds", quick ? 1 : 3);
+const tasks = flags.int("tasks", quick ? 10 : 200);
 // Widths and depths, one round: 160 tasks of the 100-wide nets (past JAX's first ~40, which run slower), fewer as the
 // step's cost grows with the width squared (the 2000-wide net's: 3 tasks, 5 s).
-const shapeTasks = opt("--shape-tasks", quick ? 10 : 160);
+const shapeTasks = flags.int("shape-tasks", quick ? 10 : 160);
 // Ours, untimed, before the rounds: online tasks of each backend (a process's first seconds run slower; the header).
-const warmupTasks = opt("--warmup", quick ? 3 : 400);
-const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench-jax.json";
+const warmupTasks = flags.int("warmup", quick ? 3 : 400, 0);
+const outFile = flags.str("out", "runs/bench-jax.json");
 /**
  * The docs/benchmarks.md section of a result file (between the bench:jax markers, kept by
  * `npm run bench -- --doc`): `npm run bench:jax -- --doc` after a run, or `-- --render FILE` for an earlier one.
@@ -156,9 +161,12 @@ function summarize(res: Record<string, any>): void {
   res.medians = Object.fromEntries(Object.keys(rr[0]).filter((k) => typeof rr[0][k] === "number").map((k) => [k, median(rr.map((r) => r[k]))]));
 }
 
-if (argv.includes("--render")) {
-  const file = argv[argv.indexOf("--render") + 1];
-  const res = JSON.parse(readFileSync(file, "utf8"));
+const renderFile = flags.maybe("render");
+if (renderFile !== undefined) {
+  const file = renderFile;
+  let res;
+  try { res = JSON.parse(readFileSync(file, "utf8")); } catch (e) { flags.fail(`--render ${file}: ${(e as Error).message.split("\n")[0]}`); }
+  if (!Array.isArray(res?.per_round) || res.per_round.length === 0) flags.fail(`--render ${file}: not a bench:jax result file (no per_round)`);
   summarize(res);
   res.loadavg_end ??= res.per_round[res.per_round.length - 1].loadavg;
   renderDoc(res, file);
@@ -275,7 +283,7 @@ for (let k = 0; k < rounds; k++) {
 summarize(res);
 const ours = backends[0];
 
-if (!argv.includes("--no-shapes")) {
+if (!flags.has("no-shapes")) {
   // Widths and depths, one round each (ours, then JAX), end to end online: ratios ours ÷ JAX.
   res.shapes = [] as any[];
   const shapes: string[] = [...[100, 500, 1000, 2000].map((w) => `${w},${w},${w},${w}`), ...[2, 4, 8, 16].map((d) => Array(d).fill(100).join(","))];
@@ -314,4 +322,4 @@ for (const s of res.shapes ?? []) {
     (s.fast !== undefined ? `; native-fast ${s.fast.toFixed(0)} (${s.fast_ratio.toFixed(2)}×)` : ""));
 }
 console.log(`wrote ${outFile}`);
-if (argv.includes("--doc")) renderDoc(res, outFile);
+if (flags.has("doc")) renderDoc(res, outFile);

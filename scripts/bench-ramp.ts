@@ -15,17 +15,15 @@ import { DEFAULT_CONFIG, type Backend, type RunConfig } from "../src/experiments
 import { train } from "../src/experiments/train.js";
 import { closePools } from "../src/experiments/pool.js";
 import { gitState, jaxAvailable, runJax } from "./anchor.js";
+import { scriptFlags } from "./args.js";
 
-const argv = process.argv.slice(2);
-const opt = (k: string, d: string) => (argv.includes(k) ? argv[argv.indexOf(k) + 1] : d);
+const flags = scriptFlags("bench:ramp", "npm run bench:ramp [-- --backend native|native-fast|wasm|js] [--runs 6] [--tasks 200] [--jax 40,200,400,1600] [--out FILE]",
+  { backend: "string", runs: "string", tasks: "string", jax: "string", out: "string" });
 const BACKENDS = ["native", "native-fast", "wasm", "js"];
-if (!BACKENDS.includes(opt("--backend", "native"))) { console.error(`bench:ramp: --backend takes one of ${BACKENDS.join(", ")}`); process.exit(2); }
-const backend = opt("--backend", "native") as Backend, runs = Number(opt("--runs", "6")), tasks = Number(opt("--tasks", "200"));
-const jaxTasks = opt("--jax", "40,200,400,1600").split(",").filter(Boolean).map(Number);
-if (![runs, tasks, ...jaxTasks].every((n) => Number.isInteger(n) && n > 0)) {
-  console.error("bench:ramp: --runs, --tasks and --jax take positive whole numbers");
-  process.exit(2);
-}
+if (!BACKENDS.includes(flags.str("backend", "native"))) flags.fail(`--backend takes one of ${BACKENDS.join(", ")}`);
+const backend = flags.str("backend", "native") as Backend, runs = flags.int("runs", 6), tasks = flags.int("tasks", 200);
+const jaxTasks = flags.str("jax", "40,200,400,1600").split(",").filter(Boolean).map(Number);
+if (!jaxTasks.every((n) => Number.isInteger(n) && n > 0)) flags.fail("--jax takes positive whole numbers, comma-separated");
 
 const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
 const load0 = loadavg();
@@ -42,7 +40,7 @@ else {
   for (const n of jaxTasks) jax.push({ tasks: n, steps_per_s: Number(runJax(["--tasks", String(n), "--seed", "1"]).steps_per_s) });
   console.log(`JAX, a fresh process each, steps/s (compile excluded): ${jax.map((j) => `${j.tasks} tasks ${j.steps_per_s.toFixed(0)}`).join(", ")}`);
 }
-const out = opt("--out", new URL("../runs/bench-ramp.json", import.meta.url).pathname);
+const out = flags.str("out", new URL("../runs/bench-ramp.json", import.meta.url).pathname);
 writeAtomic(out, JSON.stringify({ date: new Date().toISOString(), cpu: cpus()[0]?.model, node: process.version, ...gitState(),
   loadavg_start: load0, loadavg_end: loadavg(), backend, tasks, ours_steps_per_s: ours, jax }, null, 1) + "\n");
 console.log(`wrote ${out}`);

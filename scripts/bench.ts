@@ -26,10 +26,11 @@ import { anchorAvailable, jaxAvailable, runAnchor, runRnnAnchor } from "./anchor
 import { profile } from "./profile.js";
 import { browserStepRate, CHROMIUM } from "./browser-rate.js";
 import { benchExpressionOja } from "./bench-expr.js";
+import { scriptFlags } from "./args.js";
 
-const argv = process.argv.slice(2);
-const quick = argv.includes("--quick");
-const outFile = argv.includes("--out") ? argv[argv.indexOf("--out") + 1] : "runs/bench.json";
+const flags = scriptFlags("bench", "npm run bench [-- --out FILE] [--doc] [--quick]", { out: "string", doc: "boolean", quick: "boolean" });
+const quick = flags.has("quick");
+const outFile = flags.str("out", "runs/bench.json");
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const BP: ThetaSpec = { bp: 0.0068 }, BPOJA: ThetaSpec = { bp: 0.0068, oja: 0.0053 };
 const base: RunConfig = { ...DEFAULT_CONFIG, tasks: 1 };
@@ -163,7 +164,7 @@ if (jaxAvailable()) {
   log("the strongest JAX, one core, alternating rounds (scripts/bench-jax.ts)…");
   const taskset = ["/usr/bin/taskset", "/bin/taskset"].find(existsSync);
   const args = ["--import", "tsx", new URL("./bench-jax.ts", import.meta.url).pathname, "--out", jaxFile,
-    ...(quick ? ["--quick"] : []), ...(argv.includes("--doc") ? ["--doc"] : [])];
+    ...(quick ? ["--quick"] : []), ...(flags.has("doc") ? ["--doc"] : [])];
   const r = taskset ? spawnSync(taskset, ["-c", "0", process.execPath, ...args], { stdio: ["ignore", "inherit", "inherit"] })
     : spawnSync(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"] });
   if (r.status !== 0) throw new Error(`bench: scripts/bench-jax.ts failed (exit ${r.status}); its output is above`);
@@ -255,7 +256,7 @@ console.log(targets);
 writeAtomic(outFile, JSON.stringify(res, null, 1) + "\n");
 log(`wrote ${outFile}`);
 await closePools();
-if (argv.includes("--doc")) {
+if (flags.has("doc")) {
   // The section written by `npm run bench:jax -- --doc` (between its markers) is kept as it is.
   const docFile = new URL("../docs/benchmarks.md", import.meta.url).pathname;
   const jaxBlock = existsSync(docFile) ? (readFileSync(docFile, "utf8").match(/<!-- bench:jax -->[\s\S]*?<!-- \/bench:jax -->\n/)?.[0] ?? "") : "";

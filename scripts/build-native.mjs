@@ -5,7 +5,8 @@
 // runs the WebAssembly kernels. -ffp-contract=off: no FMA contraction, so the floats are
 // the wasm kernels' own (native/kern.c says why); no -ffast-math.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,14 +16,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = process.env.NEUROPLASTIC_NATIVE_OUT || join(root, "build", "native.node");
 const say = (msg) => console.error(`native kernels: ${msg}`);
 
-function skip(why) {
+function skip(why, reason = why.replace(/^not built \((.*)\)$/, "$1")) {
   // A stale addon from an earlier build must not load after a build that was refused or failed.
   rmSync(out, { force: true });
+  // The reason, for src/core/native.ts to give when a run asks for the native kernels.
+  try { mkdirSync(dirname(out), { recursive: true }); writeFileSync(`${out}.skipped`, `${reason}\n`); } catch { /* the line below says it */ }
   say(`${why}; Node uses the WebAssembly kernels`);
   process.exit(0);
 }
 
-if (process.env.NEUROPLASTIC_NATIVE === "0") skip("not built (NEUROPLASTIC_NATIVE=0)");
+if (process.env.NEUROPLASTIC_NATIVE === "0") skip("not built (NEUROPLASTIC_NATIVE=0)", "NEUROPLASTIC_NATIVE=0 at install");
 const cc = process.env.CC || "cc";
 const include = [join(dirname(process.execPath), "..", "include", "node"), "/usr/include/node", "/usr/local/include/node"].find((d) =>
   existsSync(join(d, "node_api.h")),
@@ -46,11 +49,16 @@ try {
     compile("kern.c", "avx2fast.o", ["-DVW=8", "-DSUF=_avx2fast", "-mavx2", ...fast]);
     compile("kern.c", "avx512fast.o", ["-DVW=16", "-DSUF=_avx512fast", "-mavx512f", ...fast]);
   }
-  compile("addon.c", "addon.o", [`-I${include}`, ...(x86 ? ["-DNP_X86"] : [])]);
+  // The sources' hash, as src/core/native.ts computes it, so that an addon left from other sources is refused at load.
+  const h = createHash("sha256");
+  for (const f of ["kern.c", "addon.c"]) h.update(readFileSync(join(root, "native", f)));
+  const source = h.digest("hex").slice(0, 16);
+  compile("addon.c", "addon.o", [`-I${include}`, `-DNP_SOURCE="${source}"`, ...(x86 ? ["-DNP_X86"] : [])]);
   mkdirSync(dirname(out), { recursive: true });
   const part = `${out}.tmp`;
   execFileSync(cc, ["-shared", ...objs, "-o", part], { stdio: ["ignore", "ignore", "pipe"] });
   renameSync(part, out);
+  rmSync(`${out}.skipped`, { force: true });
   say(`${out === join(root, "build", "native.node") ? "build/native.node" : out} (${x86 ? "avx512 / avx2 / portable, chosen at load; native-fast avx512 / avx2 with FMA" : "portable"})`);
 } catch (e) {
   const first = String(e.stderr ?? e.message ?? e).split("\n").find((l) => l.trim() !== "") ?? "failed";

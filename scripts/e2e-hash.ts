@@ -16,6 +16,9 @@ import { loadDataset } from "../src/data/dataset.js";
 import { DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
 
 const backend = (process.argv[3] ?? "wasm") as RunConfig["backend"];
+const fail = (msg: string): never => { process.stderr.write(`e2e-hash: ${msg} (usage: e2e-hash.ts [repeats] [wasm|native|native-fast|js])\n`); process.exit(2); };
+if (!["wasm", "native", "native-fast", "js"].includes(backend)) fail(`unknown backend '${backend}'`);
+if (process.argv[2] !== undefined && !(Number.isInteger(Number(process.argv[2])) && Number(process.argv[2]) >= 1)) fail(`repeats must be a whole number ≥ 1, got '${process.argv[2]}'`);
 const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
 const ds = loadDataset("mnist", "test");
 for (let t = 0; t < 10; t++) runTask(cfg, ds, t); // warm-up: JIT, wasm tier-up, arena sizing

@@ -20,6 +20,7 @@ import { makeRule } from "../src/rules/rule.js";
 import { metaLayout } from "../src/learn/tangent.js";
 import { buildNetwork, DEFAULT_CONFIG, onTaskArena, shapeKey, taskStreams, type RunConfig } from "../src/experiments/task.js";
 import { loadDataset } from "../src/data/dataset.js";
+import { scriptFlags } from "./args.js";
 
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
@@ -92,11 +93,16 @@ return { tasks: N, online_ms: online, meta_ms: metaM, once, text };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const argv = process.argv.slice(2);
-  const N = argv.includes("--tasks") ? Number(argv[argv.indexOf("--tasks") + 1]) : 200;
-  const out = argv.includes("--json") ? argv[argv.indexOf("--json") + 1] : null;
-  const backend = (argv.includes("--backend") ? argv[argv.indexOf("--backend") + 1] : DEFAULT_CONFIG.backend) as RunConfig["backend"];
-  if (backend === "native" || backend === "native-fast") await import("../src/core/native.js");
+  const flags = scriptFlags("profile", "npm run profile [-- --tasks N] [--backend wasm|native|native-fast|js] [--json FILE]",
+    { tasks: "string", json: "string", backend: "string" });
+  const N = flags.int("tasks", 200);
+  const out = flags.maybe("json") ?? null;
+  const backend = flags.str("backend", DEFAULT_CONFIG.backend) as RunConfig["backend"];
+  if (!["wasm", "native", "native-fast", "js"].includes(backend)) flags.fail(`--backend takes one of wasm, native, native-fast, js, got '${backend}'`);
+  if (backend === "native" || backend === "native-fast") {
+    const n = await import("../src/core/native.js");
+    if ((backend === "native" ? n.nativeIsa() : n.nativeFastIsa()) === null) flags.fail(`--backend ${backend}: the native kernels are ${n.nativeMissing ?? "without this path"}`);
+  }
   const p = profile(N, backend);
   console.log(p.text);
   if (out) { const { text: _t, ...rest } = p; writeAtomic(out, JSON.stringify(rest, null, 1) + "\n"); }

@@ -16,7 +16,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readEvents } from "../src/report/tensorboard.js";
 import { nativeFastIsa, nativeIsa, nativeMissing } from "../src/core/native.js";
 import { WasmArena } from "../src/core/wasm.js";
 import { jsInputKernels, jsKernels, type InputTangent } from "../src/core/kernels.js";
@@ -265,12 +268,63 @@ test("without the addon (NEUROPLASTIC_NATIVE=0), --backend native-fast is a one-
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--tasks", "1", "--hidden", "8", "--shots", "2",
     "--query", "1", "--workers", "1", "--backend", "native-fast"], { cwd: root, encoding: "utf8", env: { ...process.env, NEUROPLASTIC_NATIVE: "0" } });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, "neuroplastic: --backend native-fast: the native kernels are disabled (NEUROPLASTIC_NATIVE=0); use --backend native or wasm\n");
+  // native is unavailable too, so wasm is the one backend left to suggest.
+  assert.equal(r.stderr, "neuroplastic: --backend native-fast: the native kernels are disabled (NEUROPLASTIC_NATIVE=0); use --backend wasm\n");
 });
 
-test("without AVX2 + FMA (NEUROPLASTIC_NATIVE_ISA=portable), native-fast is absent and refused in one line", { skip: nativeIsa() === null ? skip : false }, () => {
+test("with NEUROPLASTIC_NATIVE_ISA=portable (no AVX2 + FMA path), native-fast is absent and refused in one line that names the variable", { skip: nativeIsa() === null ? skip : false }, () => {
   const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--tasks", "1", "--hidden", "8", "--shots", "2",
     "--query", "1", "--workers", "1", "--backend", "native-fast"], { cwd: root, encoding: "utf8", env: { ...process.env, NEUROPLASTIC_NATIVE_ISA: "portable" } });
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, "neuroplastic: --backend native-fast: this CPU lacks AVX2 + FMA; use --backend native or wasm\n");
+  assert.equal(r.stderr, "neuroplastic: --backend native-fast: NEUROPLASTIC_NATIVE_ISA=portable turns its kernels off; use --backend native or wasm\n");
+});
+
+test("native-fast names itself and its path in every result file of train, meta and reproduce; the exact backends' files carry neither", { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-fast-files-"));
+  try {
+    const small = ["--hidden", "8", "--shots", "3", "--query", "2", "--workers", "1"];
+    for (const b of ["native-fast", "native"]) {
+      const t = cli(["train", "--tasks", "2", ...small, "--backend", b, "--curve", "3", "--tensorboard", join(dir, `tb-${b}`), "--out", join(dir, `${b}.json`)]);
+      assert.equal(t.code, 0, t.err);
+      const m = cli(["meta", "--episodes", "2", ...small, "--bracket", "1", "--eval-tasks", "1", "--no-figures", "--backend", b, "--out", join(dir, `m-${b}`)]);
+      assert.equal(m.code, 0, m.err);
+      const r = cli(["reproduce", "--quick", "--scenarios", "a", "--tasks", "2", "--diag-tasks", "1", "--workers", "1", "--json", "--backend", b,
+        "--out", join(dir, `rep-${b}`)]);
+      assert.equal(r.code, 0, r.err);
+    }
+    const files = (b: string) => [
+      `${b}.json`, `${b}.tasks.jsonl`, `${b}-curve.csv`, `m-${b}/meta.jsonl`, `m-${b}/bracket.json`, `m-${b}/summary.json`, `m-${b}/checkpoint.json`,
+      `rep-${b}/results.csv`, `rep-${b}/diagnostics.csv`, `rep-${b}/verdicts.json`, `rep-${b}/results.json`,
+    ].map((f) => [f, readFileSync(join(dir, f), "utf8")] as const);
+    for (const [f, text] of files("native-fast")) assert.ok(text.includes("native-fast") && text.includes(fastIsa!), `${f} names neither native-fast nor ${fastIsa}`);
+    // meta.jsonl: on every line.
+    for (const l of readFileSync(join(dir, "m-native-fast/meta.jsonl"), "utf8").trim().split("\n")) assert.deepEqual(
+      [JSON.parse(l).backend, JSON.parse(l).kernels], ["native-fast", fastIsa]);
+    for (const [f, text] of files("native")) assert.ok(!text.includes("native-fast") && !text.includes("kernels"), `${f} carries native-fast's fields`);
+    const events = (b: string) => readdirSync(join(dir, `tb-${b}`)).flatMap((run) => readEvents(join(dir, `tb-${b}`, run, "events.out.tfevents.neuroplastic")));
+    assert.ok(events("native-fast").some((e) => e.scalars.some(([t]) => t === `backend/native-fast (${fastIsa})`)));
+    assert.ok(!events("native").some((e) => e.scalars.some(([t]) => t.startsWith("backend/"))));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a run of one native-fast path is not resumed on the other (they give different bytes)", { skip: skip || (fastIsa !== "avx512+fma" ? "one native-fast path here" : false) }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-fast-resume-"));
+  try {
+    const out = join(dir, "r.json"), args = ["train", "--tasks", "3", "--hidden", "8", "--shots", "3", "--query", "2", "--workers", "1", "--backend", "native-fast"];
+    const a = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), ...args, "--out", out],
+      { cwd: root, encoding: "utf8", env: { ...process.env, NEUROPLASTIC_NATIVE_ISA: "avx2" } });
+    assert.equal(a.status, 0, a.stderr);
+    // An interrupted run: the header and the first task only.
+    const tasks = join(dir, "r.tasks.jsonl");
+    writeFileSync(tasks, readFileSync(tasks, "utf8").split("\n").slice(0, 2).join("\n") + "\n");
+    rmSync(out);
+    const b = cli([...args, "--out", out, "--resume"]);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /was written by a different configuration \(fields that differ: kernels\)/);
+    assert.equal(existsSync(out), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,10 +10,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { nativeIsa, nativeMissing } from "../src/core/native.js";
+import { inspectAddon, nativeIsa, nativeMissing } from "../src/core/native.js";
 import { DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
 import { cachedDataset } from "../src/experiments/datasets.js";
 import { runEpisode } from "../src/experiments/episode.js";
@@ -33,7 +33,8 @@ test(`native kernels give the wasm kernels' bytes, every kernel and tail (this C
 
 test("native kernels give the wasm kernels' bytes on the narrower vector paths (portable; avx2 where the CPU has it)", { skip }, () => {
   for (const path of ["portable", "avx2"]) {
-    if (path === isa) continue;
+    // (A path the CPU lacks is refused at load, with its reason: the test below.)
+    if (path === isa || (path === "avx2" && isa === "portable")) continue;
     const r = tsx("test/native-cases.ts", { NEUROPLASTIC_NATIVE_ISA: path });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^mismatches 0$/m, `${path}: ${r.stdout.slice(0, 2000)}`);
@@ -130,6 +131,8 @@ test("the install step never fails: without a compiler, or with NEUROPLASTIC_NAT
       assert.equal(r.stdout, "");
       assert.match(r.stderr, /^native kernels: not built \(.+\); Node uses the WebAssembly kernels\n$/, JSON.stringify(env));
       assert.equal(existsSync(out), false);
+      // Its reason, which a run asking for native gives (src/core/native.ts).
+      assert.match(readFileSync(`${out}.skipped`, "utf8"), env.NEUROPLASTIC_NATIVE === "0" ? /^NEUROPLASTIC_NATIVE=0 at install\n$/ : /\S/);
     }
     if (spawnSync("cc", ["--version"]).status !== 0) return; // no compiler here: the build itself cannot be shown
     // (NEUROPLASTIC_NATIVE cleared: CI's second run sets it to 0 for everything else.)
@@ -138,6 +141,40 @@ test("the install step never fails: without a compiler, or with NEUROPLASTIC_NAT
     assert.match(r.stderr, /^native kernels: .*native\.node/);
     const k = spawnSync(process.execPath, ["-e", `const k = require(${JSON.stringify(out)}); console.log(typeof k.inputSweep, k.isa())`], { encoding: "utf8" });
     assert.match(k.stdout, /^function (avx512|avx2|portable)\n$/, k.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a bad NEUROPLASTIC_NATIVE_ISA is one line and exit 2 on every backend, never a path picked silently", () => {
+  for (const [v, b] of [["AVX2", "native-fast"], ["garbage", "auto"], ["sse", "wasm"]]) {
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "src/cli/main.ts"), "train", "--tasks", "1", "--hidden", "8", "--shots", "2",
+      "--query", "1", "--workers", "1", "--backend", b], { cwd: root, encoding: "utf8", env: { ...process.env, NEUROPLASTIC_NATIVE_ISA: v } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `neuroplastic: NEUROPLASTIC_NATIVE_ISA="${v}": expected portable, avx2 or avx512 (unset: the widest this CPU has)\n`);
+  }
+});
+
+test("a damaged addon (truncated: dlopen would die of SIGBUS) and one built from other sources are refused with their reason, not loaded", { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-addon-"));
+  try {
+    const good = join(root, "build/native.node"), src = join(root, "native");
+    const ok = inspectAddon(good, src);
+    assert.ok("k" in ok, JSON.stringify(ok));
+    for (const n of [60, 1000, 20000, 40000]) {
+      const f = join(dir, `cut${n}.node`);
+      writeFileSync(f, readFileSync(good).subarray(0, n));
+      const r = inspectAddon(f, src);
+      assert.ok("missing" in r && /^not loaded \(build\/native\.node is damaged, truncated: /.test(r.missing), `${n}: ${JSON.stringify(r)}`);
+    }
+    // Sources moved on since the build (here: a comment added to a copy of kern.c).
+    mkdirSync(join(dir, "native"));
+    for (const f of ["kern.c", "addon.c"]) copyFileSync(join(src, f), join(dir, "native", f));
+    appendFileSync(join(dir, "native", "kern.c"), "/* edited */\n");
+    const copy = join(dir, "copy.node");
+    copyFileSync(good, copy);
+    const stale = inspectAddon(copy, join(dir, "native"));
+    assert.deepEqual(stale, { missing: "not loaded (build/native.node was built from other sources than native/ holds; rebuild it with npm run build:native)" });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

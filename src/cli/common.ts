@@ -17,7 +17,7 @@ import { DEFAULT_NET, networkKinds, networkModules, networkOf, type NetFlag } fr
 import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
-import { nativeFastIsa, nativeIsa, nativeMissing } from "../core/native.js";
+import { nativeEnvError, nativeFastIsa, nativeIsa, nativeIsaForced, nativeMissing } from "../core/native.js";
 
 import { UsageError } from "./errors.js";
 export { UsageError } from "./errors.js";
@@ -199,7 +199,7 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
     dataset: f.dataset, split: f.split, transpose: f.transpose, hidden: f.hidden, activation: f.activation,
     beta: f.beta, bias: f.bias, init: f.init.weights, gain: f.gain, theta, ojaOutput: f.ojaOutput, feedback: f.feedback,
     batch: f.batch, way: f.way, shots: f.shots, query: f.query, remap: f.remap, tasks: f.tasks, seed: f.seed,
-    backend: resolveBackend(f.backend), norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
+    ...backendFields(resolveBackend(f.backend)), norm: f.norm, optimizer: f.optimizer, epochs: f.epochs,
     ...(net.kind !== DEFAULT_NET ? { net: net.kind } : {}),
     ...Object.fromEntries(netKeys.map((k) => [k, given(k)])),
     ...(f.sparseLabels ? { sparseLabels: true } : {}),
@@ -207,22 +207,27 @@ export function configFrom(f: RunFlags, theta: ThetaSpec): RunConfig {
   };
 }
 
-let named = false;
+/** The backends named on stderr so far in this process (a sweep may run several). */
+const named = new Set<Backend>();
 
 /**
  * The kernels a run uses: --backend as given, or (auto, and when absent) native where its addon
  * loaded, else wasm. Both give the same bytes (test/native.test.ts), so auto changes no number; the
  * result files name the one that ran (config.backend). When --backend is given, one line on stderr
- * names the active kernels, once per process.
+ * names the active kernels, once per process for each backend a run uses.
  */
 export function resolveBackend(want: Backend | "auto" | undefined): Backend {
+  if (nativeEnvError !== null) throw new UsageError(nativeEnvError);
   if (want === "native" && nativeIsa() === null) throw new UsageError(`--backend native: the native kernels are ${nativeMissing}; use --backend wasm`);
   if (want === "native-fast" && nativeFastIsa() === null) {
-    throw new UsageError(`--backend native-fast: ${nativeIsa() === null ? `the native kernels are ${nativeMissing}` : "this CPU lacks AVX2 + FMA"}; use --backend native or wasm`);
+    const why = nativeIsa() === null ? `the native kernels are ${nativeMissing}; use --backend wasm`
+      : nativeIsaForced === "portable" ? "NEUROPLASTIC_NATIVE_ISA=portable turns its kernels off; use --backend native or wasm"
+      : "this CPU lacks AVX2 + FMA; use --backend native or wasm";
+    throw new UsageError(`--backend native-fast: ${why}`);
   }
   const b: Backend = want === undefined || want === "auto" ? (nativeIsa() !== null ? "native" : "wasm") : want;
-  if (want !== undefined && !named) {
-    named = true;
+  if (want !== undefined && !named.has(b)) {
+    named.add(b);
     const why = nativeIsa() === null ? `; native ${nativeMissing}` : "";
     const what = b === "native" ? `native (${nativeIsa()}; the same bytes as wasm)`
       : b === "native-fast" ? `native-fast (${nativeFastIsa()}; FMA and wide sums, not the same bytes as wasm)`
@@ -230,6 +235,11 @@ export function resolveBackend(want: Backend | "auto" | undefined): Backend {
     process.stderr.write(`neuroplastic: kernels ${what}\n`);
   }
   return b;
+}
+
+/** config.backend, and with native-fast the path that ran (config.kernels): a result file or a resume can tell the two paths apart. */
+export function backendFields(b: Backend): { backend: Backend; kernels?: string } {
+  return b === "native-fast" ? { backend: b, kernels: nativeFastIsa() ?? undefined } : { backend: b };
 }
 
 /** --workers within the machine: more threads than cores only contend (and thousands exhaust memory). */

@@ -44,7 +44,7 @@ import {
 } from "./common.js";
 import { OUTER_LOOPS, type OuterLoop } from "../meta/outer.js";
 import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
-import { checkTensorBoardDir, metaLog, metaScalars } from "./tensorboard.js";
+import { checkTensorBoardDir, metaLog, metaScalars, nameBackend } from "./tensorboard.js";
 
 export type MetaFlags = RunFlags & {
   episodes: number; metaLr: number; metaBatch: number; learn: string; family?: string; l1: number; perLayer: boolean; tail?: number;
@@ -314,7 +314,7 @@ function metaTensorBoard(dir: string, cfg: MetaConfig, paths: ReturnType<typeof 
   const earlier: MetaLogLine[] = from > 0 && paths && existsSync(paths.log)
     ? readFileSync(paths.log, "utf8").split("\n").filter((s) => s.trim() !== "").slice(0, from).map((s) => JSON.parse(s) as MetaLogLine) : [];
   const scalars = (l: MetaLogLine) => metaScalars(l, names, vecOf(layout, l.theta));
-  const log = metaLog(dir, from, earlier, scalars);
+  const log = nameBackend(metaLog(dir, from, earlier, scalars), cfg.run);
   return (l) => log.scalars(l.episode, scalars(l));
 }
 

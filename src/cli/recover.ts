@@ -26,7 +26,8 @@ export function registerRecover(program: Command): void {
       .option("--seeds <n>", "independent fits (seeds seed … seed+n−1): the spread is the identifiability", intArg("--seeds"), 3)
       .option("--iterations <n>", "Gauss–Newton iterations per fit", intArg("--iterations"), 10),
     { hidden: [20], way: 3, shots: 5, query: 1, tasks: 2, backend: "js" },
-    ["--norm", "--optimizer"],
+    // It fits in float64 on the plain reference (backend js), so --backend has nothing to choose.
+    ["--norm", "--optimizer", "--backend"],
   );
   cmd.action(runRecover);
 }

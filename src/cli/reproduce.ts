@@ -1,10 +1,10 @@
 import { Option, type Command } from "commander";
 import { defaultWorkers } from "../experiments/pool.js";
 import { cells, POOL_L1, reproduce, RNN_THETA, type ReproduceOptions } from "../reproduce/run.js";
-import { BACKENDS, type Backend } from "../experiments/task.js";
+import { BACKENDS, fastTag, type Backend } from "../experiments/task.js";
 import { writeReport } from "../reproduce/report.js";
 import { mkdirSync } from "node:fs";
-import { cappedWorkers, choice, intArg, numArg, progressBar, UsageError } from "./common.js";
+import { cappedWorkers, choice, intArg, numArg, progressBar, resolveBackend, UsageError } from "./common.js";
 import { describeFsError } from "./fs-errors.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { checkOutTarget } from "./out-target.js";
@@ -19,7 +19,7 @@ import type { ScenarioId } from "../reproduce/types.js";
 
 interface Flags {
   out: string; quick: boolean; tasks?: number; diagTasks?: number; probe: number; bp: number; oja: number; rnnBp: number; rnnOja: number;
-  metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend; json: boolean;
+  metaEpisodes: number; workers: number; seed: number; dataset: string; backend: Backend | "auto"; json: boolean;
   outer: OuterLoop; metaSeeds?: number; gridTasks?: number; bracket: number; scarcityEpisodes?: number; poolL1: number; transfer: string;
   resume: boolean; printConfig: boolean; config?: string; plan?: string; force: boolean; tensorboard?: string; scenarios?: ScenarioId[];
 }
@@ -84,7 +84,10 @@ export function registerReproduce(program: Command): void {
     )
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
     .option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded) or a directory of IDX files", "mnist")
-    .addOption(new Option("--backend <name>", "kernels").choices(BACKENDS as string[]).default("wasm"))
+    .addOption(
+      new Option("--backend <name>", "kernels: auto (native where its addon loaded, else wasm: the same bytes) | wasm | native | native-fast | js")
+        .choices([...BACKENDS, "auto"] as string[]).default("auto"),
+    )
     .option("--resume", "reuse the finished cells in --out (what a rerun does anyway: a cell is recomputed only when its settings changed)", false)
     .option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in results.json's `config`); flags given here win")
     .option("--print-config", "print the fully resolved configuration as JSON and exit", false)
@@ -101,7 +104,9 @@ export function registerReproduce(program: Command): void {
         "fields), step = the cell's place on its scenario's axis",
     )
     .addHelpText("after", "\nExample:\n  neuroplastic reproduce --quick --out runs/reproduce-quick")
-    .action(async (f: Flags) => {
+    .action(async (f: Flags, cmd: Command) => {
+      // Refused (a bad NEUROPLASTIC_NATIVE_ISA, native unavailable) before anything is written; named on stderr when given.
+      const backend = resolveBackend(cmd.getOptionValueSource("backend") === "default" ? undefined : f.backend);
       const o: ReproduceOptions = {
         out: f.out,
         ...(f.scenarios ? { scenarios: f.scenarios } : {}),
@@ -122,7 +127,7 @@ export function registerReproduce(program: Command): void {
         rnnTheta: { bp: f.rnnBp, oja: f.rnnOja },
         metaEpisodes: f.metaEpisodes,
         dataset: f.dataset,
-        backend: f.backend,
+        backend,
       };
       if (f.printConfig) {
         process.stdout.write(JSON.stringify(reproduceFlatConfig(o), null, 1) + "\n");
@@ -148,7 +153,7 @@ export function registerReproduce(program: Command): void {
       }
       // A rerun reuses every cached cell anyway, so the log is always rewritten from the first cell: never refused, never duplicated.
       if (f.tensorboard) checkTensorBoardDir(f.tensorboard, true, false);
-      const tb = f.tensorboard ? new ReproduceLogs(f.tensorboard) : null;
+      const tb = f.tensorboard ? new ReproduceLogs(f.tensorboard, { backend: o.backend, ...fastTag(o.backend) }) : null;
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");
       let rs;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EVENTS_FILE, runName, TensorBoardLog, type ScalarEvent } from "../report/tensorboard.js";
-import type { CurveSummary, TaskResult } from "../experiments/task.js";
+import { fastTag, type Backend, type CurveSummary, type TaskResult } from "../experiments/task.js";
 import type { MetaLogLine } from "../experiments/meta-train.js";
 import type { CellResult } from "../reproduce/types.js";
 import { UsageError } from "./common.js";
@@ -40,6 +40,18 @@ export function runDirs(dir: string, names: readonly string[]): string[] {
     return join(dir, k === 1 ? base : `${base}_${k}`);
   });
 }
+
+/**
+ * With native-fast (its bytes are not wasm's), a log names it: one scalar at step 0 whose tag is the backend
+ * and its path (`backend/native-fast (avx512+fma)` = 1). Nothing on the exact backends. Resumed logs drop the
+ * earlier one (their keep filters take no `backend/` event) before this writes it again.
+ */
+export function nameBackend(log: TensorBoardLog, cfg: { backend: Backend; kernels?: string }): TensorBoardLog {
+  const t = fastTag(cfg.backend, cfg.kernels);
+  if (t.backend) log.scalars(0, { [`backend/${t.backend} (${t.kernels})`]: 1 });
+  return log;
+}
+const notBackend = (e: ScalarEvent) => e.scalars.every(([t]) => !t.startsWith("backend/"));
 
 /** One task of `train` (step = the task's index): its tasks.jsonl fields. */
 export function taskScalars(r: TaskResult): Record<string, number> {
@@ -82,7 +94,7 @@ export function metaScalars(l: MetaLogLine, names: readonly string[], theta: rea
  */
 export function metaLog(dir: string, from: number, earlier: readonly MetaLogLine[], scalars: (l: MetaLogLine) => Record<string, number>): TensorBoardLog {
   const have = new Set<number>();
-  const keep = (e: ScalarEvent) => { const ok = e.step < from && !have.has(e.step); if (ok) have.add(e.step); return ok; };
+  const keep = (e: ScalarEvent) => { const ok = notBackend(e) && e.step < from && !have.has(e.step); if (ok) have.add(e.step); return ok; };
   const log = new TensorBoardLog(dir, from > 0 ? { keep } : {});
   for (const l of earlier) if (l.episode < from && !have.has(l.episode)) log.scalars(l.episode, scalars(l));
   return log;
@@ -98,13 +110,13 @@ export function metaLog(dir: string, from: number, earlier: readonly MetaLogLine
 export class ReproduceLogs {
   private logs = new Map<string, TensorBoardLog>();
   private xs = new Map<string, string[]>();
-  constructor(private dir: string) {}
+  constructor(private dir: string, private backend: { backend: Backend; kernels?: string } = { backend: "wasm" }) {}
   cell(c: CellResult): void {
     const xs = this.xs.get(c.scenario) ?? [];
     if (!xs.includes(c.x)) xs.push(c.x);
     this.xs.set(c.scenario, xs);
     let log = this.logs.get(c.rule);
-    if (!log) { log = new TensorBoardLog(join(this.dir, runName(c.rule))); this.logs.set(c.rule, log); }
+    if (!log) { log = nameBackend(new TensorBoardLog(join(this.dir, runName(c.rule))), this.backend); this.logs.set(c.rule, log); }
     const s = c.scenario;
     log.scalars(xs.indexOf(c.x), {
       [`${s}/acc`]: c.acc,

@@ -5,7 +5,7 @@ import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { optimizerOf } from "../learn/optimizers.js";
 import { networkOf } from "../nets/registry.js";
 import { train, type TrainOutcome } from "../experiments/train.js";
-import { checkConfig, dims, seqLen, summarize, type RunConfig, type Summary, type TaskResult } from "../experiments/task.js";
+import { checkConfig, dims, fastTag, seqLen, summarize, type RunConfig, type Summary, type TaskResult } from "../experiments/task.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { writeCurves } from "../report/curves.js";
 import {
@@ -34,7 +34,7 @@ import { taskSeconds } from "../experiments/cost.js";
 import { writeNpy } from "../data/npy.js";
 import type { SavedTask } from "../experiments/export.js";
 import { ARRAY_FORMATS, encodeArrayFile, type ArrayFormat } from "../data/array-file.js";
-import { checkTensorBoardDir, runDirs, taskScalars, trainLog, writeCurve } from "./tensorboard.js";
+import { checkTensorBoardDir, nameBackend, runDirs, taskScalars, trainLog, writeCurve } from "./tensorboard.js";
 
 /** The comparison the quick start runs: backprop vs backprop + Oja (the brief's coefficients). */
 export const DEFAULT_RULES = ["bp=0.0068", "bp=0.0068,oja=0.0053"];
@@ -351,7 +351,7 @@ async function runTrain(o: TrainFlags): Promise<void> {
     const cfg = cfgs[i];
     const bar = progressBar(cfg.tasks, !o.json, r.name.length > 24 ? r.name.slice(0, 23) + "…" : r.name.padEnd(24));
     let out;
-    const tb = o.tensorboard ? trainLog(tbDirs[i], o.resume ? stream?.done.get(r.name) ?? [] : undefined) : null;
+    const tb = o.tensorboard ? nameBackend(trainLog(tbDirs[i], o.resume ? stream?.done.get(r.name) ?? [] : undefined), cfg) : null;
     try {
       out = await train(cfg, workers, (n) => bar.update(n), undefined, {
         curve: o.curve,
@@ -404,7 +404,10 @@ async function runTrain(o: TrainFlags): Promise<void> {
       ) + "\n",
     );
     const files = [o.out, stream!.file];
-    if (curves.length) files.push(...(await writeCurves(o.out.replace(/\.json$/i, ""), curves, outcomes[0].cfg.way)));
+    if (curves.length) {
+      const c0 = outcomes[0].cfg;
+      files.push(...(await writeCurves(o.out.replace(/\.json$/i, ""), curves, c0.way, fastTag(c0.backend, c0.kernels) as Record<string, string>)));
+    }
     if (!o.json) console.log(`wrote ${files.join(", ")}`);
   }
 }

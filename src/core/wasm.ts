@@ -94,6 +94,8 @@ export interface NativeKernels {
   bind(buffer: ArrayBuffer): number;
   /** The vector path chosen at load: "avx512", "avx2" or "portable". */
   isa(): string;
+  /** The hash of the native/ sources the addon was built from (src/core/native.ts checks it); absent in addons built before it. */
+  source?(): string;
   matVec(B: number, out: number, W: number, x: number, n: number, m: number, b: number): void;
   matVecNZ(B: number, out: number, W: number, x: number, n: number, m: number, b: number, gidx: number, groups: number): number;
   matTVec(B: number, out: number, W: number, a: number, n: number, m: number): void;

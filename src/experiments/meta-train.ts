@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { writeAtomic } from "../core/files.js";
 import { runJobs } from "./pool.js";
-import { checkConfig, sitesOf, type RunConfig } from "./task.js";
+import { checkConfig, fastTag, sitesOf, type RunConfig } from "./task.js";
 import { cachedDataset } from "./datasets.js";
 import type { TermName } from "../rules/registry.js";
 import type { ThetaSpec } from "../rules/rule.js";
@@ -71,6 +71,9 @@ export interface MetaLogLine {
   skipped: boolean;
   /** "robust": the weight of the exact gradient in the combined estimate, per meta-parameter (the rest is the ES estimate). */
   wExact?: number[];
+  /** With --backend native-fast only (its bytes are not wasm's): the backend and its path (fastTag). */
+  backend?: "native-fast";
+  kernels?: string;
 }
 
 export interface MetaState {
@@ -245,6 +248,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
             tasks: cfg.bracket,
             candidates: bracket.candidates.map((c) => ({ theta: thetaSpec(layout, c.theta, fixed, sitesOf(cfg.run)), loss: c.loss })),
             chosen: thetaSpec(layout, bracket.theta, fixed, sitesOf(cfg.run)),
+            ...fastTag(cfg.run.backend, cfg.run.kernels),
           },
           null,
           1,
@@ -306,6 +310,7 @@ export async function metaTrain(cfg: MetaConfig, workers: number, out: MetaPaths
       grad,
       skipped: next.skipped > state.skipped,
       ...(wExact ? { wExact } : {}),
+      ...fastTag(cfg.run.backend, cfg.run.kernels),
     };
     state = next;
     log.push(line);

@@ -41,8 +41,13 @@ export interface RunConfig {
   remap: boolean;
   tasks: number;
   seed: number;
-  /** Kernels: "wasm" (f32x4 SIMD, default) or "js" (the plain reference). */
+  /** Kernels: "wasm" (f32x4 SIMD, default), "native" (the same bytes), "native-fast" (opt-in, not wasm's bytes) or "js" (the plain reference). */
   backend: Backend;
+  /**
+   * With native-fast only: the vector path that ran ("avx512+fma" or "avx2+fma"), since the two sum in
+   * different widths and give different bytes. Absent on the exact backends, whose paths all give wasm's.
+   */
+  kernels?: string;
   /** Normalization of hidden layers (an engineering trick, for baselines): none (default), layer, batch. */
   norm: Norm;
   /**
@@ -192,6 +197,15 @@ const arenaBytes = new Map<string, number>();
  * the plain kernels and float64. `build` must draw its random streams itself,
  * so the counting pass leaves the real one unchanged.
  */
+/**
+ * What a result file without a config (a CSV row, a log line) carries to name native-fast, its one backend
+ * whose bytes are not wasm's: the backend and the path that ran. Nothing on the exact backends, so their
+ * files stay as they were (test/native.test.ts holds them equal across wasm and native).
+ */
+export function fastTag(backend: Backend, kernels?: string): { backend?: "native-fast"; kernels?: string } {
+  return backend === "native-fast" ? { backend, kernels: kernels ?? nativeFastIsa() ?? "unknown" } : {};
+}
+
 export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, build: (arena: Arena) => T): T {
   if (backend === "js" || dtype === "f64") return build(heapArena(dtype));
   if (backend === "native" && nativeIsa() === null) {

@@ -54,10 +54,13 @@ export function curveChart(series: readonly { rule: string; curve: readonly Curv
 }
 
 /** `${base}-curve.csv` and `${base}-curve.svg/.png`; returns the paths written. */
-export async function writeCurves(base: string, series: readonly { rule: string; curve: readonly CurveSummary[] }[], way: number): Promise<string[]> {
+export async function writeCurves(
+  base: string, series: readonly { rule: string; curve: readonly CurveSummary[] }[], way: number, tag: Record<string, string> = {},
+): Promise<string[]> {
+  // tag: fastTag's columns (native-fast and its path), appended to every row; none on the exact backends.
   writeAtomic(
     `${base}-curve.csv`,
-    csv(series.flatMap((s) => s.curve.map((p) => ({ rule: s.rule, step: p.step, acc: p.acc, acc_se: p.acc_se, loss: p.loss, loss_se: p.loss_se })))),
+    csv(series.flatMap((s) => s.curve.map((p) => ({ rule: s.rule, step: p.step, acc: p.acc, acc_se: p.acc_se, loss: p.loss, loss_se: p.loss_se, ...tag })))),
   );
   const f = await writeFigure(`${base}-curve`, curveChart(series, way, "Learning curve: query accuracy and loss while each task trains"));
   return [`${base}-curve.csv`, f.svg, f.png];

@@ -8,6 +8,7 @@ import { SCENARIO_IDS, SCENARIOS } from "./scenarios.js";
 import { scoredAcc, scoredRuns, type Outcome, type Verdict, VERDICT_RULE } from "./stats.js";
 import { GRID_WIDEN, POOL_L1, type CellResult, type ReproduceOptions, type ScenarioId, type SeedRun } from "./types.js";
 import { verdicts, verdictsJson } from "./verdicts.js";
+import { fastTag } from "../experiments/task.js";
 
 export { pairedDiff, verdicts, type Verdict } from "./verdicts.js";
 
@@ -159,6 +160,8 @@ export async function writeReport(
     writeAtomic(join(o.out, "figures", `${name}.svg`), svg);
     writeAtomic(join(o.out, "figures", `${name}.png`), svgToPng(svg));
   }
+  // native-fast (not wasm's bytes) is named in every file of the run, with its path; the exact backends' files stay as they were.
+  const tag = fastTag(o.backend);
   // Everything but timing.json is a function of the options and the seed: the same run gives the same bytes.
   writeAtomic(
     join(o.out, "results.json"),
@@ -166,6 +169,7 @@ export async function writeReport(
       {
         ...(meta.provenance ? { provenance: meta.provenance } : {}),
         options: o,
+        ...tag,
         ...(meta.config ? { config: meta.config } : {}),
         verdicts: vs,
         cells: rs.map(({ key: _k, seconds: _s, at: _a, ...r }) => r),
@@ -174,7 +178,7 @@ export async function writeReport(
       1,
     ) + "\n",
   );
-  writeAtomic(join(o.out, "verdicts.json"), JSON.stringify(verdictsJson(vs), null, 1) + "\n");
+  writeAtomic(join(o.out, "verdicts.json"), JSON.stringify({ ...verdictsJson(vs), ...tag }, null, 1) + "\n");
   writeAtomic(
     join(o.out, "timing.json"),
     JSON.stringify({ seconds: meta.seconds, cells: Object.fromEntries(rs.map((r) => [r.id, r.seconds])) }, null, 1) + "\n",
@@ -202,6 +206,7 @@ export async function writeReport(
           grid_best_acc: i === 0 && r.grid ? r.grid.best.acc : "",
           meta_minus_grid: r.grid ? (r.grid.vsMeta[i]?.mean ?? "") : "",
           meta_minus_grid_ci95: r.grid ? (r.grid.vsMeta[i]?.ci95 ?? "") : "",
+          ...tag,
         })),
       ),
     ),
@@ -224,6 +229,7 @@ export async function writeReport(
             ortho_err: l.orthoErr,
             fa_angle_deg: l.faAngle,
             spectral_radius_J: d.rnn?.specRadius ?? "",
+            ...tag,
           })),
         ),
       ),

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeAtomic } from "../core/files.js";
 import { Rng } from "../core/rng.js";
+import { nativeFastIsa } from "../core/wasm.js";
 import type { LayerDiagnostics } from "../nets/mlp/probe.js";
 import { metaTrain, specOf, type MetaConfig } from "../experiments/meta-train.js";
 import type { ThetaSpec } from "../rules/rule.js";
@@ -39,7 +40,11 @@ export type { Cell, CellResult, ReproduceOptions, ScenarioId, SeedRun } from "./
 
 /** The grid of cells: every scenario's, in the table's order. */
 export function cells(o: ReproduceOptions): Cell[] {
-  const base: RunConfig = { ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend };
+  const base: RunConfig = {
+    ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend,
+    // native-fast's two paths give different bytes: the cells (and their keys) say which ran.
+    ...(o.backend === "native-fast" ? { kernels: nativeFastIsa() ?? undefined } : {}),
+  };
   const chosen = o.scenarios ?? DEFAULT_SCENARIOS;
   return SCENARIO_IDS.filter((s) => chosen.includes(s)).flatMap((s) => SCENARIOS[s].cells(o, base));
 }
@@ -241,7 +246,8 @@ export async function reproduce(o: ReproduceOptions, onCell?: (done: number, tot
 export function cellKey(c: Cell, o: ReproduceOptions): string {
   const { episodes, l1, transferTo } = cellSettings(c, o);
   return JSON.stringify({
-    cfg: c.cfg,
+    // native and wasm give the same bytes (test/native.test.ts), so a cell either computed serves both.
+    cfg: c.cfg.backend === "native" ? { ...c.cfg, backend: "wasm" } : c.cfg,
     scale: c.thetaScale,
     cellTheta: c.theta,
     theta: startOf(c, o),

@@ -67,9 +67,13 @@ async function writeGridReport(dir: string, lines: ManifestLine[], cells: Collec
       1,
     ) + "\n",
   );
+  // A sweep with native-fast cells (not wasm's bytes) names every row's backend and path; one without keeps its columns.
+  const cfgOf = (c: (typeof cells)[number]) => c.config as { backend?: string; kernels?: string } | undefined;
+  const anyFast = cells.some((c) => cfgOf(c)?.backend === "native-fast");
   const rows = cells.flatMap((c) => c.runs.map((r) => ({
     index: c.index, ...Object.fromEntries(axes.map((a) => [a, value(c.axes[a])])), rule: r.rule,
     acc: r.acc, acc_ci95: meanCi(r.tasks).ci95, loss: r.loss, diverged: r.diverged, tasks: r.tasks.length,
+    ...(anyFast ? { backend: cfgOf(c)?.backend ?? "", kernels: cfgOf(c)?.kernels ?? "" } : {}),
   })));
   writeAtomic(join(dir, "results.csv"), csv(rows));
   // Per axis: each value's tasks pooled over the other axes, one series per rule (unless the rule is the axis).
