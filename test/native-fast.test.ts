@@ -328,3 +328,18 @@ test("a run of one native-fast path is not resumed on the other (they give diffe
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a native-fast result's config (with its path, config.kernels) is accepted back by --config on that path", { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "np-fast-config-"));
+  try {
+    const a = cli(["train", "--tasks", "1", "--backend", "native-fast", "--print-config"]);
+    assert.equal(a.code, 0, a.err);
+    assert.equal(JSON.parse(a.out).kernels, fastIsa);
+    writeFileSync(join(dir, "c.json"), a.out);
+    const b = cli(["train", "--config", join(dir, "c.json"), "--print-config"]);
+    assert.equal(b.code, 0, b.err);
+    assert.deepEqual(JSON.parse(b.out), JSON.parse(a.out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -167,6 +167,9 @@ test("a damaged addon (truncated: dlopen would die of SIGBUS) and one built from
       const r = inspectAddon(f, src);
       assert.ok("missing" in r && /^not loaded \(build\/native\.node is damaged, truncated: /.test(r.missing), `${n}: ${JSON.stringify(r)}`);
     }
+    // Not a file one can read: one line too (a directory where the addon should be).
+    const d = inspectAddon(dir, src);
+    assert.ok("missing" in d && /^not loaded \(build\/native\.node is unreadable: EISDIR/.test(d.missing), JSON.stringify(d));
     // Sources moved on since the build (here: a comment added to a copy of kern.c).
     mkdirSync(join(dir, "native"));
     for (const f of ["kern.c", "addon.c"]) copyFileSync(join(src, f), join(dir, "native", f));

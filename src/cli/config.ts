@@ -4,6 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { formatThetaSpec, type ThetaSpec } from "../rules/rule.js";
 import { UsageError } from "./errors.js";
 import { describeFsError } from "./fs-errors.js";
+import { nativeFastIsa } from "../core/native.js";
 
 /**
  * `--config FILE` (JSON or YAML): a flat object whose keys are the command's
@@ -73,6 +74,16 @@ export function configTokens(cfg: Record<string, unknown>, cmd: Command, argv: r
         if (!ok) throw new UsageError(`config file ${file}: theta.${term} must be a number or a list of numbers, got ${JSON.stringify(c)}`);
       }
       if (!given.has(flag) && !(flag === "--rule" && given.has("--rule-file"))) out.push(flag, formatThetaSpec(value as ThetaSpec));
+      continue;
+    }
+    if (key === "kernels") {
+      // native-fast's path, recorded in its results (not a flag: NEUROPLASTIC_NATIVE_ISA picks it). A config of the
+      // other path would give other bytes, so it is refused here rather than run on this one.
+      const here = nativeFastIsa();
+      if (cfg.backend === "native-fast" && typeof value === "string" && here !== null && value !== here && !given.has("--backend"))
+        throw new UsageError(
+          `config file ${file}: it ran native-fast on ${value}, this process has ${here} (NEUROPLASTIC_NATIVE_ISA=${value.replace("+fma", "")} selects it)`,
+        );
       continue;
     }
     const opt = byKey.get(key) ?? byKey.get(kebab(key));

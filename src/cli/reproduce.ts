@@ -6,6 +6,7 @@ import { writeReport } from "../reproduce/report.js";
 import { mkdirSync } from "node:fs";
 import { cappedWorkers, choice, intArg, numArg, progressBar, resolveBackend, UsageError } from "./common.js";
 import { describeFsError } from "./fs-errors.js";
+import { nativeFastIsa } from "../core/native.js";
 import { cachedDataset } from "../experiments/datasets.js";
 import { checkOutTarget } from "./out-target.js";
 import { provenance } from "./provenance.js";
@@ -85,8 +86,10 @@ export function registerReproduce(program: Command): void {
     .option("--seed <s>", "random seed", intArg("--seed", 0), 1)
     .option("--dataset <name|dir>", "'mnist' or 'fashion' (embedded) or a directory of IDX files", "mnist")
     .addOption(
-      new Option("--backend <name>", "kernels: auto (native where its addon loaded, else wasm: the same bytes) | wasm | native | native-fast | js")
-        .choices([...BACKENDS, "auto"] as string[]).default("auto"),
+      // The default stays wasm, not auto: a plan's manifest and results.json then name the same backend on every
+      // machine (a cluster's nodes may lack the addon); native gives the same bytes and reuses wasm's cells.
+      new Option("--backend <name>", "kernels: wasm | auto (native where its addon loaded, else wasm: the same bytes) | native | native-fast | js")
+        .choices([...BACKENDS, "auto"] as string[]).default("wasm"),
     )
     .option("--resume", "reuse the finished cells in --out (what a rerun does anyway: a cell is recomputed only when its settings changed)", false)
     .option("--config <file>", "read flags from a JSON or YAML file (keys: long flag names, as in results.json's `config`); flags given here win")
@@ -106,7 +109,7 @@ export function registerReproduce(program: Command): void {
     .addHelpText("after", "\nExample:\n  neuroplastic reproduce --quick --out runs/reproduce-quick")
     .action(async (f: Flags, cmd: Command) => {
       // Refused (a bad NEUROPLASTIC_NATIVE_ISA, native unavailable) before anything is written; named on stderr when given.
-      const backend = resolveBackend(cmd.getOptionValueSource("backend") === "default" ? undefined : f.backend);
+      const backend = cmd.getOptionValueSource("backend") === "default" ? (resolveBackend(undefined), "wasm" as const) : resolveBackend(f.backend);
       const o: ReproduceOptions = {
         out: f.out,
         ...(f.scenarios ? { scenarios: f.scenarios } : {}),
@@ -128,6 +131,7 @@ export function registerReproduce(program: Command): void {
         metaEpisodes: f.metaEpisodes,
         dataset: f.dataset,
         backend,
+        ...(backend === "native-fast" ? { kernels: nativeFastIsa() ?? undefined } : {}),
       };
       if (f.printConfig) {
         process.stdout.write(JSON.stringify(reproduceFlatConfig(o), null, 1) + "\n");
@@ -153,7 +157,7 @@ export function registerReproduce(program: Command): void {
       }
       // A rerun reuses every cached cell anyway, so the log is always rewritten from the first cell: never refused, never duplicated.
       if (f.tensorboard) checkTensorBoardDir(f.tensorboard, true, false);
-      const tb = f.tensorboard ? new ReproduceLogs(f.tensorboard, { backend: o.backend, ...fastTag(o.backend) }) : null;
+      const tb = f.tensorboard ? new ReproduceLogs(f.tensorboard, { backend: o.backend, ...fastTag(o.backend, o.kernels) }) : null;
       const t0 = performance.now();
       const bar = progressBar(cells(o).length, !f.json, "cells");
       let rs;
@@ -199,5 +203,6 @@ export function reproduceFlatConfig(o: ReproduceOptions): Record<string, unknown
     seed: o.seed,
     dataset: o.dataset,
     backend: o.backend,
+    ...(o.kernels ? { kernels: o.kernels } : {}),
   };
 }

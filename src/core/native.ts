@@ -6,9 +6,10 @@
  * browser entry never does. Absent (no compiler at install, NEUROPLASTIC_NATIVE=0
  * at install or here), nothing is registered and the wasm kernels run.
  *
- * Before loading, three checks keep a bad addon from taking a run down with it:
- * a truncated ELF file would die in dlopen with SIGBUS, before any message, so its
- * headers are read first; an addon built from other sources than native/ holds
+ * Before loading, three checks keep the commonest bad addons from taking a run down
+ * with it: a truncated ELF file (an interrupted copy) would die in dlopen with SIGBUS,
+ * before any message, so its headers are read first (other corruption of a file of the
+ * right length is not detected: only loading it could tell); an addon built from other sources than native/ holds
  * now (a checkout moved on without `npm run build:native`) could call its kernels
  * with other arguments, so it carries the hash of the sources it was built from
  * and must match; and NEUROPLASTIC_NATIVE_ISA must name a path, because the two
@@ -40,7 +41,8 @@ export function nativeSourceHash(dir: string): string | null {
 
 /** What is wrong with an ELF file's layout (a header, section table or loaded segment past its end), or null. */
 export function elfDamage(file: string): string | null {
-  const fd = openSync(file, "r");
+  let fd: number;
+  try { fd = openSync(file, "r"); } catch (e) { return `unreadable: ${(e as Error).message.split("\n")[0]}`; }
   try {
     const size = fstatSync(fd).size;
     const h = Buffer.alloc(64);
@@ -60,6 +62,8 @@ export function elfDamage(file: string): string | null {
       if (off + filesz > size) return `truncated: ${size} bytes, a loaded segment ends at ${off + filesz}`;
     }
     return null;
+  } catch (e) {
+    return `unreadable: ${(e as Error).message.split("\n")[0]}`;
   } finally {
     closeSync(fd);
   }
@@ -72,7 +76,7 @@ export function elfDamage(file: string): string | null {
 export function inspectAddon(file: string, srcDir: string): { k: NativeKernels } | { missing: string; envError?: string } {
   const rebuild = "; rebuild it with npm run build:native";
   const damage = elfDamage(file);
-  if (damage !== null) return { missing: `not loaded (build/native.node is damaged, ${damage}${rebuild})` };
+  if (damage !== null) return { missing: `not loaded (build/native.node is ${damage.startsWith("unreadable") ? "" : "damaged, "}${damage}${rebuild})` };
   let k: NativeKernels;
   try {
     k = createRequire(import.meta.url)(file) as NativeKernels;
@@ -112,6 +116,11 @@ function load(): void {
   if ("k" in r) registerNative(r.k);
   else { nativeMissing = r.missing; nativeEnvError = r.envError ?? null; }
 }
-load();
+
+function loadAndSay(): void {
+  load();
+  if (nativeMissing !== null) registerNative(null, nativeMissing);
+}
+loadAndSay();
 
 export { nativeFastIsa, nativeIsa };

@@ -145,7 +145,11 @@ export interface NativeKernels {
 let native: NativeKernels | null = null;
 
 /** Make the native kernels available to arenas built with `native` (src/core/native.ts calls this once it has loaded them). */
-export function registerNative(k: NativeKernels | null): void { native = k; }
+export function registerNative(k: NativeKernels | null, why?: string): void { native = k; if (why !== undefined) nativeWhy = why; }
+
+let nativeWhy = "not loaded in this thread";
+/** Why the native kernels are absent here (what src/core/native.ts found), for errors raised far from the CLI (a worker, a sweep cell). */
+export function nativeMissingReason(): string { return nativeWhy; }
 
 /** The registered native kernels' vector path ("avx2", …), or null when none are loaded. */
 export function nativeIsa(): string | null { return native === null ? null : native.isa(); }

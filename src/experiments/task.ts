@@ -1,5 +1,5 @@
 import { allFinite, CountingArena, heapArena, type Arena, type DType, type Kernels } from "../core/kernels.js";
-import { nativeFastIsa, nativeIsa, sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
+import { nativeFastIsa, nativeIsa, nativeMissingReason, sharedWasmArena, WasmArena, wasmAvailable } from "../core/wasm.js";
 import { Rng } from "../core/rng.js";
 import type { Dataset, Split } from "../data/dataset-core.js";
 import { loadPixels } from "../data/pixels.js";
@@ -209,10 +209,11 @@ export function fastTag(backend: Backend, kernels?: string): { backend?: "native
 export function onTaskArena<T>(backend: Backend, dtype: DType, key: string, build: (arena: Arena) => T): T {
   if (backend === "js" || dtype === "f64") return build(heapArena(dtype));
   if (backend === "native" && nativeIsa() === null) {
-    throw new ConfigError("--backend native: the native kernels are not loaded in this thread (build/native.node; see npm ci's output)");
+    throw new ConfigError(`--backend native: the native kernels are ${nativeMissingReason()}`);
   }
   if (backend === "native-fast" && nativeFastIsa() === null) {
-    throw new ConfigError(`--backend native-fast: ${nativeIsa() === null ? "the native kernels are not loaded in this thread" : "this CPU lacks AVX2 + FMA"}`);
+    const why = nativeIsa() === null ? `the native kernels are ${nativeMissingReason()}` : "this CPU lacks AVX2 + FMA or NEUROPLASTIC_NATIVE_ISA=portable turns it off";
+    throw new ConfigError(`--backend native-fast: ${why}`);
   }
   if (!wasmAvailable()) {
     // A runtime without WebAssembly SIMD still runs, on the plain kernels.

@@ -161,7 +161,7 @@ export async function writeReport(
     writeAtomic(join(o.out, "figures", `${name}.png`), svgToPng(svg));
   }
   // native-fast (not wasm's bytes) is named in every file of the run, with its path; the exact backends' files stay as they were.
-  const tag = fastTag(o.backend);
+  const tag = fastTag(o.backend, o.kernels);
   // Everything but timing.json is a function of the options and the seed: the same run gives the same bytes.
   writeAtomic(
     join(o.out, "results.json"),
@@ -169,7 +169,6 @@ export async function writeReport(
       {
         ...(meta.provenance ? { provenance: meta.provenance } : {}),
         options: o,
-        ...tag,
         ...(meta.config ? { config: meta.config } : {}),
         verdicts: vs,
         cells: rs.map(({ key: _k, seconds: _s, at: _a, ...r }) => r),

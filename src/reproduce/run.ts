@@ -43,7 +43,7 @@ export function cells(o: ReproduceOptions): Cell[] {
   const base: RunConfig = {
     ...DEFAULT_CONFIG, dataset: o.dataset, split: "test", seed: o.seed, tasks: o.tasks, backend: o.backend,
     // native-fast's two paths give different bytes: the cells (and their keys) say which ran.
-    ...(o.backend === "native-fast" ? { kernels: nativeFastIsa() ?? undefined } : {}),
+    ...(o.backend === "native-fast" ? { kernels: o.kernels ?? nativeFastIsa() ?? undefined } : {}),
   };
   const chosen = o.scenarios ?? DEFAULT_SCENARIOS;
   return SCENARIO_IDS.filter((s) => chosen.includes(s)).flatMap((s) => SCENARIOS[s].cells(o, base));

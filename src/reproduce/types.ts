@@ -67,6 +67,11 @@ export interface ReproduceOptions {
   transfer?: string;
   dataset: string;
   backend: Backend;
+  /**
+   * With native-fast: its path ("avx512+fma" or "avx2+fma"), fixed when the run (or plan) is made, so that a
+   * sweep's cells and its collect on another node key on the path that ran, not on the node's own.
+   */
+  kernels?: string;
 }
 
 export interface Cell {

@@ -68,7 +68,11 @@ async function writeGridReport(dir: string, lines: ManifestLine[], cells: Collec
     ) + "\n",
   );
   // A sweep with native-fast cells (not wasm's bytes) names every row's backend and path; one without keeps its columns.
-  const cfgOf = (c: (typeof cells)[number]) => c.config as { backend?: string; kernels?: string } | undefined;
+  // (A train cell's config is one per rule, all on the same backend; a meta cell's is one.)
+  const cfgOf = (c: (typeof cells)[number]) => {
+    const x = c.config as { backend?: string; kernels?: string } | { backend?: string; kernels?: string }[] | undefined;
+    return Array.isArray(x) ? x[0] : x;
+  };
   const anyFast = cells.some((c) => cfgOf(c)?.backend === "native-fast");
   const rows = cells.flatMap((c) => c.runs.map((r) => ({
     index: c.index, ...Object.fromEntries(axes.map((a) => [a, value(c.axes[a])])), rule: r.rule,

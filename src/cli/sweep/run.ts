@@ -144,6 +144,12 @@ async function computeSweepCell(line: ManifestLine, workers: number): Promise<Re
   }
   const r = await resolveCell(line.command, line.flags ?? {}, `cell ${line.index}`);
   // The manifest is the contract: this version must resolve the flags to the configuration it holds.
+  const kernelsOf = (c: unknown) => (Array.isArray(c) ? c[0] : c as { kernels?: string } | undefined)?.kernels;
+  if (kernelsOf(r.config) !== kernelsOf(line.config))
+    throw new SweepError(
+      `cell ${line.index}: planned for native-fast on ${kernelsOf(line.config) ?? "no native-fast"}, this node runs ${kernelsOf(r.config) ?? "none"} ` +
+        "(NEUROPLASTIC_NATIVE_ISA selects the path; the two give different bytes)",
+    );
   if (JSON.stringify(r.config) !== JSON.stringify(line.config))
     throw new SweepError(
       `cell ${line.index}: its flags resolve to another configuration here than when planned (another neuroplastic version?); plan again into a new directory`,
