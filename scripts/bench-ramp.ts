@@ -9,7 +9,7 @@
  * Writes runs/bench-ramp.json (or --out).
  */
 import { cpus, loadavg } from "node:os";
-import { nativeFastIsa, nativeIsa, nativeMissing } from "../src/core/native.js";
+import { backendRefusal } from "../src/core/native.js";
 import { writeAtomic } from "../src/core/files.js";
 import { DEFAULT_CONFIG, type Backend, type RunConfig } from "../src/experiments/task.js";
 import { train } from "../src/experiments/train.js";
@@ -24,8 +24,8 @@ if (!BACKENDS.includes(flags.str("backend", "native"))) flags.fail(`--backend ta
 const backend = flags.str("backend", "native") as Backend, runs = flags.int("runs", 6), tasks = flags.int("tasks", 200);
 const jaxTasks = flags.str("jax", "40,200,400,1600").split(",").filter(Boolean).map(Number);
 if (!jaxTasks.every((n) => Number.isInteger(n) && n > 0)) flags.fail("--jax takes positive whole numbers, comma-separated");
-if (backend === "native" && nativeIsa() === null) flags.fail(`--backend native: the native kernels are ${nativeMissing}`);
-if (backend === "native-fast" && nativeFastIsa() === null) flags.fail(`--backend native-fast: ${nativeIsa() === null ? `the native kernels are ${nativeMissing}` : "no AVX2 + FMA path here"}`);
+const refused = backendRefusal(backend);
+if (refused !== null) flags.fail(refused);
 
 const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
 const load0 = loadavg();

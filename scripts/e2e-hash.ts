@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import { nativeFastIsa, nativeIsa, nativeMissing } from "../src/core/native.js";
+import { backendRefusal } from "../src/core/native.js";
 import { loadDataset } from "../src/data/dataset.js";
 import { DEFAULT_CONFIG, runTask, type RunConfig } from "../src/experiments/task.js";
 
@@ -19,8 +19,8 @@ const backend = (process.argv[3] ?? "wasm") as RunConfig["backend"];
 const fail = (msg: string): never => { process.stderr.write(`e2e-hash: ${msg} (usage: e2e-hash.ts [repeats] [wasm|native|native-fast|js])\n`); process.exit(2); };
 if (process.argv.slice(2).some((a) => a === "--help" || a === "-h")) { console.log("usage: node --import tsx scripts/e2e-hash.ts [repeats] [wasm|native|native-fast|js]"); process.exit(0); }
 if (!["wasm", "native", "native-fast", "js"].includes(backend)) fail(`unknown backend '${backend}'`);
-if (backend === "native" && nativeIsa() === null) fail(`--backend native: the native kernels are ${nativeMissing}`);
-if (backend === "native-fast" && nativeFastIsa() === null) fail(`native-fast: ${nativeIsa() === null ? `the native kernels are ${nativeMissing}` : "no AVX2 + FMA path here"}`);
+const refused = backendRefusal(backend);
+if (refused !== null) fail(refused);
 if (process.argv[2] !== undefined && !(Number.isInteger(Number(process.argv[2])) && Number(process.argv[2]) >= 1)) fail(`repeats must be a whole number ≥ 1, got '${process.argv[2]}'`);
 const cfg: RunConfig = { ...DEFAULT_CONFIG, theta: { bp: 0.0068, oja: 0.0053 }, backend };
 const ds = loadDataset("mnist", "test");

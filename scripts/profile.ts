@@ -100,8 +100,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const backend = flags.str("backend", DEFAULT_CONFIG.backend) as RunConfig["backend"];
   if (!["wasm", "native", "native-fast", "js"].includes(backend)) flags.fail(`--backend takes one of wasm, native, native-fast, js, got '${backend}'`);
   if (backend === "native" || backend === "native-fast") {
-    const n = await import("../src/core/native.js");
-    if ((backend === "native" ? n.nativeIsa() : n.nativeFastIsa()) === null) flags.fail(`--backend ${backend}: the native kernels are ${n.nativeMissing ?? "without this path"}`);
+    const refused = (await import("../src/core/native.js")).backendRefusal(backend);
+    if (refused !== null) flags.fail(refused);
   }
   const p = profile(N, backend);
   console.log(p.text);

@@ -17,7 +17,7 @@ import { DEFAULT_NET, networkKinds, networkModules, networkOf, type NetFlag } fr
 import { optimizerNames, optimizerOf } from "../learn/optimizers.js";
 import { NORMS, type Norm } from "../nets/mlp/mlp.js";
 import { defaultWorkers } from "../experiments/pool.js";
-import { nativeEnvError, nativeFastIsa, nativeIsa, nativeIsaForced, nativeMissing } from "../core/native.js";
+import { backendRefusal, nativeFastIsa, nativeIsa, nativeMissing } from "../core/native.js";
 
 import { UsageError } from "./errors.js";
 export { UsageError } from "./errors.js";
@@ -217,14 +217,8 @@ const named = new Set<Backend>();
  * names the active kernels, once per process for each backend a run uses.
  */
 export function resolveBackend(want: Backend | "auto" | undefined): Backend {
-  if (nativeEnvError !== null) throw new UsageError(nativeEnvError);
-  if (want === "native" && nativeIsa() === null) throw new UsageError(`--backend native: the native kernels are ${nativeMissing}; use --backend wasm`);
-  if (want === "native-fast" && nativeFastIsa() === null) {
-    const why = nativeIsa() === null ? `the native kernels are ${nativeMissing}; use --backend wasm`
-      : nativeIsaForced === "portable" ? "NEUROPLASTIC_NATIVE_ISA=portable turns its kernels off; use --backend native or wasm"
-      : "this CPU lacks AVX2 + FMA; use --backend native or wasm";
-    throw new UsageError(`--backend native-fast: ${why}`);
-  }
+  const refused = backendRefusal(want ?? "auto");
+  if (refused !== null) throw new UsageError(refused);
   const b: Backend = want === undefined || want === "auto" ? (nativeIsa() !== null ? "native" : "wasm") : want;
   if (want !== undefined && !named.has(b)) {
     named.add(b);

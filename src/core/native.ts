@@ -123,4 +123,21 @@ function loadAndSay(): void {
 }
 loadAndSay();
 
+/**
+ * Why `backend` cannot run in this process, with what to use instead, or null when it can: a bad
+ * NEUROPLASTIC_NATIVE_ISA refuses every backend; native needs the addon; native-fast also its path.
+ * The CLI (src/cli/common.ts resolveBackend) and the dev scripts give this one line.
+ */
+export function backendRefusal(backend: string): string | null {
+  if (nativeEnvError !== null) return nativeEnvError;
+  if (backend === "native" && nativeIsa() === null) return `--backend native: the native kernels are ${nativeMissing}; use --backend wasm`;
+  if (backend === "native-fast" && nativeFastIsa() === null) {
+    const why = nativeIsa() === null ? `the native kernels are ${nativeMissing}; use --backend wasm`
+      : nativeIsaForced === "portable" ? "NEUROPLASTIC_NATIVE_ISA=portable turns its kernels off; use --backend native or wasm"
+      : "this CPU lacks AVX2 + FMA; use --backend native or wasm";
+    return `--backend native-fast: ${why}`;
+  }
+  return null;
+}
+
 export { nativeFastIsa, nativeIsa };
