@@ -18,6 +18,14 @@
  * x_j − u_j, but stores nothing. That is no longer a training step: it bounds from above
  * what any deferred (rank-K) form of layer 1 could gain, since it leaves out the flush's
  * arithmetic and the low-rank corrections that such a form must add (docs/benchmarks.md).
+ *
+ * A fourth argument `deferred` makes K the rank of a real deferred form of layer 1, which is a
+ * training step (the same weights up to rounding). Its update is ΔWTⱼ = xⱼ(A + B) − uⱼB
+ * (PAPER.md's Oja term factored, A = −θ_bp e₁, B = θ_oja y₁). The sparse part, the rows of the
+ * nonzero pixels, is applied at once. The dense part −u Bᵀ is kept as K pending rank-1 terms:
+ * the forward pass subtracts Σᵣ Bᵣ (uᵣ·x), the read-only u pass subtracts Σᵣ uᵣⱼ (Bᵣ·y₁), and on
+ * one step in K the pass over WT applies them (a rank-K update held in registers) before its dot
+ * and writes the rows back with that step's own update.
  */
 #include <math.h>
 #include <stdint.h>
@@ -25,6 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define KMAX 64 /* the deferred form's largest rank */
+#define C1 16   /* floats per chunk of a row in the deferred form's passes */
 
 #define L 5
 static const int dims[L + 1] = {784, 170, 130, 100, 70, 10};
@@ -36,7 +47,10 @@ int main(int argc, char** argv) {
   const char* path = argc > 1 ? argv[1] : "t10k-images-idx3-ubyte";
   const int steps = argc > 2 ? atoi(argv[2]) : 20000;
   const int every = argc > 3 ? atoi(argv[3]) : 1;
+  const int deferred = argc > 4 && strcmp(argv[4], "deferred") == 0;
   if (steps < 1 || every < 1) { fprintf(stderr, "probe-step: steps and the write-back period must be positive integers\n"); return 1; }
+  if (argc > 4 && !deferred) { fprintf(stderr, "probe-step: the fourth argument can only be 'deferred', got '%s'\n", argv[4]); return 1; }
+  if (deferred && every > KMAX) { fprintf(stderr, "probe-step: a deferred form's rank is at most %d\n", KMAX); return 1; }
   FILE* f = fopen(path, "rb");
   if (!f) { fprintf(stderr, "probe-step: cannot open %s\n", path); return 1; }
   static unsigned char img[250 * 784];
@@ -57,9 +71,14 @@ int main(int argc, char** argv) {
     const int k = (dims[l] + 15) & ~15;
     y[l] = aligned_alloc(64, 4 * 1024); d[l] = aligned_alloc(64, 4 * 1024); e[l] = aligned_alloc(64, 4 * 1024); u[l] = aligned_alloc(64, 4 * 1024);
     (void)k;
+    memset(y[l], 0, 4 * 1024); /* the rows' padding lanes meet zeros in the deferred form's whole-row dots */
   }
   int idx[784];
-  float A[1024], B[1024];
+  static float A[1024] __attribute__((aligned(64))), B[1024] __attribute__((aligned(64)));
+  /* The deferred form's pending terms: uᵣ (KMAX rows of 784) and Bᵣ (KMAX rows of s1). */
+  float* Up = aligned_alloc(64, sizeof(float) * KMAX * 784);
+  float* Bp = aligned_alloc(64, sizeof(float) * KMAX * s1);
+  int np = 0;
   const double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
   float sink = 0;
   for (int s = 0; s < steps; s++) {
@@ -75,6 +94,11 @@ int main(int argc, char** argv) {
         const float *ra = WT + (size_t)idx[t] * s1, *rb = WT + (size_t)idx[t + 1] * s1, *rc = WT + (size_t)idx[t + 2] * s1, *rd = WT + (size_t)idx[t + 3] * s1;
         for (int i = 0; i < n1; i++) z[i] += xa * ra[i] + xb * rb[i] + xc * rc[i] + xd * rd[i]; }
       for (; t < cnt; t++) { const float xj = y[0][idx[t]]; const float* r = WT + (size_t)idx[t] * s1; for (int i = 0; i < n1; i++) z[i] += xj * r[i]; } }
+    if (deferred && np > 0) { /* z −= Σᵣ Bᵣ (uᵣ·x) over the nonzero pixels */
+      float gam[KMAX] = {0};
+      for (int r = 0; r < np; r++) { const float* ur = Up + (size_t)r * 784; float a = 0; for (int t = 0; t < cnt; t++) a += y[0][idx[t]] * ur[idx[t]]; gam[r] = a; }
+      for (int r = 0; r < np; r++) { const float g0 = gam[r]; const float* br = Bp + (size_t)r * s1; for (int i = 0; i < n1; i++) z[i] -= g0 * br[i]; }
+    }
     for (int l = 1; l <= L; l++) {
       const int n = dims[l], m = dims[l - 1];
       float* zl = d[l];
@@ -123,6 +147,39 @@ int main(int argc, char** argv) {
     }
     /* Layer 1, one sweep of its rows, four at a time (784 = 4·196): u_j = WT_j·y₁, WT_j += x_j A + (x_j − u_j) B. */
     for (int i = 0; i < n1; i++) { A[i] = -BP * e[1][i]; B[i] = OJA * y[1][i]; }
+    if (deferred && np == every) { /* flush: WTⱼ −= Σᵣ uᵣⱼ Bᵣ, then uⱼ and this step's update, two rows at a time */
+      for (int j = 0; j < m1; j += 2) {
+        float* r0 = WT + (size_t)j * s1; float* r1 = r0 + s1;
+        float a0[176], a1[176], s0[C1] = {0}, t0[C1] = {0};
+        for (int c = 0; c < s1; c += C1) {
+          float p0[C1], p1[C1];
+          for (int k = 0; k < C1; k++) { p0[k] = r0[c + k]; p1[k] = r1[c + k]; }
+          for (int r = 0; r < np; r++) { const float c0 = Up[(size_t)r * 784 + j], c1 = Up[(size_t)r * 784 + j + 1]; const float* br = Bp + (size_t)r * s1 + c; for (int k = 0; k < C1; k++) { p0[k] -= c0 * br[k]; p1[k] -= c1 * br[k]; } }
+          for (int k = 0; k < C1; k++) { a0[c + k] = p0[k]; a1[c + k] = p1[k]; s0[k] += p0[k] * y[1][c + k]; t0[k] += p1[k] * y[1][c + k]; }
+        }
+        float u0 = 0, u1 = 0;
+        for (int k = 0; k < C1; k++) { u0 += s0[k]; u1 += t0[k]; }
+        const float x0 = y[0][j], x1 = y[0][j + 1], c0 = x0 - u0, c1 = x1 - u1;
+        for (int i = 0; i < s1; i++) { r0[i] = a0[i] + x0 * A[i] + c0 * B[i]; r1[i] = a1[i] + x1 * A[i] + c1 * B[i]; }
+      }
+      np = 0;
+    } else if (deferred) { /* uⱼ from the rows read only, less Σᵣ uᵣⱼ (Bᵣ·y₁); the sparse part at once; −u Bᵀ pending */
+      float* un = Up + (size_t)np * 784;
+      for (int j = 0; j < m1; j += 4) {
+        const float* r0 = WT + (size_t)j * s1; const float* r1 = r0 + s1; const float* r2 = r1 + s1; const float* r3 = r2 + s1;
+        float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+        for (int i = 0; i < s1; i++) { const float yi = y[1][i]; u0 += r0[i] * yi; u1 += r1[i] * yi; u2 += r2[i] * yi; u3 += r3[i] * yi; }
+        un[j] = u0; un[j + 1] = u1; un[j + 2] = u2; un[j + 3] = u3;
+      }
+      for (int r = 0; r < np; r++) { /* less Σᵣ uᵣ (Bᵣ·y₁) */
+        const float* br = Bp + (size_t)r * s1; const float* ur = Up + (size_t)r * 784; float beta = 0;
+        for (int i = 0; i < s1; i++) beta += br[i] * y[1][i];
+        for (int j = 0; j < m1; j++) un[j] -= beta * ur[j];
+      }
+      for (int t = 0; t < cnt; t++) { const int j = idx[t]; const float xj = y[0][j]; float* r = WT + (size_t)j * s1; for (int i = 0; i < s1; i++) r[i] += xj * (A[i] + B[i]); }
+      memcpy(Bp + (size_t)np * s1, B, sizeof(float) * s1);
+      np++;
+    } else
     for (int j = 0; j < m1; j += 4) {
       float* r0 = WT + (size_t)j * s1; float* r1 = r0 + s1; float* r2 = r1 + s1; float* r3 = r2 + s1;
       float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
@@ -135,6 +192,11 @@ int main(int argc, char** argv) {
     sink += W[L][0];
   }
   const double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
-  printf("{\"probe\":\"c-step\",\"steps\":%d,\"layer1_writeback_every\":%d,\"steps_per_s\":%.1f,\"steps_per_cpu_s\":%.1f,\"sink\":%g}\n", steps, every, steps / wall, steps / cpu, sink);
+  if (deferred && np > 0) /* the pending terms, so that the weights below are the step's */
+    for (int j = 0; j < m1; j++) for (int r = 0; r < np; r++) for (int i = 0; i < n1; i++) WT[(size_t)j * s1 + i] -= Up[(size_t)r * 784 + j] * Bp[(size_t)r * s1 + i];
+  double wsum = 0; /* a weighted sum of layer 1's weights, to compare the forms' weights after a few steps */
+  for (int j = 0; j < m1; j++) for (int i = 0; i < n1; i++) wsum += WT[(size_t)j * s1 + i] * ((j * 7 + i) % 13 - 6);
+  printf("{\"probe\":\"c-step\",\"steps\":%d,\"%s\":%d,\"steps_per_s\":%.1f,\"steps_per_cpu_s\":%.1f,\"sink\":%g,\"layer1_wsum\":%.9g}\n", steps,
+         deferred ? "layer1_deferred_rank" : "layer1_writeback_every", every, steps / wall, steps / cpu, sink, wsum);
   return 0;
 }
