@@ -19,13 +19,14 @@
  * what any deferred (rank-K) form of layer 1 could gain, since it leaves out the flush's
  * arithmetic and the low-rank corrections that such a form must add (docs/benchmarks.md).
  *
- * A fourth argument `deferred` makes K the rank of a real deferred form of layer 1, which is a
- * training step (the same weights up to rounding). Its update is ΔWTⱼ = xⱼ(A + B) − uⱼB
- * (PAPER.md's Oja term factored, A = −θ_bp e₁, B = θ_oja y₁). The sparse part, the rows of the
- * nonzero pixels, is applied at once. The dense part −u Bᵀ is kept as K pending rank-1 terms:
- * the forward pass subtracts Σᵣ Bᵣ (uᵣ·x), the read-only u pass subtracts Σᵣ uᵣⱼ (Bᵣ·y₁), and on
- * one step in K the pass over WT applies them (a rank-K update held in registers) before its dot
- * and writes the rows back with that step's own update.
+ * A fourth argument `deferred` makes layer 1 a real deferred form with the same period K, which is
+ * a training step (the same weights up to rounding: the sums are reordered, so over many passes
+ * through the images the two drift apart, as reorderings of a chaotic sum do). Its update is
+ * ΔWTⱼ = xⱼ(A + B) − uⱼB (PAPER.md's Oja term factored, A = −θ_bp e₁, B = θ_oja y₁). The sparse
+ * part, the rows of the nonzero pixels, is applied at once. The dense part −u Bᵀ is kept as up to
+ * K − 1 pending rank-1 terms: the forward pass subtracts Σᵣ Bᵣ (uᵣ·x), the read-only u pass
+ * subtracts Σᵣ uᵣⱼ (Bᵣ·y₁), and on one step in K the pass over WT applies them (a rank-(K − 1)
+ * update, two rows at a time) before its dot and writes the rows back with that step's own update.
  */
 #include <math.h>
 #include <stdint.h>
@@ -36,6 +37,7 @@
 
 #define KMAX 64 /* the deferred form's largest rank */
 #define C1 16   /* floats per chunk of a row in the deferred form's passes */
+#define S1MAX 176 /* layer 1's row stride, (170 + 7) & ~7 */
 
 #define L 5
 static const int dims[L + 1] = {784, 170, 130, 100, 70, 10};
@@ -50,7 +52,8 @@ int main(int argc, char** argv) {
   const int deferred = argc > 4 && strcmp(argv[4], "deferred") == 0;
   if (steps < 1 || every < 1) { fprintf(stderr, "probe-step: steps and the write-back period must be positive integers\n"); return 1; }
   if (argc > 4 && !deferred) { fprintf(stderr, "probe-step: the fourth argument can only be 'deferred', got '%s'\n", argv[4]); return 1; }
-  if (deferred && every > KMAX) { fprintf(stderr, "probe-step: a deferred form's rank is at most %d\n", KMAX); return 1; }
+  if (deferred && every > KMAX) { fprintf(stderr, "probe-step: a deferred form's period is at most %d\n", KMAX); return 1; }
+  if (steps > 100000000 || every > 1000000000) { fprintf(stderr, "probe-step: steps at most 10^8, the period at most 10^9\n"); return 1; }
   FILE* f = fopen(path, "rb");
   if (!f) { fprintf(stderr, "probe-step: cannot open %s\n", path); return 1; }
   static unsigned char img[250 * 784];
@@ -147,10 +150,10 @@ int main(int argc, char** argv) {
     }
     /* Layer 1, one sweep of its rows, four at a time (784 = 4·196): u_j = WT_j·y₁, WT_j += x_j A + (x_j − u_j) B. */
     for (int i = 0; i < n1; i++) { A[i] = -BP * e[1][i]; B[i] = OJA * y[1][i]; }
-    if (deferred && np == every) { /* flush: WTⱼ −= Σᵣ uᵣⱼ Bᵣ, then uⱼ and this step's update, two rows at a time */
+    if (deferred && np == every - 1) { /* flush: WTⱼ −= Σᵣ uᵣⱼ Bᵣ, then uⱼ and this step's update, two rows at a time */
       for (int j = 0; j < m1; j += 2) {
         float* r0 = WT + (size_t)j * s1; float* r1 = r0 + s1;
-        float a0[176], a1[176], s0[C1] = {0}, t0[C1] = {0};
+        float a0[S1MAX], a1[S1MAX], s0[C1] = {0}, t0[C1] = {0};
         for (int c = 0; c < s1; c += C1) {
           float p0[C1], p1[C1];
           for (int k = 0; k < C1; k++) { p0[k] = r0[c + k]; p1[k] = r1[c + k]; }
@@ -194,9 +197,9 @@ int main(int argc, char** argv) {
   const double wall = now(CLOCK_MONOTONIC) - w0, cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
   if (deferred && np > 0) /* the pending terms, so that the weights below are the step's */
     for (int j = 0; j < m1; j++) for (int r = 0; r < np; r++) for (int i = 0; i < n1; i++) WT[(size_t)j * s1 + i] -= Up[(size_t)r * 784 + j] * Bp[(size_t)r * s1 + i];
-  double wsum = 0; /* a weighted sum of layer 1's weights, to compare the forms' weights after a few steps */
-  for (int j = 0; j < m1; j++) for (int i = 0; i < n1; i++) wsum += WT[(size_t)j * s1 + i] * ((j * 7 + i) % 13 - 6);
-  printf("{\"probe\":\"c-step\",\"steps\":%d,\"%s\":%d,\"steps_per_s\":%.1f,\"steps_per_cpu_s\":%.1f,\"sink\":%g,\"layer1_wsum\":%.9g}\n", steps,
-         deferred ? "layer1_deferred_rank" : "layer1_writeback_every", every, steps / wall, steps / cpu, sink, wsum);
+  double wsum = 0, wsq = 0; /* a weighted sum and the sum of squares of layer 1's weights, to compare the forms' weights */
+  for (int j = 0; j < m1; j++) for (int i = 0; i < n1; i++) { const double w = WT[(size_t)j * s1 + i]; wsum += w * ((j * 7 + i) % 13 - 6.5); wsq += w * w; }
+  printf("{\"probe\":\"c-step\",\"steps\":%d,\"%s\":%d,\"steps_per_s\":%.1f,\"steps_per_cpu_s\":%.1f,\"sink\":%.9g,\"layer1_wsum\":%.9g,\"layer1_sumsq\":%.9g}\n", steps,
+         deferred ? "layer1_deferred_every" : "layer1_writeback_every", every, steps / wall, steps / cpu, sink, wsum, wsq);
   return 0;
 }
