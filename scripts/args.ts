@@ -17,13 +17,17 @@ export interface ScriptFlags {
   has(k: string): boolean;
   /** One line on stderr, exit 2. */
   fail(msg: string): never;
+  /** The words that are not flags (only where `positionals` allows them; otherwise any is an error). */
+  readonly words: readonly string[];
 }
 
-export function scriptFlags(name: string, usage: string, spec: Record<string, "string" | "boolean">, args = process.argv.slice(2)): ScriptFlags {
+export function scriptFlags(name: string, usage: string, spec: Record<string, "string" | "boolean">, args = process.argv.slice(2), positionals = false): ScriptFlags {
   const fail = (msg: string): never => { process.stderr.write(`${name}: ${msg}\n`); process.exit(2); };
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | undefined>, words: string[];
   try {
-    values = parseArgs({ args, options: { ...Object.fromEntries(Object.entries(spec).map(([k, type]) => [k, { type }])), help: { type: "boolean" } }, strict: true }).values;
+    ({ values, positionals: words } = parseArgs({
+      args, options: { ...Object.fromEntries(Object.entries(spec).map(([k, type]) => [k, { type }])), help: { type: "boolean" } }, strict: true, allowPositionals: positionals,
+    }));
   } catch (e) {
     return fail(`${(e as Error).message.split("\n")[0]} (usage: ${usage})`);
   }
@@ -41,5 +45,6 @@ export function scriptFlags(name: string, usage: string, spec: Record<string, "s
     },
     has: (k) => values[k] === true,
     fail,
+    words,
   };
 }

